@@ -1,0 +1,155 @@
+import { z } from 'zod';
+import { InputError } from '../model/errors.js';
+import { lineColumn, lineOfPath } from './json-locate.js';
+import type { LoadedFile } from './files.js';
+import { isValidTimeZone, resolveElectionTime } from './time.js';
+
+const hostName = z
+  .string()
+  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i, 'must be a host name');
+
+export const ElectionFileSchema = z.strictObject({
+  id: z.string().min(1),
+  title: z.string().min(1),
+  vacancies: z.number().int().min(1),
+  method: z.literal('plurality'),
+  candidates: z
+    .array(
+      z.strictObject({
+        id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lower-case letters, digits, "-" or "_"'),
+        name: z.string().min(1),
+        council: z.string().min(1).optional(),
+      }),
+    )
+    .min(1),
+  opens: z.string().optional(),
+  deadline: z.string(),
+  timezone: z.string().refine(isValidTimeZone, 'must be an IANA time zone such as Europe/London'),
+  ballotAddress: z.email(),
+  eligibleMembership: z.array(z.enum(['Full', 'Associate', 'Affiliate'])).min(1).default(['Full']),
+  signOffRoles: z.array(z.enum(['Leader', 'Mayor'])).min(1).default(['Leader', 'Mayor']),
+  receivedBy: z.array(hostName).optional(),
+  authservId: z.array(z.string().min(1)).optional(),
+  dkim: z.enum(['require', 'prefer', 'off']).default('prefer'),
+  duplicates: z.enum(['latest', 'first', 'reject']).default('latest'),
+  tieBreak: z
+    .strictObject({
+      method: z.literal('lot'),
+      seed: z.string().min(1).optional(),
+    })
+    .optional(),
+});
+export type ElectionFile = z.infer<typeof ElectionFileSchema>;
+
+export type Membership = 'Full' | 'Associate' | 'Affiliate';
+export type Role = 'Leader' | 'Mayor';
+
+export interface Candidate {
+  id: string;
+  name: string;
+  council: string | null;
+}
+
+/** The election as the rest of the program sees it: validated, with times resolved to instants. */
+export interface Election {
+  id: string;
+  title: string;
+  vacancies: number;
+  method: 'plurality';
+  candidates: Candidate[];
+  opens: Date | null;
+  deadline: Date;
+  /** The times as written in the file, for the report. */
+  opensText: string | null;
+  deadlineText: string;
+  timezone: string;
+  ballotAddress: string;
+  eligibleMembership: Membership[];
+  signOffRoles: Role[];
+  receivedBy: string[] | null;
+  authservId: string[] | null;
+  dkim: 'require' | 'prefer' | 'off';
+  duplicates: 'latest' | 'first' | 'reject';
+  tieBreakSeed: string | null;
+}
+
+function issuePath(path: readonly PropertyKey[]): string {
+  let s = '';
+  for (const p of path) s += typeof p === 'number' ? `[${p}]` : (s ? '.' : '') + String(p);
+  return s;
+}
+
+export function parseElection(file: LoadedFile): Election {
+  const text = new TextDecoder('utf-8').decode(file.bytes).replace(/^\uFEFF/, '');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    const msg = (e as Error).message;
+    const m = /position (\d+)/.exec(msg);
+    const loc = m ? lineColumn(text, Number(m[1])) : undefined;
+    throw new InputError('JSON_SYNTAX', { file: file.path, line: loc?.line, column: loc?.column }, `not valid JSON: ${msg}`);
+  }
+  const parsed = ElectionFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    if (!issue) throw new InputError('ELECTION_INVALID', { file: file.path }, 'invalid election file');
+    let path = issue.path;
+    let detail = issue.message;
+    if (issue.code === 'unrecognized_keys') {
+      const key = issue.keys[0] ?? '';
+      path = [...issue.path, key];
+      detail = `unknown key "${issue.keys.join('", "')}"`;
+    }
+    const field = issuePath(path) || '(top level)';
+    throw new InputError('ELECTION_INVALID', { file: file.path, line: lineOfPath(text, path), field }, detail);
+  }
+  const f = parsed.data;
+  const where = (key: string): { file: string; line: number | undefined; field: string } => ({
+    file: file.path,
+    line: lineOfPath(text, [key]),
+    field: key,
+  });
+
+  const ids = new Set<string>();
+  f.candidates.forEach((c, i) => {
+    if (ids.has(c.id)) {
+      throw new InputError('ELECTION_INVALID', { file: file.path, line: lineOfPath(text, ['candidates', i, 'id']), field: `candidates[${i}].id` }, `duplicate candidate id "${c.id}"`);
+    }
+    ids.add(c.id);
+  });
+  const deadline = resolveElectionTime(f.deadline, f.timezone);
+  if (!deadline.ok) throw new InputError('ELECTION_TIME', where('deadline'), deadline.detail);
+  let opens: Date | null = null;
+  if (f.opens !== undefined) {
+    const o = resolveElectionTime(f.opens, f.timezone);
+    if (!o.ok) throw new InputError('ELECTION_TIME', where('opens'), o.detail);
+    if (o.instant.getTime() >= deadline.instant.getTime()) {
+      throw new InputError('ELECTION_TIME', where('opens'), 'voting must open before the deadline');
+    }
+    opens = o.instant;
+  }
+  if (f.tieBreak?.seed !== undefined && f.tieBreak.seed.trim() === '') {
+    throw new InputError('ELECTION_INVALID', where('tieBreak'), 'the lot seed must not be blank');
+  }
+  return {
+    id: f.id,
+    title: f.title,
+    vacancies: f.vacancies,
+    method: f.method,
+    candidates: f.candidates.map((c) => ({ id: c.id, name: c.name, council: c.council ?? null })),
+    opens,
+    deadline: deadline.instant,
+    opensText: f.opens ?? null,
+    deadlineText: f.deadline,
+    timezone: f.timezone,
+    ballotAddress: f.ballotAddress.toLowerCase(),
+    eligibleMembership: [...new Set(f.eligibleMembership)],
+    signOffRoles: [...new Set(f.signOffRoles)],
+    receivedBy: f.receivedBy ? f.receivedBy.map((h) => h.toLowerCase()) : null,
+    authservId: f.authservId ?? null,
+    dkim: f.dkim,
+    duplicates: f.duplicates,
+    tieBreakSeed: f.tieBreak?.seed ?? null,
+  };
+}

@@ -1,0 +1,47 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { InputError } from '../model/errors.js';
+
+export interface LoadedFile {
+  /** How the file is named in reports: its base name, so results do not depend on the working directory. */
+  name: string;
+  path: string;
+  bytes: Buffer;
+  sha256: string;
+}
+
+export function sha256Hex(data: Buffer | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export function displayName(path: string): string {
+  const parts = path.split(/[\\/]+/).filter((p) => p.length > 0);
+  return parts[parts.length - 1] ?? path;
+}
+
+export async function loadInputFile(path: string, what: string): Promise<LoadedFile> {
+  const name = displayName(path);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new InputError('FILE_NOT_FOUND', { file: path }, `${what} file not found`);
+    throw new InputError('FILE_UNREADABLE', { file: path }, `${what} file cannot be read (${code ?? String(e)})`);
+  }
+  return { name, path, bytes, sha256: sha256Hex(bytes) };
+}
+
+/**
+ * Text of a spreadsheet export: UTF-8 with or without BOM, or else Windows-1252 (which is what Excel
+ * writes as "CSV" on a UK Windows machine).
+ */
+export function decodeSpreadsheetText(bytes: Buffer): { text: string; encoding: 'utf-8' | 'windows-1252' } {
+  let b = bytes;
+  if (b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) b = b.subarray(3);
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(b), encoding: 'utf-8' };
+  } catch {
+    return { text: new TextDecoder('windows-1252').decode(b), encoding: 'windows-1252' };
+  }
+}

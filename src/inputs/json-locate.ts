@@ -1,0 +1,109 @@
+/**
+ * Finds the line of a value inside JSON text by its path, so that a schema error can name the line.
+ * A small recursive-descent walk over text that JSON.parse has already accepted.
+ */
+export type JsonPath = readonly PropertyKey[];
+
+export function lineOfPath(text: string, path: JsonPath): number | undefined {
+  let pos = 0;
+  const lineAt = (p: number): number => {
+    let n = 1;
+    for (let i = 0; i < p && i < text.length; i++) if (text.charCodeAt(i) === 10) n++;
+    return n;
+  };
+  const ws = (): void => {
+    while (pos < text.length && /\s/.test(text[pos] ?? '')) pos++;
+  };
+  const skipString = (): string => {
+    const start = pos;
+    pos++;
+    while (pos < text.length && text[pos] !== '"') pos += text[pos] === '\\' ? 2 : 1;
+    pos++;
+    return JSON.parse(text.slice(start, pos)) as string;
+  };
+  const skipValue = (): void => {
+    ws();
+    const c = text[pos];
+    if (c === '"') skipString();
+    else if (c === '{' || c === '[') {
+      const close = c === '{' ? '}' : ']';
+      pos++;
+      ws();
+      if (text[pos] === close) {
+        pos++;
+        return;
+      }
+      for (;;) {
+        if (c === '{') {
+          ws();
+          skipString();
+          ws();
+          pos++; // colon
+        }
+        skipValue();
+        ws();
+        if (text[pos] === ',') pos++;
+        else {
+          pos++;
+          return;
+        }
+      }
+    } else {
+      while (pos < text.length && !/[\s,\]}]/.test(text[pos] ?? '')) pos++;
+    }
+  };
+  // Descend along the path; at each level find the member, return the line of its key (or value).
+  let bestLine: number | undefined;
+  ws();
+  for (const key of path) {
+    const c = text[pos];
+    if (c === '{' && typeof key === 'string') {
+      pos++;
+      let found = false;
+      for (;;) {
+        ws();
+        if (text[pos] === '}' || pos >= text.length) break;
+        const keyPos = pos;
+        const k = skipString();
+        ws();
+        pos++;
+        ws();
+        if (k === key) {
+          bestLine = lineAt(keyPos);
+          found = true;
+          break;
+        }
+        skipValue();
+        ws();
+        if (text[pos] === ',') pos++;
+      }
+      if (!found) return bestLine;
+    } else if (c === '[' && typeof key === 'number') {
+      pos++;
+      for (let i = 0; i < key; i++) {
+        skipValue();
+        ws();
+        if (text[pos] === ',') pos++;
+        else return bestLine;
+      }
+      ws();
+      bestLine = lineAt(pos);
+    } else {
+      return bestLine;
+    }
+  }
+  return bestLine;
+}
+
+/** Line and column of a character offset. */
+export function lineColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let col = 1;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      col = 1;
+    } else col++;
+  }
+  return { line, column: col };
+}

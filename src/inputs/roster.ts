@@ -1,0 +1,174 @@
+import { parse } from 'csv-parse/sync';
+import { CsvError } from 'csv-parse';
+import { z } from 'zod';
+import { InputError } from '../model/errors.js';
+import { decodeSpreadsheetText, type LoadedFile } from './files.js';
+import type { Membership } from './election.js';
+
+export interface Council {
+  id: string;
+  name: string;
+  membership: Membership;
+  leader: string | null;
+  mayor: string | null;
+  emails: string[];
+  domains: string[];
+  /** Line of the roster the council is on, for messages. */
+  line: number;
+}
+
+export interface Roster {
+  councils: Council[];
+  encoding: 'utf-8' | 'windows-1252';
+}
+
+export const ROSTER_COLUMNS = ['council_id', 'council', 'membership', 'leader', 'mayor', 'emails', 'domains'] as const;
+
+const EMAIL_RE = /^[^\s@<>(),;:"[\]]+@[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i;
+const DOMAIN_RE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i;
+/** Suffixes shared by many organisations: a roster that claims one would claim every sender. */
+const TOO_BROAD = new Set(['gov.uk', 'org.uk', 'co.uk', 'ac.uk', 'nhs.uk', 'police.uk', 'sch.uk', 'ltd.uk', 'plc.uk', 'me.uk', 'net.uk', 'gov.wales', 'gov.scot', 'llyw.cymru']);
+
+const list = (s: string): string[] =>
+  s
+    .split(';')
+    .map((x) => x.trim().toLowerCase())
+    .filter((x) => x.length > 0);
+
+const RowSchema = z.object({
+  council_id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'must be letters, digits, "-" or "_"'),
+  council: z.string().min(1, 'must not be empty'),
+  membership: z
+    .string()
+    .transform((s) => s.trim().toLowerCase())
+    .pipe(z.enum(['full', 'associate', 'affiliate'], { message: 'must be Full, Associate or Affiliate' }))
+    .transform((s) => (s.charAt(0).toUpperCase() + s.slice(1)) as Membership),
+  leader: z.string(),
+  mayor: z.string(),
+  emails: z
+    .string()
+    .transform(list)
+    .pipe(z.array(z.string().regex(EMAIL_RE, 'must be e-mail addresses separated by ";"'))),
+  domains: z
+    .string()
+    .transform(list)
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(DOMAIN_RE, 'must be domain names separated by ";"')
+          .refine((d) => !TOO_BROAD.has(d), 'names a suffix shared by many organisations'),
+      ),
+    ),
+});
+
+export function parseRoster(file: LoadedFile): Roster {
+  const { text, encoding } = decodeSpreadsheetText(file.bytes);
+  let rows: { record: string[]; info: { lines: number } }[];
+  try {
+    rows = parse(text, {
+      bom: true,
+      info: true,
+      skip_empty_lines: true,
+      trim: true,
+      relax_column_count: false,
+    }) as unknown as { record: string[]; info: { lines: number } }[];
+  } catch (e) {
+    if (e instanceof CsvError) {
+      const ctx = e as CsvError & { lines?: number; column?: number | string; index?: number };
+      throw new InputError('CSV_SYNTAX', { file: file.path, line: ctx.lines, column: ctx.column ?? ctx.index }, `${e.code}: ${e.message}`);
+    }
+    throw e;
+  }
+  const header = rows[0];
+  if (!header) throw new InputError('CSV_HEADER', { file: file.path, line: 1 }, 'the roster is empty');
+  const names = header.record.map((h) => h.trim().toLowerCase());
+  const index = new Map<string, number>();
+  names.forEach((n, i) => {
+    if (index.has(n) && (ROSTER_COLUMNS as readonly string[]).includes(n)) {
+      throw new InputError('CSV_HEADER', { file: file.path, line: 1, column: header.record[i] }, `column "${n}" appears twice`);
+    }
+    index.set(n, i);
+  });
+  const missing = ROSTER_COLUMNS.filter((c) => !index.has(c));
+  if (missing.length > 0) {
+    throw new InputError('CSV_HEADER', { file: file.path, line: 1 }, `missing column(s): ${missing.join(', ')} (header is: ${names.join(',')})`);
+  }
+
+  const councils: Council[] = [];
+  const byId = new Map<string, Council>();
+  const emailOwner = new Map<string, Council>();
+  const domainOwner = new Map<string, Council>();
+  for (const row of rows.slice(1)) {
+    const line = row.info.lines;
+    const obj: Record<string, string> = {};
+    for (const col of ROSTER_COLUMNS) obj[col] = row.record[index.get(col) ?? -1] ?? '';
+    const parsed = RowSchema.safeParse(obj);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const field = String(issue?.path[0] ?? '');
+      const value = obj[field] ?? '';
+      throw new InputError('ROSTER_INVALID', { file: file.path, line, column: field }, `${issue?.message ?? 'invalid'} (value: ${JSON.stringify(value)})`);
+    }
+    const r = parsed.data;
+    const council: Council = {
+      id: r.council_id,
+      name: r.council,
+      membership: r.membership,
+      leader: r.leader === '' ? null : r.leader,
+      mayor: r.mayor === '' ? null : r.mayor,
+      emails: [...new Set(r.emails)],
+      domains: [...new Set(r.domains)],
+      line,
+    };
+    const prior = byId.get(council.id.toLowerCase());
+    if (prior) {
+      throw new InputError('ROSTER_CONFLICT', { file: file.path, line, column: 'council_id' }, `council_id "${council.id}" is already used on line ${prior.line}`);
+    }
+    byId.set(council.id.toLowerCase(), council);
+    for (const e of council.emails) {
+      const other = emailOwner.get(e);
+      if (other) throw new InputError('ROSTER_CONFLICT', { file: file.path, line, column: 'emails' }, `address ${e} is also claimed by ${other.id} (line ${other.line})`);
+      emailOwner.set(e, council);
+    }
+    for (const d of council.domains) {
+      const other = domainOwner.get(d);
+      if (other) throw new InputError('ROSTER_CONFLICT', { file: file.path, line, column: 'domains' }, `domain ${d} is also claimed by ${other.id} (line ${other.line})`);
+      domainOwner.set(d, council);
+    }
+    councils.push(council);
+  }
+  // An address listed for one council inside a domain listed for another is claimed by both.
+  for (const [email, owner] of emailOwner) {
+    const other = ownerOfDomain(domainOwner, email.slice(email.lastIndexOf('@') + 1));
+    if (other && other !== owner) {
+      throw new InputError('ROSTER_CONFLICT', { file: file.path, line: owner.line, column: 'emails' }, `address ${email} lies in domain of ${other.id} (line ${other.line})`);
+    }
+  }
+  if (councils.length === 0) throw new InputError('ROSTER_INVALID', { file: file.path, line: 2 }, 'the roster lists no councils');
+  return { councils, encoding };
+}
+
+function ownerOfDomain(domainOwner: Map<string, Council>, domain: string): Council | undefined {
+  const labels = domain.split('.');
+  for (let i = 0; i < labels.length - 1; i++) {
+    const c = domainOwner.get(labels.slice(i).join('.'));
+    if (c) return c;
+  }
+  return undefined;
+}
+
+export type SenderMatch = { council: Council; by: 'email' | 'domain'; matched: string } | null;
+
+/** The council a sender address belongs to: its address listed, else its domain or a parent domain (most specific first). */
+export function councilForAddress(roster: Roster, address: string): SenderMatch {
+  const a = address.trim().toLowerCase();
+  for (const c of roster.councils) if (c.emails.includes(a)) return { council: c, by: 'email', matched: a };
+  const domain = a.slice(a.lastIndexOf('@') + 1);
+  const labels = domain.split('.');
+  for (let i = 0; i < labels.length - 1; i++) {
+    const d = labels.slice(i).join('.');
+    for (const c of roster.councils) if (c.domains.includes(d)) return { council: c, by: 'domain', matched: d };
+  }
+  return null;
+}

@@ -1,0 +1,170 @@
+import type { Election } from '../inputs/election.js';
+import { councilForAddress, type Council, type Roster } from '../inputs/roster.js';
+import { councilMatchScore } from '../model/names.js';
+import { REJECTION_REASONS, type AdjudicationReason, type RejectionReason } from '../model/reasons.js';
+import type { MessageFacts } from '../read/message.js';
+import { readPaperMarks, type PaperReading } from './marks.js';
+import { checkSignOff } from './signoff.js';
+
+/** One thing found about a message; every finding is kept as evidence, the first that decides wins. */
+export interface Finding {
+  code: RejectionReason | AdjudicationReason | 'not-a-ballot' | 'note';
+  detail: string;
+}
+
+export type Verdict =
+  | { kind: 'not-a-ballot'; why: string }
+  | { kind: 'rejected'; reason: RejectionReason }
+  | { kind: 'needs-adjudication'; reason: AdjudicationReason }
+  | { kind: 'valid' };
+
+export interface Judgement {
+  verdict: Verdict;
+  council: Council | null;
+  senderMatch: string | null;
+  /** Candidate ids the message's paper marks (when it has a readable paper). */
+  choices: string[];
+  findings: Finding[];
+  papers: PaperReading[];
+  signOff: { name: string | null; position: string | null; role: string | null; expected: string | null } | null;
+}
+
+function hasPossiblePaper(f: MessageFacts): boolean {
+  return f.papers.length > 0 || f.forwarded.some((x) => x.papers.length > 0) || f.attachments.some((a) => a.handling === 'not-read');
+}
+
+/**
+ * Judges one message against the election and roster (spec §3). Pure: the same facts, election and
+ * roster always give the same judgement.
+ */
+export function judgeMessage(f: MessageFacts, election: Election, roster: Roster): Judgement {
+  const findings: Finding[] = [];
+  const j: Judgement = { verdict: { kind: 'valid' }, council: null, senderMatch: null, choices: [], findings, papers: [], signOff: null };
+
+  if (f.unreadable !== null) {
+    findings.push({ code: 'unreadable', detail: f.unreadable });
+    j.verdict = { kind: 'rejected', reason: 'unreadable' };
+    return j;
+  }
+
+  const match = f.from ? councilForAddress(roster, f.from.address) : null;
+  j.council = match?.council ?? null;
+  j.senderMatch = match ? `${match.by} ${match.matched}` : null;
+  const eligible = j.council !== null && election.eligibleMembership.includes(j.council.membership);
+
+  // Rule 3: machine-made mail, and anything without a paper that is not from an eligible council.
+  const ownPaper = f.papers.length > 0;
+  const strong = f.signals.find((s) => s.strong);
+  const weak = f.signals.find((s) => !s.strong);
+  if (strong || (weak && !ownPaper)) {
+    const s = (strong ?? weak)!;
+    findings.push({ code: 'not-a-ballot', detail: `${s.kind}: ${s.detail}` });
+    j.verdict = { kind: 'not-a-ballot', why: s.kind };
+    return j;
+  }
+  if (!hasPossiblePaper(f) && !eligible) {
+    const who = f.from ? (j.council ? `${j.council.name} (${j.council.membership} member)` : f.from.address) : 'no sender';
+    findings.push({ code: 'not-a-ballot', detail: `no ballot paper, and not from an eligible council (${who})` });
+    j.verdict = { kind: 'not-a-ballot', why: 'no-paper' };
+    return j;
+  }
+
+  // Rule 4: a paper that only travels inside someone else's forwarded email.
+  if (!ownPaper && f.forwarded.some((x) => x.papers.length > 0)) {
+    const fw = f.forwarded.find((x) => x.papers.length > 0)!;
+    findings.push({
+      code: 'forwarded',
+      detail: `the paper is in a forwarded message (${fw.origin}) from ${fw.header.from ?? 'an unknown sender'}, dated ${fw.header.date ?? 'unknown'}`,
+    });
+    j.verdict = { kind: 'needs-adjudication', reason: 'forwarded' };
+    return j;
+  }
+
+  // Rule 5: every rejection finding, then the first in the table's order decides.
+  const rejections: { reason: RejectionReason; detail: string }[] = [];
+  const adjudications: { reason: AdjudicationReason; detail: string }[] = [];
+  if (!f.from) rejections.push({ reason: 'unknown-sender', detail: `no sender address in From: ${f.fromHeader ?? '(missing)'}` });
+  else if (!j.council) rejections.push({ reason: 'unknown-sender', detail: `${f.from.address} is not a roster address or domain` });
+  else if (!eligible) {
+    rejections.push({ reason: 'not-eligible', detail: `${j.council.name} is a ${j.council.membership} member; eligible: ${election.eligibleMembership.join(', ')}` });
+  }
+  if (f.fromCount > 1) findings.push({ code: 'note', detail: `From names ${f.fromCount} addresses; the first is taken as the sender` });
+
+  const at = f.receivedAt ? Date.parse(f.receivedAt) : NaN;
+  if (at > election.deadline.getTime()) {
+    rejections.push({ reason: 'late', detail: `received ${f.receivedAt} (${f.receivedAtSource}), deadline ${election.deadline.toISOString()}` });
+  } else if (election.opens && at < election.opens.getTime()) {
+    rejections.push({ reason: 'early', detail: `received ${f.receivedAt} (${f.receivedAtSource}), voting opened ${election.opens.toISOString()}` });
+  }
+
+  if (ownPaper) {
+    j.papers = f.papers.map((p) => readPaperMarks(p, election.candidates));
+    // Papers with boxes speak for the message; a heading alone (no boxes) adds nothing when another paper has them.
+    const speaking = j.papers.some((p) => p.boxes > 0) ? j.papers.filter((p) => p.boxes > 0) : j.papers;
+    const speakingRaw = f.papers.filter((_, i) => speaking.includes(j.papers[i]!));
+    const pick = <K extends 'name' | 'position' | 'council' | 'reference'>(k: K): string | null =>
+      speakingRaw.map((p) => p[k]).find((v) => v !== null && v.trim() !== '') ?? f.papers.map((p) => p[k]).find((v) => v !== null && v.trim() !== '') ?? null;
+    const name = pick('name');
+    const position = pick('position');
+    const councilText = pick('council');
+    j.signOff = { name, position, role: null, expected: null };
+
+    if (j.council && eligible) {
+      const so = checkSignOff(name, position, j.council, election.signOffRoles);
+      if (so.result === 'no-sign-off') rejections.push({ reason: 'no-sign-off', detail: so.detail });
+      else {
+        j.signOff.role = so.role;
+        j.signOff.expected = so.expected;
+        if (so.result === 'mismatch') rejections.push({ reason: 'sign-off-mismatch', detail: so.detail });
+        else if (so.result === 'near-miss') adjudications.push({ reason: 'sign-off-near-miss', detail: so.detail });
+      }
+      if (councilText !== null) {
+        const own = councilMatchScore(councilText, j.council.name, j.council.id);
+        const better = roster.councils.find((c) => c !== j.council && councilMatchScore(councilText, c.name, c.id) === 2);
+        if (own === 0 || (own < 2 && better)) {
+          rejections.push({ reason: 'council-mismatch', detail: `the paper names "${councilText}"${better ? ` (${better.name})` : ''}; the sender is ${j.council.name}` });
+        }
+      }
+    }
+
+    const choiceSets = speaking.map((p) => p.choices.join(','));
+    const uncertain = speaking.flatMap((p) => p.uncertain.map((u) => (speaking.length > 1 ? `${p.origin}: ${u}` : u)));
+    if (new Set(choiceSets).size > 1) {
+      uncertain.push(`the message holds papers that disagree: ${speaking.map((p) => `${p.origin} → ${p.choices.join('+') || 'none'}`).join('; ')}`);
+    }
+    const choices = speaking[0]?.choices ?? [];
+    if (uncertain.length === 0) {
+      if (choices.length === 0) rejections.push({ reason: 'unmarked', detail: 'no candidate is marked' });
+      else if (choices.length > election.vacancies) {
+        rejections.push({ reason: 'overvote', detail: `${choices.length} candidates marked (${choices.join(', ')}) for ${election.vacancies} vacanc${election.vacancies === 1 ? 'y' : 'ies'}` });
+      }
+    } else {
+      rejections.push({ reason: 'void-for-uncertainty', detail: uncertain.join('; ') });
+    }
+    j.choices = uncertain.length === 0 ? choices : [];
+    if (f.attachments.some((a) => a.handling === 'not-read')) {
+      findings.push({ code: 'note', detail: `attachments not read automatically: ${f.attachments.filter((a) => a.handling === 'not-read').map((a) => a.filename ?? a.contentType).join(', ')}` });
+    }
+  } else {
+    const unread = f.attachments.filter((a) => a.handling === 'not-read');
+    if (unread.length > 0) {
+      adjudications.push({
+        reason: 'unreadable-attachment',
+        detail: unread.map((a) => `${a.filename ?? '(unnamed)'} (${a.contentType}, sha256 ${a.sha256})`).join('; '),
+      });
+    } else {
+      adjudications.push({ reason: 'no-ballot-paper', detail: 'no ballot paper found in the body or attachments' });
+    }
+  }
+  if (f.quotedPapers > 0) findings.push({ code: 'note', detail: `${f.quotedPapers} paper(s) in quoted reply text ignored` });
+
+  rejections.sort((a, b) => REJECTION_REASONS.indexOf(a.reason) - REJECTION_REASONS.indexOf(b.reason));
+  for (const r of rejections) findings.push({ code: r.reason, detail: r.detail });
+  for (const a of adjudications) findings.push({ code: a.reason, detail: a.detail });
+  const firstRejection = rejections[0];
+  const firstAdjudication = adjudications[0];
+  if (firstRejection) j.verdict = { kind: 'rejected', reason: firstRejection.reason };
+  else if (firstAdjudication) j.verdict = { kind: 'needs-adjudication', reason: firstAdjudication.reason };
+  else j.verdict = { kind: 'valid' };
+  return j;
+}

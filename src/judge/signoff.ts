@@ -1,0 +1,45 @@
+import type { Role } from '../inputs/election.js';
+import type { Council } from '../inputs/roster.js';
+import { compareNames, foldText, type NameComparison } from '../model/names.js';
+
+const NOT_THE_ROLE =
+  /\b(deputy|assistant|vice|acting|interim|former|ex|shadow|opposition|chief executive|executive director|director|pa|secretary|officer|clerk|on behalf|for and on behalf|support|manager|cabinet member)\b/;
+
+/**
+ * The role a written Position names, read as people write it: "Leader of the Council", "Council
+ * Leader" and "Leader" are Leader; "Elected Mayor", "Mayor" are Mayor; "Deputy Leader", "Chief
+ * Executive", "Leader of the Opposition" are neither.
+ */
+export function roleOfPosition(position: string): Role | null {
+  const f = foldText(position);
+  if (NOT_THE_ROLE.test(f)) {
+    // "Leader and Cabinet Member for Finance" is still the Leader.
+    if (/\bcabinet member\b/.test(f) && /^(?:the )?(?:council )?leader\b/.test(f) && !/\b(deputy|assistant|vice|acting|opposition)\b/.test(f)) return 'Leader';
+    return null;
+  }
+  if (/\bleader\b/.test(f)) return 'Leader';
+  if (/\bmayor\b/.test(f)) return 'Mayor';
+  return null;
+}
+
+export type SignOffFinding =
+  | { result: 'ok'; role: Role; expected: string }
+  | { result: 'no-sign-off'; detail: string }
+  | { result: 'mismatch'; role: Role; expected: string | null; detail: string }
+  | { result: 'near-miss'; role: Role; expected: string; detail: string };
+
+export function checkSignOff(name: string | null, position: string | null, council: Council, roles: readonly Role[]): SignOffFinding {
+  if (name === null || name.trim() === '') return { result: 'no-sign-off', detail: 'the paper has no Name' };
+  if (position === null || position.trim() === '') return { result: 'no-sign-off', detail: 'the paper has no Position' };
+  const role = roleOfPosition(position);
+  if (role === null) return { result: 'no-sign-off', detail: `Position "${position}" is not a Leader or Mayor` };
+  if (!roles.includes(role)) return { result: 'no-sign-off', detail: `Position "${position}" (${role}) is not one of the election's sign-off roles (${roles.join(', ')})` };
+  const expected = role === 'Leader' ? council.leader : council.mayor;
+  if (expected === null) {
+    return { result: 'mismatch', role, expected: null, detail: `the roster lists no ${role} for ${council.name}` };
+  }
+  const cmp: NameComparison = compareNames(name, expected);
+  if (cmp === 'same') return { result: 'ok', role, expected };
+  if (cmp === 'near-miss') return { result: 'near-miss', role, expected, detail: `signed "${name}"; the roster's ${role} is "${expected}"` };
+  return { result: 'mismatch', role, expected, detail: `signed "${name}"; the roster's ${role} is "${expected}"` };
+}

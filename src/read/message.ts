@@ -1,0 +1,351 @@
+import { createHash } from 'node:crypto';
+import iconv from 'iconv-lite';
+import { simpleParser, type Attachment, type ParsedMail } from 'mailparser';
+import { isoSeconds } from '../inputs/time.js';
+import type { RawMessage } from '../sources/types.js';
+import { parseRfc5322Date, parseReceived, type ReceivedHop } from './dates.js';
+import { findPapers, type RawPaper } from './paper.js';
+import { splitQuoted, type ForwardedHeader } from './quotes.js';
+
+/** Limits on what one message may make the reader do; each is reported when hit. */
+export interface ReadLimits {
+  maxMimeParts: number;
+  maxAttachments: number;
+  maxHtmlChars: number;
+  maxForwardDepth: number;
+}
+export const DEFAULT_READ_LIMITS: ReadLimits = {
+  maxMimeParts: 200,
+  maxAttachments: 50,
+  maxHtmlChars: 2_000_000,
+  maxForwardDepth: 3,
+};
+
+export interface ReadOptions {
+  receivedBy: readonly string[] | null;
+  limits: ReadLimits;
+}
+
+interface DescribeOptions extends ReadOptions {
+  hasPlainPart: boolean;
+}
+
+export type AttachmentHandling = 'read-as-text' | 'forwarded-message' | 'not-read' | 'decoration';
+
+export interface AttachmentFact {
+  filename: string | null;
+  contentType: string;
+  size: number;
+  sha256: string;
+  handling: AttachmentHandling;
+  note: string | null;
+}
+
+export type NotABallotSignal = { kind: 'auto-reply' | 'delivery-report' | 'read-receipt'; detail: string; strong: boolean };
+
+export interface ForwardedFacts {
+  /** Where the forwarded message was: inline below a marker, or an attached message/rfc822. */
+  origin: string;
+  header: ForwardedHeader;
+  papers: RawPaper[];
+}
+
+export type ReceiptSource = 'received' | 'date-header';
+
+/** Everything judge/ needs to know about one message, and nothing that needs the election to work out. */
+export interface MessageFacts {
+  sha256: string;
+  size: number;
+  messageId: string | null;
+  from: { address: string; name: string } | null;
+  fromHeader: string | null;
+  fromCount: number;
+  subject: string | null;
+  dateHeader: string | null;
+  dateHeaderAt: string | null;
+  received: ReceivedHop[];
+  receivedAt: string | null;
+  receivedAtSource: ReceiptSource | null;
+  receiptNote: string | null;
+  signals: NotABallotSignal[];
+  papers: RawPaper[];
+  quotedPapers: number;
+  forwarded: ForwardedFacts[];
+  attachments: AttachmentFact[];
+  /** Why the message could not be read; set only for unreadable messages. */
+  unreadable: string | null;
+  /** Same for each copy of one message met in several exports (different bytes, same message). */
+  identity: string;
+  /** Raw Authentication-Results and DKIM-Signature headers, kept for authentication evidence. */
+  authenticationResults: string[];
+  dkimSignatures: number;
+}
+
+function sha256(data: Buffer | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function headerValues(mail: ParsedMail, key: string): string[] {
+  const out: string[] = [];
+  for (const h of mail.headerLines) {
+    if (h.key !== key) continue;
+    const colon = h.line.indexOf(':');
+    out.push(h.line.slice(colon + 1).replace(/\r?\n[ \t]+/g, ' ').trim());
+  }
+  return out;
+}
+
+function emptyFacts(raw: RawMessage): MessageFacts {
+  return {
+    sha256: raw.sha256,
+    size: raw.size,
+    messageId: null,
+    from: null,
+    fromHeader: null,
+    fromCount: 0,
+    subject: null,
+    dateHeader: null,
+    dateHeaderAt: null,
+    received: [],
+    receivedAt: null,
+    receivedAtSource: null,
+    receiptNote: null,
+    signals: [],
+    papers: [],
+    quotedPapers: 0,
+    forwarded: [],
+    attachments: [],
+    unreadable: null,
+    identity: raw.sha256,
+    authenticationResults: [],
+    dkimSignatures: 0,
+  };
+}
+
+/** A quick look before parsing, so that a hostile message is refused cheaply. */
+function countMimeParts(bytes: Buffer): number {
+  let n = 0;
+  let i = -1;
+  const needle = Buffer.from('content-type:', 'latin1');
+  const lower = Buffer.from(bytes.toString('latin1').toLowerCase(), 'latin1');
+  while ((i = lower.indexOf(needle, i + 1)) >= 0) n++;
+  return n;
+}
+
+function parserOptions(limits: ReadLimits) {
+  return {
+    skipImageLinks: true,
+    skipTextToHtml: true,
+    skipTextLinks: true,
+    keepCidLinks: true,
+    ignoreEmbedded: true,
+    maxHtmlLengthToParse: limits.maxHtmlChars,
+    maxChildNodes: limits.maxMimeParts,
+    checksumAlgo: 'sha256',
+  } as const;
+}
+
+export function decodeText(content: Buffer, charset: string | undefined): string {
+  const cs = (charset ?? '').trim().toLowerCase();
+  if (cs && cs !== 'utf-8' && cs !== 'utf8' && cs !== 'us-ascii' && iconv.encodingExists(cs)) return iconv.decode(content, cs);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(content).replace(/^\uFEFF/, '');
+  } catch {
+    return iconv.decode(content, 'windows-1252');
+  }
+}
+
+function charsetOf(a: Attachment): string | undefined {
+  const ct = a.headers.get('content-type');
+  if (ct && typeof ct === 'object' && 'params' in ct) {
+    const params = (ct as { params?: Record<string, string> }).params;
+    return params?.charset;
+  }
+  return undefined;
+}
+
+function isTextAttachment(a: Attachment): boolean {
+  const name = (a.filename ?? '').toLowerCase();
+  return a.contentType === 'text/plain' || name.endsWith('.txt');
+}
+
+function isForwardedMessage(a: Attachment): boolean {
+  return a.contentType === 'message/rfc822' || (a.filename ?? '').toLowerCase().endsWith('.eml');
+}
+
+function notABallotSignals(mail: ParsedMail, subject: string | null, fromAddress: string | null): NotABallotSignal[] {
+  const s: NotABallotSignal[] = [];
+  const autoSubmitted = headerValues(mail, 'auto-submitted')[0];
+  if (autoSubmitted && !/^no\b/i.test(autoSubmitted)) s.push({ kind: 'auto-reply', detail: `Auto-Submitted: ${autoSubmitted}`, strong: true });
+  for (const key of ['x-autoreply', 'x-autorespond']) {
+    const v = headerValues(mail, key)[0];
+    if (v !== undefined) s.push({ kind: 'auto-reply', detail: `${key}: ${v}`, strong: true });
+  }
+  const precedence = headerValues(mail, 'precedence')[0];
+  if (precedence && /auto[_-]?reply/i.test(precedence)) s.push({ kind: 'auto-reply', detail: `Precedence: ${precedence}`, strong: true });
+  const ct = mail.headers.get('content-type') as { value?: string; params?: Record<string, string> } | undefined;
+  const ctValue = (ct?.value ?? '').toLowerCase();
+  const reportType = (ct?.params?.['report-type'] ?? '').toLowerCase();
+  if (ctValue === 'multipart/report') {
+    if (reportType === 'disposition-notification') s.push({ kind: 'read-receipt', detail: 'multipart/report; report-type=disposition-notification', strong: true });
+    else s.push({ kind: 'delivery-report', detail: `multipart/report; report-type=${reportType || '(none)'}`, strong: true });
+  }
+  if (ctValue === 'message/disposition-notification') s.push({ kind: 'read-receipt', detail: ctValue, strong: true });
+  const subj = subject ?? '';
+  if (/^(automatic reply|auto(?:matic)?[- ]?reply|auto[- ]?response|out of (?:the )?office|autoreply|abwesenheitsnotiz)\b/i.test(subj)) {
+    s.push({ kind: 'auto-reply', detail: `Subject: ${subj}`, strong: false });
+  }
+  if (/^(read|read receipt|gelesen)\s*:/i.test(subj) || /^(return receipt|read receipt)\b/i.test(subj)) s.push({ kind: 'read-receipt', detail: `Subject: ${subj}`, strong: false });
+  if (fromAddress && /^(mailer-daemon|postmaster)@/i.test(fromAddress)) s.push({ kind: 'delivery-report', detail: `From: ${fromAddress}`, strong: false });
+  if (/^(undeliverable|undelivered mail|delivery status notification|mail delivery (?:failed|failure|system)|returned mail)\b/i.test(subj)) {
+    s.push({ kind: 'delivery-report', detail: `Subject: ${subj}`, strong: false });
+  }
+  return s;
+}
+
+function receipt(
+  hops: ReceivedHop[],
+  dateAt: Date | null,
+  receivedBy: readonly string[] | null,
+): { at: Date | null; source: ReceiptSource | null; note: string | null } {
+  if (receivedBy && receivedBy.length > 0) {
+    const hop = hops.find((h) => h.by !== null && receivedBy.includes(h.by));
+    if (hop?.at) return { at: hop.at, source: 'received', note: `Received header ${hop.position + 1} (by ${hop.by})` };
+    const why = hop ? `the Received header by ${hop.by} has no valid timestamp` : `no Received header was added by ${receivedBy.join(', ')}`;
+    return dateAt
+      ? { at: dateAt, source: 'date-header', note: `${why}; the Date header (written by the sender) is used instead` }
+      : { at: null, source: null, note: `${why}, and the Date header is missing or invalid` };
+  }
+  return dateAt
+    ? { at: dateAt, source: 'date-header', note: 'the election names no receivedBy hosts, so the Date header (written by the sender) is used' }
+    : { at: null, source: null, note: 'the Date header is missing or invalid' };
+}
+
+/**
+ * Reads one message. Never throws for a bad message: whatever cannot be read becomes `unreadable`
+ * with the reason.
+ */
+export async function readMessage(raw: RawMessage, options: ReadOptions): Promise<MessageFacts> {
+  const facts = emptyFacts(raw);
+  if (raw.oversize) {
+    facts.unreadable = `message is ${raw.size} bytes, over the limit`;
+    return facts;
+  }
+  const parts = countMimeParts(raw.bytes);
+  if (parts > options.limits.maxMimeParts) {
+    facts.unreadable = `message has ${parts} MIME parts, over the limit of ${options.limits.maxMimeParts}`;
+    return facts;
+  }
+  let mail: ParsedMail;
+  try {
+    mail = await simpleParser(raw.bytes, parserOptions(options.limits));
+  } catch (e) {
+    facts.unreadable = `MIME parse failed: ${(e as Error).message}`;
+    return facts;
+  }
+  const latin = raw.bytes.toString('latin1');
+  const hasPlainPart = /^content-type:\s*text\/plain/im.test(latin) || !/^content-type:/im.test(latin);
+  return describe(mail, facts, { ...options, hasPlainPart }, 0);
+}
+
+async function describe(mail: ParsedMail, facts: MessageFacts, options: DescribeOptions, depth: number): Promise<MessageFacts> {
+  const fromValues = mail.from?.value ?? [];
+  const fromMailboxes = fromValues.flatMap((v) => (v.group ? v.group : [v])).filter((v) => v.address);
+  facts.fromHeader = headerValues(mail, 'from')[0] ?? null;
+  facts.fromCount = fromMailboxes.length;
+  const first = fromMailboxes[0];
+  facts.from = first?.address ? { address: first.address.toLowerCase(), name: first.name ?? '' } : null;
+  facts.messageId = headerValues(mail, 'message-id')[0] ?? null;
+  facts.subject = mail.subject ?? null;
+  facts.dateHeader = headerValues(mail, 'date')[0] ?? null;
+  const dateAt = facts.dateHeader === null ? null : parseRfc5322Date(facts.dateHeader);
+  facts.dateHeaderAt = dateAt ? isoSeconds(dateAt) : null;
+  facts.received = headerValues(mail, 'received').map((r, i) => parseReceived(r, i));
+  const r = receipt(facts.received, dateAt, options.receivedBy);
+  facts.receivedAt = r.at ? isoSeconds(r.at) : null;
+  facts.receivedAtSource = r.source;
+  facts.receiptNote = r.note;
+  facts.authenticationResults = headerValues(mail, 'authentication-results');
+  facts.dkimSignatures = headerValues(mail, 'dkim-signature').length;
+  facts.signals = notABallotSignals(mail, facts.subject, facts.from?.address ?? null);
+
+  const texts: { origin: string; text: string }[] = [];
+  if (typeof mail.text === 'string' && mail.text.trim() !== '') {
+    // mailparser fills `text` from the HTML when there is no text/plain part.
+    texts.push({ origin: typeof mail.html === 'string' && !options.hasPlainPart ? 'body-html' : 'body-text', text: mail.text });
+  } else if (typeof mail.html === 'string' && mail.textConversionError) {
+    facts.unreadable = `HTML body could not be converted to text: ${mail.textConversionError.message}`;
+  }
+  const attachments = mail.attachments.slice(0, options.limits.maxAttachments);
+  if (mail.attachments.length > options.limits.maxAttachments) {
+    facts.unreadable = `message has ${mail.attachments.length} attachments, over the limit of ${options.limits.maxAttachments}`;
+    return facts;
+  }
+  for (const a of attachments) {
+    const fact: AttachmentFact = {
+      filename: a.filename ?? null,
+      contentType: a.contentType,
+      size: a.size,
+      sha256: sha256(a.content),
+      handling: 'not-read',
+      note: null,
+    };
+    facts.attachments.push(fact);
+    if (isForwardedMessage(a)) {
+      fact.handling = 'forwarded-message';
+      if (depth >= options.limits.maxForwardDepth) {
+        fact.note = 'forwarded messages nested too deep; not read';
+        continue;
+      }
+      try {
+        const inner = await simpleParser(a.content, parserOptions(options.limits));
+        const innerText = typeof inner.text === 'string' ? inner.text : '';
+        const innerSplit = splitQuoted(innerText, inner.subject ?? null);
+        facts.forwarded.push({
+          origin: `attachment:${a.filename ?? 'message.eml'}`,
+          header: {
+            from: headerValues(inner, 'from')[0] ?? null,
+            date: headerValues(inner, 'date')[0] ?? null,
+            subject: inner.subject ?? null,
+          },
+          papers: findPapers(innerSplit.own, `forwarded:${a.filename ?? 'message.eml'}`),
+        });
+      } catch (e) {
+        fact.note = `forwarded message cannot be parsed: ${(e as Error).message}`;
+      }
+    } else if (isTextAttachment(a)) {
+      fact.handling = 'read-as-text';
+      texts.push({ origin: `attachment:${a.filename ?? 'text.txt'}`, text: decodeText(a.content, charsetOf(a)) });
+    } else if (a.related || (a.contentDisposition === 'inline' && a.contentType.startsWith('image/') && a.cid)) {
+      fact.handling = 'decoration';
+      fact.note = 'image embedded in the HTML body';
+    } else {
+      fact.note = 'not read automatically by this version';
+    }
+  }
+
+  for (const t of texts) {
+    const split = splitQuoted(t.text, facts.subject);
+    facts.papers.push(...findPapers(split.own, t.origin));
+    facts.quotedPapers += findPapers(split.quoted, t.origin).length;
+    if (split.forwarded) {
+      facts.forwarded.push({
+        origin: `${t.origin} below "${split.forwarded.marker}"`,
+        header: split.forwarded.header,
+        papers: findPapers(split.forwarded.text, `forwarded:${t.origin}`),
+      });
+    }
+  }
+  facts.identity = sha256(
+    JSON.stringify([
+      facts.messageId,
+      facts.fromHeader,
+      facts.dateHeader,
+      facts.subject,
+      texts.map((t) => t.text.replace(/\s+/g, ' ').trim()),
+      facts.attachments.map((a) => a.sha256),
+    ]),
+  );
+  if (facts.unreadable === null && facts.receivedAt === null) facts.unreadable = `no usable receipt time: ${facts.receiptNote ?? ''}`;
+  return facts;
+}

@@ -1,0 +1,173 @@
+import { createHash, type Hash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+
+/**
+ * Splits an mbox stream into messages without holding more than one message in memory. Reads both
+ * mboxrd and mboxo: a line ">From " (with any number of ">") loses one ">", which restores mboxrd
+ * exactly and mboxo for the usual case of a body line that began "From ".
+ *
+ * A separator is a line "From <sender> <date>" at the start of the file or after an empty line.
+ */
+export interface MboxMessage {
+  index: number;
+  line: number;
+  bytes: Buffer;
+  size: number;
+  sha256: string;
+  oversize: boolean;
+}
+
+const SEPARATOR = /^From \S+ ?.*\d{1,2}:\d{2}/;
+
+export async function* splitMbox(
+  stream: Readable,
+  maxMessageBytes: number,
+  fileHash: Hash,
+): AsyncGenerator<MboxMessage> {
+  let carry: Buffer = Buffer.alloc(0);
+  let lineNo = 0;
+  let prevBlank = true;
+  let index = 0;
+  let current: {
+    line: number;
+    parts: Buffer[];
+    size: number;
+    hash: Hash;
+    oversize: boolean;
+    pendingBlank: Buffer | null;
+  } | null = null;
+  let preamble: { parts: Buffer[]; size: number; hash: Hash; blank: boolean } | null = null;
+
+  const append = (line: Buffer): void => {
+    if (!current) {
+      // Text before the first separator: kept as a message of its own unless blank.
+      preamble ??= { parts: [], size: 0, hash: createHash('sha256'), blank: true };
+      if (line.toString('latin1').trim() !== '') preamble.blank = false;
+      preamble.hash.update(line);
+      preamble.size += line.length;
+      if (preamble.size <= maxMessageBytes) preamble.parts.push(line);
+      return;
+    }
+    // A blank line is held back: the one just before a separator belongs to the mbox, not the message.
+    if (current.pendingBlank) {
+      push(current.pendingBlank);
+      current.pendingBlank = null;
+    }
+    if (isBlank(line)) {
+      current.pendingBlank = line;
+      return;
+    }
+    push(unescape(line));
+  };
+  const push = (b: Buffer): void => {
+    if (!current) return;
+    current.hash.update(b);
+    current.size += b.length;
+    if (current.oversize) return;
+    if (current.size > maxMessageBytes) {
+      current.oversize = true;
+      current.parts = [];
+      return;
+    }
+    current.parts.push(b);
+  };
+  const finish = (): MboxMessage | null => {
+    if (!current) return null;
+    const m: MboxMessage = {
+      index: ++index,
+      line: current.line,
+      bytes: current.oversize ? Buffer.alloc(0) : Buffer.concat(current.parts),
+      size: current.size,
+      sha256: current.hash.digest('hex'),
+      oversize: current.oversize,
+    };
+    current = null;
+    return m;
+  };
+  const handle = (line: Buffer): MboxMessage | null => {
+    lineNo++;
+    const startsFrom = line.length >= 5 && line[0] === 0x46 && line.subarray(0, 5).toString('latin1') === 'From ';
+    let emitted: MboxMessage | null = null;
+    if (startsFrom && prevBlank && SEPARATOR.test(line.subarray(0, 200).toString('latin1'))) {
+      if (preamble && !preamble.blank && !current) {
+        index++;
+        const p = preamble;
+        emitted = {
+          index,
+          line: 1,
+          bytes: p.size > maxMessageBytes ? Buffer.alloc(0) : Buffer.concat(p.parts),
+          size: p.size,
+          sha256: p.hash.digest('hex'),
+          oversize: p.size > maxMessageBytes,
+        };
+      }
+      preamble = null;
+      const done = finish();
+      current = { line: lineNo, parts: [], size: 0, hash: createHash('sha256'), oversize: false, pendingBlank: null };
+      prevBlank = false;
+      return done ?? emitted;
+    }
+    append(line);
+    prevBlank = isBlank(line);
+    return emitted;
+  };
+
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    fileHash.update(chunk);
+    let buf = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+    let start = 0;
+    for (;;) {
+      const nl = buf.indexOf(0x0a, start);
+      if (nl < 0) break;
+      const out = handle(buf.subarray(start, nl + 1));
+      if (out) yield out;
+      start = nl + 1;
+    }
+    buf = buf.subarray(start);
+    // A line longer than the message limit is passed on in pieces so memory stays bounded.
+    if (buf.length > maxMessageBytes) {
+      const out = handle(buf);
+      if (out) yield out;
+      buf = Buffer.alloc(0);
+    }
+    carry = Buffer.from(buf);
+  }
+  if (carry.length > 0) {
+    const out = handle(carry);
+    if (out) yield out;
+  }
+  if (current) {
+    const c = current as { pendingBlank: Buffer | null };
+    c.pendingBlank = null; // the final blank line is the mbox's
+    const done = finish();
+    if (done) yield done;
+  } else if (preamble !== null && !(preamble as { blank: boolean }).blank) {
+    const p = preamble as { parts: Buffer[]; size: number; hash: Hash };
+    index++;
+    yield {
+      index,
+      line: 1,
+      bytes: p.size > maxMessageBytes ? Buffer.alloc(0) : Buffer.concat(p.parts),
+      size: p.size,
+      sha256: p.hash.digest('hex'),
+      oversize: p.size > maxMessageBytes,
+    };
+  }
+}
+
+function isBlank(line: Buffer): boolean {
+  return line.length === 0 || (line.length === 1 && line[0] === 0x0a) || (line.length === 2 && line[0] === 0x0d && line[1] === 0x0a);
+}
+
+function unescape(line: Buffer): Buffer {
+  if (line[0] !== 0x3e) return line;
+  let i = 0;
+  while (i < line.length && line[i] === 0x3e) i++;
+  if (line.length - i >= 5 && line.subarray(i, i + 5).toString('latin1') === 'From ') return line.subarray(1);
+  return line;
+}
+
+/** Whether a file's first bytes look like an mbox. */
+export function looksLikeMbox(head: Buffer): boolean {
+  return SEPARATOR.test(head.subarray(0, 200).toString('latin1').split('\n')[0] ?? '');
+}

@@ -1,0 +1,155 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, readdir, realpath, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InputError } from '../model/errors.js';
+import { displayName } from '../inputs/files.js';
+import { looksLikeMbox, splitMbox } from './mbox.js';
+import type { InputFileRecord, Provenance, RawMessage, SourceKind, SourceLimits } from './types.js';
+
+/**
+ * Turns command-line paths into a stream of raw messages, one at a time, with provenance and
+ * SHA-256. Each input file is recorded (with its own SHA-256) in `files` as it is read.
+ */
+export interface SourceWalk {
+  messages: AsyncGenerator<RawMessage>;
+  /** Filled in while `messages` is consumed. */
+  files: InputFileRecord[];
+}
+
+interface Planned {
+  path: string;
+  name: string;
+  kind: SourceKind | 'sniff';
+}
+
+const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+export function walkSources(paths: readonly string[], limits: SourceLimits): SourceWalk {
+  const files: InputFileRecord[] = [];
+  return { files, messages: generate(paths, limits, files) };
+}
+
+async function* generate(paths: readonly string[], limits: SourceLimits, files: InputFileRecord[]): AsyncGenerator<RawMessage> {
+  const planned = await plan(paths);
+  for (const p of planned) yield* readPlanned(p, limits, files);
+}
+
+/** Every file to read, in an order that does not depend on argument order; a file reached twice is read once. */
+export async function plan(paths: readonly string[]): Promise<Planned[]> {
+  const seen = new Set<string>();
+  const out: Planned[] = [];
+  const visitDir = async (dir: string, name: string, visitedDirs: Set<string>): Promise<void> => {
+    const real = await realpath(dir);
+    if (visitedDirs.has(real)) return;
+    visitedDirs.add(real);
+    const entries = (await readdir(dir, { withFileTypes: true })).map((e) => e.name).sort(byName);
+    const isMaildir = entries.includes('cur') && entries.includes('new');
+    for (const entry of entries) {
+      const full = join(dir, entry);
+      const childName = `${name}/${entry}`;
+      let st;
+      try {
+        st = await stat(full);
+      } catch {
+        continue; // a dangling link
+      }
+      if (st.isDirectory()) {
+        if (isMaildir && (entry === 'cur' || entry === 'new')) {
+          const mails = (await readdir(full)).sort(byName);
+          for (const m of mails) await addFile(join(full, m), `${childName}/${m}`, 'maildir');
+        } else if (isMaildir && entry === 'tmp') {
+          continue; // messages still being delivered
+        } else {
+          await visitDir(full, childName, visitedDirs);
+        }
+      } else if (st.isFile()) {
+        await addFile(full, childName, 'sniff');
+      }
+    }
+  };
+  const addFile = async (path: string, name: string, kind: Planned['kind']): Promise<void> => {
+    const real = await realpath(path);
+    if (seen.has(real)) return;
+    seen.add(real);
+    out.push({ path, name, kind });
+  };
+  const sorted = [...paths].sort((a, b) => byName(displayName(a), displayName(b)) || byName(a, b));
+  for (const p of sorted) {
+    let st;
+    try {
+      st = await stat(p);
+    } catch {
+      throw new InputError('FILE_NOT_FOUND', { file: p }, 'mailbox path not found');
+    }
+    if (st.isDirectory()) await visitDir(p, displayName(p), new Set());
+    else await addFile(p, displayName(p), 'sniff');
+  }
+  return out;
+}
+
+async function sniff(path: string, name: string): Promise<SourceKind | { skip: string }> {
+  const lower = name.toLowerCase();
+  if (lower.endsWith('.msg')) return 'msg';
+  const fh = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(512);
+    const { bytesRead } = await fh.read(head, 0, 512, 0);
+    const h = head.subarray(0, bytesRead);
+    if (h.length >= 8 && h.readUInt32BE(0) === 0xd0cf11e0) return 'msg'; // OLE compound file
+    if (looksLikeMbox(h)) return 'mbox';
+    if (lower.endsWith('.eml') || lower.endsWith('.mbox') || lower.endsWith('.mbx')) return lower.endsWith('.eml') ? 'eml' : 'mbox';
+    const firstLine = h.toString('latin1').split(/\r?\n/)[0] ?? '';
+    if (/^[!-9;-~]+:/.test(firstLine)) return 'eml';
+    return { skip: bytesRead === 0 ? 'empty file' : 'not a mail file (no header at the start)' };
+  } finally {
+    await fh.close();
+  }
+}
+
+async function* readPlanned(p: Planned, limits: SourceLimits, files: InputFileRecord[]): AsyncGenerator<RawMessage> {
+  let kind: SourceKind | { skip: string } = p.kind === 'sniff' ? await sniff(p.path, p.name) : p.kind;
+  if (p.kind === 'maildir') {
+    // Maildir also holds dot-files and index files of mail clients; only real messages are read.
+    const k = await sniff(p.path, p.name);
+    kind = typeof k === 'object' ? k : 'maildir';
+  }
+  const fileHash = createHash('sha256');
+  if (typeof kind === 'object') {
+    const st = await stat(p.path);
+    for await (const chunk of createReadStream(p.path)) fileHash.update(chunk as Buffer);
+    files.push({ file: p.name, kind: 'skipped', sha256: fileHash.digest('hex'), bytes: st.size, messages: 0, note: kind.skip });
+    return;
+  }
+  const st = await stat(p.path);
+  const record: InputFileRecord = { file: p.name, kind, sha256: '', bytes: st.size, messages: 0 };
+  files.push(record);
+  if (kind === 'mbox') {
+    for await (const m of splitMbox(createReadStream(p.path, { highWaterMark: 1 << 20 }), limits.maxMessageBytes, fileHash)) {
+      record.messages++;
+      const source: Provenance = { file: p.name, kind, index: m.index, line: m.line };
+      yield { source, bytes: m.bytes, size: m.size, sha256: m.sha256, oversize: m.oversize };
+    }
+    record.sha256 = fileHash.digest('hex');
+    return;
+  }
+  // One message per file: hashed while read; bytes kept only within the size limit.
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of createReadStream(p.path, { highWaterMark: 1 << 20 })) {
+    const b = chunk as Buffer;
+    fileHash.update(b);
+    size += b.length;
+    if (size <= limits.maxMessageBytes) parts.push(b);
+  }
+  record.sha256 = fileHash.digest('hex');
+  record.messages = 1;
+  const oversize = size > limits.maxMessageBytes;
+  yield {
+    source: { file: p.name, kind, index: null, line: null },
+    bytes: oversize ? Buffer.alloc(0) : Buffer.concat(parts),
+    size,
+    sha256: record.sha256,
+    oversize,
+  };
+}
