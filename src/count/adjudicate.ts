@@ -10,6 +10,8 @@ export interface AdjudicableMessage {
   /** The automatic finding, when it is needs-adjudication. */
   pending: AdjudicationReason | null;
   council: string | null;
+  /** Whether that council may vote in this election. */
+  eligible: boolean;
 }
 
 /** The officer's decision on one message, stored beside (never instead of) the automatic finding. */
@@ -61,7 +63,9 @@ export function resolveAdjudications(
       if (row.choices.length > election.vacancies) {
         return err(new InputError('ADJUDICATION_INVALID', where('choices'), `${row.choices.length} choices for ${election.vacancies} vacancies`));
       }
-      if (m.council === null) return err(new InputError('ADJUDICATION_INVALID', where('message'), 'the message comes from no roster council, so it cannot be counted'));
+      if (m.council === null || !m.eligible) {
+        return err(new InputError('ADJUDICATION_INVALID', where('message'), 'the message comes from no eligible roster council, so it cannot be counted'));
+      }
     }
     const order = election.candidates.map((c) => c.id);
     out.set(m.sha256, {

@@ -8,7 +8,7 @@ import { checkSignOff } from './signoff.js';
 
 /** One thing found about a message; every finding is kept as evidence, the first that decides wins. */
 export interface Finding {
-  code: RejectionReason | AdjudicationReason | 'not-a-ballot' | 'note';
+  code: RejectionReason | AdjudicationReason | 'not-a-ballot' | 'duplicate-copy' | 'note';
   detail: string;
 }
 
@@ -77,6 +77,15 @@ export function judgeMessage(f: MessageFacts, election: Election, roster: Roster
       detail: `the paper is in a forwarded message (${fw.origin}) from ${fw.header.from ?? 'an unknown sender'}, dated ${fw.header.date ?? 'unknown'}`,
     });
     j.verdict = { kind: 'needs-adjudication', reason: 'forwarded' };
+    // The outer sender is not the voter; when it is no council, the forwarded sender's council is recorded.
+    if (!j.council && fw.header.from) {
+      const inner = /<([^<>\s]+@[^<>\s]+)>/.exec(fw.header.from)?.[1] ?? /\S+@\S+/.exec(fw.header.from)?.[0];
+      const innerMatch = inner ? councilForAddress(roster, inner.replace(/^mailto:/i, '')) : null;
+      if (innerMatch) {
+        j.council = innerMatch.council;
+        j.senderMatch = `forwarded sender: ${innerMatch.by} ${innerMatch.matched}`;
+      }
+    }
     return j;
   }
 

@@ -1,0 +1,160 @@
+import { writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Chalk, type ChalkInstance } from 'chalk';
+import { Command, CommanderError, Option } from 'commander';
+import { loadInputFile } from '../inputs/files.js';
+import { parseResultFile } from '../inputs/result-file.js';
+import { InputError } from '../model/errors.js';
+import type { ResultModel } from '../model/result.js';
+import { compareResults } from '../report/compare.js';
+import { renderHtml } from '../report/html.js';
+import { renderJson } from '../report/json.js';
+import { renderInspect, renderTerminal } from '../report/terminal.js';
+import { runCount } from './pipeline.js';
+
+export const EXIT = { ok: 0, internal: 1, input: 2, provisional: 3, verifyFailed: 4 } as const;
+
+/** Everything the CLI touches of the outside world, so that it can be run in-process by the tests. */
+export interface CliIo {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  env: Record<string, string | undefined>;
+  stdoutIsTTY: boolean;
+}
+
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
+export const GENERATOR = `ccin-tally ${pkg.version}`;
+export const EXAMPLE_DIR = join(packageRoot, 'fixtures', 'ccin-2024');
+
+export function colourFor(io: CliIo): ChalkInstance {
+  const force = io.env.FORCE_COLOR;
+  if (force !== undefined && force !== '' && force !== '0' && force !== 'false') return new Chalk({ level: 1 });
+  const noColor = io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '';
+  return new Chalk({ level: !noColor && io.stdoutIsTTY && io.env.TERM !== 'dumb' ? 1 : 0 });
+}
+
+interface CountOptions {
+  election: string;
+  roster: string;
+  adjudications?: string;
+  json?: string;
+  html?: string;
+}
+
+function addCountOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption('--election <file>', 'election file (JSON)')
+    .requiredOption('--roster <file>', 'eligible-council roster (CSV)')
+    .option('--adjudications <file>', "returning officer's decisions on needs-adjudication messages (CSV)");
+}
+
+async function writeOutputs(result: ResultModel, opts: { json?: string | undefined; html?: string | undefined }): Promise<void> {
+  if (opts.json !== undefined) await writeFile(opts.json, renderJson(result));
+  if (opts.html !== undefined) await writeFile(opts.html, renderHtml(result));
+}
+
+export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const colour = colourFor(io);
+  const program = new Command()
+    .name('ccin-tally')
+    .description('Counts a CCIN emailed-ballot election from the exported ballot mailbox and the roster, reproducibly.')
+    .version(pkg.version)
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError('(run with --help for usage)');
+
+  addCountOptions(
+    program
+      .command('tally')
+      .description('count the election and print the declaration, the statement of rejected papers and every message')
+      .argument('<paths...>', 'mailbox export: .eml files, folders, mbox files, Maildir folders'),
+  )
+    .option('--json <file>', 'write the canonical JSON result')
+    .option('--html <file>', 'write the printable declaration (self-contained HTML)')
+    .action(async (paths: string[], opts: CountOptions) => {
+      const result = await runCount({ paths, ...opts, generator: GENERATOR });
+      io.stdout(renderTerminal(result, colour));
+      await writeOutputs(result, opts);
+      exitCode = result.final ? EXIT.ok : EXIT.provisional;
+    });
+
+  addCountOptions(
+    program
+      .command('verify')
+      .description('recount from the same files and compare with a result; says which messages and figures differ')
+      .argument('<result>', 'result JSON written by tally --json')
+      .argument('<paths...>', 'the mailbox export the result was counted from'),
+  ).action(async (resultPath: string, paths: string[], opts: CountOptions) => {
+    const claimed = parseResultFile(await loadInputFile(resultPath, 'result'));
+    const recount = await runCount({ paths, ...opts, generator: GENERATOR });
+    const cmp = compareResults(claimed, recount);
+    if (cmp.verified) {
+      io.stdout(`${colour.green.bold('VERIFIED')}: the recount reproduces ${resultPath} exactly (${recount.digest}).\n`);
+      exitCode = EXIT.ok;
+    } else {
+      io.stdout(`${colour.red.bold('NOT VERIFIED')}: the recount does not reproduce ${resultPath}.\n`);
+      for (const d of cmp.differences) io.stdout(`  - ${d}\n`);
+      io.stdout(`  result digest  ${claimed.digest}\n  recount digest ${recount.digest}\n`);
+      exitCode = EXIT.verifyFailed;
+    }
+  });
+
+  addCountOptions(
+    program
+      .command('inspect')
+      .description('show how each message was read and judged, with all evidence')
+      .argument('<messages...>', 'message files, folders or mbox files'),
+  ).action(async (paths: string[], opts: CountOptions) => {
+    const result = await runCount({ paths, ...opts, generator: GENERATOR });
+    io.stdout(renderInspect(result, colour));
+    exitCode = EXIT.ok;
+  });
+
+  program
+    .command('example')
+    .description('count the bundled 2024 example election (fixtures/ccin-2024), with its adjudications')
+    .addOption(new Option('--json <file>', 'write the canonical JSON result'))
+    .addOption(new Option('--html <file>', 'write the printable declaration'))
+    .option('--no-adjudications', 'leave the needs-adjudication messages undecided')
+    .action(async (opts: { json?: string; html?: string; adjudications: boolean }) => {
+      const result = await runCount({
+        paths: [join(EXAMPLE_DIR, 'mailbox')],
+        election: join(EXAMPLE_DIR, 'election.json'),
+        roster: join(EXAMPLE_DIR, 'roster.csv'),
+        adjudications: opts.adjudications ? join(EXAMPLE_DIR, 'adjudications.csv') : undefined,
+        generator: GENERATOR,
+      });
+      io.stdout(renderTerminal(result, colour));
+      await writeOutputs(result, opts);
+      exitCode = result.final ? EXIT.ok : EXIT.provisional;
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and --version exit 0; every usage mistake (unknown option, missing argument) is exit 2.
+      return e.exitCode === 0 ? EXIT.ok : EXIT.input;
+    }
+    if (e instanceof InputError) {
+      io.stderr(`ccin-tally: error [${e.code}] ${e.message}\n`);
+      return EXIT.input;
+    }
+    io.stderr(`ccin-tally: internal error (please report): ${(e as Error).stack ?? String(e)}\n`);
+    return EXIT.internal;
+  }
+}
+
+function processIo(): CliIo {
+  return {
+    stdout: (s) => process.stdout.write(s),
+    stderr: (s) => process.stderr.write(s),
+    env: process.env,
+    stdoutIsTTY: process.stdout.isTTY === true,
+  };
+}

@@ -1,0 +1,103 @@
+import { parseAdjudications, type AdjudicationRow } from '../inputs/adjudications.js';
+import { parseElection, type Election } from '../inputs/election.js';
+import { loadInputFile, type LoadedFile } from '../inputs/files.js';
+import { parseRoster, type Roster } from '../inputs/roster.js';
+import { InputError } from '../model/errors.js';
+import type { ResultModel } from '../model/result.js';
+import { resolveAdjudications } from '../count/adjudicate.js';
+import { buildResult, findDuplicateCopies, type JudgedMessage } from '../count/result.js';
+import { judgeMessage } from '../judge/judge.js';
+import { DEFAULT_READ_LIMITS, readMessage, type MessageFacts, type ReadLimits } from '../read/message.js';
+import { DEFAULT_LIMITS, type InputFileRecord, type Provenance, type SourceLimits } from '../sources/types.js';
+import { walkSources } from '../sources/walk.js';
+
+export interface CountRequest {
+  paths: string[];
+  election: string;
+  roster: string;
+  adjudications?: string | undefined;
+  limits?: Partial<SourceLimits & ReadLimits>;
+  generator: string;
+}
+
+export interface LoadedInputs {
+  election: Election;
+  roster: Roster;
+  electionFile: LoadedFile;
+  rosterFile: LoadedFile;
+  adjudicationFile: LoadedFile | null;
+  adjudicationRows: AdjudicationRow[];
+}
+
+/** Reads and validates the election, roster and adjudications; any problem stops the run before counting. */
+export async function loadInputs(req: Pick<CountRequest, 'election' | 'roster' | 'adjudications'>): Promise<LoadedInputs> {
+  const electionFile = await loadInputFile(req.election, 'election');
+  const election = parseElection(electionFile);
+  if (election.dkim === 'require') {
+    throw new InputError(
+      'ELECTION_INVALID',
+      { file: req.election, field: 'dkim' },
+      '"require" needs DKIM verification, which this version of ccin-tally does not yet perform; use "prefer" or "off"',
+    );
+  }
+  const rosterFile = await loadInputFile(req.roster, 'roster');
+  const roster = parseRoster(rosterFile);
+  let adjudicationFile: LoadedFile | null = null;
+  let adjudicationRows: AdjudicationRow[] = [];
+  if (req.adjudications !== undefined) {
+    adjudicationFile = await loadInputFile(req.adjudications, 'adjudications');
+    adjudicationRows = parseAdjudications(adjudicationFile);
+  }
+  return { election, roster, electionFile, rosterFile, adjudicationFile, adjudicationRows };
+}
+
+/** Reads every message once; only the facts are kept, never a mailbox's bytes. */
+export async function readMailbox(
+  paths: readonly string[],
+  election: Election,
+  limits: SourceLimits & ReadLimits,
+): Promise<{ entries: { source: Provenance; facts: MessageFacts }[]; files: InputFileRecord[] }> {
+  const walk = walkSources(paths, limits);
+  const entries: { source: Provenance; facts: MessageFacts }[] = [];
+  for await (const raw of walk.messages) {
+    const facts = await readMessage(raw, { receivedBy: election.receivedBy, limits });
+    entries.push({ source: raw.source, facts });
+  }
+  return { entries, files: walk.files };
+}
+
+export async function runCount(req: CountRequest): Promise<ResultModel> {
+  const inputs = await loadInputs(req);
+  const limits = { ...DEFAULT_LIMITS, ...DEFAULT_READ_LIMITS, ...req.limits };
+  const { entries, files } = await readMailbox(req.paths, inputs.election, limits);
+  const duplicateOf = findDuplicateCopies(entries);
+  const judged: JudgedMessage[] = entries.map((e, i) => {
+    const dup = duplicateOf.get(i) ?? null;
+    return { source: e.source, facts: e.facts, duplicateOf: dup, judgement: dup ? null : judgeMessage(e.facts, inputs.election, inputs.roster) };
+  });
+  const adjudicable = judged.map((m) => ({
+    sha256: m.facts.sha256,
+    messageId: m.facts.messageId,
+    pending: m.judgement?.verdict.kind === 'needs-adjudication' ? m.judgement.verdict.reason : null,
+    council: m.judgement?.council?.id ?? null,
+    eligible: m.judgement?.council ? inputs.election.eligibleMembership.includes(m.judgement.council.membership) : false,
+  }));
+  const resolved = resolveAdjudications(inputs.adjudicationRows, adjudicable, inputs.election, inputs.adjudicationFile?.path ?? '');
+  if (!resolved.ok) throw resolved.error;
+  return buildResult({
+    generator: req.generator,
+    election: inputs.election,
+    roster: inputs.roster,
+    files: {
+      election: { file: inputs.electionFile.name, sha256: inputs.electionFile.sha256 },
+      roster: { file: inputs.rosterFile.name, sha256: inputs.rosterFile.sha256 },
+      adjudications: inputs.adjudicationFile
+        ? { file: inputs.adjudicationFile.name, sha256: inputs.adjudicationFile.sha256, rows: inputs.adjudicationRows.length }
+        : null,
+      mailbox: files,
+    },
+    limits,
+    messages: judged,
+    adjudications: resolved.value,
+  });
+}

@@ -1,0 +1,276 @@
+import type { Election } from '../inputs/election.js';
+import type { Roster } from '../inputs/roster.js';
+import { isoSeconds } from '../inputs/time.js';
+import { resultDigest } from '../model/canonical.js';
+import { DISPOSITIONS, type Disposition, type Reason } from '../model/reasons.js';
+import { RESULT_SCHEMA, type MessageRecord, type ResultModel } from '../model/result.js';
+import type { Judgement } from '../judge/judge.js';
+import type { MessageFacts, ReadLimits } from '../read/message.js';
+import type { InputFileRecord, Provenance, SourceLimits } from '../sources/types.js';
+import type { Adjudication } from './adjudicate.js';
+import { applyDuplicatePolicy, type ValidPaper } from './duplicates.js';
+import { tallyVotes } from './tally.js';
+
+/** A message after reading and judging: the judgement is null for a copy of a message already met. */
+export interface JudgedMessage {
+  source: Provenance;
+  facts: MessageFacts;
+  judgement: Judgement | null;
+  duplicateOf: string | null;
+}
+
+export interface CountInputs {
+  generator: string;
+  election: Election;
+  roster: Roster;
+  files: {
+    election: { file: string; sha256: string };
+    roster: { file: string; sha256: string };
+    adjudications: { file: string; sha256: string; rows: number } | null;
+    mailbox: InputFileRecord[];
+  };
+  limits: SourceLimits & ReadLimits;
+  messages: JudgedMessage[];
+  adjudications: Map<string, Adjudication>;
+}
+
+/** Message order in the result: by source file and position, never by argument order. */
+export function compareSources(a: { source: Provenance; facts: { sha256: string } }, b: { source: Provenance; facts: { sha256: string } }): number {
+  if (a.source.file !== b.source.file) return a.source.file < b.source.file ? -1 : 1;
+  const ai = a.source.index ?? 0;
+  const bi = b.source.index ?? 0;
+  if (ai !== bi) return ai - bi;
+  return a.facts.sha256 < b.facts.sha256 ? -1 : a.facts.sha256 > b.facts.sha256 ? 1 : 0;
+}
+
+/**
+ * Finds every copy of a message met earlier (in result order): the same message with different bytes,
+ * such as an mbox and an .eml export of one mailbox. Returns, by position in `entries`, the SHA-256 of
+ * the copy that is judged; a readable copy is preferred as that one.
+ */
+export function findDuplicateCopies(entries: readonly { source: Provenance; facts: MessageFacts }[]): Map<number, string> {
+  const order = entries.map((e, i) => ({ e, i }));
+  order.sort((a, b) => Number(a.e.facts.unreadable !== null) - Number(b.e.facts.unreadable !== null) || compareSources(a.e, b.e) || a.i - b.i);
+  const firstByIdentity = new Map<string, string>();
+  const duplicateOf = new Map<number, string>();
+  for (const { e, i } of order) {
+    const prior = firstByIdentity.get(e.facts.identity);
+    if (prior !== undefined) duplicateOf.set(i, prior);
+    else firstByIdentity.set(e.facts.identity, e.facts.sha256);
+  }
+  return duplicateOf;
+}
+
+export function buildResult(input: CountInputs): ResultModel {
+  const { election, roster } = input;
+  const messages = [...input.messages].sort(compareSources);
+  const eligibleCouncils = roster.councils.filter((c) => election.eligibleMembership.includes(c.membership));
+
+  // Valid papers: those the judge found valid, and those the officer decided to count.
+  const valid: ValidPaper[] = [];
+  for (const m of messages) {
+    const j = m.judgement;
+    if (!j || !j.council || !m.facts.receivedAt) continue;
+    const adj = input.adjudications.get(m.facts.sha256);
+    if (j.verdict.kind === 'valid') valid.push({ id: m.facts.sha256, council: j.council.id, choices: j.choices, receivedAt: m.facts.receivedAt });
+    else if (j.verdict.kind === 'needs-adjudication' && adj?.decision === 'count') {
+      valid.push({ id: m.facts.sha256, council: j.council.id, choices: adj.choices, receivedAt: m.facts.receivedAt });
+    }
+  }
+  const policy = applyDuplicatePolicy(valid, election.duplicates);
+  const validById = new Map(valid.map((v) => [v.id, v]));
+
+  const records: MessageRecord[] = messages.map((m) => toRecord(m, input.adjudications, policy, validById));
+
+  const counted = records.filter((r) => r.disposition === 'counted');
+  const outcome = tallyVotes(election.candidates, counted.map((r) => r.choices), election.vacancies, election.tieBreakSeed);
+
+  const dispositions = Object.fromEntries(DISPOSITIONS.map((d) => [d, 0])) as Record<Disposition, number>;
+  const rejected: Partial<Record<Reason, number>> = {};
+  const needsAdjudication: Partial<Record<Reason, number>> = {};
+  const notABallot: Record<string, number> = {};
+  for (const r of records) {
+    dispositions[r.disposition]++;
+    if (r.disposition === 'rejected' && r.reason) rejected[r.reason] = (rejected[r.reason] ?? 0) + 1;
+    if (r.disposition === 'needs-adjudication' && r.reason) needsAdjudication[r.reason] = (needsAdjudication[r.reason] ?? 0) + 1;
+  }
+  for (const m of messages) {
+    if (m.judgement?.verdict.kind === 'not-a-ballot') {
+      const why = m.judgement.verdict.why;
+      notABallot[why] = (notABallot[why] ?? 0) + 1;
+    }
+  }
+  const votedCouncils = new Set(counted.map((r) => r.council));
+  const councilsNotVoted = eligibleCouncils
+    .filter((c) => !votedCouncils.has(c.id))
+    .map((c) => ({
+      council: c.id,
+      name: c.name,
+      sent: records.filter((r) => r.council === c.id).map((r) => (r.reason ? `${r.disposition}: ${r.reason}` : r.disposition)),
+    }));
+  const provisional: string[] = [];
+  const pending = dispositions['needs-adjudication'];
+  if (pending > 0) provisional.push(`${pending} message(s) need adjudication`);
+  if (outcome.unresolvedTie) provisional.push(`tie at the boundary between ${outcome.unresolvedTie.join(', ')} and the election file gives no lot seed`);
+
+  const withoutDigest: Omit<ResultModel, 'digest'> = {
+    schema: RESULT_SCHEMA,
+    generator: input.generator,
+    election: {
+      id: election.id,
+      title: election.title,
+      vacancies: election.vacancies,
+      method: election.method,
+      candidates: election.candidates.map((c) => ({ id: c.id, name: c.name, council: c.council })),
+      opens: election.opens ? isoSeconds(election.opens) : null,
+      deadline: isoSeconds(election.deadline),
+      opensLocal: election.opensText,
+      deadlineLocal: election.deadlineText,
+      timezone: election.timezone,
+      ballotAddress: election.ballotAddress,
+      eligibleMembership: election.eligibleMembership,
+      signOffRoles: election.signOffRoles,
+      receivedBy: election.receivedBy,
+      dkim: election.dkim,
+      duplicates: election.duplicates,
+      tieBreakSeed: election.tieBreakSeed,
+    },
+    inputs: {
+      election: input.files.election,
+      roster: { ...input.files.roster, encoding: roster.encoding, councils: roster.councils.length, eligible: eligibleCouncils.length },
+      adjudications: input.files.adjudications,
+      mailbox: input.files.mailbox.map((f) => ({ ...f })).sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)),
+    },
+    limits: {
+      maxMessageBytes: input.limits.maxMessageBytes,
+      maxMimeParts: input.limits.maxMimeParts,
+      maxAttachments: input.limits.maxAttachments,
+      maxHtmlChars: input.limits.maxHtmlChars,
+      maxForwardDepth: input.limits.maxForwardDepth,
+    },
+    messages: records,
+    summary: {
+      read: records.length,
+      dispositions,
+      accounted: Object.values(dispositions).reduce((a, b) => a + b, 0),
+      rejected,
+      needsAdjudication,
+      notABallot,
+      adjudicated: input.adjudications.size,
+    },
+    tally: outcome.tally,
+    turnout: {
+      voted: votedCouncils.size,
+      eligible: eligibleCouncils.length,
+      text: `${votedCouncils.size} of ${eligibleCouncils.length} eligible councils`,
+    },
+    councilsNotVoted,
+    lot: outcome.lot,
+    final: provisional.length === 0,
+    provisional,
+  };
+  return { ...withoutDigest, digest: resultDigest(withoutDigest as unknown as Record<string, unknown>) };
+}
+
+function toRecord(
+  m: JudgedMessage,
+  adjudications: Map<string, Adjudication>,
+  policy: ReturnType<typeof applyDuplicatePolicy>,
+  validById: Map<string, ValidPaper>,
+): MessageRecord {
+  const f = m.facts;
+  const j = m.judgement;
+  const findings = j ? j.findings.map((x) => ({ code: x.code, detail: x.detail })) : [];
+  let disposition: Disposition;
+  let reason: Reason | null = null;
+  let choices: string[] = [];
+  let adjudication: MessageRecord['adjudication'] = null;
+  let supersededBy: string | null = null;
+  if (!j) {
+    disposition = 'duplicate-copy';
+    findings.push({ code: 'duplicate-copy', detail: `the same message as ${m.duplicateOf ?? '?'}, met in another export` });
+  } else {
+    const v = j.verdict;
+    const adj = adjudications.get(f.sha256);
+    if (v.kind === 'needs-adjudication' && adj) {
+      adjudication = { automatic: { disposition: 'needs-adjudication', reason: v.reason }, decision: adj.decision, choices: adj.choices, reason: adj.reason, line: adj.line };
+      findings.push({ code: 'note', detail: `adjudicated (${adj.decision}) by the returning officer: ${adj.reason}` });
+    }
+    const outcome = policy.get(f.sha256);
+    if (outcome) {
+      const paper = validById.get(f.sha256);
+      choices = paper?.choices ?? [];
+      if (outcome.disposition === 'counted') {
+        disposition = 'counted';
+        if (outcome.note) findings.push({ code: 'note', detail: outcome.note });
+      } else if (outcome.disposition === 'superseded') {
+        disposition = 'superseded';
+        supersededBy = outcome.by;
+        findings.push({ code: 'note', detail: outcome.note });
+      } else {
+        disposition = 'rejected';
+        reason = 'conflicting-duplicates';
+        findings.push({ code: 'conflicting-duplicates', detail: outcome.note });
+      }
+    } else if (v.kind === 'needs-adjudication' && adj?.decision === 'reject') {
+      disposition = 'rejected';
+      reason = v.reason;
+    } else if (v.kind === 'needs-adjudication') {
+      disposition = 'needs-adjudication';
+      reason = v.reason;
+    } else if (v.kind === 'rejected') {
+      disposition = 'rejected';
+      reason = v.reason;
+    } else if (v.kind === 'not-a-ballot') {
+      disposition = 'not-a-ballot';
+    } else {
+      // A valid paper always has a policy outcome; reaching here is a bug.
+      throw new Error(`internal: valid message ${f.sha256} has no count outcome`);
+    }
+  }
+  return {
+    sha256: f.sha256,
+    messageId: f.messageId,
+    source: { file: m.source.file, kind: m.source.kind, index: m.source.index, line: m.source.line },
+    from: f.from?.address ?? null,
+    council: j?.council?.id ?? null,
+    disposition,
+    reason,
+    choices,
+    receivedAt: f.receivedAt,
+    receivedAtSource: f.receivedAtSource,
+    adjudication,
+    evidence: {
+      findings,
+      subject: f.subject,
+      fromHeader: f.fromHeader,
+      senderMatch: j?.senderMatch ?? null,
+      dateHeader: f.dateHeader,
+      receipt: f.receiptNote,
+      received: f.received.map((h) => ({ by: h.by, at: h.at ? isoSeconds(h.at) : null })),
+      papers: (j?.papers ?? []).map((p, i) => {
+        const raw = f.papers[i];
+        return {
+          origin: p.origin,
+          choices: p.choices,
+          marks: p.marks,
+          uncertain: p.uncertain,
+          reference: raw?.reference ?? null,
+          council: raw?.council ?? null,
+          name: raw?.name ?? null,
+          position: raw?.position ?? null,
+          date: raw?.date ?? null,
+        };
+      }),
+      quotedPapersIgnored: f.quotedPapers,
+      signOff: j?.signOff ?? null,
+      attachments: f.attachments.map((a) => ({ ...a })),
+      forwarded: f.forwarded.map((x) => ({ origin: x.origin, from: x.header.from, date: x.header.date, subject: x.header.subject, papers: x.papers.length })),
+      duplicateOf: m.duplicateOf,
+      supersededBy,
+      authentication: { dkimSignatures: f.dkimSignatures, authenticationResults: f.authenticationResults },
+      size: f.size,
+    },
+  };
+}
+

@@ -1,0 +1,112 @@
+import type { Disposition, Reason } from './reasons.js';
+
+/**
+ * The canonical result (spec §5): one model, rendered to JSON, the terminal and HTML. Field names
+ * are public interface. Nothing here may depend on the clock, locale, time zone or working directory.
+ */
+export const RESULT_SCHEMA = 'ccin-tally/result@1';
+
+export interface FindingRecord {
+  code: string;
+  detail: string;
+}
+
+export interface PaperRecord {
+  origin: string;
+  choices: string[];
+  marks: { line: number; text: string; mark: string; reading: string; candidate: string | null }[];
+  uncertain: string[];
+  reference: string | null;
+  council: string | null;
+  name: string | null;
+  position: string | null;
+  date: string | null;
+}
+
+export interface AdjudicationRecord {
+  automatic: { disposition: 'needs-adjudication'; reason: Reason };
+  decision: 'count' | 'reject';
+  choices: string[];
+  reason: string;
+  line: number;
+}
+
+export interface MessageRecord {
+  sha256: string;
+  messageId: string | null;
+  source: { file: string; kind: string; index: number | null; line: number | null };
+  from: string | null;
+  council: string | null;
+  disposition: Disposition;
+  reason: Reason | null;
+  choices: string[];
+  receivedAt: string | null;
+  receivedAtSource: 'received' | 'date-header' | null;
+  adjudication: AdjudicationRecord | null;
+  evidence: {
+    findings: FindingRecord[];
+    subject: string | null;
+    fromHeader: string | null;
+    senderMatch: string | null;
+    dateHeader: string | null;
+    receipt: string | null;
+    received: { by: string | null; at: string | null }[];
+    papers: PaperRecord[];
+    quotedPapersIgnored: number;
+    signOff: { name: string | null; position: string | null; role: string | null; expected: string | null } | null;
+    attachments: { filename: string | null; contentType: string; size: number; sha256: string; handling: string; note: string | null }[];
+    forwarded: { origin: string; from: string | null; date: string | null; subject: string | null; papers: number }[];
+    duplicateOf: string | null;
+    supersededBy: string | null;
+    authentication: { dkimSignatures: number; authenticationResults: string[] };
+    size: number;
+  };
+}
+
+export interface ResultModel {
+  schema: typeof RESULT_SCHEMA;
+  generator: string;
+  election: {
+    id: string;
+    title: string;
+    vacancies: number;
+    method: string;
+    candidates: { id: string; name: string; council: string | null }[];
+    opens: string | null;
+    deadline: string;
+    opensLocal: string | null;
+    deadlineLocal: string;
+    timezone: string;
+    ballotAddress: string;
+    eligibleMembership: string[];
+    signOffRoles: string[];
+    receivedBy: string[] | null;
+    dkim: string;
+    duplicates: string;
+    tieBreakSeed: string | null;
+  };
+  inputs: {
+    election: { file: string; sha256: string };
+    roster: { file: string; sha256: string; encoding: string; councils: number; eligible: number };
+    adjudications: { file: string; sha256: string; rows: number } | null;
+    mailbox: { file: string; kind: string; sha256: string; bytes: number; messages: number; note?: string }[];
+  };
+  limits: { maxMessageBytes: number; maxMimeParts: number; maxAttachments: number; maxHtmlChars: number; maxForwardDepth: number };
+  messages: MessageRecord[];
+  summary: {
+    read: number;
+    dispositions: Record<Disposition, number>;
+    accounted: number;
+    rejected: Partial<Record<Reason, number>>;
+    needsAdjudication: Partial<Record<Reason, number>>;
+    notABallot: Record<string, number>;
+    adjudicated: number;
+  };
+  tally: { candidate: string; name: string; votes: number; elected: boolean }[];
+  turnout: { voted: number; eligible: number; text: string };
+  councilsNotVoted: { council: string; name: string; sent: string[] }[];
+  lot: { seed: string; seats: number; order: { candidate: string; input: string; sha256: string }[]; elected: string[] } | null;
+  final: boolean;
+  provisional: string[];
+  digest: string;
+}

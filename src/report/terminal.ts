@@ -1,0 +1,137 @@
+import type { ChalkInstance } from 'chalk';
+import { formatInZone } from '../inputs/time.js';
+import { DISPOSITIONS, REASON_TEXT, type Reason } from '../model/reasons.js';
+import type { MessageRecord, ResultModel } from '../model/result.js';
+import { safe } from './sanitize.js';
+
+const BAR_WIDTH = 40;
+
+function pad(s: string, n: number): string {
+  const len = [...s].length;
+  return len >= n ? s : s + ' '.repeat(n - len);
+}
+
+function padStart(s: string, n: number): string {
+  const len = [...s].length;
+  return len >= n ? s : ' '.repeat(n - len) + s;
+}
+
+function local(iso: string | null, zone: string): string {
+  return iso ? formatInZone(new Date(iso), zone) : 'unknown';
+}
+
+/** The declaration, the statement of rejected papers, councils that did not vote, and one line per message. */
+export function renderTerminal(r: ResultModel, c: ChalkInstance): string {
+  const out: string[] = [];
+  const zone = r.election.timezone;
+  const names = new Map(r.election.candidates.map((x) => [x.id, x.name]));
+  const rule = '─'.repeat(72);
+  out.push(c.bold(`${safe(r.election.title)} (${safe(r.election.id)})`));
+  out.push(`Deadline ${local(r.election.deadline, zone)}${r.election.opens ? ` · opened ${local(r.election.opens, zone)}` : ''} · ${r.election.vacancies} vacanc${r.election.vacancies === 1 ? 'y' : 'ies'} · duplicates: ${r.election.duplicates} · DKIM: ${r.election.dkim}`);
+  out.push(rule);
+  out.push(c.bold(r.final ? 'DECLARATION OF RESULT' : 'PROVISIONAL RESULT — NOT FOR DECLARATION'));
+  if (!r.final) for (const p of r.provisional) out.push(c.yellow(`  ! ${safe(p)}`));
+  out.push('');
+  const max = Math.max(1, ...r.tally.map((t) => t.votes));
+  const nameWidth = Math.max(...r.tally.map((t) => [...safe(t.name)].length), 10);
+  for (const t of r.tally) {
+    const bar = '█'.repeat(Math.round((t.votes / max) * BAR_WIDTH));
+    const line = `  ${pad(safe(t.name), nameWidth)}  ${padStart(String(t.votes), 4)}  ${pad(bar, BAR_WIDTH)}  ${t.elected ? 'ELECTED' : ''}`;
+    out.push(t.elected ? c.green.bold(line) : line);
+  }
+  out.push('');
+  out.push(`Turnout: ${r.turnout.text}`);
+  if (r.lot) {
+    out.push(`Tie decided by lot. Seed: "${safe(r.lot.seed)}". Order (lowest SHA-256 of "<seed>:<candidate id>" first):`);
+    for (const o of r.lot.order) out.push(`  ${pad(o.candidate, 16)} sha256("${safe(o.input)}") = ${o.sha256}${r.lot.elected.includes(o.candidate) ? '  ← elected' : ''}`);
+    out.push('  Redo: printf \'%s\' "<seed>:<candidate id>" | sha256sum');
+  }
+  out.push(rule);
+
+  out.push(c.bold('STATEMENT OF REJECTED PAPERS'));
+  const rejected = Object.entries(r.summary.rejected) as [Reason, number][];
+  if (rejected.length === 0) out.push('  none');
+  for (const [reason, n] of rejected) out.push(`  ${pad(reason, 24)} ${padStart(String(n), 4)}  ${REASON_TEXT[reason]}`);
+  const pending = Object.entries(r.summary.needsAdjudication) as [Reason, number][];
+  if (pending.length > 0) {
+    out.push('');
+    out.push(c.bold.yellow('AWAITING ADJUDICATION'));
+    for (const [reason, n] of pending) out.push(`  ${pad(reason, 24)} ${padStart(String(n), 4)}  ${REASON_TEXT[reason]}`);
+    out.push('  Decide each in an adjudications file (message,decision,choices,reason) and run again with --adjudications.');
+  }
+  const adjudicated = r.messages.filter((m) => m.adjudication);
+  if (adjudicated.length > 0) {
+    out.push('');
+    out.push(c.bold('ADJUDICATED BY THE RETURNING OFFICER'));
+    for (const m of adjudicated) {
+      const a = m.adjudication!;
+      out.push(`  ${m.sha256.slice(0, 12)}  automatic: ${a.automatic.reason}; decision: ${a.decision}${a.choices.length ? ` ${a.choices.join('+')}` : ''} — ${safe(a.reason)}`);
+    }
+  }
+  out.push(rule);
+  out.push(c.bold(`ELIGIBLE COUNCILS THAT DID NOT VOTE (${r.councilsNotVoted.length})`));
+  for (const n of r.councilsNotVoted) out.push(`  ${pad(safe(n.name), 44)} ${n.sent.length > 0 ? `sent: ${n.sent.join(', ')}` : 'nothing received'}`);
+  out.push(rule);
+
+  const d = r.summary.dispositions;
+  out.push(c.bold(`MESSAGES: ${r.summary.read} read = ${DISPOSITIONS.map((k) => `${d[k]} ${k}`).join(' + ')}`));
+  if (r.summary.accounted !== r.summary.read) out.push(c.red.bold(`  ! ${r.summary.accounted} accounted for, ${r.summary.read} read`));
+  r.messages.forEach((m, i) => out.push(messageLine(m, i + 1, names, c)));
+  const skipped = r.inputs.mailbox.filter((f) => f.kind === 'skipped');
+  if (skipped.length > 0) {
+    out.push('');
+    out.push('Files in the mailbox folders that are not mail (not read):');
+    for (const f of skipped) out.push(`  ${safe(f.file)} — ${safe(f.note ?? '')}`);
+  }
+  out.push(rule);
+  out.push(`Result digest ${r.digest}`);
+  return out.join('\n') + '\n';
+}
+
+function messageLine(m: MessageRecord, n: number, names: Map<string, string>, c: ChalkInstance): string {
+  const what =
+    m.disposition === 'counted'
+      ? c.green(`counted ${m.choices.map((x) => names.get(x) ?? x).join(' + ')}`)
+      : m.disposition === 'rejected'
+        ? c.red(`rejected: ${m.reason ?? ''}`)
+        : m.disposition === 'needs-adjudication'
+          ? c.yellow(`needs-adjudication: ${m.reason ?? ''}`)
+          : m.disposition;
+  const adj = m.adjudication ? ` [adjudicated: ${m.adjudication.decision}]` : '';
+  const src = `${m.source.file}${m.source.index !== null ? `#${m.source.index}` : ''}`;
+  return `  ${padStart(String(n), 3)}. ${m.sha256.slice(0, 12)} ${pad(m.council ?? '-', 22)} ${pad(safe(m.from ?? '(no sender)', 40), 34)} ${m.receivedAt ?? 'no time'}  ${what}${adj}  ${c.dim(safe(src, 80))}`;
+}
+
+/** Everything known about each message: how it was read and judged, with evidence (the `inspect` command). */
+export function renderInspect(r: ResultModel, c: ChalkInstance): string {
+  const out: string[] = [];
+  const zone = r.election.timezone;
+  for (const m of r.messages) {
+    const e = m.evidence;
+    out.push(c.bold(`${m.source.file}${m.source.index !== null ? ` #${m.source.index} (line ${m.source.line})` : ''}`));
+    out.push(`  sha256       ${m.sha256}`);
+    out.push(`  Message-ID   ${safe(m.messageId ?? '(none)')}`);
+    out.push(`  From         ${safe(e.fromHeader ?? '(none)')}`);
+    out.push(`  sender       ${m.council ? `${m.council} (${safe(e.senderMatch ?? '')})` : 'no roster council'}`);
+    out.push(`  Subject      ${safe(e.subject ?? '(none)')}`);
+    out.push(`  Date header  ${safe(e.dateHeader ?? '(none)')}`);
+    out.push(`  received     ${m.receivedAt ? `${m.receivedAt} = ${local(m.receivedAt, zone)}` : 'unknown'} from ${m.receivedAtSource ?? '-'} — ${safe(e.receipt ?? '')}`);
+    for (const h of e.received) out.push(`               Received by ${safe(h.by ?? '?')} at ${h.at ?? 'invalid time'}`);
+    for (const a of e.attachments) out.push(`  attachment   ${safe(a.filename ?? '(unnamed)')} ${safe(a.contentType)} ${a.size} bytes ${a.handling}${a.note ? ` — ${safe(a.note)}` : ''}`);
+    for (const f of e.forwarded) out.push(`  forwarded    ${safe(f.origin)}: from ${safe(f.from ?? '?')}, ${safe(f.date ?? '?')}, ${f.papers} paper(s)`);
+    for (const p of e.papers) {
+      out.push(`  paper        ${safe(p.origin)} → ${p.choices.join(' + ') || 'no choice'}`);
+      out.push(`               council ${safe(p.council ?? '-')} · reference ${safe(p.reference ?? '-')} · name ${safe(p.name ?? '-')} · position ${safe(p.position ?? '-')} · date ${safe(p.date ?? '-')}`);
+      for (const k of p.marks) out.push(`               line ${k.line}: [${safe(k.mark)}] ${safe(k.text)} → ${k.reading}${k.candidate ? ` (${k.candidate})` : ' (no candidate)'}`);
+    }
+    if (e.quotedPapersIgnored > 0) out.push(`  quoted       ${e.quotedPapersIgnored} paper(s) in quoted text ignored`);
+    if (e.signOff) out.push(`  sign-off     ${safe(e.signOff.name ?? '-')} / ${safe(e.signOff.position ?? '-')} → role ${e.signOff.role ?? '-'}, roster: ${safe(e.signOff.expected ?? '-')}`);
+    out.push(`  DKIM         ${e.authentication.dkimSignatures} signature(s) present (verification: not in this version)`);
+    for (const f of e.findings) out.push(`  finding      ${f.code}: ${safe(f.detail, 400)}`);
+    const verdict = `${m.disposition}${m.reason ? `: ${m.reason}` : ''}${m.choices.length ? ` (${m.choices.join(' + ')})` : ''}`;
+    out.push(c.bold(`  ⇒ ${verdict}`));
+    if (m.adjudication) out.push(`  adjudication automatic ${m.adjudication.automatic.reason}; officer: ${m.adjudication.decision} — ${safe(m.adjudication.reason)} (line ${m.adjudication.line})`);
+    out.push('');
+  }
+  return out.join('\n');
+}
