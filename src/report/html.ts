@@ -1,2 +1,103 @@
-import type { ResultModel } from "../model/result.js";
-export function renderHtml(_r: ResultModel): string { return ""; }
+import { formatInZone } from '../inputs/time.js';
+import { REASON_TEXT, type Reason } from '../model/reasons.js';
+import type { ResultModel } from '../model/result.js';
+
+/** Escapes text for HTML; control characters from an email are shown as escapes, never passed on. */
+function h(text: string | number | null | undefined): string {
+  if (text === null || text === undefined) return '';
+  return String(text)
+    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
+function chart(r: ResultModel): string {
+  const rowH = 34;
+  const labelW = 230;
+  const barW = 380;
+  const max = Math.max(1, ...r.tally.map((t) => t.votes));
+  const height = r.tally.length * rowH + 10;
+  const rows = r.tally
+    .map((t, i) => {
+      const y = i * rowH + 5;
+      const w = Math.round((t.votes / max) * barW);
+      return (
+        `<text x="0" y="${y + 20}" class="lbl">${h(t.name)}</text>` +
+        `<rect x="${labelW}" y="${y + 4}" width="${w}" height="22" class="${t.elected ? 'bar elected' : 'bar'}"/>` +
+        `<text x="${labelW + w + 8}" y="${y + 20}" class="num">${t.votes}${t.elected ? ' — elected' : ''}</text>`
+      );
+    })
+    .join('');
+  return `<svg role="img" aria-label="Votes per candidate" viewBox="0 0 ${labelW + barW + 140} ${height}" width="100%" xmlns="http://www.w3.org/2000/svg">${rows}</svg>`;
+}
+
+/** A printable declaration of result and statement of rejected papers with an audit appendix; no network needed. */
+export function renderHtml(r: ResultModel): string {
+  const zone = r.election.timezone;
+  const local = (iso: string | null): string => (iso ? formatInZone(new Date(iso), zone) : 'unknown');
+  const names = new Map(r.election.candidates.map((c) => [c.id, c.name]));
+  const elected = r.tally.filter((t) => t.elected).map((t) => t.name);
+  const rejected = Object.entries(r.summary.rejected) as [Reason, number][];
+  const pending = Object.entries(r.summary.needsAdjudication) as [Reason, number][];
+  const d = r.summary.dispositions;
+  const css = `
+body{font-family:Georgia,'Times New Roman',serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#111}
+h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;border-bottom:1px solid #999;margin-top:2rem}
+table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{border:1px solid #bbb;padding:.25rem .4rem;text-align:left;vertical-align:top}
+th{background:#eee}td.n{text-align:right}.mono{font-family:Menlo,Consolas,monospace;font-size:.8rem;word-break:break-all}
+.status{padding:.5rem 1rem;border:2px solid;display:inline-block;font-weight:bold}.final{border-color:#176a2c;color:#176a2c}
+.prov{border-color:#a15c00;color:#a15c00}.bar{fill:#6b7d8f}.bar.elected{fill:#176a2c}.lbl,.num{font:14px Georgia,serif}
+.small{font-size:.8rem;color:#444}@media print{body{margin:0}h2{break-after:avoid}tr{break-inside:avoid}.appendix{break-before:page}}`;
+  const parts: string[] = [];
+  parts.push(`<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><title>${h(r.election.title)} — result</title>`);
+  parts.push(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:"><style>${css}</style></head><body>`);
+  parts.push(`<h1>${h(r.election.title)}</h1><p class="small">Election ${h(r.election.id)} · ${r.election.vacancies} vacanc${r.election.vacancies === 1 ? 'y' : 'ies'} · deadline ${h(local(r.election.deadline))}${r.election.opens ? ` · opened ${h(local(r.election.opens))}` : ''}</p>`);
+  parts.push(
+    r.final
+      ? `<p class="status final">Declaration of result</p>`
+      : `<p class="status prov">Provisional — not for declaration</p><ul>${r.provisional.map((p) => `<li>${h(p)}</li>`).join('')}</ul>`,
+  );
+  parts.push(`<p>${r.final ? 'I declare that' : 'On the count so far,'} <strong>${h(elected.join(', ') || 'no candidate')}</strong> ${r.final ? (elected.length === 1 ? 'is' : 'are') + ' duly elected' : 'would be elected'}. Turnout: ${h(r.turnout.text)}.</p>`);
+  parts.push(chart(r));
+  parts.push(`<table><tr><th>Candidate</th><th>Votes</th><th>Elected</th></tr>${r.tally.map((t) => `<tr><td>${h(t.name)}</td><td class="n">${t.votes}</td><td>${t.elected ? 'Yes' : ''}</td></tr>`).join('')}</table>`);
+  if (r.lot) {
+    parts.push(`<h2>Tie decided by lot</h2><p>Seed announced before the count: <code>${h(r.lot.seed)}</code>. Tied candidates ordered by SHA-256 of <code>&lt;seed&gt;:&lt;candidate id&gt;</code>, lowest first; anyone can redo it with <code>printf '%s' 'seed:id' | sha256sum</code>.</p>`);
+    parts.push(`<table><tr><th>Candidate</th><th>Input</th><th>SHA-256</th></tr>${r.lot.order.map((o) => `<tr><td>${h(names.get(o.candidate) ?? o.candidate)}${r.lot?.elected.includes(o.candidate) ? ' (elected)' : ''}</td><td class="mono">${h(o.input)}</td><td class="mono">${o.sha256}</td></tr>`).join('')}</table>`);
+  }
+  parts.push(`<h2>Statement of rejected papers</h2>`);
+  parts.push(rejected.length === 0 ? '<p>None.</p>' : `<table><tr><th>Reason</th><th>Number</th><th>Meaning</th></tr>${rejected.map(([k, n]) => `<tr><td>${k}</td><td class="n">${n}</td><td>${h(REASON_TEXT[k])}</td></tr>`).join('')}</table>`);
+  if (pending.length > 0) {
+    parts.push(`<h2>Awaiting adjudication</h2><table><tr><th>Reason</th><th>Number</th></tr>${pending.map(([k, n]) => `<tr><td>${k}</td><td class="n">${n}</td></tr>`).join('')}</table>`);
+  }
+  const adjudicated = r.messages.filter((m) => m.adjudication);
+  if (adjudicated.length > 0) {
+    parts.push(`<h2>Adjudicated by the returning officer</h2><table><tr><th>Message</th><th>Council</th><th>Automatic finding</th><th>Decision</th><th>Reason given</th></tr>`);
+    parts.push(adjudicated.map((m) => `<tr><td class="mono">${m.sha256.slice(0, 12)}</td><td>${h(m.council)}</td><td>${h(m.adjudication?.automatic.reason)}</td><td>${h(m.adjudication?.decision)} ${h(m.adjudication?.choices.join(', '))}</td><td>${h(m.adjudication?.reason)}</td></tr>`).join('') + '</table>');
+  }
+  parts.push(`<h2>Eligible councils that did not vote (${r.councilsNotVoted.length})</h2><table><tr><th>Council</th><th>What was received</th></tr>${r.councilsNotVoted.map((c) => `<tr><td>${h(c.name)}</td><td>${h(c.sent.join('; ') || 'nothing')}</td></tr>`).join('')}</table>`);
+
+  parts.push(`<h2 class="appendix">Audit appendix</h2>`);
+  parts.push(`<p>${r.summary.read} messages read = ${d.counted} counted + ${d.rejected} rejected + ${d.superseded} superseded + ${d['duplicate-copy']} duplicate copies + ${d['not-a-ballot']} not ballots + ${d['needs-adjudication']} awaiting adjudication${r.summary.accounted === r.summary.read ? '' : ' — <strong>DOES NOT ADD UP</strong>'}.</p>`);
+  const files = [
+    { file: r.inputs.election.file, what: 'election', sha256: r.inputs.election.sha256 },
+    { file: r.inputs.roster.file, what: 'roster', sha256: r.inputs.roster.sha256 },
+    ...(r.inputs.adjudications ? [{ file: r.inputs.adjudications.file, what: 'adjudications', sha256: r.inputs.adjudications.sha256 }] : []),
+    ...r.inputs.mailbox.map((f) => ({ file: f.file, what: `${f.kind}, ${f.messages} message(s)${f.note ? `: ${f.note}` : ''}`, sha256: f.sha256 })),
+  ];
+  parts.push(`<table><tr><th>Input file</th><th>Kind</th><th>SHA-256</th></tr>${files.map((f) => `<tr><td>${h(f.file)}</td><td>${h(f.what)}</td><td class="mono">${f.sha256}</td></tr>`).join('')}</table>`);
+  parts.push(`<h3>Every message</h3><table><tr><th>#</th><th>Message</th><th>Source</th><th>Sender</th><th>Received (UTC)</th><th>Disposition</th><th>Findings</th></tr>`);
+  parts.push(
+    r.messages
+      .map(
+        (m, i) =>
+          `<tr><td class="n">${i + 1}</td><td class="mono">${m.sha256.slice(0, 16)}</td><td>${h(m.source.file)}${m.source.index !== null ? `#${m.source.index}` : ''}</td><td>${h(m.from)}<br><span class="small">${h(m.council ?? 'no roster council')}</span></td><td>${h(m.receivedAt)} <span class="small">${h(m.receivedAtSource)}</span></td><td><strong>${h(m.disposition)}</strong>${m.reason ? `: ${h(m.reason)}` : ''}${m.choices.length ? `<br>${h(m.choices.map((c) => names.get(c) ?? c).join(', '))}` : ''}</td><td class="small">${m.evidence.findings.map((f) => `${h(f.code)}: ${h(f.detail)}`).join('<br>')}</td></tr>`,
+      )
+      .join(''),
+  );
+  parts.push('</table>');
+  parts.push(`<p class="small">Produced by ${h(r.generator)} · schema ${h(r.schema)} · result digest <span class="mono">${h(r.digest)}</span></p></body></html>\n`);
+  return parts.join('\n');
+}

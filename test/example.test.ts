@@ -1,0 +1,164 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DISPOSITIONS, REJECTION_REASONS, ADJUDICATION_REASONS } from '../src/model/reasons.js';
+import type { ResultModel } from '../src/model/result.js';
+import { ADJUDICATIONS, ELECTION, MAILBOX, ROSTER, run, tempDir } from './helpers.js';
+
+async function tally(extra: string[] = []): Promise<{ result: ResultModel; code: number; stdout: string }> {
+  const t = tempDir();
+  try {
+    const out = join(t.dir, 'r.json');
+    const r = await run(['tally', MAILBOX, '--election', ELECTION, '--roster', ROSTER, '--json', out, ...extra]);
+    return { result: JSON.parse(readFileSync(out, 'utf8')) as ResultModel, code: r.code, stdout: r.stdout };
+  } finally {
+    t.cleanup();
+  }
+}
+
+const byId = (r: ResultModel, id: string) => {
+  const m = r.messages.find((x) => x.messageId === id);
+  if (!m) throw new Error(`no message ${id}`);
+  return m;
+};
+
+describe('the bundled 2024 example', () => {
+  it('gives every message exactly one disposition, and they add up', async () => {
+    const { result } = await tally();
+    const sum = Object.values(result.summary.dispositions).reduce((a, b) => a + b, 0);
+    expect(result.summary.read).toBe(53);
+    expect(result.messages).toHaveLength(53);
+    expect(sum).toBe(53);
+    expect(result.summary.accounted).toBe(53);
+    expect(new Set(result.messages.map((m) => `${m.sha256}@${m.source.file}#${m.source.index}`)).size).toBe(53);
+  });
+
+  it('holds every disposition and every reason this version decides', async () => {
+    const { result } = await tally();
+    for (const d of DISPOSITIONS) expect(result.summary.dispositions[d], d).toBeGreaterThan(0);
+    // unauthenticated (DKIM) and wrong-reference (issued papers) need inputs this version does not take;
+    // conflicting-duplicates needs duplicates: reject (tested below on the same mailbox).
+    const absent = new Set(['unauthenticated', 'wrong-reference', 'conflicting-duplicates']);
+    for (const r of REJECTION_REASONS.filter((x) => !absent.has(x))) expect(result.summary.rejected[r], r).toBeGreaterThan(0);
+    for (const r of ADJUDICATION_REASONS) expect(result.summary.needsAdjudication[r], r).toBe(1);
+  });
+
+  it('judges each case as the spec prescribes', async () => {
+    const { result, code } = await tally();
+    expect(code).toBe(3); // provisional: four messages need adjudication
+    const expectations: [string, string, string | null, string[]?][] = [
+      ['<ccin-2024-001@north-herts.gov.uk>', 'counted', null, ['willoughby']],
+      ['<ccin-2024-002@westminster.gov.uk>', 'counted', null, ['williams']],
+      ['<ccin-2024-013@liverpool.gov.uk>', 'counted', null, ['willoughby']],
+      ['<ccin-2024-014@camden.gov.uk>', 'counted', null, ['alty']],
+      ['<ccin-2024-015@islington.gov.uk>', 'counted', null, ['williams']],
+      ['<ccin-2024-016@kirklees.gov.uk>', 'counted', null, ['alty']],
+      ['<ccin-2024-017@cardiff.gov.uk>', 'counted', null, ['williams']],
+      ['<ccin-2024-018@southwark.gov.uk>', 'counted', null, ['willoughby']],
+      ['<ccin-2024-019@royalgreenwich.gov.uk>', 'counted', null, ['alty']],
+      ['<ccin-2024-020@salford.gov.uk>', 'counted', null, ['williams']],
+      ['<ccin-2024-021@barnsley.gov.uk>', 'counted', null, ['alty']],
+      ['<ccin-2024-022@bradford.gov.uk>', 'counted', null, ['williams']],
+      ['<ccin-2024-023@wakefield.gov.uk>', 'counted', null, ['willoughby']],
+      ['<ccin-2024-024@knowsley.gov.uk>', 'counted', null, ['alty']],
+      ['<ccin-2024-025@sefton.gov.uk>', 'superseded', null, ['willoughby']],
+      ['<ccin-2024-026@sefton.gov.uk>', 'counted', null, ['williams']],
+      ['<ccin-2024-027@wirral.gov.uk>', 'counted', null, ['alty']],
+      ['<ccin-2024-028@wirral.gov.uk>', 'rejected', 'no-sign-off'],
+      ['<ccin-2024-030@gmail.example>', 'rejected', 'unknown-sender'],
+      ['<ccin-2024-031@glasgow.gov.uk>', 'rejected', 'not-eligible'],
+      ['<ccin-2024-032@gateshead.gov.uk>', 'rejected', 'late'],
+      ['<ccin-2024-033@southtyneside.gov.uk>', 'rejected', 'late'],
+      ['<ccin-2024-034@exeter.gov.uk>', 'rejected', 'early'],
+      ['<ccin-2024-035@cheshirewestandchester.gov.uk>', 'rejected', 'no-sign-off'],
+      ['<ccin-2024-036@telford.gov.uk>', 'rejected', 'no-sign-off'],
+      ['<ccin-2024-037@nottinghamcity.gov.uk>', 'rejected', 'sign-off-mismatch'],
+      ['<ccin-2024-038@hastings.gov.uk>', 'rejected', 'council-mismatch'],
+      ['<ccin-2024-039@brent.gov.uk>', 'rejected', 'unmarked'],
+      ['<ccin-2024-040@calderdale.gov.uk>', 'rejected', 'overvote'],
+      ['<ccin-2024-041@croydon.gov.uk>', 'rejected', 'void-for-uncertainty'],
+      ['<ccin-2024-042@sunderland.gov.uk>', 'rejected', 'void-for-uncertainty'],
+      ['<ccin-2024-043@stockport.gov.uk>', 'not-a-ballot', null],
+      ['<dsn-0001@mx.ccin.example>', 'not-a-ballot', null],
+      ['<ccin-2024-044@oldham.gov.uk>', 'not-a-ballot', null],
+      ['<ccin-2024-045@localgov.example>', 'not-a-ballot', null],
+      ['<ccin-2024-046@edinburgh.gov.uk>', 'not-a-ballot', null],
+      ['<ccin-2024-047@rochdale.gov.uk>', 'needs-adjudication', 'no-ballot-paper'],
+      ['<ccin-2024-048@northtyneside.gov.uk>', 'needs-adjudication', 'sign-off-near-miss'],
+      ['<ccin-2024-050@lewisham.gov.uk>', 'needs-adjudication', 'forwarded'],
+      ['<ccin-2024-051@towerhamlets.gov.uk>', 'needs-adjudication', 'unreadable-attachment'],
+    ];
+    for (const [id, disposition, reason, choices] of expectations) {
+      const m = byId(result, id);
+      expect({ id, disposition: m.disposition, reason: m.reason }).toEqual({ id, disposition, reason });
+      if (choices) expect({ id, choices: m.choices }).toEqual({ id, choices });
+    }
+    // The wirral paper without sign-off came later but never supersedes the valid one.
+    expect(byId(result, '<ccin-2024-027@wirral.gov.uk>').disposition).toBe('counted');
+    // Received at 12:00:00 exactly is on time; a forged lower Received header does not move the time.
+    expect(byId(result, '<ccin-2024-023@wakefield.gov.uk>').receivedAt).toBe('2024-02-01T12:00:00Z');
+    expect(byId(result, '<ccin-2024-033@southtyneside.gov.uk>').receivedAt).toBe('2024-02-01T12:41:00Z');
+    // Without a Received header from the CCIN server, the Date header is used and said to be.
+    expect(byId(result, '<ccin-2024-024@knowsley.gov.uk>').receivedAtSource).toBe('date-header');
+    expect(byId(result, '<ccin-2024-001@north-herts.gov.uk>').receivedAtSource).toBe('received');
+  });
+
+  it('counts the overlapping .eml export of a message once', async () => {
+    const { result } = await tally();
+    const copies = result.messages.filter((m) => m.messageId === '<ccin-2024-029@tameside.gov.uk>');
+    expect(copies.map((m) => m.disposition).sort()).toEqual(['counted', 'duplicate-copy']);
+    const copy = copies.find((m) => m.disposition === 'duplicate-copy');
+    expect(copy?.evidence.duplicateOf).toBe(copies.find((m) => m.disposition === 'counted')?.sha256);
+  });
+
+  it('the hostile MIME bomb is a rejected row, not a crash', async () => {
+    const { result } = await tally();
+    const bomb = result.messages.filter((m) => m.reason === 'unreadable');
+    expect(bomb).toHaveLength(1);
+    expect(bomb[0]?.evidence.findings[0]?.detail).toMatch(/MIME parts, over the limit/);
+  });
+
+  it('with the adjudications file the result is final and shows each decision beside the automatic finding', async () => {
+    const { result, code, stdout } = await tally(['--adjudications', ADJUDICATIONS]);
+    expect(code).toBe(0);
+    expect(result.final).toBe(true);
+    expect(result.summary.dispositions['needs-adjudication']).toBe(0);
+    const nt = byId(result, '<ccin-2024-048@northtyneside.gov.uk>');
+    expect(nt.disposition).toBe('counted');
+    expect(nt.choices).toEqual(['alty']);
+    expect(nt.adjudication).toMatchObject({ automatic: { reason: 'sign-off-near-miss' }, decision: 'count' });
+    const ro = byId(result, '<ccin-2024-047@rochdale.gov.uk>');
+    expect(ro.disposition).toBe('rejected');
+    expect(ro.adjudication?.automatic.reason).toBe('no-ballot-paper');
+    expect(result.tally).toEqual([
+      { candidate: 'willoughby', name: 'Cllr Alistair Willoughby', votes: 6, elected: false },
+      { candidate: 'williams', name: 'Cllr Jason Williams', votes: 13, elected: true },
+      { candidate: 'alty', name: 'Cllr Jacky Alty', votes: 11, elected: false },
+    ]);
+    expect(result.turnout).toEqual({ voted: 30, eligible: 43, text: '30 of 43 eligible councils' });
+    expect(stdout).toContain('DECLARATION OF RESULT');
+    expect(stdout).toContain('30 of 43 eligible councils');
+    expect(stdout).toContain('ADJUDICATED BY THE RETURNING OFFICER');
+  });
+
+  it('under duplicates: reject, a council whose valid papers disagree has all rejected conflicting-duplicates', async () => {
+    const t = tempDir();
+    try {
+      const e = JSON.parse(readFileSync(ELECTION, 'utf8')) as Record<string, unknown>;
+      const path = join(t.dir, 'election.json');
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(path, JSON.stringify({ ...e, duplicates: 'reject' }));
+      const out = join(t.dir, 'r.json');
+      await run(['tally', MAILBOX, '--election', path, '--roster', ROSTER, '--json', out]);
+      const result = JSON.parse(readFileSync(out, 'utf8')) as ResultModel;
+      const sefton = result.messages.filter((m) => m.council === 'sefton');
+      expect(sefton.map((m) => [m.disposition, m.reason])).toEqual([
+        ['rejected', 'conflicting-duplicates'],
+        ['rejected', 'conflicting-duplicates'],
+      ]);
+      expect(result.councilsNotVoted.map((c) => c.council)).toContain('sefton');
+    } finally {
+      t.cleanup();
+    }
+  });
+});

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { roleOfPosition, checkSignOff } from '../src/judge/signoff.js';
+import type { Council } from '../src/inputs/roster.js';
+import { compareNames, councilMatchScore, nameTokens } from '../src/model/names.js';
+
+const COUNCIL: Council = {
+  id: 'cardiff',
+  name: 'Cardiff Council',
+  membership: 'Full',
+  leader: "Cllr Siobhán O'Neill-Hart",
+  mayor: null,
+  emails: [],
+  domains: ['cardiff.gov.uk'],
+  line: 2,
+};
+
+describe('names', () => {
+  it('titles and letters never decide', () => {
+    for (const t of ['Cllr', 'Councillor', 'Mayor', 'Lord Mayor', 'Mr', 'Mrs', 'Ms', 'Miss', 'Mx', 'Dr', 'Prof', 'Sir', 'Dame', 'Lord', 'Lady', 'Baroness', 'Rt Hon']) {
+      expect(compareNames(`${t} Jane Smith`, 'Jane Smith'), t).toBe('same');
+    }
+    for (const l of ['OBE', 'MBE', 'CBE', 'JP', 'DL', 'MP']) expect(compareNames(`Jane Smith ${l}`, 'Cllr Jane Smith'), l).toBe('same');
+  });
+  it('case, punctuation, hyphens, apostrophes and accents never decide', () => {
+    expect(compareNames('SIOBHAN ONEILL HART', "Cllr Siobhán O'Neill-Hart")).toBe('same');
+    expect(compareNames('siobhán o’neill-hart', "Siobhán O'Neill-Hart")).toBe('same');
+    expect(nameTokens('Cllr. Dr. Jo Bloggs, OBE')).toEqual(['jo', 'bloggs']);
+  });
+  it('a probable typo is a near miss; another person is different', () => {
+    expect(compareNames('Eliot Kirkland', 'Elliot Kirkland')).toBe('near-miss');
+    expect(compareNames('Maureen Holloran', 'Maureen Halloran')).toBe('near-miss');
+    expect(compareNames('E. Kirkland', 'Elliot Kirkland')).toBe('near-miss');
+    expect(compareNames('Mel Barrett', 'David Mellen-Price')).toBe('different');
+  });
+  it('council names as people write them', () => {
+    expect(councilMatchScore('North Hertfordshire District Council', 'North Hertfordshire District Council', 'north-herts')).toBe(2);
+    expect(councilMatchScore('North Herts', 'North Hertfordshire District Council', 'north-herts')).toBe(1);
+    expect(councilMatchScore('Westminster', 'Westminster City Council', 'westminster')).toBe(2);
+    expect(councilMatchScore('Lambeth', 'London Borough of Lambeth', 'lambeth')).toBe(2); // its council_id
+    expect(councilMatchScore('Lambeth', 'London Borough of Lambeth', 'lbl')).toBe(1);
+    expect(councilMatchScore('Stockport Council', 'Hastings Borough Council', 'hastings')).toBe(0);
+  });
+});
+
+describe('positions and sign-off', () => {
+  it.each([
+    ['Leader', 'Leader'],
+    ['Leader of the Council', 'Leader'],
+    ['Council Leader', 'Leader'],
+    ['leader and cabinet member for finance', 'Leader'],
+    ['Elected Mayor', 'Mayor'],
+    ['Mayor', 'Mayor'],
+    ['Deputy Leader', null],
+    ['Chief Executive', null],
+    ['Leader of the Opposition', null],
+    ['Deputy Mayor', null],
+    ['PA to the Leader', null],
+    ['Cabinet Member', null],
+  ])('"%s" is %s', (position, role) => {
+    expect(roleOfPosition(position)).toBe(role);
+  });
+  it('checks the signatory against the roster', () => {
+    expect(checkSignOff("Cllr Siobhan O'Neill Hart", 'Leader', COUNCIL, ['Leader', 'Mayor']).result).toBe('ok');
+    expect(checkSignOff(null, 'Leader', COUNCIL, ['Leader']).result).toBe('no-sign-off');
+    expect(checkSignOff('Someone', '', COUNCIL, ['Leader']).result).toBe('no-sign-off');
+    expect(checkSignOff('Someone', 'Deputy Leader', COUNCIL, ['Leader']).result).toBe('no-sign-off');
+    expect(checkSignOff("Siobhán O'Neill-Hart", 'Leader', COUNCIL, ['Mayor']).result).toBe('no-sign-off');
+    expect(checkSignOff('Huw Thomas', 'Leader', COUNCIL, ['Leader']).result).toBe('mismatch');
+    expect(checkSignOff('Huw Thomas', 'Mayor', COUNCIL, ['Mayor']).result).toBe('mismatch'); // no mayor in roster
+    expect(checkSignOff("Siobhan O'Neil-Hart", 'Leader', COUNCIL, ['Leader']).result).toBe('near-miss');
+  });
+});

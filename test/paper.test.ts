@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import type { Candidate } from '../src/inputs/election.js';
+import { matchCandidate, readMark, readPaperMarks } from '../src/judge/marks.js';
+import { findPapers } from '../src/read/paper.js';
+import { splitQuoted } from '../src/read/quotes.js';
+import { paperText } from './helpers.js';
+
+const CANDIDATES: Candidate[] = [
+  { id: 'willoughby', name: 'Cllr Alistair Willoughby', council: 'North Hertfordshire District Council' },
+  { id: 'williams', name: 'Cllr Jason Williams', council: 'Westminster City Council' },
+  { id: 'alty', name: 'Cllr Jacky Alty', council: 'South Ribble Borough Council' },
+];
+
+function choicesOf(text: string): { choices: string[]; uncertain: string[] } {
+  const papers = findPapers(text, 'body-text');
+  expect(papers).toHaveLength(1);
+  const r = readPaperMarks(papers[0]!, CANDIDATES);
+  return { choices: r.choices, uncertain: r.uncertain };
+}
+
+describe('marks', () => {
+  it.each(['X', 'x', '✓', '✔', '✗', '☒', '✘', '*', 'yes', 'Yes', 'YES', 'xx', ' X ', '✔️', '1', 'tick'])('"%s" in the box is a vote', (mark) => {
+    expect(readMark(mark)).toBe('marked');
+    expect(choicesOf(paperText({ williams: mark }))).toEqual({ choices: ['williams'], uncertain: [] });
+  });
+  it.each(['', ' ', '  ', '_', 'no'])('"%s" in the box is not a vote', (mark) => {
+    expect(readMark(mark)).toBe('blank');
+  });
+  it.each(['?', 'maybe', '2', 'X?'])('"%s" cannot be read with certainty', (mark) => {
+    expect(readMark(mark)).toBe('uncertain');
+    expect(choicesOf(paperText({ williams: mark })).uncertain).toHaveLength(1);
+  });
+  it('( ) boxes instead of [ ]', () => {
+    const text = paperText({ alty: 'X' }).replace(/\[(.?)\]/g, '($1)');
+    expect(choicesOf(text).choices).toEqual(['alty']);
+  });
+  it('changed spacing and case', () => {
+    const text = paperText({}).replace('[ ] Cllr Jason Williams', '[   x   ]     cllr   JASON williams');
+    expect(choicesOf(text).choices).toEqual(['williams']);
+  });
+  it('a box glyph without brackets', () => {
+    expect(choicesOf(paperText({}).replace('[ ] Cllr Jacky Alty', '☒ Cllr Jacky Alty')).choices).toEqual(['alty']);
+    expect(choicesOf(paperText({ alty: 'X' }).replace('[ ] Cllr Jason Williams', '☐ Cllr Jason Williams')).choices).toEqual(['alty']);
+  });
+  it('the box after the name', () => {
+    const text = paperText({}).replace('[ ] Cllr Jason Williams (Westminster City Council)', 'Cllr Jason Williams (Westminster City Council) [X]');
+    expect(choicesOf(text).choices).toEqual(['williams']);
+  });
+  it('lines the mail client re-wrapped', () => {
+    const text = paperText({}).replace('[ ] Cllr Alistair Willoughby (North Hertfordshire District Council)', '[X] Cllr Alistair\nWilloughby (North Hertfordshire District\nCouncil)');
+    expect(choicesOf(text).choices).toEqual(['willoughby']);
+  });
+  it('without the Ballot reference line', () => {
+    const text = paperText({ alty: 'X' }).replace(/Ballot reference:.*\n/, '');
+    const p = findPapers(text, 'b')[0]!;
+    expect(p.reference).toBeNull();
+    expect(readPaperMarks(p, CANDIDATES).choices).toEqual(['alty']);
+  });
+  it('non-breaking spaces, tabs and CRLF', () => {
+    const text = paperText({ williams: 'X' }).replace(/ /g, '\u00a0').replace(/\n/g, '\r\n').replace('Name:', 'Name:\t');
+    const p = findPapers(text, 'b')[0]!;
+    expect(readPaperMarks(p, CANDIDATES).choices).toEqual(['williams']);
+    expect(p.name).toBe('Cllr Elliot Kirkland');
+  });
+  it('no marks, two marks, a marked line that names no candidate', () => {
+    expect(choicesOf(paperText({})).choices).toEqual([]);
+    expect(choicesOf(paperText({ williams: 'X', alty: 'X' })).choices).toEqual(['williams', 'alty']);
+    const unknown = paperText({}).replace('[ ] Cllr Jacky Alty (South Ribble Borough Council)', '[X] Cllr Someone Else');
+    expect(choicesOf(unknown).uncertain[0]).toMatch(/names no candidate/);
+  });
+  it('the signatory fields, with the answer on the next line', () => {
+    const text = paperText({ williams: 'X' }).replace('Name: Cllr Elliot Kirkland', 'Name:\nCllr Elliot Kirkland');
+    const p = findPapers(text, 'b')[0]!;
+    expect([p.name, p.position, p.council]).toEqual(['Cllr Elliot Kirkland', 'Leader', 'North Hertfordshire District Council']);
+  });
+  it('free text is no paper', () => {
+    expect(findPapers('We vote for Cllr Jason Williams.\n\nCllr Elliot Kirkland\nLeader', 'b')).toEqual([]);
+  });
+});
+
+describe('candidate names', () => {
+  it('ignore titles, case, punctuation and accents', () => {
+    expect(matchCandidate('COUNCILLOR JASON WILLIAMS', CANDIDATES)?.id).toBe('williams');
+    expect(matchCandidate('Jason Williams (Westminster)', CANDIDATES)?.id).toBe('williams');
+    expect(matchCandidate('Cllr. Jácky Álty', CANDIDATES)?.id).toBe('alty');
+    expect(matchCandidate('Willoughby', CANDIDATES)?.id).toBe('willoughby');
+    expect(matchCandidate('Cllr Jason Williamson', CANDIDATES)).toBeNull();
+  });
+});
+
+describe('quoted and forwarded text', () => {
+  it('">" lines and text below "On … wrote:" are never a vote', () => {
+    const s = splitQuoted(`Thanks\n\nOn Thu, 18 Jan 2024 at 09:00, RO <ballots@ccin.example>\nwrote:\n${paperText({ alty: 'X' })}`, 'Re: ballot');
+    expect(findPapers(s.own, 'b')).toEqual([]);
+    expect(findPapers(s.quoted, 'b')).toHaveLength(1);
+    const q = splitQuoted(paperText({ alty: 'X' }).split('\n').map((l) => `> ${l}`).join('\n'), 'Re: ballot');
+    expect(findPapers(q.own, 'b')).toEqual([]);
+  });
+  it('text below -----Original Message----- is quoted', () => {
+    const s = splitQuoted(`${paperText({ williams: 'X' })}\n-----Original Message-----\nFrom: RO\nSent: 18 January 2024\n${paperText({})}`, 'RE: ballot');
+    expect(findPapers(s.own, 'b')).toHaveLength(1);
+    expect(s.forwarded).toBeNull();
+  });
+  it('a forwarded original is kept apart with its header', () => {
+    const s = splitQuoted(
+      `See below.\n\n---------- Forwarded message ---------\nFrom: Cllr Elliot Kirkland <leader@north-herts.gov.uk>\nDate: Wed, 31 Jan 2024 at 09:00\nSubject: ballot\n\n${paperText({ williams: 'X' })}`,
+      'Fwd: ballot',
+    );
+    expect(findPapers(s.own, 'b')).toEqual([]);
+    expect(s.forwarded?.header.from).toBe('Cllr Elliot Kirkland <leader@north-herts.gov.uk>');
+    expect(findPapers(s.forwarded?.text ?? '', 'b')).toHaveLength(1);
+  });
+  it('Outlook forward (FW: with a header block) is a forward, Outlook reply is a quotation', () => {
+    const body = `FYI\n\nFrom: Cllr Elliot Kirkland <leader@north-herts.gov.uk>\nSent: 31 January 2024 09:00\nTo: Democratic Services\nSubject: ballot\n\n${paperText({ williams: 'X' })}`;
+    expect(splitQuoted(body, 'FW: ballot').forwarded).not.toBeNull();
+    expect(splitQuoted(body, 'RE: ballot').forwarded).toBeNull();
+  });
+});
