@@ -34,7 +34,8 @@ describe('names', () => {
   });
   it('council names as people write them', () => {
     expect(councilMatchScore('North Hertfordshire District Council', 'North Hertfordshire District Council', 'north-herts')).toBe(2);
-    expect(councilMatchScore('North Herts', 'North Hertfordshire District Council', 'north-herts')).toBe(1);
+    expect(councilMatchScore('North Herts', 'North Hertfordshire District Council', 'north-herts')).toBe(2); // its council_id
+    expect(councilMatchScore('North Herts', 'North Hertfordshire District Council', 'nhdc')).toBe(1);
     expect(councilMatchScore('Westminster', 'Westminster City Council', 'westminster')).toBe(2);
     expect(councilMatchScore('Lambeth', 'London Borough of Lambeth', 'lambeth')).toBe(2); // its council_id
     expect(councilMatchScore('Lambeth', 'London Borough of Lambeth', 'lbl')).toBe(1);
