@@ -1,0 +1,109 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { resolveAdjudications } from '../src/count/adjudicate.js';
+import { applyDuplicatePolicy, type ValidPaper } from '../src/count/duplicates.js';
+import { lotHash, tallyVotes } from '../src/count/tally.js';
+import type { Candidate, Election } from '../src/inputs/election.js';
+
+const C: Candidate[] = [
+  { id: 'a', name: 'A', council: null },
+  { id: 'b', name: 'B', council: null },
+  { id: 'c', name: 'C', council: null },
+];
+
+const p = (id: string, council: string, choices: string[], receivedAt: string): ValidPaper => ({ id, council, choices, receivedAt });
+
+describe('one vote per council', () => {
+  const papers = [p('m1', 'x', ['a'], '2024-01-20T10:00:00Z'), p('m2', 'x', ['b'], '2024-01-25T10:00:00Z'), p('m3', 'y', ['c'], '2024-01-21T10:00:00Z')];
+  it('latest: the latest valid paper counts, the others are superseded by it', () => {
+    const out = applyDuplicatePolicy(papers, 'latest');
+    expect(out.get('m1')).toMatchObject({ disposition: 'superseded', by: 'm2' });
+    expect(out.get('m2')?.disposition).toBe('counted');
+    expect(out.get('m3')?.disposition).toBe('counted');
+  });
+  it('first: the first valid paper counts', () => {
+    const out = applyDuplicatePolicy(papers, 'first');
+    expect(out.get('m1')?.disposition).toBe('counted');
+    expect(out.get('m2')).toMatchObject({ disposition: 'superseded', by: 'm1' });
+  });
+  it('reject: papers that disagree are all rejected; papers that agree count once', () => {
+    const out = applyDuplicatePolicy(papers, 'reject');
+    expect(out.get('m1')).toMatchObject({ disposition: 'rejected', reason: 'conflicting-duplicates' });
+    expect(out.get('m2')).toMatchObject({ disposition: 'rejected', reason: 'conflicting-duplicates' });
+    const agree = applyDuplicatePolicy([p('m1', 'x', ['a'], '2024-01-20T10:00:00Z'), p('m2', 'x', ['a'], '2024-01-25T10:00:00Z')], 'reject');
+    expect([agree.get('m1')?.disposition, agree.get('m2')?.disposition]).toEqual(['superseded', 'counted']);
+  });
+  it('the outcome does not depend on the order papers are given in', () => {
+    const same = [p('m9', 'x', ['a'], '2024-01-20T10:00:00Z'), p('m0', 'x', ['b'], '2024-01-20T10:00:00Z')];
+    const one = applyDuplicatePolicy(same, 'latest');
+    const two = applyDuplicatePolicy([...same].reverse(), 'latest');
+    expect([...one.entries()].sort()).toEqual([...two.entries()].sort());
+    expect(one.get('m9')?.disposition).toBe('counted'); // equal times: the higher hash is taken as later
+  });
+});
+
+describe('tally', () => {
+  it('plurality for one vacancy', () => {
+    const t = tallyVotes(C, [['a'], ['b'], ['a']], 1, null);
+    expect(t.tally.map((r) => [r.candidate, r.votes, r.elected])).toEqual([
+      ['a', 2, true],
+      ['b', 1, false],
+      ['c', 0, false],
+    ]);
+    expect(t.lot).toBeNull();
+  });
+  it('several vacancies, each paper marking up to that many', () => {
+    const t = tallyVotes(C, [['a', 'b'], ['b', 'c'], ['b']], 2, null);
+    expect(t.tally.filter((r) => r.elected).map((r) => r.candidate)).toEqual(['b']);
+    expect(tallyVotes(C, [['a', 'b'], ['b', 'c'], ['b', 'a']], 2, null).tally.filter((r) => r.elected).map((r) => r.candidate)).toEqual(['a', 'b']);
+    expect(t.unresolvedTie).toEqual(['a', 'c']);
+  });
+  it('a boundary tie is decided by lot: lowest SHA-256 of "<seed>:<id>" first', () => {
+    const seed = 'words announced before the count';
+    const t = tallyVotes(C, [['a'], ['b']], 1, seed);
+    const hashes = ['a', 'b'].map((id) => [id, createHash('sha256').update(`${seed}:${id}`).digest('hex')] as const);
+    const expected = [...hashes].sort((x, y) => (x[1] < y[1] ? -1 : 1));
+    expect(t.lot?.order.map((o) => [o.candidate, o.sha256])).toEqual(expected);
+    expect(t.lot?.elected).toEqual([expected[0]![0]]);
+    expect(t.tally.find((r) => r.elected)?.candidate).toBe(expected[0]![0]);
+    expect(lotHash('s', 'a')).toBe(createHash('sha256').update('s:a').digest('hex'));
+  });
+  it('without a seed a boundary tie leaves the result undecided', () => {
+    const t = tallyVotes(C, [['a'], ['b']], 1, null);
+    expect(t.unresolvedTie).toEqual(['a', 'b']);
+    expect(t.tally.every((r) => !r.elected)).toBe(true);
+  });
+  it('a tie below the boundary needs no lot', () => {
+    const t = tallyVotes(C, [['a'], ['a'], ['b'], ['c']], 1, null);
+    expect(t.unresolvedTie).toBeNull();
+    expect(t.lot).toBeNull();
+  });
+});
+
+describe('adjudications', () => {
+  const election = { candidates: C, vacancies: 1 } as unknown as Election;
+  const messages = [
+    { sha256: 'aaaaaaaaaaaa1111', messageId: '<one@x>', pending: 'forwarded' as const, council: 'x', eligible: true },
+    { sha256: 'aaaaaaaaaaaa2222', messageId: '<two@x>', pending: null, council: 'x', eligible: true },
+    { sha256: 'bbbbbbbbbbbb3333', messageId: '<three@x>', pending: 'no-ballot-paper' as const, council: null, eligible: false },
+  ];
+  const row = (message: string, decision: 'count' | 'reject', choices: string[] = [], line = 2) => ({ line, message, decision, choices, reason: 'r' });
+  it('resolves by SHA-256 prefix or Message-ID', () => {
+    const r = resolveAdjudications([row('aaaaaaaaaaaa1', 'count', ['b']), row('three@x', 'reject', [], 3)], messages, election, 'adj.csv');
+    expect(r.ok && [...r.value.keys()]).toEqual(['aaaaaaaaaaaa1111', 'bbbbbbbbbbbb3333']);
+  });
+  it('a row naming no message, an ambiguous prefix, or a message not awaiting adjudication is an input error', () => {
+    const bad = (rows: ReturnType<typeof row>[]) => {
+      const r = resolveAdjudications(rows, messages, election, 'adj.csv');
+      return r.ok ? '' : r.error.message;
+    };
+    expect(bad([row('cccccccccccc', 'reject')])).toMatch(/adj\.csv:2 .*no message matches/);
+    expect(bad([row('aaaaaaaaaaaa', 'reject')])).toMatch(/matches 2 messages/);
+    expect(bad([row('aaaa', 'reject')])).toMatch(/at least 12/);
+    expect(bad([row('<two@x>', 'reject')])).toMatch(/does not need adjudication/);
+    expect(bad([row('<one@x>', 'count', ['a', 'b'])])).toMatch(/2 choices for 1/);
+    expect(bad([row('<one@x>', 'count', ['zz'])])).toMatch(/unknown candidate/);
+    expect(bad([row('<three@x>', 'count', ['a'])])).toMatch(/no eligible roster council/);
+    expect(bad([row('<one@x>', 'reject'), row('<one@x>', 'reject', [], 3)])).toMatch(/:3 .*decided twice/);
+  });
+});

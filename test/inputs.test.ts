@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest';
+import iconv from 'iconv-lite';
+import { parseElection } from '../src/inputs/election.js';
+import { sha256Hex, type LoadedFile } from '../src/inputs/files.js';
+import { councilForAddress, parseRoster } from '../src/inputs/roster.js';
+import { parseAdjudications } from '../src/inputs/adjudications.js';
+import { formatInZone, resolveElectionTime } from '../src/inputs/time.js';
+import { parseRfc5322Date, parseReceived } from '../src/read/dates.js';
+import { InputError } from '../src/model/errors.js';
+
+const file = (text: string | Buffer, path = 'in.file'): LoadedFile => {
+  const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  return { name: path, path, bytes, sha256: sha256Hex(bytes) };
+};
+
+function inputError(fn: () => unknown): InputError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof InputError) return e;
+    throw e;
+  }
+  throw new Error('expected an InputError');
+}
+
+const ELECTION = {
+  id: 'e',
+  title: 'T',
+  vacancies: 1,
+  method: 'plurality',
+  candidates: [
+    { id: 'a', name: 'Cllr A A' },
+    { id: 'b', name: 'Cllr B B' },
+  ],
+  deadline: '2024-02-01T12:00',
+  timezone: 'Europe/London',
+  ballotAddress: 'ballots@ccin.example',
+};
+
+describe('election times', () => {
+  it('are wall-clock times in the zone: GMT in winter, BST in summer', () => {
+    const w = resolveElectionTime('2024-02-01T12:00', 'Europe/London');
+    const s = resolveElectionTime('2024-07-01T12:00', 'Europe/London');
+    expect(w.ok && w.instant.toISOString()).toBe('2024-02-01T12:00:00.000Z');
+    expect(s.ok && s.instant.toISOString()).toBe('2024-07-01T11:00:00.000Z');
+    expect(formatInZone(new Date('2024-07-01T11:00:00Z'), 'Europe/London')).toBe('2024-07-01 12:00:00 BST');
+  });
+  it('a time the clocks skip or pass twice is an error', () => {
+    expect(resolveElectionTime('2024-03-31T01:30', 'Europe/London')).toMatchObject({ ok: false, problem: 'nonexistent' });
+    expect(resolveElectionTime('2024-10-27T01:30', 'Europe/London')).toMatchObject({ ok: false, problem: 'ambiguous' });
+    expect(resolveElectionTime('2024-10-27T01:30+01:00', 'Europe/London')).toMatchObject({ ok: true });
+    expect(resolveElectionTime('2024-02-30T12:00', 'Europe/London')).toMatchObject({ ok: false, problem: 'format' });
+  });
+});
+
+describe('the election file', () => {
+  it('reads the spec example with defaults', () => {
+    const e = parseElection(file(JSON.stringify(ELECTION)));
+    expect(e.duplicates).toBe('latest');
+    expect(e.dkim).toBe('prefer');
+    expect(e.eligibleMembership).toEqual(['Full']);
+    expect(e.deadline.toISOString()).toBe('2024-02-01T12:00:00.000Z');
+  });
+  it('an unknown key is an error naming the key and its line', () => {
+    const text = JSON.stringify({ ...ELECTION, vacancy: 1 }, null, 2);
+    const e = inputError(() => parseElection(file(text, 'election.json')));
+    expect(e.message).toContain('election.json:');
+    expect(e.message).toContain('unknown key "vacancy"');
+    expect(e.location.line).toBe(text.split('\n').findIndex((l) => l.includes('"vacancy"')) + 1);
+  });
+  it('names the field and line of a bad value', () => {
+    const text = JSON.stringify({ ...ELECTION, candidates: [{ id: 'a', name: 'A' }, { id: 'B C', name: 'B' }] }, null, 2);
+    const e = inputError(() => parseElection(file(text, 'election.json')));
+    expect(e.location.field).toBe('candidates[1].id');
+    expect(e.location.line).toBe(text.split('\n').findIndex((l) => l.includes('"B C"')) + 1);
+  });
+  it('rejects invalid JSON with its line, a skipped deadline, duplicate candidates, an unknown zone', () => {
+    expect(inputError(() => parseElection(file('{\n  "id": "x",\n  oops\n}'))).location.line).toBe(3);
+    expect(inputError(() => parseElection(file(JSON.stringify({ ...ELECTION, deadline: '2024-03-31T01:30' })))).code).toBe('ELECTION_TIME');
+    expect(inputError(() => parseElection(file(JSON.stringify({ ...ELECTION, candidates: [{ id: 'a', name: 'A' }, { id: 'a', name: 'B' }] })))).detail).toMatch(/duplicate/);
+    expect(inputError(() => parseElection(file(JSON.stringify({ ...ELECTION, timezone: 'Mars/Olympus' })))).location.field).toBe('timezone');
+    expect(inputError(() => parseElection(file(JSON.stringify({ ...ELECTION, opens: '2024-03-01T09:00' })))).detail).toMatch(/before the deadline/);
+  });
+});
+
+const HEADER = 'council_id,council,membership,leader,mayor,emails,domains';
+
+describe('the roster', () => {
+  it('reads a spreadsheet export: BOM, CRLF, quoted fields, upper-case headers, extra columns', () => {
+    const text = '\uFEFFCOUNCIL_ID,Council,Membership,Leader,Mayor,Emails,Domains,Notes\r\n' + 'north-herts,"North Hertfordshire District Council",full,"Cllr Elliot Kirkland",,"leader@north-herts.gov.uk; ceo@north-herts.gov.uk",north-herts.gov.uk,"a, b"\r\n';
+    const r = parseRoster(file(text));
+    expect(r.councils[0]).toMatchObject({ id: 'north-herts', membership: 'Full', emails: ['leader@north-herts.gov.uk', 'ceo@north-herts.gov.uk'] });
+  });
+  it('reads Windows-1252 text', () => {
+    const bytes = iconv.encode(`${HEADER}\r\nkirklees,Kirklees Council,Full,Cllr Zoë Ashworth,,,kirklees.gov.uk\r\n`, 'windows-1252');
+    const r = parseRoster(file(bytes));
+    expect(r.encoding).toBe('windows-1252');
+    expect(r.councils[0]?.leader).toBe('Cllr Zoë Ashworth');
+  });
+  it('matches a sender by address, domain or subdomain', () => {
+    const r = parseRoster(file(`${HEADER}\na,A Council,Full,L,,leader@a.gov.uk,a.gov.uk\nb,B Council,Full,L,,x@b.example,\n`));
+    expect(councilForAddress(r, 'Leader@A.gov.uk')?.council.id).toBe('a');
+    expect(councilForAddress(r, 'someone@mail.a.gov.uk')?.council.id).toBe('a');
+    expect(councilForAddress(r, 'x@b.example')?.council.id).toBe('b');
+    expect(councilForAddress(r, 'y@b.example')).toBeNull();
+    expect(councilForAddress(r, 'x@notagov.uk')).toBeNull();
+  });
+  it('errors name the file, line and column', () => {
+    const e = inputError(() => parseRoster(file(`${HEADER}\na,A,Full,L,,leader@a.gov.uk,a.gov.uk\nb,B,Gold,L,,,b.gov.uk\n`, 'roster.csv')));
+    expect(e.message).toMatch(/^roster\.csv:3 \(column membership\)/);
+    expect(inputError(() => parseRoster(file(`${HEADER}\na,A,Full,L,,not-an-address,\n`))).location.column).toBe('emails');
+    expect(inputError(() => parseRoster(file(`${HEADER}\na,A,Full,L,,,gov.uk\n`))).detail).toMatch(/shared by many/);
+    expect(inputError(() => parseRoster(file('council_id,council\na,b\n'))).code).toBe('CSV_HEADER');
+    expect(inputError(() => parseRoster(file(`${HEADER}\na,"A,Full,L,,,\n`))).code).toBe('CSV_SYNTAX');
+  });
+  it('duplicate ids and addresses or domains claimed twice are errors', () => {
+    expect(inputError(() => parseRoster(file(`${HEADER}\na,A,Full,,,,a.gov.uk\na,B,Full,,,,b.gov.uk\n`))).message).toMatch(/:3 .*already used on line 2/);
+    expect(inputError(() => parseRoster(file(`${HEADER}\na,A,Full,,,,a.gov.uk\nb,B,Full,,,,a.gov.uk\n`))).code).toBe('ROSTER_CONFLICT');
+    expect(inputError(() => parseRoster(file(`${HEADER}\na,A,Full,,,x@b.gov.uk,a.gov.uk\nb,B,Full,,,,b.gov.uk\n`))).code).toBe('ROSTER_CONFLICT');
+  });
+});
+
+describe('the adjudications file', () => {
+  it('reads rows and rejects incomplete ones with their line', () => {
+    const rows = parseAdjudications(file('message,decision,choices,reason\n0123456789abcdef,count,a,"checked by phone"\n<x@y>,reject,,spam\n'));
+    expect(rows).toEqual([
+      { line: 2, message: '0123456789abcdef', decision: 'count', choices: ['a'], reason: 'checked by phone' },
+      { line: 3, message: '<x@y>', decision: 'reject', choices: [], reason: 'spam' },
+    ]);
+    expect(inputError(() => parseAdjudications(file('message,decision,choices,reason\nabc,count,a,\n'))).location).toMatchObject({ line: 2, column: 'reason' });
+    expect(inputError(() => parseAdjudications(file('message,decision,choices,reason\nabc,maybe,a,x\n'))).location.column).toBe('decision');
+  });
+});
+
+describe('mail dates', () => {
+  it('parses RFC 5322 dates strictly, with obsolete zones and comments', () => {
+    expect(parseRfc5322Date('Thu, 1 Feb 2024 12:00:00 +0000')?.toISOString()).toBe('2024-02-01T12:00:00.000Z');
+    expect(parseRfc5322Date('1 Feb 2024 13:00 +0100 (BST)')?.toISOString()).toBe('2024-02-01T12:00:00.000Z');
+    expect(parseRfc5322Date('Thu, 01 Feb 24 07:00:00 EST')?.toISOString()).toBe('2024-02-01T12:00:00.000Z');
+    expect(parseRfc5322Date('Thu, 1 Feb 2024 12:00:00 GMT')?.toISOString()).toBe('2024-02-01T12:00:00.000Z');
+  });
+  it('refuses what is not a date instead of guessing', () => {
+    for (const bad of ['', 'yesterday', '2024-02-01T12:00:00Z', 'Thu, 31 Feb 2024 12:00:00 +0000', 'Thu, 1 Feb 2024 25:00:00 +0000', 'Thu, 1 Feb 2024 12:00:00']) {
+      expect(parseRfc5322Date(bad), bad).toBeNull();
+    }
+  });
+  it('reads the receiving host and time of a Received header', () => {
+    const hop = parseReceived('from mail.a.gov.uk (mail.a.gov.uk [192.0.2.1])\r\n\tby MX.ccin.example (Postfix) with ESMTPS id X\r\n\tfor <ballots@ccin.example>; Thu, 1 Feb 2024 11:59:59 +0000 (GMT)', 0);
+    expect(hop.by).toBe('mx.ccin.example');
+    expect(hop.at?.toISOString()).toBe('2024-02-01T11:59:59.000Z');
+  });
+});

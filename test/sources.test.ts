@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { splitMbox } from '../src/sources/mbox.js';
+import type { RawMessage } from '../src/sources/types.js';
+import { walkSources } from '../src/sources/walk.js';
+import { eml, tempDir } from './helpers.js';
+
+async function split(text: string | Buffer, max = 1 << 20) {
+  const out = [];
+  const h = createHash('sha256');
+  const buf = typeof text === 'string' ? Buffer.from(text, 'latin1') : text;
+  // Small chunks, so that lines straddle chunk boundaries.
+  const chunks: Buffer[] = [];
+  for (let i = 0; i < buf.length; i += 7) chunks.push(buf.subarray(i, i + 7));
+  for await (const m of splitMbox(Readable.from(chunks), max, h)) out.push(m);
+  return out;
+}
+
+const msg = (n: number, body: string) => `From: a${n}@x.example\nSubject: ${n}\n\n${body}\n`;
+
+describe('mbox', () => {
+  it('splits at "From " lines after a blank line and un-escapes >From (mboxrd)', async () => {
+    const text = `From MAILER-DAEMON Thu Feb  1 11:58:00 2024\n${msg(1, 'Hello\n>From the start\n>>From quoted')}\nFrom MAILER-DAEMON Thu Feb  1 11:59:00 2024\n${msg(2, 'Bye')}\n`;
+    const ms = await split(text);
+    expect(ms).toHaveLength(2);
+    expect(ms[0]?.bytes.toString()).toBe(msg(1, 'Hello\nFrom the start\n>From quoted'));
+    expect(ms[1]?.bytes.toString()).toBe(msg(2, 'Bye'));
+    expect(ms[0]?.sha256).toBe(createHash('sha256').update(ms[0]!.bytes).digest('hex'));
+    expect(ms.map((m) => [m.index, m.line])).toEqual([
+      [1, 1],
+      [2, 9],
+    ]);
+  });
+  it('reads Thunderbird, Google Takeout and Postfix separators, and CRLF files', async () => {
+    for (const sep of ['From - Thu Feb 01 11:58:00 2024', 'From 1790123456789012345@xxx Thu Feb 01 11:58:00 +0000 2024', 'From leader@a.gov.uk  Thu Feb  1 11:58:00 2024']) {
+      const text = `${sep}\n${msg(1, 'a')}\n${sep}\n${msg(2, 'b')}`;
+      expect((await split(text)).length, sep).toBe(2);
+      expect((await split(text.replace(/\n/g, '\r\n'))).map((m) => m.bytes.toString()), sep).toEqual([msg(1, 'a').replace(/\n/g, '\r\n'), msg(2, 'b').replace(/\n/g, '\r\n')]);
+    }
+  });
+  it('a body line starting "From " that is not a separator stays in the message', async () => {
+    const text = `From - Thu Feb 01 11:58:00 2024\n${msg(1, 'Dear RO,\n\nFrom what I understand the vote is open.')}`;
+    const ms = await split(text);
+    expect(ms).toHaveLength(1);
+    expect(ms[0]?.bytes.toString()).toContain('From what I understand');
+  });
+  it('keeps text before the first separator as a message, so nothing is lost', async () => {
+    const ms = await split(`Stray: header\n\nstray body\n\nFrom - Thu Feb 01 11:58:00 2024\n${msg(1, 'a')}`);
+    expect(ms).toHaveLength(2);
+    expect(ms[0]?.bytes.toString()).toContain('stray body');
+  });
+  it('an oversize message is flagged without being held in memory, and later messages still read', async () => {
+    const big = 'x'.repeat(5000);
+    const ms = await split(`From - Thu Feb 01 11:58:00 2024\n${msg(1, big)}\nFrom - Thu Feb 01 11:59:00 2024\n${msg(2, 'b')}`, 1000);
+    expect(ms.map((m) => m.oversize)).toEqual([true, false]);
+    expect(ms[0]?.bytes.length).toBe(0);
+    expect(ms[0]?.size).toBeGreaterThan(5000);
+  });
+});
+
+describe('paths to messages', () => {
+  let t: ReturnType<typeof tempDir>;
+  beforeEach(() => {
+    t = tempDir();
+  });
+  afterEach(() => t.cleanup());
+
+  async function collect(paths: string[]) {
+    const w = walkSources(paths, { maxMessageBytes: 1 << 20 });
+    const messages: RawMessage[] = [];
+    for await (const m of w.messages) messages.push(m);
+    return { messages, files: w.files };
+  }
+
+  it('reads .eml files, folders recursively, mbox files and Maildir, naming them without the working directory', async () => {
+    const root = join(t.dir, 'export');
+    mkdirSync(join(root, 'sub', 'deeper'), { recursive: true });
+    writeFileSync(join(root, 'a.eml'), eml({ body: 'a' }));
+    writeFileSync(join(root, 'sub', 'deeper', 'b.eml'), eml({ body: 'b' }));
+    writeFileSync(join(root, 'sub', 'Inbox'), `From - Thu Feb 01 11:58:00 2024\n${msg(1, 'x')}\nFrom - Thu Feb 01 11:58:00 2024\n${msg(2, 'y')}`);
+    writeFileSync(join(root, 'sub', 'Inbox.msf'), '// <!-- <mdb:mork:z v="1.4"/> -->');
+    writeFileSync(join(root, '.DS_Store'), Buffer.from([0, 0, 0, 1, 66, 117, 100, 49]));
+    for (const d of ['cur', 'new', 'tmp']) mkdirSync(join(root, 'md', d), { recursive: true });
+    writeFileSync(join(root, 'md', 'cur', '1706.M1.host:2,S'), eml({ body: 'c' }));
+    writeFileSync(join(root, 'md', 'new', '1707.M2.host'), eml({ body: 'n' }));
+    writeFileSync(join(root, 'md', 'tmp', '1708.M3.host'), eml({ body: 'being delivered' }));
+    const { messages, files } = await collect([root]);
+    expect(messages.map((m) => `${m.source.kind}:${m.source.file}${m.source.index ? `#${m.source.index}` : ''}`)).toEqual([
+      'eml:export/a.eml',
+      'maildir:export/md/cur/1706.M1.host:2,S',
+      'maildir:export/md/new/1707.M2.host',
+      'mbox:export/sub/Inbox#1',
+      'mbox:export/sub/Inbox#2',
+      'eml:export/sub/deeper/b.eml',
+    ]);
+    expect(files.filter((f) => f.kind === 'skipped').map((f) => f.file)).toEqual(['export/.DS_Store', 'export/sub/Inbox.msf']);
+    for (const f of files) expect(f.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('a file reached twice (given twice, or through a link) is read once; argument order does not matter', async () => {
+    const a = join(t.dir, 'a.eml');
+    const b = join(t.dir, 'b.eml');
+    writeFileSync(a, eml({ body: 'a' }));
+    writeFileSync(b, eml({ body: 'b' }));
+    symlinkSync(a, join(t.dir, 'link.eml'));
+    const one = await collect([b, a, a, t.dir]);
+    const two = await collect([t.dir, a, b]);
+    expect(one.messages.map((m) => m.sha256)).toEqual(two.messages.map((m) => m.sha256));
+    expect(one.messages).toHaveLength(2);
+  });
+});
