@@ -28,7 +28,8 @@ export interface RawPaper {
 const HEADING = /^\W*ccin\s+ballot\s+paper\W*$/i;
 const GENERIC_HEADING = /^\W*ballot\s+paper\W*$/i;
 const LEADING_BOX = /^(?:[-*•·]\s+|\d{1,2}[.)]\s+)?([[(])([^\])]{0,16})([\])])\s*(.*\p{L}.*)$/u;
-const TRAILING_BOX = /^(.*\p{L}.*?)\s*\[([^\]]{0,16})\]\s*$/u;
+const TRAILING_BOX = /^\[([^\]]{0,16})\]\s*$/u;
+const HAS_LETTER = /\p{L}/u;
 const GLYPH_BOX = /^([☐☑☒✅⬜🔲🔳■□▢❎])\uFE0F?\s*(.*\p{L}.*)$/u;
 const LABEL =
   /^(election|ballot\s*ref(?:erence)?(?:\s*(?:no|number|#))?\.?|council|name|signed(?:\s+by)?|signature|signatory|position|role|job\s*title|title|date)\s*(?::|\s[-–]\s)\s*(.*)$/i;
@@ -64,7 +65,11 @@ interface Parsed {
   heading: 'ccin' | 'generic' | null;
 }
 
+/** No box, label or heading is this long; longer lines are never matched (and never backtracked over). */
+const MAX_PAPER_LINE = 500;
+
 function parseLine(raw: string): Parsed {
+  if (raw.length > MAX_PAPER_LINE) return { box: null, label: null, heading: null };
   const t = raw.trim().replace(/\s+/g, ' ');
   if (HEADING.test(t)) return { box: null, label: null, heading: 'ccin' };
   if (GENERIC_HEADING.test(t)) return { box: null, label: null, heading: 'generic' };
@@ -72,8 +77,13 @@ function parseLine(raw: string): Parsed {
   if (m) return { box: { mark: (m[2] ?? '').trim(), text: (m[4] ?? '').trim() }, label: null, heading: null };
   m = GLYPH_BOX.exec(t);
   if (m) return { box: { mark: m[1] ?? '', text: (m[2] ?? '').trim() }, label: null, heading: null };
-  m = TRAILING_BOX.exec(t);
-  if (m && !LABEL.test(t)) return { box: { mark: (m[2] ?? '').trim(), text: (m[1] ?? '').trim() }, label: null, heading: null };
+  // "Cllr Jason Williams [X]": found from the last "[" rather than by a backtracking pattern.
+  const open = t.lastIndexOf('[');
+  if (open > 0) {
+    m = TRAILING_BOX.exec(t.slice(open));
+    const before = t.slice(0, open).trim();
+    if (m && HAS_LETTER.test(before) && !LABEL.test(t)) return { box: { mark: (m[1] ?? '').trim(), text: before }, label: null, heading: null };
+  }
   m = LABEL.exec(t);
   if (m) return { box: null, label: { key: labelKey(m[1] ?? ''), value: (m[2] ?? '').trim() }, heading: null };
   return { box: null, label: null, heading: null };

@@ -1,0 +1,159 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import iconv from 'iconv-lite';
+import { parseElection } from '../src/inputs/election.js';
+import { sha256Hex } from '../src/inputs/files.js';
+import { parseRoster } from '../src/inputs/roster.js';
+import { judgeMessage } from '../src/judge/judge.js';
+import { DEFAULT_READ_LIMITS, readMessage, type MessageFacts } from '../src/read/message.js';
+import type { RawMessage } from '../src/sources/types.js';
+import { readFileSync } from 'node:fs';
+import { ELECTION, ROSTER, eml, paperText } from './helpers.js';
+
+const election = parseElection({ name: 'e', path: ELECTION, bytes: readFileSync(ELECTION), sha256: '' });
+const roster = parseRoster({ name: 'r', path: ROSTER, bytes: readFileSync(ROSTER), sha256: '' });
+
+function raw(bytes: Buffer): RawMessage {
+  return { source: { file: 't.eml', kind: 'eml', index: null, line: null }, bytes, size: bytes.length, sha256: sha256Hex(bytes), oversize: false };
+}
+async function read(bytes: Buffer, receivedBy: string[] | null = ['mx.ccin.example']): Promise<MessageFacts> {
+  return readMessage(raw(bytes), { receivedBy, limits: DEFAULT_READ_LIMITS });
+}
+async function judge(bytes: Buffer) {
+  const f = await read(bytes);
+  return { facts: f, judgement: judgeMessage(f, election, roster) };
+}
+
+describe('reading a message', () => {
+  it('finds the paper in a plain body and takes the receipt time from the receiving server', async () => {
+    const { facts, judgement } = await judge(eml({ body: paperText({ williams: 'X' }) }));
+    expect(facts.receivedAt).toBe('2024-01-31T10:00:03Z');
+    expect(facts.receivedAtSource).toBe('received');
+    expect(judgement.verdict).toEqual({ kind: 'valid' });
+    expect(judgement.choices).toEqual(['williams']);
+  });
+
+  it('quoted-printable and base64 bodies', async () => {
+    const text = paperText({ williams: '✓' });
+    const qp = text.replace(/✓/g, '=E2=9C=93').replace(/\n/g, '\r\n');
+    const b64 = Buffer.from(text).toString('base64').replace(/(.{76})/g, '$1\r\n');
+    for (const [cte, body] of [['quoted-printable', qp], ['base64', b64]] as const) {
+      const { judgement } = await judge(eml({ body, headers: [`Content-Transfer-Encoding: ${cte}`] }));
+      expect(judgement.choices, cte).toEqual(['williams']);
+    }
+  });
+
+  it('windows-1252 and ISO-8859-1 bodies', async () => {
+    for (const cs of ['windows-1252', 'iso-8859-1']) {
+      const text = paperText({ alty: 'X' }, { name: 'Cllr Elliot Kirkland' }) + '\nCafé – thanks\n';
+      const body = iconv.encode(text.replace('–', cs === 'iso-8859-1' ? '-' : '–'), cs);
+      const head = eml({ body: '', contentType: `text/plain; charset=${cs}`, headers: ['Content-Transfer-Encoding: 8bit'] });
+      const { facts, judgement } = await judge(Buffer.concat([head, body]));
+      expect(judgement.choices, cs).toEqual(['alty']);
+      expect(facts.papers[0]?.name).toBe('Cllr Elliot Kirkland');
+    }
+  });
+
+  it('an HTML-only body', async () => {
+    const html = `<html><body><p>Dear RO</p><p>CCIN BALLOT PAPER<br>Council: North Hertfordshire District Council</p><p>[ ] Cllr Alistair Willoughby<br>[X] Cllr Jason Williams<br>[ ] Cllr Jacky Alty</p><p>Name: Cllr Elliot Kirkland<br>Position: Leader</p></body></html>`;
+    const { facts, judgement } = await judge(eml({ body: html, contentType: 'text/html; charset=utf-8' }));
+    expect(facts.papers[0]?.origin).toBe('body-html');
+    expect(judgement.choices).toEqual(['williams']);
+  });
+
+  it('a .txt attachment, and body and attachment that agree count once', async () => {
+    const boundary = 'b1';
+    const body = [
+      `--${boundary}`,
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      paperText({ alty: 'X' }),
+      `--${boundary}`,
+      'Content-Type: text/plain; charset=utf-8; name="ballot.txt"',
+      'Content-Disposition: attachment; filename="ballot.txt"',
+      'Content-Transfer-Encoding: base64',
+      '',
+      Buffer.from(paperText({ alty: 'X' })).toString('base64'),
+      `--${boundary}--`,
+    ].join('\r\n');
+    const { facts, judgement } = await judge(eml({ body, contentType: `multipart/mixed; boundary="${boundary}"` }));
+    expect(facts.papers.map((p) => p.origin)).toEqual(['body-text', 'attachment:ballot.txt']);
+    expect(judgement.verdict).toEqual({ kind: 'valid' });
+  });
+
+  it('a forwarded message/rfc822 attachment is sent to adjudication with the inner sender', async () => {
+    const inner = eml({ body: paperText({ alty: 'X' }), received: [] }).toString();
+    const body = ['--b2', 'Content-Type: text/plain', '', 'See attached.', '--b2', 'Content-Type: message/rfc822', 'Content-Disposition: attachment; filename="ballot.eml"', '', inner, '--b2--'].join('\r\n');
+    const { facts, judgement } = await judge(eml({ from: 'Clerk <clerk@north-herts.gov.uk>', subject: 'Fwd: ballot', body, contentType: 'multipart/mixed; boundary="b2"' }));
+    expect(facts.forwarded[0]?.header.from).toContain('leader@north-herts.gov.uk');
+    expect(judgement.verdict).toEqual({ kind: 'needs-adjudication', reason: 'forwarded' });
+  });
+
+  it('a forward from outside the roster still names the forwarded council', async () => {
+    const body = `FYI\n\n---------- Forwarded message ---------\nFrom: Cllr Elliot Kirkland <leader@north-herts.gov.uk>\nDate: Wed, 31 Jan 2024\nSubject: ballot\n\n${paperText({ alty: 'X' })}`;
+    const { judgement } = await judge(eml({ from: 'pa@gmail.example', subject: 'Fwd: ballot', body }));
+    expect(judgement.verdict).toEqual({ kind: 'needs-adjudication', reason: 'forwarded' });
+    expect(judgement.council?.id).toBe('north-herts');
+  });
+
+  it('auto-replies, delivery reports and read receipts are not ballots', async () => {
+    const cases = [
+      eml({ body: paperText({ alty: 'X' }), headers: ['Auto-Submitted: auto-replied'] }),
+      eml({ subject: 'Out of Office: ballot', body: 'Away until Monday.' }),
+      eml({ from: 'MAILER-DAEMON@mx.ccin.example', subject: 'Undelivered Mail Returned to Sender', body: '--r\r\nContent-Type: text/plain\r\n\r\nfailed\r\n--r--', contentType: 'multipart/report; report-type=delivery-status; boundary="r"' }),
+      eml({ subject: 'Read: ballot', body: '--r\r\nContent-Type: text/plain\r\n\r\nread\r\n--r--', contentType: 'multipart/report; report-type=disposition-notification; boundary="r"' }),
+    ];
+    for (const c of cases) expect((await judge(c)).judgement.verdict.kind).toBe('not-a-ballot');
+  });
+
+  it('the Date header is used (and said to be) when no receiving server added a Received header; no time at all is unreadable', async () => {
+    const f = await read(eml({ body: 'x', received: ['from a by mail.elsewhere.example; Wed, 31 Jan 2024 09:00:00 +0000'] }));
+    expect(f.receivedAtSource).toBe('date-header');
+    expect(f.receiptNote).toMatch(/no Received header was added by mx\.ccin\.example/);
+    const none = await judge(eml({ body: paperText({ alty: 'X' }), received: [], date: 'sometime next week' }));
+    expect(none.judgement.verdict).toEqual({ kind: 'rejected', reason: 'unreadable' });
+    const noConfig = await read(eml({ body: 'x' }), null);
+    expect(noConfig.receivedAtSource).toBe('date-header');
+  });
+
+  it('takes the top-most Received header added by a receivedBy host', async () => {
+    const f = await read(
+      eml({
+        body: 'x',
+        received: [
+          'from localhost by mx.ccin.example (Postfix); Thu, 1 Feb 2024 12:05:00 +0000',
+          'from mail.a by mx.ccin.example (Postfix); Thu, 1 Feb 2024 12:04:00 +0000',
+          'from forged by mx.ccin.example; Thu, 1 Feb 2024 09:00:00 +0000',
+        ],
+      }),
+    );
+    expect(f.receivedAt).toBe('2024-02-01T12:05:00Z');
+  });
+});
+
+describe('bad and hostile messages become rows, never crashes', () => {
+  const hostile: [string, Buffer][] = [
+    ['empty', Buffer.alloc(0)],
+    ['binary noise', Buffer.from(createHash('sha512').update('x').digest())],
+    ['NUL bytes', Buffer.from('From: a@b\r\n\r\n\u0000\u0000\u0000')],
+    ['truncated multipart', eml({ body: '--x\r\nContent-Type: text/plain\r\n\r\nhalf', contentType: 'multipart/mixed; boundary="x"' })],
+    ['unknown charset', eml({ body: paperText({ alty: 'X' }), contentType: 'text/plain; charset=x-klingon' })],
+    ['bad base64', eml({ body: '!!!!not base64!!!!', headers: ['Content-Transfer-Encoding: base64'] })],
+    ['deeply nested multiparts', eml({ body: Array.from({ length: 150 }, (_, i) => `--n${i}\r\nContent-Type: multipart/mixed; boundary="n${i + 1}"\r\n\r\n`).join(''), contentType: 'multipart/mixed; boundary="n0"' })],
+    ['a huge header', Buffer.concat([Buffer.from('Subject: '), Buffer.alloc(3_000_000, 97), Buffer.from('\r\nFrom: a@b\r\n\r\nbody')])],
+    ['escape sequences in headers', eml({ from: '"\u001b[2J\u001b[31mEvil" <leader@north-herts.gov.uk>', subject: '\u001b]0;pwned\u0007', body: paperText({ alty: 'X' }) })],
+    ['a body line 5 MB long', eml({ body: 'x'.repeat(5_000_000) })],
+    // Lines shaped to make a backtracking pattern take quadratic time.
+    ...['a[ ', 'a ', 'Name: ', 'On ', 'From: ', '[ ] a'].map((p): [string, Buffer] => [`2,000 lines of "${p}"`, eml({ body: Array(2000).fill(p.repeat(200).slice(0, 499)).join('\n') })]),
+  ];
+  it.each(hostile)('%s', async (_name, bytes) => {
+    const f = await read(bytes);
+    const j = judgeMessage(f, election, roster);
+    expect(['rejected', 'not-a-ballot', 'needs-adjudication', 'valid']).toContain(j.verdict.kind);
+  });
+  it('too many MIME parts is unreadable, and says which limit', async () => {
+    const parts = Array.from({ length: 300 }, (_, i) => `--z\r\nContent-Type: text/plain\r\n\r\n${i}\r\n`).join('') + '--z--';
+    const f = await read(eml({ body: parts, contentType: 'multipart/mixed; boundary="z"' }));
+    expect(f.unreadable).toMatch(/MIME parts, over the limit of 200/);
+  });
+});
