@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { InputError } from '../model/errors.js';
-import { lineColumn, lineOfPath } from './json-locate.js';
+import { jsonErrorLocation, lineOfPath } from './json-locate.js';
 import type { LoadedFile } from './files.js';
 import { isValidTimeZone, resolveElectionTime } from './time.js';
 
@@ -85,10 +85,8 @@ export function parseElection(file: LoadedFile): Election {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    const msg = (e as Error).message;
-    const m = /position (\d+)/.exec(msg);
-    const loc = m ? lineColumn(text, Number(m[1])) : undefined;
-    throw new InputError('JSON_SYNTAX', { file: file.path, line: loc?.line, column: loc?.column }, `not valid JSON: ${msg}`);
+    const loc = jsonErrorLocation(text, e as Error);
+    throw new InputError('JSON_SYNTAX', { file: file.path, line: loc.line, column: loc.column }, `not valid JSON: ${(e as Error).message}`);
   }
   const parsed = ElectionFileSchema.safeParse(raw);
   if (!parsed.success) {

@@ -107,3 +107,17 @@ export function lineColumn(text: string, offset: number): { line: number; column
   }
   return { line, column: col };
 }
+
+/** Where JSON.parse stopped, from its message (its wording differs between Node versions). */
+export function jsonErrorLocation(text: string, error: Error): { line: number; column: number } {
+  const msg = error.message;
+  const lc = /line (\d+) column (\d+)/.exec(msg);
+  if (lc) return { line: Number(lc[1]), column: Number(lc[2]) };
+  const pos = /position (\d+)/.exec(msg);
+  if (pos) return lineColumn(text, Number(pos[1]));
+  if (/end of JSON input/i.test(msg)) return lineColumn(text, text.length);
+  // "Unexpected token 'c', "council_id"... is not valid JSON": find the quoted excerpt.
+  const excerpt = /"(.{1,40}?)"\.\.\. is not valid JSON/.exec(msg)?.[1];
+  const at = excerpt ? text.indexOf(excerpt.replace(/\\"/g, '"')) : -1;
+  return lineColumn(text, at >= 0 ? at : 0);
+}
