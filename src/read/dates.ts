@@ -62,7 +62,6 @@ export interface ReceivedHop {
   by: string | null;
   from: string | null;
   at: Date | null;
-  raw: string;
 }
 
 /** The "by" host and the timestamp after the last ";" of a Received header (RFC 5321 §4.4). */
@@ -74,5 +73,5 @@ export function parseReceived(raw: string, position: number): ReceivedHop {
   const noComments = stripComments(clauses);
   const by = /(?:^|\s)by\s+([^\s;()]+)/i.exec(noComments)?.[1]?.toLowerCase().replace(/\.$/, '') ?? null;
   const from = /(?:^|\s)from\s+([^\s;()]+)/i.exec(noComments)?.[1]?.toLowerCase() ?? null;
-  return { position, by, from, at: stamp ? parseRfc5322Date(stamp) : null, raw: unfolded.trim() };
+  return { position, by, from, at: stamp ? parseRfc5322Date(stamp) : null };
 }
