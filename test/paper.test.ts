@@ -42,6 +42,14 @@ describe('marks', () => {
     expect(choicesOf(paperText({}).replace('[ ] Cllr Jacky Alty', '☒ Cllr Jacky Alty')).choices).toEqual(['alty']);
     expect(choicesOf(paperText({ alty: 'X' }).replace('[ ] Cllr Jason Williams', '☐ Cllr Jason Williams')).choices).toEqual(['alty']);
   });
+  it('Wingdings boxes left by Word and Outlook (¨ empty, þ ticked, ý crossed)', () => {
+    const text = paperText({})
+      .replace('[ ] Cllr Alistair Willoughby', '¨ Cllr Alistair Willoughby')
+      .replace('[ ] Cllr Jason Williams', 'þ Cllr Jason Williams')
+      .replace('[ ] Cllr Jacky Alty', '\uF0A8 Cllr Jacky Alty');
+    expect(choicesOf(text)).toEqual({ choices: ['williams'], uncertain: [] });
+    expect(choicesOf(paperText({}).replace('[ ] Cllr Jacky Alty', 'ý Cllr Jacky Alty')).choices).toEqual(['alty']);
+  });
   it('the box after the name', () => {
     const text = paperText({}).replace('[ ] Cllr Jason Williams (Westminster City Council)', 'Cllr Jason Williams (Westminster City Council) [X]');
     expect(choicesOf(text).choices).toEqual(['williams']);

@@ -106,6 +106,11 @@ describe('reading a message', () => {
     for (const c of cases) expect((await judge(c)).judgement.verdict.kind).toBe('not-a-ballot');
   });
 
+  it("the returning officer's own mail in the export is not a ballot", async () => {
+    const { judgement } = await judge(eml({ from: 'CCIN Returning Officer <ballots@ccin.example>', body: paperText({}) }));
+    expect(judgement.verdict).toEqual({ kind: 'not-a-ballot', why: 'from-ballot-address' });
+  });
+
   it('the Date header is used (and said to be) when no receiving server added a Received header; no time at all is unreadable', async () => {
     const f = await read(eml({ body: 'x', received: ['from a by mail.elsewhere.example; Wed, 31 Jan 2024 09:00:00 +0000'] }));
     expect(f.receivedAtSource).toBe('date-header');

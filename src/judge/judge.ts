@@ -1,7 +1,7 @@
 import type { Election } from '../inputs/election.js';
 import { councilForAddress, type Council, type Roster } from '../inputs/roster.js';
 import { councilMatchScore } from '../model/names.js';
-import { REJECTION_REASONS, type AdjudicationReason, type RejectionReason } from '../model/reasons.js';
+import { REJECTION_REASONS, type AdjudicationReason, type NotABallotKind, type RejectionReason } from '../model/reasons.js';
 import type { MessageFacts } from '../read/message.js';
 import { readPaperMarks, type PaperReading } from './marks.js';
 import { checkSignOff } from './signoff.js';
@@ -13,7 +13,7 @@ export interface Finding {
 }
 
 export type Verdict =
-  | { kind: 'not-a-ballot'; why: string }
+  | { kind: 'not-a-ballot'; why: NotABallotKind }
   | { kind: 'rejected'; reason: RejectionReason }
   | { kind: 'needs-adjudication'; reason: AdjudicationReason }
   | { kind: 'valid' };
@@ -56,6 +56,12 @@ export function judgeMessage(f: MessageFacts, election: Election, roster: Roster
   const ownPaper = f.papers.length > 0;
   const strong = f.signals.find((s) => s.strong);
   const weak = f.signals.find((s) => !s.strong);
+  // The returning officer's own mail in the exported mailbox (papers sent out, replies) is no ballot.
+  if (f.from && f.from.address === election.ballotAddress) {
+    findings.push({ code: 'not-a-ballot', detail: `sent from the ballot address ${election.ballotAddress} itself` });
+    j.verdict = { kind: 'not-a-ballot', why: 'from-ballot-address' };
+    return j;
+  }
   if (strong || (weak && !ownPaper)) {
     const s = (strong ?? weak)!;
     findings.push({ code: 'not-a-ballot', detail: `${s.kind}: ${s.detail}` });

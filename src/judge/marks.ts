@@ -4,9 +4,9 @@ import type { RawPaper } from '../read/paper.js';
 
 export type MarkReading = 'marked' | 'blank' | 'uncertain';
 
-const MARK_CHARS = /^[x✓✔✗☒✘*☑✅❎■✕×⨯+•●]+$/u;
+const MARK_CHARS = /^[x✓✔✗☒✘*☑✅❎■✕×⨯+•●þý\uF0FE\uF0FD]+$/u;
 const MARK_WORDS = new Set(['yes', 'y', 'tick', 'ticked', 'vote', 'voted', 'cross', 'x', '1']);
-const BLANK = /^[\s_☐□▢⬜]*$/u;
+const BLANK = /^[\s_☐□▢⬜¨\uF0A8\uF06F]*$/u;
 const BLANK_WORDS = new Set(['no', 'n', '-', '–', '0']);
 
 /** What is in a box: a mark (X x ✓ ✔ ✗ ☒ ✘ * or a word such as "yes"), nothing, or something that cannot be read with certainty. */

@@ -40,7 +40,7 @@ export const ADJUDICATION_REASONS = [
 export type AdjudicationReason = (typeof ADJUDICATION_REASONS)[number];
 
 /** Why a message is not a ballot at all (kept in evidence; the disposition carries no reason). */
-export const NOT_A_BALLOT_KINDS = ['auto-reply', 'delivery-report', 'read-receipt', 'no-paper'] as const;
+export const NOT_A_BALLOT_KINDS = ['auto-reply', 'delivery-report', 'read-receipt', 'from-ballot-address', 'no-paper'] as const;
 export type NotABallotKind = (typeof NOT_A_BALLOT_KINDS)[number];
 
 export type Reason = RejectionReason | AdjudicationReason;

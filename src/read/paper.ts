@@ -30,7 +30,9 @@ const GENERIC_HEADING = /^\W*ballot\s+paper\W*$/i;
 const LEADING_BOX = /^(?:[-*•·]\s+|\d{1,2}[.)]\s+)?([[(])([^\])]{0,16})([\])])\s*(.*\p{L}.*)$/u;
 const TRAILING_BOX = /^\[([^\]]{0,16})\]\s*$/u;
 const HAS_LETTER = /\p{L}/u;
-const GLYPH_BOX = /^([☐☑☒✅⬜🔲🔳■□▢❎])\uFE0F?\s*(.*\p{L}.*)$/u;
+// Box glyphs, including the Wingdings characters Word and Outlook leave behind when a form is pasted
+// as text (¨ empty, þ ticked, ý crossed; U+F0A8/U+F0FE/U+F0FD in the private use area).
+const GLYPH_BOX = /^(?:([☐☑☒✅⬜🔲🔳■□▢❎¨\uF0A8\uF0FE\uF0FD\uF06F])\uFE0F?\s*|([þý])\s+)(.*\p{L}.*)$/u;
 const LABEL =
   /^(election|ballot\s*ref(?:erence)?(?:\s*(?:no|number|#))?\.?|council|name|signed(?:\s+by)?|signature|signatory|position|role|job\s*title|title|date)\s*(?::|\s[-–]\s)\s*(.*)$/i;
 
@@ -76,7 +78,7 @@ function parseLine(raw: string): Parsed {
   let m = LEADING_BOX.exec(t);
   if (m) return { box: { mark: (m[2] ?? '').trim(), text: (m[4] ?? '').trim() }, label: null, heading: null };
   m = GLYPH_BOX.exec(t);
-  if (m) return { box: { mark: m[1] ?? '', text: (m[2] ?? '').trim() }, label: null, heading: null };
+  if (m) return { box: { mark: m[1] ?? m[2] ?? '', text: (m[3] ?? '').trim() }, label: null, heading: null };
   // "Cllr Jason Williams [X]": found from the last "[" rather than by a backtracking pattern.
   const open = t.lastIndexOf('[');
   if (open > 0) {
