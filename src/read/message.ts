@@ -227,6 +227,10 @@ function receipt(
  */
 export async function readMessage(raw: RawMessage, options: ReadOptions): Promise<MessageFacts> {
   const facts = emptyFacts(raw);
+  if (raw.source.kind === 'msg') {
+    facts.unreadable = 'Outlook .msg files are not read by this version of ccin-tally; export the message as .eml';
+    return facts;
+  }
   if (raw.oversize) {
     facts.unreadable = `message is ${raw.size} bytes, over the limit`;
     return facts;
