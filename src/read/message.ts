@@ -346,7 +346,8 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
       facts.fromHeader,
       facts.dateHeader,
       facts.subject,
-      texts.map((t) => t.text.replace(/\s+/g, ' ').trim()),
+      // mboxo cannot tell an escaped "From " line from one that began ">From ": both read alike here.
+      texts.map((t) => t.text.replace(/^>+(?=From )/gm, '').replace(/\s+/g, ' ').trim()),
       facts.attachments.map((a) => a.sha256),
     ]),
   );
