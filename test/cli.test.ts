@@ -179,3 +179,44 @@ describe('the terminal report', () => {
     }
   });
 });
+
+describe('a tie at the boundary, end to end', () => {
+  const tied = [join(MAILBOX, 'maildir', 'cur', '1706003600.M1P4242.ballots:2,S'), join(MAILBOX, 'maildir', 'cur', '1706007200.M2P4242.ballots:2,S')];
+  it('is decided by the lot, with the seed and every hash printed for anyone to redo', async () => {
+    const t = tempDir();
+    try {
+      const out = join(t.dir, 'r.json');
+      const r = await run(['tally', ...tied, '--election', ELECTION, '--roster', ROSTER, '--json', out]);
+      expect(r.code).toBe(0);
+      const result = JSON.parse(readFileSync(out, 'utf8'));
+      const { createHash } = await import('node:crypto');
+      const h = (id: string) => createHash('sha256').update(`co-operative values 2024-02-01:${id}`).digest('hex');
+      const expectedWinner = h('williams') < h('willoughby') ? 'williams' : 'willoughby';
+      expect(result.lot.order.map((o: { candidate: string; sha256: string }) => [o.candidate, o.sha256]).sort()).toEqual([
+        ['williams', h('williams')],
+        ['willoughby', h('willoughby')],
+      ]);
+      expect(result.lot.elected).toEqual([expectedWinner]);
+      expect(result.tally.find((x: { elected: boolean }) => x.elected).candidate).toBe(expectedWinner);
+      expect(r.stdout).toContain('Tie decided by lot. Seed: "co-operative values 2024-02-01"');
+      expect(r.stdout).toContain(h('williams'));
+    } finally {
+      t.cleanup();
+    }
+  });
+  it('without a seed leaves the result provisional (exit 3)', async () => {
+    const t = tempDir();
+    try {
+      const e = JSON.parse(readFileSync(ELECTION, 'utf8'));
+      delete e.tieBreak;
+      const path = join(t.dir, 'election.json');
+      writeFileSync(path, JSON.stringify(e));
+      const r = await run(['tally', ...tied, '--election', path, '--roster', ROSTER]);
+      expect(r.code).toBe(3);
+      expect(r.stdout).toContain('PROVISIONAL RESULT');
+      expect(r.stdout).toMatch(/tie at the boundary between willoughby, williams and the election file gives no lot seed/);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
