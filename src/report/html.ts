@@ -46,7 +46,7 @@ export function renderHtml(r: ResultModel): string {
   const css = `
 body{font-family:Georgia,'Times New Roman',serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#111}
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;border-bottom:1px solid #999;margin-top:2rem}
-table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{border:1px solid #bbb;padding:.25rem .4rem;text-align:left;vertical-align:top}
+table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{border:1px solid #bbb;padding:.25rem .4rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 th{background:#eee}td.n{text-align:right}.mono{font-family:Menlo,Consolas,monospace;font-size:.8rem;word-break:break-all}
 .status{padding:.5rem 1rem;border:2px solid;display:inline-block;font-weight:bold}.final{border-color:#176a2c;color:#176a2c}
 .prov{border-color:#a15c00;color:#a15c00}.bar{fill:#6b7d8f}.bar.elected{fill:#176a2c}.lbl,.num{font:14px Georgia,serif}
