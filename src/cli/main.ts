@@ -1,3 +1,4 @@
+import { resolveTxt as dnsResolveTxt } from 'node:dns/promises';
 import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -5,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Chalk, type ChalkInstance } from 'chalk';
 import { Command, CommanderError, Option } from 'commander';
 import { loadInputFile } from '../inputs/files.js';
+import { renderKeysFile, type TxtRecords } from '../inputs/keys.js';
 import { parseResultFile } from '../inputs/result-file.js';
 import { InputError } from '../model/errors.js';
 import type { ResultModel } from '../model/result.js';
@@ -22,6 +24,8 @@ export interface CliIo {
   stderr: (s: string) => void;
   env: Record<string, string | undefined>;
   stdoutIsTTY: boolean;
+  /** Live DNS TXT lookups, used only with --dns. */
+  resolveTxt?: (name: string) => Promise<string[][]>;
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -40,6 +44,9 @@ interface CountOptions {
   election: string;
   roster: string;
   adjudications?: string;
+  keys?: string;
+  dns?: boolean;
+  saveKeys?: string;
   json?: string;
   html?: string;
 }
@@ -48,7 +55,28 @@ function addCountOptions(cmd: Command): Command {
   return cmd
     .requiredOption('--election <file>', 'election file (JSON)')
     .requiredOption('--roster <file>', 'eligible-council roster (CSV)')
-    .option('--adjudications <file>', "returning officer's decisions on needs-adjudication messages (CSV)");
+    .option('--adjudications <file>', "returning officer's decisions on needs-adjudication messages (CSV)")
+    .option('--keys <file>', 'pinned DKIM keys: zone-file TXT records or mailauth DNS-cache JSON')
+    .option('--dns', 'look up DKIM keys missing from --keys in live DNS (otherwise nothing touches the network)')
+    .option('--save-keys <file>', 'with --dns: write the keys fetched, to pin with --keys');
+}
+
+/** Runs a count with the options every counting command shares, saving fetched keys when asked. */
+async function count(paths: string[], opts: CountOptions, io: CliIo): Promise<ResultModel> {
+  if (opts.saveKeys !== undefined && !opts.dns) throw new InputError('KEYS_INVALID', { file: opts.saveKeys }, '--save-keys saves what --dns fetched: give --dns too');
+  const fetched: TxtRecords = new Map();
+  const resolveTxt = io.resolveTxt ?? ((name: string) => dnsResolveTxt(name));
+  const result = await runCount({
+    paths,
+    election: opts.election,
+    roster: opts.roster,
+    adjudications: opts.adjudications,
+    keys: opts.keys,
+    dns: opts.dns ? { resolveTxt, fetched } : undefined,
+    generator: GENERATOR,
+  });
+  if (opts.saveKeys !== undefined) await writeFile(opts.saveKeys, renderKeysFile(fetched));
+  return result;
 }
 
 async function writeOutputs(result: ResultModel, opts: { json?: string | undefined; html?: string | undefined }): Promise<void> {
@@ -76,7 +104,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .option('--json <file>', 'write the canonical JSON result')
     .option('--html <file>', 'write the printable declaration (self-contained HTML)')
     .action(async (paths: string[], opts: CountOptions) => {
-      const result = await runCount({ paths, ...opts, generator: GENERATOR });
+      const result = await count(paths, opts, io);
       io.stdout(renderTerminal(result, colour));
       await writeOutputs(result, opts);
       exitCode = result.final ? EXIT.ok : EXIT.provisional;
@@ -90,7 +118,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       .argument('<paths...>', 'the mailbox export the result was counted from'),
   ).action(async (resultPath: string, paths: string[], opts: CountOptions) => {
     const claimed = parseResultFile(await loadInputFile(resultPath, 'result'));
-    const recount = await runCount({ paths, ...opts, generator: GENERATOR });
+    const recount = await count(paths, opts, io);
     const cmp = compareResults(claimed, recount);
     if (cmp.verified) {
       io.stdout(`${colour.green.bold('VERIFIED')}: the recount reproduces ${resultPath} exactly (${recount.digest}).\n`);
@@ -109,7 +137,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       .description('show how each message was read and judged, with all evidence')
       .argument('<messages...>', 'message files, folders or mbox files'),
   ).action(async (paths: string[], opts: CountOptions) => {
-    const result = await runCount({ paths, ...opts, generator: GENERATOR });
+    const result = await count(paths, opts, io);
     io.stdout(renderInspect(result, colour));
     exitCode = EXIT.ok;
   });
@@ -126,6 +154,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
         election: join(EXAMPLE_DIR, 'election.json'),
         roster: join(EXAMPLE_DIR, 'roster.csv'),
         adjudications: opts.adjudications ? join(EXAMPLE_DIR, 'adjudications.csv') : undefined,
+        keys: join(EXAMPLE_DIR, 'keys.zone'),
         generator: GENERATOR,
       });
       io.stdout(renderTerminal(result, colour));

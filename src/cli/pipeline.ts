@@ -1,8 +1,9 @@
 import { parseAdjudications, type AdjudicationRow } from '../inputs/adjudications.js';
 import { parseElection, type Election } from '../inputs/election.js';
 import { loadInputFile, type LoadedFile } from '../inputs/files.js';
+import { parseKeysFile, type TxtRecords } from '../inputs/keys.js';
 import { parseRoster, type Roster } from '../inputs/roster.js';
-import { InputError } from '../model/errors.js';
+import type { TxtLookup } from '../read/dkim.js';
 import type { ResultModel } from '../model/result.js';
 import { resolveAdjudications } from '../count/adjudicate.js';
 import { buildResult, findDuplicateCopies, type JudgedMessage } from '../count/result.js';
@@ -16,6 +17,9 @@ export interface CountRequest {
   election: string;
   roster: string;
   adjudications?: string | undefined;
+  keys?: string | undefined;
+  /** Live DNS for keys the pinned file lacks (`--dns`); what it finds is added to `fetched`. */
+  dns?: { resolveTxt: (name: string) => Promise<string[][]>; fetched: TxtRecords } | undefined;
   limits?: Partial<SourceLimits & ReadLimits>;
   generator: string;
 }
@@ -27,19 +31,14 @@ export interface LoadedInputs {
   rosterFile: LoadedFile;
   adjudicationFile: LoadedFile | null;
   adjudicationRows: AdjudicationRow[];
+  keysFile: LoadedFile | null;
+  keys: TxtRecords;
 }
 
 /** Reads and validates the election, roster and adjudications; any problem stops the run before counting. */
-export async function loadInputs(req: Pick<CountRequest, 'election' | 'roster' | 'adjudications'>): Promise<LoadedInputs> {
+export async function loadInputs(req: Pick<CountRequest, 'election' | 'roster' | 'adjudications' | 'keys'>): Promise<LoadedInputs> {
   const electionFile = await loadInputFile(req.election, 'election');
   const election = parseElection(electionFile);
-  if (election.dkim === 'require') {
-    throw new InputError(
-      'ELECTION_INVALID',
-      { file: req.election, field: 'dkim' },
-      '"require" needs DKIM verification, which this version of ccin-tally does not yet perform; use "prefer" or "off"',
-    );
-  }
   const rosterFile = await loadInputFile(req.roster, 'roster');
   const roster = parseRoster(rosterFile);
   let adjudicationFile: LoadedFile | null = null;
@@ -48,7 +47,30 @@ export async function loadInputs(req: Pick<CountRequest, 'election' | 'roster' |
     adjudicationFile = await loadInputFile(req.adjudications, 'adjudications');
     adjudicationRows = parseAdjudications(adjudicationFile);
   }
-  return { election, roster, electionFile, rosterFile, adjudicationFile, adjudicationRows };
+  let keysFile: LoadedFile | null = null;
+  let keys: TxtRecords = new Map();
+  if (req.keys !== undefined) {
+    keysFile = await loadInputFile(req.keys, 'keys');
+    keys = parseKeysFile(keysFile);
+  }
+  return { election, roster, electionFile, rosterFile, adjudicationFile, adjudicationRows, keysFile, keys };
+}
+
+/** Pinned keys first; live DNS only when asked for, and what it returns is kept for --save-keys. */
+export function keyLookup(pinned: TxtRecords, dns: CountRequest['dns']): TxtLookup {
+  return async (name) => {
+    const p = pinned.get(name);
+    if (p) return { records: p, source: 'pinned' };
+    if (!dns) return null;
+    try {
+      const records = await dns.resolveTxt(name);
+      if (records.length === 0) return null;
+      dns.fetched.set(name, records);
+      return { records, source: 'dns' };
+    } catch {
+      return null;
+    }
+  };
 }
 
 /** Reads every message once; only the facts are kept, never a mailbox's bytes. */
@@ -56,11 +78,17 @@ export async function readMailbox(
   paths: readonly string[],
   election: Election,
   limits: SourceLimits & ReadLimits,
+  lookup: TxtLookup | null,
 ): Promise<{ entries: { source: Provenance; facts: MessageFacts }[]; files: InputFileRecord[] }> {
   const walk = walkSources(paths, limits);
   const entries: { source: Provenance; facts: MessageFacts }[] = [];
   for await (const raw of walk.messages) {
-    const facts = await readMessage(raw, { receivedBy: election.receivedBy, limits });
+    const facts = await readMessage(raw, {
+      receivedBy: election.receivedBy,
+      limits,
+      dkim: election.dkim === 'off' || lookup === null ? null : { lookup },
+      trustedAuthservIds: [...(election.authservId ?? []), ...(election.receivedBy ?? [])],
+    });
     entries.push({ source: raw.source, facts });
   }
   return { entries, files: walk.files };
@@ -69,7 +97,7 @@ export async function readMailbox(
 export async function runCount(req: CountRequest): Promise<ResultModel> {
   const inputs = await loadInputs(req);
   const limits = { ...DEFAULT_LIMITS, ...DEFAULT_READ_LIMITS, ...req.limits };
-  const { entries, files } = await readMailbox(req.paths, inputs.election, limits);
+  const { entries, files } = await readMailbox(req.paths, inputs.election, limits, keyLookup(inputs.keys, req.dns));
   const duplicateOf = findDuplicateCopies(entries);
   const judged: JudgedMessage[] = entries.map((e, i) => {
     const dup = duplicateOf.get(i) ?? null;
@@ -89,6 +117,7 @@ export async function runCount(req: CountRequest): Promise<ResultModel> {
     election: inputs.election,
     roster: inputs.roster,
     files: {
+      keys: inputs.keysFile ? { file: inputs.keysFile.name, sha256: inputs.keysFile.sha256, records: inputs.keys.size } : null,
       election: { file: inputs.electionFile.name, sha256: inputs.electionFile.sha256 },
       roster: { file: inputs.rosterFile.name, sha256: inputs.rosterFile.sha256 },
       adjudications: inputs.adjudicationFile

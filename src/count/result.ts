@@ -24,6 +24,7 @@ export interface CountInputs {
   election: Election;
   roster: Roster;
   files: {
+    keys: { file: string; sha256: string; records: number } | null;
     election: { file: string; sha256: string };
     roster: { file: string; sha256: string };
     adjudications: { file: string; sha256: string; rows: number } | null;
@@ -100,6 +101,7 @@ export function buildResult(input: CountInputs): ResultModel {
       notABallot[why] = (notABallot[why] ?? 0) + 1;
     }
   }
+  const ballots = records.filter((r) => r.disposition !== 'not-a-ballot' && r.disposition !== 'duplicate-copy');
   const votedCouncils = new Set(counted.map((r) => r.council));
   const councilsNotVoted = eligibleCouncils
     .filter((c) => !votedCouncils.has(c.id))
@@ -139,6 +141,7 @@ export function buildResult(input: CountInputs): ResultModel {
       election: input.files.election,
       roster: { ...input.files.roster, encoding: roster.encoding, councils: roster.councils.length, eligible: eligibleCouncils.length },
       adjudications: input.files.adjudications,
+      keys: input.files.keys,
       mailbox: input.files.mailbox.map((f) => ({ ...f })).sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)),
     },
     limits: {
@@ -157,6 +160,12 @@ export function buildResult(input: CountInputs): ResultModel {
       needsAdjudication,
       notABallot,
       adjudicated: input.adjudications.size,
+      authentication: {
+        policy: election.dkim,
+        authenticated: records.filter((r) => r.evidence.authentication.authenticated).length,
+        unauthenticatedBallots: ballots.filter((r) => r.evidence.authentication.checked && !r.evidence.authentication.authenticated).map((r) => r.sha256),
+        failingSignatures: ballots.filter((r) => r.evidence.authentication.failing).map((r) => r.sha256),
+      },
     },
     tally: outcome.tally,
     turnout: {
@@ -170,6 +179,34 @@ export function buildResult(input: CountInputs): ResultModel {
     provisional,
   };
   return { ...withoutDigest, digest: resultDigest(withoutDigest as unknown as Record<string, unknown>) };
+}
+
+function authenticationRecord(m: JudgedMessage): MessageRecord['evidence']['authentication'] {
+  const a = m.judgement?.auth;
+  const f = m.facts;
+  if (!a) {
+    return { checked: false, authenticated: false, decidedBy: null, summary: 'not assessed (a copy of another message, or unreadable)', failing: false, dkimSignaturesPresent: f.dkimSignatures, signatures: [], trustedHeaders: [], ignoredHeaders: [] };
+  }
+  return {
+    checked: a.checked,
+    authenticated: a.authenticated,
+    decidedBy: a.decidedBy,
+    summary: a.summary,
+    failing: a.failing,
+    dkimSignaturesPresent: f.dkimSignatures,
+    signatures: a.signatures.map((s, i) => {
+      const raw = f.dkim?.[i];
+      return {
+        ...s,
+        bodyLengthLimit: raw?.bodyLengthLimit ?? null,
+        unsignedBytes: raw?.unsignedBytes ?? 0,
+        signTime: raw?.signTime ?? null,
+        expiresAfter: raw?.expiresAfter ?? null,
+      };
+    }),
+    trustedHeaders: a.trustedHeaders,
+    ignoredHeaders: a.ignoredHeaders,
+  };
 }
 
 function toRecord(
@@ -268,7 +305,7 @@ function toRecord(
       forwarded: f.forwarded.map((x) => ({ origin: x.origin, from: x.header.from, date: x.header.date, subject: x.header.subject, papers: x.papers.length })),
       duplicateOf: m.duplicateOf,
       supersededBy,
-      authentication: { dkimSignatures: f.dkimSignatures, authenticationResults: f.authenticationResults },
+      authentication: authenticationRecord(m),
       size: f.size,
     },
   };

@@ -3,6 +3,7 @@ import { councilForAddress, type Council, type Roster } from '../inputs/roster.j
 import { councilMatchScore } from '../model/names.js';
 import { REJECTION_REASONS, type AdjudicationReason, type NotABallotKind, type RejectionReason } from '../model/reasons.js';
 import type { MessageFacts } from '../read/message.js';
+import { assessAuthentication, type AuthAssessment } from './auth.js';
 import { readPaperMarks, type PaperReading } from './marks.js';
 import { checkSignOff } from './signoff.js';
 
@@ -27,6 +28,7 @@ export interface Judgement {
   findings: Finding[];
   papers: PaperReading[];
   signOff: { name: string | null; position: string | null; role: string | null; expected: string | null } | null;
+  auth: AuthAssessment | null;
 }
 
 function hasPossiblePaper(f: MessageFacts): boolean {
@@ -39,7 +41,7 @@ function hasPossiblePaper(f: MessageFacts): boolean {
  */
 export function judgeMessage(f: MessageFacts, election: Election, roster: Roster): Judgement {
   const findings: Finding[] = [];
-  const j: Judgement = { verdict: { kind: 'valid' }, council: null, senderMatch: null, choices: [], findings, papers: [], signOff: null };
+  const j: Judgement = { verdict: { kind: 'valid' }, council: null, senderMatch: null, choices: [], findings, papers: [], signOff: null, auth: null };
 
   if (f.unreadable !== null) {
     findings.push({ code: 'unreadable', detail: f.unreadable });
@@ -51,6 +53,7 @@ export function judgeMessage(f: MessageFacts, election: Election, roster: Roster
   j.council = match?.council ?? null;
   j.senderMatch = match ? `${match.by} ${match.matched}` : null;
   const eligible = j.council !== null && election.eligibleMembership.includes(j.council.membership);
+  j.auth = assessAuthentication(f, j.council, election);
 
   // Rule 3: machine-made mail, and anything without a paper that is not from an eligible council.
   const ownPaper = f.papers.length > 0;
@@ -110,6 +113,12 @@ export function judgeMessage(f: MessageFacts, election: Election, roster: Roster
     rejections.push({ reason: 'late', detail: `received ${f.receivedAt} (${f.receivedAtSource}), deadline ${election.deadline.toISOString()}` });
   } else if (election.opens && at < election.opens.getTime()) {
     rejections.push({ reason: 'early', detail: `received ${f.receivedAt} (${f.receivedAtSource}), voting opened ${election.opens.toISOString()}` });
+  }
+
+  if (j.auth.checked) {
+    if (election.dkim === 'require' && !j.auth.authenticated) rejections.push({ reason: 'unauthenticated', detail: j.auth.summary });
+    else findings.push({ code: 'note', detail: j.auth.summary });
+    if (j.auth.failing && election.dkim === 'prefer') findings.push({ code: 'note', detail: 'a DKIM signature is present and fails: altered after signing?' });
   }
 
   if (ownPaper) {

@@ -14,7 +14,8 @@ export type InputErrorCode =
   | 'ROSTER_CONFLICT'
   | 'ADJUDICATION_INVALID'
   | 'RESULT_INVALID'
-  | 'NO_MESSAGES';
+  | 'NO_MESSAGES'
+  | 'KEYS_INVALID';
 
 export interface InputLocation {
   file: string;

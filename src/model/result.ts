@@ -31,6 +31,35 @@ export interface AdjudicationRecord {
   line: number;
 }
 
+export interface AuthenticationRecord {
+  /** False when the election's dkim is "off". */
+  checked: boolean;
+  authenticated: boolean;
+  decidedBy: 'signature' | 'trusted-header' | null;
+  summary: string;
+  /** A signature is present and fails: altered after signing? */
+  failing: boolean;
+  dkimSignaturesPresent: number;
+  signatures: {
+    domain: string;
+    selector: string;
+    algorithm: string | null;
+    result: string;
+    reason: string | null;
+    keySource: string | null;
+    aligned: boolean;
+    councilDomain: boolean;
+    authenticates: boolean;
+    why: string;
+    bodyLengthLimit: number | null;
+    unsignedBytes: number;
+    signTime: string | null;
+    expiresAfter: string | null;
+  }[];
+  trustedHeaders: { authservId: string; result: string; domain: string | null; authenticates: boolean }[];
+  ignoredHeaders: { authservId: string; why: string }[];
+}
+
 export interface MessageRecord {
   sha256: string;
   messageId: string | null;
@@ -58,7 +87,7 @@ export interface MessageRecord {
     forwarded: { origin: string; from: string | null; date: string | null; subject: string | null; papers: number }[];
     duplicateOf: string | null;
     supersededBy: string | null;
-    authentication: { dkimSignatures: number; authenticationResults: string[] };
+    authentication: AuthenticationRecord;
     size: number;
   };
 }
@@ -89,6 +118,7 @@ export interface ResultModel {
     election: { file: string; sha256: string };
     roster: { file: string; sha256: string; encoding: string; councils: number; eligible: number };
     adjudications: { file: string; sha256: string; rows: number } | null;
+    keys: { file: string; sha256: string; records: number } | null;
     mailbox: { file: string; kind: string; sha256: string; bytes: number; messages: number; note?: string }[];
   };
   limits: { maxMessageBytes: number; maxMimeParts: number; maxAttachments: number; maxHtmlChars: number; maxForwardDepth: number };
@@ -101,6 +131,14 @@ export interface ResultModel {
     needsAdjudication: Partial<Record<Reason, number>>;
     notABallot: Record<string, number>;
     adjudicated: number;
+    authentication: {
+      policy: string;
+      authenticated: number;
+      /** Ballots (messages other than not-a-ballot and duplicate copies) with no authentication at all. */
+      unauthenticatedBallots: string[];
+      /** Ballots with a DKIM signature present that fails. */
+      failingSignatures: string[];
+    };
   };
   tally: { candidate: string; name: string; votes: number; elected: boolean }[];
   turnout: { voted: number; eligible: number; text: string };

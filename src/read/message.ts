@@ -4,6 +4,8 @@ import { simpleParser, type Attachment, type ParsedMail } from 'mailparser';
 import { isoSeconds } from '../inputs/time.js';
 import type { RawMessage } from '../sources/types.js';
 import { parseRfc5322Date, parseReceived, type ReceivedHop } from './dates.js';
+import { assessAuthenticationResults, type AuthResultsFact } from './auth-results.js';
+import { verifyDkim, type DkimSignatureFact, type TxtLookup } from './dkim.js';
 import { findPapers, type RawPaper } from './paper.js';
 import { splitQuoted, type ForwardedHeader } from './quotes.js';
 
@@ -24,10 +26,15 @@ export const DEFAULT_READ_LIMITS: ReadLimits = {
 export interface ReadOptions {
   receivedBy: readonly string[] | null;
   limits: ReadLimits;
+  /** Where DKIM keys come from; null when the election's dkim is "off" (nothing is checked). */
+  dkim?: { lookup: TxtLookup } | null;
+  /** authserv-ids whose Authentication-Results headers may be trusted (with the position rule). */
+  trustedAuthservIds?: readonly string[];
 }
 
 interface DescribeOptions extends ReadOptions {
   hasPlainPart: boolean;
+  bytes: Buffer;
 }
 
 export type AttachmentHandling = 'read-as-text' | 'forwarded-message' | 'not-read' | 'decoration';
@@ -76,9 +83,13 @@ export interface MessageFacts {
   unreadable: string | null;
   /** Same for each copy of one message met in several exports (different bytes, same message). */
   identity: string;
-  /** Raw Authentication-Results and DKIM-Signature headers, kept for authentication evidence. */
-  authenticationResults: string[];
+  /** DKIM-Signature headers present. */
   dkimSignatures: number;
+  /** Each signature verified at the receipt time; null when not checked (dkim "off", or no receipt time). */
+  dkim: DkimSignatureFact[] | null;
+  /** Why verification could not run, when it could not. */
+  dkimError: string | null;
+  authResults: AuthResultsFact[];
 }
 
 function sha256(data: Buffer | string): string {
@@ -117,8 +128,10 @@ function emptyFacts(raw: RawMessage): MessageFacts {
     attachments: [],
     unreadable: null,
     identity: raw.sha256,
-    authenticationResults: [],
     dkimSignatures: 0,
+    dkim: null,
+    dkimError: null,
+    authResults: [],
   };
 }
 
@@ -249,7 +262,7 @@ export async function readMessage(raw: RawMessage, options: ReadOptions): Promis
   }
   const latin = raw.bytes.toString('latin1');
   const hasPlainPart = /^content-type:\s*text\/plain/im.test(latin) || !/^content-type:/im.test(latin);
-  return describe(mail, facts, { ...options, hasPlainPart }, 0);
+  return describe(mail, facts, { ...options, hasPlainPart, bytes: raw.bytes }, 0);
 }
 
 async function describe(mail: ParsedMail, facts: MessageFacts, options: DescribeOptions, depth: number): Promise<MessageFacts> {
@@ -269,8 +282,25 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
   facts.receivedAt = r.at ? isoSeconds(r.at) : null;
   facts.receivedAtSource = r.source;
   facts.receiptNote = r.note;
-  facts.authenticationResults = headerValues(mail, 'authentication-results');
   facts.dkimSignatures = headerValues(mail, 'dkim-signature').length;
+  const headerList = mail.headerLines.map((h) => ({ key: h.key, value: h.line.slice(h.line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim() }));
+  const ourReceived = headerList
+    .map((h, i) => ({ h, i }))
+    .filter(({ h }) => h.key === 'received')
+    .filter(({ h }, n) => {
+      const hop = parseReceived(h.value, n);
+      return hop.by !== null && (options.receivedBy ?? []).includes(hop.by);
+    })
+    .map(({ i }) => i);
+  facts.authResults = assessAuthenticationResults(headerList, ourReceived, [...(options.trustedAuthservIds ?? [])]);
+  if (options.dkim && r.at) {
+    try {
+      facts.dkim = await verifyDkim(options.bytes, r.at, options.dkim.lookup);
+    } catch (e) {
+      facts.dkim = [];
+      facts.dkimError = `DKIM verification failed to run: ${(e as Error).message}`;
+    }
+  }
   facts.signals = notABallotSignals(mail, facts.subject, facts.from?.address ?? null);
 
   const texts: { origin: string; text: string }[] = [];

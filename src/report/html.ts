@@ -72,6 +72,16 @@ th{background:#eee}td.n{text-align:right}.mono{font-family:Menlo,Consolas,monosp
   if (pending.length > 0) {
     parts.push(`<h2>Awaiting adjudication</h2><table><tr><th>Reason</th><th>Number</th></tr>${pending.map(([k, n]) => `<tr><td>${k}</td><td class="n">${n}</td></tr>`).join('')}</table>`);
   }
+  const auth = r.summary.authentication;
+  if (auth.policy !== 'off' && (auth.failingSignatures.length > 0 || auth.unauthenticatedBallots.length > 0)) {
+    const bySha = new Map(r.messages.map((m) => [m.sha256, m]));
+    const row = (sha: string, what: string): string => {
+      const m = bySha.get(sha);
+      return `<tr><td class="mono">${sha.slice(0, 12)}</td><td>${h(m?.council ?? '')}</td><td>${h(m?.from ?? '')}</td><td>${h(what)}</td><td>${h(m?.disposition ?? '')}${m?.reason ? `: ${h(m.reason)}` : ''}</td></tr>`;
+    };
+    parts.push(`<h2>Authentication warnings (dkim: ${h(auth.policy)})</h2><table><tr><th>Message</th><th>Council</th><th>From</th><th>Warning</th><th>Disposition</th></tr>`);
+    parts.push(auth.failingSignatures.map((sha) => row(sha, 'signature present and fails: altered after signing?')).join('') + auth.unauthenticatedBallots.map((sha) => row(sha, 'no authentication at all')).join('') + '</table>');
+  }
   const adjudicated = r.messages.filter((m) => m.adjudication);
   if (adjudicated.length > 0) {
     parts.push(`<h2>Adjudicated by the returning officer</h2><table><tr><th>Message</th><th>Council</th><th>Automatic finding</th><th>Decision</th><th>Reason given</th></tr>`);

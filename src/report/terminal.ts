@@ -59,6 +59,7 @@ export function renderTerminal(r: ResultModel, c: ChalkInstance): string {
     for (const [reason, n] of pending) out.push(`  ${pad(reason, 24)} ${padStart(String(n), 4)}  ${REASON_TEXT[reason]}`);
     out.push('  Decide each in an adjudications file (message,decision,choices,reason) and run again with --adjudications.');
   }
+  out.push(...authenticationSection(r, c));
   const adjudicated = r.messages.filter((m) => m.adjudication);
   if (adjudicated.length > 0) {
     out.push('');
@@ -86,6 +87,29 @@ export function renderTerminal(r: ResultModel, c: ChalkInstance): string {
   out.push(rule);
   out.push(`Result digest ${r.digest}`);
   return out.join('\n') + '\n';
+}
+
+/** Under dkim "prefer", every ballot that failed or lacked authentication, prominently (spec §2.1, issue 3). */
+function authenticationSection(r: ResultModel, c: ChalkInstance): string[] {
+  const a = r.summary.authentication;
+  if (a.policy === 'off') return [];
+  const out = ['', c.bold(`AUTHENTICATION (dkim: ${a.policy})`)];
+  const ballots = r.messages.filter((m) => m.disposition !== 'not-a-ballot' && m.disposition !== 'duplicate-copy');
+  out.push(`  ${ballots.filter((m) => m.evidence.authentication.authenticated).length} of ${ballots.length} ballots authenticated (DKIM signature aligned with a roster domain, or the ballot server's own Authentication-Results)`);
+  const bySha = new Map(r.messages.map((m) => [m.sha256, m]));
+  const line = (sha: string): string => {
+    const m = bySha.get(sha);
+    return m ? `${sha.slice(0, 12)} ${m.council ?? '-'} ${safe(m.from ?? '', 60)} → ${m.disposition}${m.reason ? `: ${m.reason}` : ''}` : sha.slice(0, 12);
+  };
+  if (a.failingSignatures.length > 0) {
+    out.push(c.red.bold(`  ! signature present and FAILS — altered after signing? (${a.failingSignatures.length})`));
+    for (const sha of a.failingSignatures) out.push(c.red(`    ${line(sha)}`));
+  }
+  if (a.unauthenticatedBallots.length > 0) {
+    out.push(c.yellow.bold(`  ! no authentication at all (${a.unauthenticatedBallots.length})`));
+    for (const sha of a.unauthenticatedBallots) out.push(c.yellow(`    ${line(sha)}`));
+  }
+  return out;
 }
 
 function messageLine(m: MessageRecord, n: number, names: Map<string, string>, c: ChalkInstance): string {
@@ -126,7 +150,14 @@ export function renderInspect(r: ResultModel, c: ChalkInstance): string {
     }
     if (e.quotedPapersIgnored > 0) out.push(`  quoted       ${e.quotedPapersIgnored} paper(s) in quoted text ignored`);
     if (e.signOff) out.push(`  sign-off     ${safe(e.signOff.name ?? '-')} / ${safe(e.signOff.position ?? '-')} → role ${e.signOff.role ?? '-'}, roster: ${safe(e.signOff.expected ?? '-')}`);
-    out.push(`  DKIM         ${e.authentication.dkimSignatures} signature(s) present (verification: not in this version)`);
+    const a = e.authentication;
+    out.push(`  DKIM         ${a.dkimSignaturesPresent} signature(s) present; ${a.checked ? (a.authenticated ? 'AUTHENTICATED' : 'NOT AUTHENTICATED') : 'not checked'} — ${safe(a.summary, 400)}`);
+    for (const s of a.signatures) {
+      out.push(`               d=${safe(s.domain)} s=${safe(s.selector)} a=${safe(s.algorithm ?? '?')} → ${s.result}${s.reason ? ` (${safe(s.reason)})` : ''}; key: ${s.keySource ?? 'none'}; aligned: ${s.aligned ? 'yes' : 'no'}; council's domain: ${s.councilDomain ? 'yes' : 'no'}${s.bodyLengthLimit !== null ? `; l=${s.bodyLengthLimit}, ${s.unsignedBytes} bytes unsigned` : ''}${s.expiresAfter ? `; x=${s.expiresAfter}` : ''}`);
+      out.push(`               ${s.authenticates ? 'counts' : 'does not count'}: ${safe(s.why, 300)}`);
+    }
+    for (const t of a.trustedHeaders) out.push(`  A-R trusted  ${safe(t.authservId)}: dkim=${safe(t.result)} header.d=${safe(t.domain ?? '?')}${t.authenticates ? ' (authenticates)' : ''}`);
+    for (const t of a.ignoredHeaders) out.push(`  A-R ignored  ${safe(t.authservId || '(no authserv-id)')}: ${safe(t.why)}`);
     for (const f of e.findings) out.push(`  finding      ${f.code}: ${safe(f.detail, 400)}`);
     const verdict = `${m.disposition}${m.reason ? `: ${m.reason}` : ''}${m.choices.length ? ` (${m.choices.join(' + ')})` : ''}`;
     out.push(c.bold(`  ⇒ ${verdict}`));

@@ -1,0 +1,100 @@
+import type { Election } from '../inputs/election.js';
+import type { Council } from '../inputs/roster.js';
+import type { MessageFacts } from '../read/message.js';
+
+/** How a message's sender was (or was not) proved: DKIM evidence weighed against the roster. */
+export interface SignatureAssessment {
+  domain: string;
+  selector: string;
+  algorithm: string | null;
+  result: string;
+  reason: string | null;
+  keySource: string | null;
+  /** d= is the From domain or a parent of it. */
+  aligned: boolean;
+  /** d= is registered to the sending council in the roster. */
+  councilDomain: boolean;
+  /** This signature authenticates the ballot. */
+  authenticates: boolean;
+  why: string;
+}
+
+export interface AuthAssessment {
+  /** False when the election's dkim is "off": nothing was checked or recorded. */
+  checked: boolean;
+  authenticated: boolean;
+  decidedBy: 'signature' | 'trusted-header' | null;
+  signatures: SignatureAssessment[];
+  trustedHeaders: { authservId: string; result: string; domain: string | null; authenticates: boolean }[];
+  ignoredHeaders: { authservId: string; why: string }[];
+  /** A signature is present and fails: the message may have been altered after signing. */
+  failing: boolean;
+  summary: string;
+}
+
+const domainOf = (address: string): string => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+const within = (domain: string, parent: string): boolean => domain === parent || domain.endsWith(`.${parent}`);
+
+export function assessAuthentication(f: MessageFacts, council: Council | null, election: Election): AuthAssessment {
+  const none: AuthAssessment = { checked: false, authenticated: false, decidedBy: null, signatures: [], trustedHeaders: [], ignoredHeaders: [], failing: false, summary: 'DKIM not checked (dkim: off)' };
+  if (election.dkim === 'off' || f.dkim === null) return none;
+  const fromDomain = f.from ? domainOf(f.from.address) : '';
+  const registered = (d: string): boolean =>
+    council !== null && (council.domains.some((cd) => within(d, cd)) || council.emails.some((e) => domainOf(e) === d));
+
+  const signatures: SignatureAssessment[] = f.dkim.map((s) => {
+    const aligned = fromDomain !== '' && within(fromDomain, s.domain);
+    const councilDomain = registered(s.domain);
+    let why: string;
+    let authenticates = false;
+    if (s.result !== 'pass') why = `${s.result}${s.reason ? ` (${s.reason})` : ''}`;
+    else if (!aligned) why = `passes, but d=${s.domain} is not the From domain (${fromDomain || 'none'}) or a parent of it`;
+    else if (!councilDomain) why = `passes, but ${s.domain} is not registered to ${council ? council.name : 'any council'} in the roster`;
+    else if (s.unsignedTailHasContent) why = `passes, but l=${s.bodyLengthLimit} leaves ${s.unsignedBytes} bytes of the body unsigned, and they hold content`;
+    else {
+      authenticates = true;
+      why = 'passes, aligned with the From domain and registered to the council';
+    }
+    return {
+      domain: s.domain,
+      selector: s.selector,
+      algorithm: s.algorithm,
+      result: s.result,
+      reason: s.reason,
+      keySource: s.keySource,
+      aligned,
+      councilDomain,
+      authenticates,
+      why,
+    };
+  });
+  const trustedHeaders = f.authResults
+    .filter((a) => a.trusted)
+    .flatMap((a) =>
+      a.dkim.map((d) => ({
+        authservId: a.authservId,
+        result: d.result,
+        domain: d.domain,
+        authenticates: d.result === 'pass' && d.domain !== null && fromDomain !== '' && within(fromDomain, d.domain) && registered(d.domain),
+      })),
+    );
+  const ignoredHeaders = f.authResults.filter((a) => !a.trusted).map((a) => ({ authservId: a.authservId, why: a.why }));
+  const failing = f.dkim.some((s) => s.result === 'fail' || (s.result === 'neutral' && /body hash|signature/i.test(s.reason ?? '')));
+  let decidedBy: AuthAssessment['decidedBy'] = null;
+  if (signatures.some((s) => s.authenticates)) decidedBy = 'signature';
+  else if (trustedHeaders.some((t) => t.authenticates)) decidedBy = 'trusted-header';
+  const authenticated = decidedBy !== null;
+  let summary: string;
+  if (decidedBy === 'signature') {
+    const s = signatures.find((x) => x.authenticates)!;
+    summary = `authenticated by the DKIM signature of ${s.domain} (selector ${s.selector}, key ${s.keySource ?? 'unknown source'})`;
+  } else if (decidedBy === 'trusted-header') {
+    const t = trustedHeaders.find((x) => x.authenticates)!;
+    summary = `authenticated by the ballot server's own Authentication-Results (${t.authservId}: dkim=pass header.d=${t.domain})`;
+  } else if (f.dkim.length === 0) {
+    summary = f.dkimError ?? 'no DKIM signature, and no trusted Authentication-Results saying dkim=pass';
+  } else {
+    summary = `no signature authenticates it: ${signatures.map((s) => `${s.domain}/${s.selector}: ${s.why}`).join('; ')}`;
+  }
+  return { checked: true, authenticated, decidedBy, signatures, trustedHeaders, ignoredHeaders, failing, summary };
+}

@@ -1,0 +1,99 @@
+import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
+
+/**
+ * DKIM verification (RFC 6376) with mailauth, given an injected key lookup and the message's
+ * receipt time as the verification time, so that a key rotated or a signature expired since the
+ * count never changes the result.
+ */
+export type KeySource = 'pinned' | 'dns';
+export type TxtLookup = (name: string) => Promise<{ records: string[][]; source: KeySource } | null>;
+
+export interface DkimSignatureFact {
+  domain: string;
+  selector: string;
+  algorithm: string | null;
+  canonicalization: string | null;
+  /** mailauth's result: pass, fail, neutral (body hash, no key, expired…), temperror, policy (weak key), none. */
+  result: string;
+  reason: string | null;
+  keySource: KeySource | null;
+  signedHeaders: string[];
+  bodyLengthLimit: number | null;
+  /** Canonical body bytes after the l= limit, which the signature does not cover. */
+  unsignedBytes: number;
+  /** Whether those unsigned bytes hold anything but white space and MIME boundaries. */
+  unsignedTailHasContent: boolean;
+  signTime: string | null;
+  expiresAfter: string | null;
+}
+
+interface MailauthResult {
+  signingDomain?: string;
+  selector?: string;
+  algo?: string;
+  format?: string;
+  status?: { result?: string; comment?: string; underSized?: number };
+  signingHeaders?: { keys?: string };
+  canonBodyLength?: number;
+  canonBodyLengthLimited?: boolean;
+  canonBodyLengthLimit?: number;
+  signTime?: string | null;
+  expiresAfter?: string | null;
+}
+
+/** The body as CRLF text from a canonical offset on: where an l= signature stops covering it. */
+function unsignedTail(bytes: Buffer, canonicalOffset: number): string {
+  const text = bytes.toString('latin1');
+  const sep = text.search(/\r?\n\r?\n/);
+  if (sep < 0) return '';
+  const body = text.slice(sep).replace(/^\r?\n\r?\n/, '').replace(/\r?\n/g, '\r\n');
+  // Relaxed canonicalisation only ever shortens text, so this tail starts at or before the true one:
+  // it may include signed bytes, never leave unsigned ones out.
+  return body.slice(Math.max(0, canonicalOffset));
+}
+
+export async function verifyDkim(bytes: Buffer, at: Date, lookup: TxtLookup): Promise<DkimSignatureFact[]> {
+  const sources = new Map<string, KeySource>();
+  const resolver = async (name: string, type: string): Promise<string[][]> => {
+    const key = name.toLowerCase().replace(/\.$/, '');
+    const found = type === 'TXT' ? await lookup(key) : null;
+    if (!found || found.records.length === 0) {
+      throw Object.assign(new Error(`no ${type} record for ${key}`), { code: 'ENOTFOUND' });
+    }
+    sources.set(key, found.source);
+    return found.records;
+  };
+  // mailauth logs to the console when l= exceeds the body; nothing may write to the report's stream.
+  const log = console.log;
+  let verdict;
+  try {
+    console.log = () => undefined;
+    verdict = await dkimVerify(bytes, { resolver, curTime: at, minBitLength: 1024 });
+  } finally {
+    console.log = log;
+  }
+  const out: DkimSignatureFact[] = [];
+  for (const r of verdict.results as unknown as MailauthResult[]) {
+    if (!r.signingDomain) continue; // mailauth's placeholder when there is no signature
+    const underSized = typeof r.status?.underSized === 'number' ? r.status.underSized : 0;
+    const tail = underSized > 0 ? unsignedTail(bytes, r.canonBodyLength ?? 0) : '';
+    const tailHasContent = tail.split('\r\n').some((line) => line.trim() !== '' && !/^--\S+$/.test(line.trim()));
+    const selector = r.selector ?? '';
+    out.push({
+      domain: r.signingDomain.toLowerCase(),
+      selector,
+      algorithm: r.algo ?? null,
+      canonicalization: r.format ?? null,
+      result: r.status?.result ?? 'none',
+      reason: r.status?.comment ?? null,
+      keySource: sources.get(`${selector}._domainkey.${r.signingDomain}`.toLowerCase()) ?? null,
+      signedHeaders: (r.signingHeaders?.keys ?? '').split(/\s*:\s*/).filter((h) => h.length > 0),
+      bodyLengthLimit: r.canonBodyLengthLimited ? (r.canonBodyLengthLimit ?? null) : null,
+      unsignedBytes: underSized,
+      unsignedTailHasContent: underSized > 0 && tailHasContent,
+      signTime: r.signTime ?? null,
+      expiresAfter: r.expiresAfter ?? null,
+    });
+  }
+  return out;
+}
