@@ -1,0 +1,205 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { keyLookup } from '../src/cli/pipeline.js';
+import { parseElection, type Election } from '../src/inputs/election.js';
+import { sha256Hex, type LoadedFile } from '../src/inputs/files.js';
+import { parseKeysFile, renderKeysFile } from '../src/inputs/keys.js';
+import { parseRoster } from '../src/inputs/roster.js';
+import { judgeMessage } from '../src/judge/judge.js';
+import { InputError } from '../src/model/errors.js';
+import { parseAuthenticationResults } from '../src/read/auth-results.js';
+import { verifyDkim } from '../src/read/dkim.js';
+import { DEFAULT_READ_LIMITS, readMessage } from '../src/read/message.js';
+import type { RawMessage } from '../src/sources/types.js';
+import { walkSources } from '../src/sources/walk.js';
+import { ELECTION, ROOT, ROSTER, run, tempDir } from './helpers.js';
+
+const DIR = join(ROOT, 'fixtures', 'dkim');
+const file = (path: string, bytes?: Buffer): LoadedFile => {
+  const b = bytes ?? readFileSync(path);
+  return { name: path, path, bytes: b, sha256: sha256Hex(b) };
+};
+const KEYS = parseKeysFile(file(join(DIR, 'keys.zone')));
+const roster = parseRoster(file(ROSTER));
+const electionWith = (dkim: 'require' | 'prefer' | 'off'): Election => ({ ...parseElection(file(ELECTION)), dkim });
+
+async function rawMessages(path: string): Promise<RawMessage[]> {
+  const w = walkSources([path], { maxMessageBytes: 1 << 20 });
+  const out: RawMessage[] = [];
+  for await (const m of w.messages) out.push(m);
+  return out;
+}
+
+async function judge(name: string, dkim: 'require' | 'prefer' | 'off' = 'require') {
+  const [raw] = await rawMessages(join(DIR, 'messages', name));
+  const election = electionWith(dkim);
+  const facts = await readMessage(raw!, {
+    receivedBy: election.receivedBy,
+    limits: DEFAULT_READ_LIMITS,
+    dkim: dkim === 'off' ? null : { lookup: keyLookup(KEYS, undefined) },
+    trustedAuthservIds: ['mx.ccin.example'],
+  });
+  return { facts, judgement: judgeMessage(facts, election, roster) };
+}
+
+describe('the keys file', () => {
+  it('reads opendkim-genkey output pasted under $ORIGIN, absolute names and multi-string values', () => {
+    expect([...KEYS.keys()].sort()).toEqual([
+      'brisbane._domainkey.football.example.com',
+      'ccin2024._domainkey.north-herts.gov.uk',
+      'revoked._domainkey.north-herts.gov.uk',
+      'selector1._domainkey.northherts.onmicrosoft.com',
+      'test._domainkey.football.example.com',
+    ]);
+    const rec = KEYS.get('ccin2024._domainkey.north-herts.gov.uk')?.[0]?.join('') ?? '';
+    expect(rec).toMatch(/^v=DKIM1; h=sha256; k=rsa; p=MIIB[A-Za-z0-9+/=]+$/);
+  });
+  it('reads mailauth DNS-cache JSON', () => {
+    const json = JSON.stringify({ 'a._domainkey.x.example.': { TXT: [['v=DKIM1; ', 'p=AB']] } });
+    expect(parseKeysFile(file('k.json', Buffer.from(json))).get('a._domainkey.x.example')).toEqual([['v=DKIM1; ', 'p=AB']]);
+  });
+  it('errors name the line', () => {
+    const bad = (text: string) => {
+      try {
+        parseKeysFile(file('keys.zone', Buffer.from(text)));
+      } catch (e) {
+        return e instanceof InputError ? e.message : String(e);
+      }
+      return 'no error';
+    };
+    expect(bad('; comment\nsel._domainkey IN TXT "v=DKIM1; p=AB"\n')).toMatch(/keys\.zone:2: .*relative name/);
+    expect(bad('$ORIGIN x.example.\nsel._domainkey IN TXT ( "v=DKIM1;\n p=AB" )\n')).toMatch(/keys\.zone:2: a quoted string is not closed/);
+    expect(bad('$ORIGIN x.example.\nsel._domainkey IN TXT ( "v=DKIM1;"\n')).toMatch(/keys\.zone:2: a "\(" is never closed/);
+    expect(bad('$INCLUDE other.zone\n')).toMatch(/keys\.zone:1: \$INCLUDE is not supported/);
+    expect(bad('$ORIGIN x.example.\nsel IN BOGUS "x"\n')).toMatch(/keys\.zone:2: "BOGUS" is not a record type/);
+  });
+  it('what --save-keys writes reads back the same', () => {
+    const joined = (m: Map<string, string[][]>) => [...m].map(([k, v]) => [k, v.map((r) => r.join(''))]).sort();
+    expect(joined(parseKeysFile(file('saved.zone', Buffer.from(renderKeysFile(KEYS)))))).toEqual(joined(KEYS));
+  });
+});
+
+describe('DKIM, verified at the receipt time with pinned keys', () => {
+  it('a passing, aligned signature of a roster domain authenticates', async () => {
+    const { judgement } = await judge('pass.eml');
+    expect(judgement.verdict).toEqual({ kind: 'valid' });
+    expect(judgement.auth).toMatchObject({ authenticated: true, decidedBy: 'signature' });
+    expect(judgement.auth?.signatures[0]).toMatchObject({ domain: 'north-herts.gov.uk', selector: 'ccin2024', result: 'pass', keySource: 'pinned', aligned: true, councilDomain: true });
+  });
+  it.each([
+    ['body-altered.eml', /body hash did not verify/],
+    ['header-altered.eml', /bad signature/],
+    ['key-missing.eml', /no key/],
+    ['key-revoked.eml', /invalid public key/],
+    ['expired-at-receipt.eml', /expired/],
+    ['length-tail.eml', /l=\d+ leaves 54 bytes of the body unsigned/],
+    ['unaligned-only.eml', /not the From domain/],
+    ['forged-authentication-results.eml', /no DKIM signature/],
+  ])('%s is rejected unauthenticated under dkim: require', async (name, why) => {
+    const { judgement } = await judge(name);
+    expect(judgement.verdict).toEqual({ kind: 'rejected', reason: 'unauthenticated' });
+    expect(judgement.findings.find((f) => f.code === 'unauthenticated')?.detail).toMatch(why);
+  });
+  it('a signature that expires after the receipt time still passes: verification happens at receipt', async () => {
+    const { judgement } = await judge('expired-after-receipt.eml');
+    expect(judgement.auth?.authenticated).toBe(true);
+    const [raw] = await rawMessages(join(DIR, 'messages', 'expired-after-receipt.eml'));
+    const later = await verifyDkim(raw!.bytes, new Date('2024-03-01T00:00:00Z'), keyLookup(KEYS, undefined));
+    expect(later[0]).toMatchObject({ result: 'neutral', reason: 'expired' });
+  });
+  it('l= with nothing after the signed part authenticates', async () => {
+    expect((await judge('length-no-tail.eml')).judgement.auth?.authenticated).toBe(true);
+  });
+  it('of several signatures (Microsoft 365 signs with its own domain too), one aligned pass is enough', async () => {
+    const { judgement } = await judge('two-signatures.eml');
+    expect(judgement.auth?.signatures.map((s) => [s.domain, s.result, s.authenticates])).toEqual([
+      ['north-herts.gov.uk', 'pass', true],
+      ['northherts.onmicrosoft.com', 'pass', false],
+    ]);
+    expect(judgement.verdict).toEqual({ kind: 'valid' });
+  });
+  it("an Authentication-Results header from outside is ignored; the ballot server's own one authenticates a regenerated message", async () => {
+    const forged = await judge('forged-authentication-results.eml');
+    expect(forged.judgement.auth?.ignoredHeaders[0]?.why).toMatch(/below the ballot address's own Received header/);
+    const regenerated = await judge('regenerated-trusted.eml');
+    expect(regenerated.judgement.auth?.signatures[0]?.result).toBe('neutral');
+    expect(regenerated.judgement.auth).toMatchObject({ authenticated: true, decidedBy: 'trusted-header' });
+    expect(regenerated.judgement.verdict).toEqual({ kind: 'valid' });
+  });
+  it("mboxo's >From escaping is undone before the body hash", async () => {
+    const [raw] = await rawMessages(join(DIR, 'messages', 'escaped.mbox'));
+    expect(raw!.bytes.toString()).toContain('\nFrom the Leader');
+    expect((await verifyDkim(raw!.bytes, new Date('2024-01-31T10:00:03Z'), keyLookup(KEYS, undefined)))[0]?.result).toBe('pass');
+    const escaped = Buffer.from(raw!.bytes.toString('latin1').replace('\nFrom the Leader', '\n>From the Leader'), 'latin1');
+    expect((await verifyDkim(escaped, new Date('2024-01-31T10:00:03Z'), keyLookup(KEYS, undefined)))[0]?.reason).toBe('body hash did not verify');
+  });
+  it('the RFC 8463 example verifies under both its signatures (Ed25519 and RSA)', async () => {
+    const bytes = readFileSync(join(DIR, 'messages', 'rfc8463.eml'));
+    const results = await verifyDkim(bytes, new Date('2018-06-10T13:38:29Z'), keyLookup(KEYS, undefined));
+    expect(results.map((r) => [r.selector, r.algorithm, r.result])).toEqual([
+      ['brisbane', 'ed25519-sha256', 'pass'],
+      ['test', 'rsa-sha256', 'pass'],
+    ]);
+  });
+  it('under prefer a failing signature counts but is flagged; under off nothing is checked', async () => {
+    const prefer = await judge('body-altered.eml', 'prefer');
+    expect(prefer.judgement.verdict).toEqual({ kind: 'valid' });
+    expect(prefer.judgement.auth?.failing).toBe(true);
+    expect(prefer.judgement.findings.map((f) => f.detail)).toContain('a DKIM signature is present and fails: altered after signing?');
+    const off = await judge('body-altered.eml', 'off');
+    expect(off.facts.dkim).toBeNull();
+    expect(off.judgement.auth?.checked).toBe(false);
+  });
+  it('Authentication-Results are parsed with or without an authserv-id', () => {
+    expect(parseAuthenticationResults('mx.ccin.example 1; spf=pass smtp.mailfrom=a.example; dkim=pass (2048-bit) header.d=a.example header.s=s1')).toEqual({
+      authservId: 'mx.ccin.example',
+      dkim: [{ result: 'pass', domain: 'a.example', selector: 's1' }],
+    });
+    expect(parseAuthenticationResults('spf=pass (sender IP is 192.0.2.1) smtp.mailfrom=a.example; dkim=fail (body hash did not verify) header.d=a.example;dmarc=fail').dkim).toEqual([
+      { result: 'fail', domain: 'a.example', selector: null },
+    ]);
+  });
+});
+
+describe('--dns and --save-keys', () => {
+  it('looks up keys live only when asked, and saves them for an offline recount that gives the same result', async () => {
+    const t = tempDir();
+    try {
+      const e = JSON.parse(readFileSync(ELECTION, 'utf8'));
+      const election = join(t.dir, 'election.json');
+      writeFileSync(election, JSON.stringify({ ...e, dkim: 'require' }));
+      const msg = join(DIR, 'messages', 'pass.eml');
+      const lookups: string[] = [];
+      const resolveTxt = async (name: string): Promise<string[][]> => {
+        lookups.push(name);
+        const r = KEYS.get(name);
+        if (!r) throw Object.assign(new Error('ENOTFOUND'), { code: 'ENOTFOUND' });
+        return r;
+      };
+      const io = { env: {}, stdoutIsTTY: false, resolveTxt };
+      const { main } = await import('../src/cli/main.js');
+      let out = '';
+      const offline = await main(['tally', msg, '--election', election, '--roster', ROSTER], { ...io, stdout: (s) => (out += s), stderr: () => undefined });
+      expect(lookups).toEqual([]); // nothing touches the network without --dns
+      expect(offline).toBe(0);
+      expect(out).toMatch(/rejected: unauthenticated/);
+      const saved = join(t.dir, 'saved.zone');
+      const a = join(t.dir, 'a.json');
+      const live = await main(['tally', msg, '--election', election, '--roster', ROSTER, '--dns', '--save-keys', saved, '--json', a], { ...io, stdout: () => undefined, stderr: () => undefined });
+      expect(live).toBe(0);
+      expect(lookups).toEqual(['ccin2024._domainkey.north-herts.gov.uk']);
+      const b = join(t.dir, 'b.json');
+      await run(['tally', msg, '--election', election, '--roster', ROSTER, '--keys', saved, '--json', b]);
+      const ra = JSON.parse(readFileSync(a, 'utf8'));
+      const rb = JSON.parse(readFileSync(b, 'utf8'));
+      expect(ra.messages[0].disposition).toBe('counted');
+      expect(rb.messages[0].disposition).toBe('counted');
+      expect(ra.messages[0].evidence.authentication.signatures[0].keySource).toBe('dns');
+      expect(rb.messages[0].evidence.authentication.signatures[0].keySource).toBe('pinned');
+      expect((await run(['tally', msg, '--election', election, '--roster', ROSTER, '--save-keys', saved])).code).toBe(2);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
