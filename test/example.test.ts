@@ -3,13 +3,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DISPOSITIONS, REJECTION_REASONS, ADJUDICATION_REASONS } from '../src/model/reasons.js';
 import type { ResultModel } from '../src/model/result.js';
-import { ADJUDICATIONS, ELECTION, MAILBOX, ROSTER, run, tempDir } from './helpers.js';
+import { ADJUDICATIONS, ELECTION, KEYS, MAILBOX, ROSTER, run, tempDir } from './helpers.js';
 
 async function tally(extra: string[] = []): Promise<{ result: ResultModel; code: number; stdout: string }> {
   const t = tempDir();
   try {
     const out = join(t.dir, 'r.json');
-    const r = await run(['tally', MAILBOX, '--election', ELECTION, '--roster', ROSTER, '--json', out, ...extra]);
+    const r = await run(['tally', MAILBOX, '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--json', out, ...extra]);
     return { result: JSON.parse(readFileSync(out, 'utf8')) as ResultModel, code: r.code, stdout: r.stdout };
   } finally {
     t.cleanup();
@@ -26,19 +26,19 @@ describe('the bundled 2024 example', () => {
   it('gives every message exactly one disposition, and they add up', async () => {
     const { result } = await tally();
     const sum = Object.values(result.summary.dispositions).reduce((a, b) => a + b, 0);
-    expect(result.summary.read).toBe(53);
-    expect(result.messages).toHaveLength(53);
-    expect(sum).toBe(53);
-    expect(result.summary.accounted).toBe(53);
-    expect(new Set(result.messages.map((m) => `${m.sha256}@${m.source.file}#${m.source.index}`)).size).toBe(53);
+    expect(result.summary.read).toBe(56);
+    expect(result.messages).toHaveLength(56);
+    expect(sum).toBe(56);
+    expect(result.summary.accounted).toBe(56);
+    expect(new Set(result.messages.map((m) => `${m.sha256}@${m.source.file}#${m.source.index}`)).size).toBe(56);
   });
 
   it('holds every disposition and every reason this version decides', async () => {
     const { result } = await tally();
     for (const d of DISPOSITIONS) expect(result.summary.dispositions[d], d).toBeGreaterThan(0);
-    // unauthenticated (DKIM) and wrong-reference (issued papers) need inputs this version does not take;
+    // wrong-reference needs issued papers (--issued), which this version does not take;
     // conflicting-duplicates needs duplicates: reject (tested below on the same mailbox).
-    const absent = new Set(['unauthenticated', 'wrong-reference', 'conflicting-duplicates']);
+    const absent = new Set(['wrong-reference', 'conflicting-duplicates']);
     for (const r of REJECTION_REASONS.filter((x) => !absent.has(x))) expect(result.summary.rejected[r], r).toBeGreaterThan(0);
     for (const r of ADJUDICATION_REASONS) expect(result.summary.needsAdjudication[r], r).toBe(1);
   });
@@ -87,6 +87,9 @@ describe('the bundled 2024 example', () => {
       ['<ccin-2024-048@northtyneside.gov.uk>', 'needs-adjudication', 'sign-off-near-miss'],
       ['<ccin-2024-050@lewisham.gov.uk>', 'needs-adjudication', 'forwarded'],
       ['<ccin-2024-051@towerhamlets.gov.uk>', 'needs-adjudication', 'unreadable-attachment'],
+      ['<ccin-2024-052@stockport.gov.uk>', 'rejected', 'unauthenticated'],
+      ['<ccin-2024-053@brent.gov.uk>', 'rejected', 'unauthenticated'],
+      ['<ccin-2024-054@newham.gov.uk>', 'counted', null, ['alty']],
     ];
     for (const [id, disposition, reason, choices] of expectations) {
       const m = byId(result, id);
@@ -101,6 +104,13 @@ describe('the bundled 2024 example', () => {
     // Without a Received header from the CCIN server, the Date header is used and said to be.
     expect(byId(result, '<ccin-2024-024@knowsley.gov.uk>').receivedAtSource).toBe('date-header');
     expect(byId(result, '<ccin-2024-001@north-herts.gov.uk>').receivedAtSource).toBe('received');
+    // Every council's ballot is DKIM-signed and verified offline against the pinned keys.
+    expect(byId(result, '<ccin-2024-001@north-herts.gov.uk>').evidence.authentication).toMatchObject({ authenticated: true, decidedBy: 'signature' });
+    expect(byId(result, '<ccin-2024-001@north-herts.gov.uk>').evidence.authentication.signatures[0]).toMatchObject({ domain: 'north-herts.gov.uk', keySource: 'pinned', result: 'pass' });
+    expect(byId(result, '<ccin-2024-054@newham.gov.uk>').evidence.authentication).toMatchObject({ authenticated: true, decidedBy: 'trusted-header', failing: true });
+    expect(byId(result, '<ccin-2024-052@stockport.gov.uk>').evidence.findings.find((f) => f.code === 'unauthenticated')?.detail).toMatch(/body hash did not verify/);
+    expect(byId(result, '<ccin-2024-053@brent.gov.uk>').evidence.authentication.ignoredHeaders[0]?.why).toMatch(/below the ballot address's own Received header/);
+    expect(result.inputs.keys).toMatchObject({ file: 'keys.zone', records: 45 });
   });
 
   it('counts the overlapping .eml export of a message once', async () => {
@@ -133,11 +143,11 @@ describe('the bundled 2024 example', () => {
     expect(result.tally).toEqual([
       { candidate: 'willoughby', name: 'Cllr Alistair Willoughby', votes: 6, elected: false },
       { candidate: 'williams', name: 'Cllr Jason Williams', votes: 13, elected: true },
-      { candidate: 'alty', name: 'Cllr Jacky Alty', votes: 11, elected: false },
+      { candidate: 'alty', name: 'Cllr Jacky Alty', votes: 12, elected: false },
     ]);
-    expect(result.turnout).toEqual({ voted: 30, eligible: 43, text: '30 of 43 eligible councils' });
+    expect(result.turnout).toEqual({ voted: 31, eligible: 43, text: '31 of 43 eligible councils' });
     expect(stdout).toContain('DECLARATION OF RESULT');
-    expect(stdout).toContain('30 of 43 eligible councils');
+    expect(stdout).toContain('31 of 43 eligible councils');
     expect(stdout).toContain('ADJUDICATED BY THE RETURNING OFFICER');
   });
 
@@ -149,7 +159,7 @@ describe('the bundled 2024 example', () => {
       const { writeFileSync } = await import('node:fs');
       writeFileSync(path, JSON.stringify({ ...e, duplicates: 'reject' }));
       const out = join(t.dir, 'r.json');
-      await run(['tally', MAILBOX, '--election', path, '--roster', ROSTER, '--json', out]);
+      await run(['tally', MAILBOX, '--election', path, '--roster', ROSTER, '--keys', KEYS, '--json', out]);
       const result = JSON.parse(readFileSync(out, 'utf8')) as ResultModel;
       const sefton = result.messages.filter((m) => m.council === 'sefton');
       expect(sefton.map((m) => [m.disposition, m.reason])).toEqual([

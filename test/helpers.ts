@@ -9,6 +9,7 @@ export const ELECTION = join(EXAMPLE, 'election.json');
 export const ROSTER = join(EXAMPLE, 'roster.csv');
 export const MAILBOX = join(EXAMPLE, 'mailbox');
 export const ADJUDICATIONS = join(EXAMPLE, 'adjudications.csv');
+export const KEYS = join(EXAMPLE, 'keys.zone');
 
 export interface Run {
   code: number;

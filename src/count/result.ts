@@ -163,7 +163,9 @@ export function buildResult(input: CountInputs): ResultModel {
       authentication: {
         policy: election.dkim,
         authenticated: records.filter((r) => r.evidence.authentication.authenticated).length,
-        unauthenticatedBallots: ballots.filter((r) => r.evidence.authentication.checked && !r.evidence.authentication.authenticated).map((r) => r.sha256),
+        unauthenticatedBallots: ballots
+          .filter((r) => r.evidence.authentication.checked && !r.evidence.authentication.authenticated && !r.evidence.authentication.failing)
+          .map((r) => r.sha256),
         failingSignatures: ballots.filter((r) => r.evidence.authentication.failing).map((r) => r.sha256),
       },
     },

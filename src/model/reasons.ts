@@ -70,3 +70,8 @@ export const REASON_TEXT: Record<Reason, string> = {
 export function rejectionRank(reason: RejectionReason): number {
   return REJECTION_REASONS.indexOf(reason);
 }
+
+/** Counts by reason, in the spec's table order (rejections first, then adjudication reasons). */
+export function reasonsInOrder(counts: Partial<Record<Reason, number>>): [Reason, number][] {
+  return [...REJECTION_REASONS, ...ADJUDICATION_REASONS].filter((k) => (counts[k] ?? 0) > 0).map((k) => [k, counts[k] ?? 0]);
+}

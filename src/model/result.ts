@@ -134,7 +134,7 @@ export interface ResultModel {
     authentication: {
       policy: string;
       authenticated: number;
-      /** Ballots (messages other than not-a-ballot and duplicate copies) with no authentication at all. */
+      /** Ballots (messages other than not-a-ballot and duplicate copies) not authenticated, other than those below. */
       unauthenticatedBallots: string[];
       /** Ballots with a DKIM signature present that fails. */
       failingSignatures: string[];

@@ -1,5 +1,5 @@
 import { formatInZone } from '../inputs/time.js';
-import { REASON_TEXT, type Reason } from '../model/reasons.js';
+import { REASON_TEXT, reasonsInOrder } from '../model/reasons.js';
 import type { ResultModel } from '../model/result.js';
 
 /** Escapes text for HTML; control characters from an email are shown as escapes, never passed on. */
@@ -40,8 +40,8 @@ export function renderHtml(r: ResultModel): string {
   const local = (iso: string | null): string => (iso ? formatInZone(new Date(iso), zone) : 'unknown');
   const names = new Map(r.election.candidates.map((c) => [c.id, c.name]));
   const elected = r.tally.filter((t) => t.elected).map((t) => t.name);
-  const rejected = Object.entries(r.summary.rejected) as [Reason, number][];
-  const pending = Object.entries(r.summary.needsAdjudication) as [Reason, number][];
+  const rejected = reasonsInOrder(r.summary.rejected);
+  const pending = reasonsInOrder(r.summary.needsAdjudication);
   const d = r.summary.dispositions;
   const css = `
 body{font-family:Georgia,'Times New Roman',serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#111}
@@ -80,7 +80,7 @@ th{background:#eee}td.n{text-align:right}.mono{font-family:Menlo,Consolas,monosp
       return `<tr><td class="mono">${sha.slice(0, 12)}</td><td>${h(m?.council ?? '')}</td><td>${h(m?.from ?? '')}</td><td>${h(what)}</td><td>${h(m?.disposition ?? '')}${m?.reason ? `: ${h(m.reason)}` : ''}</td></tr>`;
     };
     parts.push(`<h2>Authentication warnings (dkim: ${h(auth.policy)})</h2><table><tr><th>Message</th><th>Council</th><th>From</th><th>Warning</th><th>Disposition</th></tr>`);
-    parts.push(auth.failingSignatures.map((sha) => row(sha, 'signature present and fails: altered after signing?')).join('') + auth.unauthenticatedBallots.map((sha) => row(sha, 'no authentication at all')).join('') + '</table>');
+    parts.push(auth.failingSignatures.map((sha) => row(sha, 'signature present and fails: altered after signing?')).join('') + auth.unauthenticatedBallots.map((sha) => row(sha, 'not authenticated')).join('') + '</table>');
   }
   const adjudicated = r.messages.filter((m) => m.adjudication);
   if (adjudicated.length > 0) {

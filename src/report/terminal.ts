@@ -1,6 +1,6 @@
 import type { ChalkInstance } from 'chalk';
 import { formatInZone } from '../inputs/time.js';
-import { DISPOSITIONS, REASON_TEXT, type Reason } from '../model/reasons.js';
+import { DISPOSITIONS, REASON_TEXT, reasonsInOrder } from '../model/reasons.js';
 import type { MessageRecord, ResultModel } from '../model/result.js';
 import { safe } from './sanitize.js';
 
@@ -49,10 +49,10 @@ export function renderTerminal(r: ResultModel, c: ChalkInstance): string {
   out.push(rule);
 
   out.push(c.bold('STATEMENT OF REJECTED PAPERS'));
-  const rejected = Object.entries(r.summary.rejected) as [Reason, number][];
+  const rejected = reasonsInOrder(r.summary.rejected);
   if (rejected.length === 0) out.push('  none');
   for (const [reason, n] of rejected) out.push(`  ${pad(reason, 24)} ${padStart(String(n), 4)}  ${REASON_TEXT[reason]}`);
-  const pending = Object.entries(r.summary.needsAdjudication) as [Reason, number][];
+  const pending = reasonsInOrder(r.summary.needsAdjudication);
   if (pending.length > 0) {
     out.push('');
     out.push(c.bold.yellow('AWAITING ADJUDICATION'));
@@ -106,7 +106,7 @@ function authenticationSection(r: ResultModel, c: ChalkInstance): string[] {
     for (const sha of a.failingSignatures) out.push(c.red(`    ${line(sha)}`));
   }
   if (a.unauthenticatedBallots.length > 0) {
-    out.push(c.yellow.bold(`  ! no authentication at all (${a.unauthenticatedBallots.length})`));
+    out.push(c.yellow.bold(`  ! not authenticated: no aligned passing signature of a roster domain, no trusted header (${a.unauthenticatedBallots.length})`));
     for (const sha of a.unauthenticatedBallots) out.push(c.yellow(`    ${line(sha)}`));
   }
   return out;
