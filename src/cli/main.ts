@@ -1,5 +1,5 @@
 import { resolveTxt as dnsResolveTxt } from 'node:dns/promises';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,11 +10,13 @@ import { renderKeysFile, type TxtRecords } from '../inputs/keys.js';
 import { parseResultFile } from '../inputs/result-file.js';
 import { InputError } from '../model/errors.js';
 import type { ResultModel } from '../model/result.js';
+import { issuedCsv, issuePapers } from '../issue/papers.js';
 import { compareResults } from '../report/compare.js';
+import { safe } from '../report/sanitize.js';
 import { renderHtml } from '../report/html.js';
 import { renderJson } from '../report/json.js';
 import { renderInspect, renderTerminal } from '../report/terminal.js';
-import { runCount } from './pipeline.js';
+import { loadInputs, runCount } from './pipeline.js';
 
 export const EXIT = { ok: 0, internal: 1, input: 2, provisional: 3, verifyFailed: 4 } as const;
 
@@ -45,6 +47,7 @@ interface CountOptions {
   roster: string;
   adjudications?: string;
   keys?: string;
+  issued?: string;
   dns?: boolean;
   saveKeys?: string;
   json?: string;
@@ -56,6 +59,7 @@ function addCountOptions(cmd: Command): Command {
     .requiredOption('--election <file>', 'election file (JSON)')
     .requiredOption('--roster <file>', 'eligible-council roster (CSV)')
     .option('--adjudications <file>', "returning officer's decisions on needs-adjudication messages (CSV)")
+    .option('--issued <file>', 'issued.csv written by papers: a paper whose reference was not issued to its council is rejected')
     .option('--keys <file>', 'pinned DKIM keys: zone-file TXT records or mailauth DNS-cache JSON')
     .option('--dns', 'look up DKIM keys missing from --keys in live DNS (otherwise nothing touches the network)')
     .option('--save-keys <file>', 'with --dns: write the keys fetched, to pin with --keys');
@@ -72,6 +76,7 @@ async function count(paths: string[], opts: CountOptions, io: CliIo): Promise<Re
     roster: opts.roster,
     adjudications: opts.adjudications,
     keys: opts.keys,
+    issued: opts.issued,
     dns: opts.dns ? { resolveTxt, fetched } : undefined,
     generator: GENERATOR,
   });
@@ -143,6 +148,28 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   });
 
   program
+    .command('papers')
+    .description('issue the ballot papers: a text and a fillable PDF paper per eligible council, and issued.csv')
+    .requiredOption('--election <file>', 'election file (JSON)')
+    .requiredOption('--roster <file>', 'eligible-council roster (CSV)')
+    .requiredOption('--out <dir>', 'folder to write the papers and issued.csv into')
+    .option('--secret-file <file>', 'the secret the references are derived from (else the CCIN_TALLY_SECRET environment variable)')
+    .action(async (opts: { election: string; roster: string; out: string; secretFile?: string }) => {
+      const { election, roster } = await loadInputs(opts);
+      const secret = await readSecret(opts.secretFile, io.env);
+      const papers = await issuePapers(election, roster, secret);
+      await mkdir(opts.out, { recursive: true });
+      for (const p of papers) {
+        await writeFile(join(opts.out, p.textFile), p.text);
+        await writeFile(join(opts.out, p.pdfFile), p.pdf);
+      }
+      await writeFile(join(opts.out, 'issued.csv'), issuedCsv(papers));
+      io.stdout(`Issued ${papers.length} papers (text and fillable PDF) for ${safe(election.title)} into ${opts.out}; references in ${join(opts.out, 'issued.csv')}.\n`);
+      io.stdout('Keep the secret: the same secret gives the same references; it is written to no file.\n');
+      exitCode = EXIT.ok;
+    });
+
+  program
     .command('example')
     .description('count the bundled 2024 example election (fixtures/ccin-2024), with its adjudications')
     .addOption(new Option('--json <file>', 'write the canonical JSON result'))
@@ -177,6 +204,17 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     io.stderr(`ccin-tally: internal error (please report): ${(e as Error).stack ?? String(e)}\n`);
     return EXIT.internal;
   }
+}
+
+/** The officer's secret for references: a file, or CCIN_TALLY_SECRET; at least 16 characters. */
+async function readSecret(path: string | undefined, env: CliIo['env']): Promise<Buffer> {
+  let secret: string;
+  if (path !== undefined) secret = (await loadInputFile(path, 'secret')).bytes.toString('utf8');
+  else if (env.CCIN_TALLY_SECRET !== undefined) secret = env.CCIN_TALLY_SECRET;
+  else throw new InputError('SECRET_MISSING', { file: '--secret-file' }, 'papers needs a secret: --secret-file FILE or the CCIN_TALLY_SECRET environment variable');
+  const trimmed = secret.trim();
+  if (trimmed.length < 16) throw new InputError('SECRET_MISSING', { file: path ?? 'CCIN_TALLY_SECRET' }, 'the secret must be at least 16 characters');
+  return Buffer.from(trimmed, 'utf8');
 }
 
 function processIo(): CliIo {

@@ -1,6 +1,7 @@
 import { parseAdjudications, type AdjudicationRow } from '../inputs/adjudications.js';
 import { parseElection, type Election } from '../inputs/election.js';
 import { loadInputFile, type LoadedFile } from '../inputs/files.js';
+import { parseIssued, type IssuedReferences } from '../inputs/issued.js';
 import { parseKeysFile, type TxtRecords } from '../inputs/keys.js';
 import { parseRoster, type Roster } from '../inputs/roster.js';
 import type { TxtLookup } from '../read/dkim.js';
@@ -18,6 +19,7 @@ export interface CountRequest {
   roster: string;
   adjudications?: string | undefined;
   keys?: string | undefined;
+  issued?: string | undefined;
   /** Live DNS for keys the pinned file lacks (`--dns`); what it finds is added to `fetched`. */
   dns?: { resolveTxt: (name: string) => Promise<string[][]>; fetched: TxtRecords } | undefined;
   limits?: Partial<SourceLimits & ReadLimits>;
@@ -33,10 +35,12 @@ export interface LoadedInputs {
   adjudicationRows: AdjudicationRow[];
   keysFile: LoadedFile | null;
   keys: TxtRecords;
+  issuedFile: LoadedFile | null;
+  issued: IssuedReferences | null;
 }
 
 /** Reads and validates the election, roster and adjudications; any problem stops the run before counting. */
-export async function loadInputs(req: Pick<CountRequest, 'election' | 'roster' | 'adjudications' | 'keys'>): Promise<LoadedInputs> {
+export async function loadInputs(req: Pick<CountRequest, 'election' | 'roster' | 'adjudications' | 'keys' | 'issued'>): Promise<LoadedInputs> {
   const electionFile = await loadInputFile(req.election, 'election');
   const election = parseElection(electionFile);
   const rosterFile = await loadInputFile(req.roster, 'roster');
@@ -53,7 +57,13 @@ export async function loadInputs(req: Pick<CountRequest, 'election' | 'roster' |
     keysFile = await loadInputFile(req.keys, 'keys');
     keys = parseKeysFile(keysFile);
   }
-  return { election, roster, electionFile, rosterFile, adjudicationFile, adjudicationRows, keysFile, keys };
+  let issuedFile: LoadedFile | null = null;
+  let issued: IssuedReferences | null = null;
+  if (req.issued !== undefined) {
+    issuedFile = await loadInputFile(req.issued, 'issued');
+    issued = parseIssued(issuedFile, roster);
+  }
+  return { election, roster, electionFile, rosterFile, adjudicationFile, adjudicationRows, keysFile, keys, issuedFile, issued };
 }
 
 /** Pinned keys first; live DNS only when asked for, and what it returns is kept for --save-keys. */
@@ -101,7 +111,7 @@ export async function runCount(req: CountRequest): Promise<ResultModel> {
   const duplicateOf = findDuplicateCopies(entries);
   const judged: JudgedMessage[] = entries.map((e, i) => {
     const dup = duplicateOf.get(i) ?? null;
-    return { source: e.source, facts: e.facts, duplicateOf: dup, judgement: dup ? null : judgeMessage(e.facts, inputs.election, inputs.roster) };
+    return { source: e.source, facts: e.facts, duplicateOf: dup, judgement: dup ? null : judgeMessage(e.facts, inputs.election, inputs.roster, { issued: inputs.issued }) };
   });
   const adjudicable = judged.map((m) => ({
     sha256: m.facts.sha256,
@@ -118,6 +128,7 @@ export async function runCount(req: CountRequest): Promise<ResultModel> {
     roster: inputs.roster,
     files: {
       keys: inputs.keysFile ? { file: inputs.keysFile.name, sha256: inputs.keysFile.sha256, records: inputs.keys.size } : null,
+      issued: inputs.issuedFile && inputs.issued ? { file: inputs.issuedFile.name, sha256: inputs.issuedFile.sha256, councils: inputs.issued.size } : null,
       election: { file: inputs.electionFile.name, sha256: inputs.electionFile.sha256 },
       roster: { file: inputs.rosterFile.name, sha256: inputs.rosterFile.sha256 },
       adjudications: inputs.adjudicationFile

@@ -25,6 +25,7 @@ export interface CountInputs {
   roster: Roster;
   files: {
     keys: { file: string; sha256: string; records: number } | null;
+    issued: { file: string; sha256: string; councils: number } | null;
     election: { file: string; sha256: string };
     roster: { file: string; sha256: string };
     adjudications: { file: string; sha256: string; rows: number } | null;
@@ -142,6 +143,7 @@ export function buildResult(input: CountInputs): ResultModel {
       roster: { ...input.files.roster, encoding: roster.encoding, councils: roster.councils.length, eligible: eligibleCouncils.length },
       adjudications: input.files.adjudications,
       keys: input.files.keys,
+      issued: input.files.issued,
       mailbox: input.files.mailbox.map((f) => ({ ...f })).sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)),
     },
     limits: {

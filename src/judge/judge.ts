@@ -1,4 +1,6 @@
 import type { Election } from '../inputs/election.js';
+import type { IssuedReferences } from '../inputs/issued.js';
+import { normaliseReference } from '../issue/references.js';
 import { councilForAddress, type Council, type Roster } from '../inputs/roster.js';
 import { councilMatchScore } from '../model/names.js';
 import { REJECTION_REASONS, type AdjudicationReason, type NotABallotKind, type RejectionReason } from '../model/reasons.js';
@@ -39,7 +41,12 @@ function hasPossiblePaper(f: MessageFacts): boolean {
  * Judges one message against the election and roster (spec §3). Pure: the same facts, election and
  * roster always give the same judgement.
  */
-export function judgeMessage(f: MessageFacts, election: Election, roster: Roster): Judgement {
+export interface JudgeContext {
+  /** References issued to councils (`--issued`); null when none were given. */
+  issued: IssuedReferences | null;
+}
+
+export function judgeMessage(f: MessageFacts, election: Election, roster: Roster, context: JudgeContext = { issued: null }): Judgement {
   const findings: Finding[] = [];
   const j: Judgement = { verdict: { kind: 'valid' }, council: null, senderMatch: null, choices: [], findings, papers: [], signOff: null, auth: null };
 
@@ -131,6 +138,7 @@ export function judgeMessage(f: MessageFacts, election: Election, roster: Roster
     const name = pick('name');
     const position = pick('position');
     const councilText = pick('council');
+    const referenceText = pick('reference');
     j.signOff = { name, position, role: null, expected: null };
 
     if (j.council && eligible) {
@@ -147,6 +155,15 @@ export function judgeMessage(f: MessageFacts, election: Election, roster: Roster
         const better = roster.councils.find((c) => c !== j.council && councilMatchScore(councilText, c.name, c.id) === 2);
         if (own === 0 || (own < 2 && better)) {
           rejections.push({ reason: 'council-mismatch', detail: `the paper names "${councilText}"${better ? ` (${better.name})` : ''}; the sender is ${j.council.name}` });
+        }
+      }
+      if (context.issued && referenceText !== null) {
+        const written = normaliseReference(referenceText);
+        const expected = context.issued.get(j.council.id);
+        if (written !== expected) {
+          const owner = [...context.issued].find(([, ref]) => ref === written)?.[0];
+          const whose = owner ? `the reference issued to ${owner}` : 'not a reference that was issued';
+          rejections.push({ reason: 'wrong-reference', detail: `the paper's reference ${referenceText} is ${whose}; ${expected ? `${j.council.id} was issued ${expected}` : `no reference was issued to ${j.council.id}`}` });
         }
       }
     }

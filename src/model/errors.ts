@@ -15,7 +15,8 @@ export type InputErrorCode =
   | 'ADJUDICATION_INVALID'
   | 'RESULT_INVALID'
   | 'NO_MESSAGES'
-  | 'KEYS_INVALID';
+  | 'KEYS_INVALID'
+  | 'SECRET_MISSING';
 
 export interface InputLocation {
   file: string;

@@ -119,6 +119,7 @@ export interface ResultModel {
     roster: { file: string; sha256: string; encoding: string; councils: number; eligible: number };
     adjudications: { file: string; sha256: string; rows: number } | null;
     keys: { file: string; sha256: string; records: number } | null;
+    issued: { file: string; sha256: string; councils: number } | null;
     mailbox: { file: string; kind: string; sha256: string; bytes: number; messages: number; note?: string }[];
   };
   limits: { maxMessageBytes: number; maxMimeParts: number; maxAttachments: number; maxHtmlChars: number; maxForwardDepth: number };
