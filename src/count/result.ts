@@ -152,6 +152,8 @@ export function buildResult(input: CountInputs): ResultModel {
       maxAttachments: input.limits.maxAttachments,
       maxHtmlChars: input.limits.maxHtmlChars,
       maxForwardDepth: input.limits.maxForwardDepth,
+      maxPdfBytes: input.limits.maxPdfBytes,
+      maxDocxXmlBytes: input.limits.maxDocxXmlBytes,
     },
     messages: records,
     summary: {

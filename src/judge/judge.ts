@@ -34,8 +34,10 @@ export interface Judgement {
 }
 
 function hasPossiblePaper(f: MessageFacts): boolean {
-  return f.papers.length > 0 || f.forwarded.some((x) => x.papers.length > 0) || f.attachments.some((a) => a.handling === 'not-read');
+  return f.papers.length > 0 || f.forwarded.some((x) => x.papers.length > 0) || f.attachments.some((a) => a.handling === 'not-read' || a.handling === 'unreadable');
 }
+
+const describeAttachment = (a: MessageFacts['attachments'][number]): string => `${a.filename ?? '(unnamed)'} (${a.contentType}, sha256 ${a.sha256})${a.note ? `: ${a.note}` : ''}`;
 
 /**
  * Judges one message against the election and roster (spec §3). Pure: the same facts, election and
@@ -52,6 +54,14 @@ export function judgeMessage(f: MessageFacts, election: Election, roster: Roster
 
   if (f.unreadable !== null) {
     findings.push({ code: 'unreadable', detail: f.unreadable });
+    j.verdict = { kind: 'rejected', reason: 'unreadable' };
+    return j;
+  }
+
+  // An attachment that cannot be parsed, when no paper was found anywhere else, makes the message unreadable.
+  const broken = f.attachments.filter((a) => a.handling === 'unreadable');
+  if (broken.length > 0 && f.papers.length === 0 && !f.forwarded.some((x) => x.papers.length > 0) && !f.attachments.some((a) => a.handling === 'not-read')) {
+    findings.push({ code: 'unreadable', detail: broken.map(describeAttachment).join('; ') });
     j.verdict = { kind: 'rejected', reason: 'unreadable' };
     return j;
   }
@@ -183,16 +193,12 @@ export function judgeMessage(f: MessageFacts, election: Election, roster: Roster
       rejections.push({ reason: 'void-for-uncertainty', detail: uncertain.join('; ') });
     }
     j.choices = uncertain.length === 0 ? choices : [];
-    if (f.attachments.some((a) => a.handling === 'not-read')) {
-      findings.push({ code: 'note', detail: `attachments not read automatically: ${f.attachments.filter((a) => a.handling === 'not-read').map((a) => a.filename ?? a.contentType).join(', ')}` });
-    }
+    const unread = f.attachments.filter((a) => a.handling === 'not-read' || a.handling === 'unreadable');
+    if (unread.length > 0) findings.push({ code: 'note', detail: `attachments not read by machine (the paper above was): ${unread.map(describeAttachment).join('; ')}` });
   } else {
     const unread = f.attachments.filter((a) => a.handling === 'not-read');
     if (unread.length > 0) {
-      adjudications.push({
-        reason: 'unreadable-attachment',
-        detail: unread.map((a) => `${a.filename ?? '(unnamed)'} (${a.contentType}, sha256 ${a.sha256})`).join('; '),
-      });
+      adjudications.push({ reason: 'unreadable-attachment', detail: unread.map(describeAttachment).join('; ') });
     } else {
       adjudications.push({ reason: 'no-ballot-paper', detail: 'no ballot paper found in the body or attachments' });
     }

@@ -64,9 +64,9 @@ export function readPaperMarks(paper: RawPaper, candidates: readonly Candidate[]
   const marks: PaperReading['marks'] = [];
   const state = new Map<string, MarkReading>();
   for (const box of paper.boxes) {
-    let cand = matchCandidate(box.text, candidates);
+    let cand = box.candidateId !== undefined ? (candidates.find((c) => c.id === box.candidateId) ?? null) : matchCandidate(box.text, candidates);
     let text = box.text;
-    if (!cand && box.continuation) {
+    if (!cand && box.continuation && box.candidateId === undefined) {
       const joined = `${box.text} ${box.continuation}`;
       cand = matchCandidate(joined, candidates);
       if (cand) text = joined;

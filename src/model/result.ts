@@ -122,7 +122,7 @@ export interface ResultModel {
     issued: { file: string; sha256: string; councils: number } | null;
     mailbox: { file: string; kind: string; sha256: string; bytes: number; messages: number; note?: string }[];
   };
-  limits: { maxMessageBytes: number; maxMimeParts: number; maxAttachments: number; maxHtmlChars: number; maxForwardDepth: number };
+  limits: { maxMessageBytes: number; maxMimeParts: number; maxAttachments: number; maxHtmlChars: number; maxForwardDepth: number; maxPdfBytes: number; maxDocxXmlBytes: number };
   messages: MessageRecord[];
   summary: {
     read: number;

@@ -6,7 +6,9 @@ import type { RawMessage } from '../sources/types.js';
 import { parseRfc5322Date, parseReceived, type ReceivedHop } from './dates.js';
 import { assessAuthenticationResults, type AuthResultsFact } from './auth-results.js';
 import { verifyDkim, type DkimSignatureFact, type TxtLookup } from './dkim.js';
+import { readDocxPapers } from './docx.js';
 import { findPapers, type RawPaper } from './paper.js';
+import { readPdfPaper } from './pdf.js';
 import { splitQuoted, type ForwardedHeader } from './quotes.js';
 
 /** Limits on what one message may make the reader do; each is reported when hit. */
@@ -15,12 +17,16 @@ export interface ReadLimits {
   maxAttachments: number;
   maxHtmlChars: number;
   maxForwardDepth: number;
+  maxPdfBytes: number;
+  maxDocxXmlBytes: number;
 }
 export const DEFAULT_READ_LIMITS: ReadLimits = {
   maxMimeParts: 200,
   maxAttachments: 50,
   maxHtmlChars: 2_000_000,
   maxForwardDepth: 3,
+  maxPdfBytes: 10 * 1024 * 1024,
+  maxDocxXmlBytes: 5 * 1024 * 1024,
 };
 
 export interface ReadOptions {
@@ -37,7 +43,11 @@ interface DescribeOptions extends ReadOptions {
   bytes: Buffer;
 }
 
-export type AttachmentHandling = 'read-as-text' | 'forwarded-message' | 'not-read' | 'decoration';
+/**
+ * read-as-*: read by machine; not-read: a possible paper a machine cannot count (scan, image, flattened
+ * PDF), for the officer; unreadable: cannot be parsed at all; decoration: an image in the HTML body.
+ */
+export type AttachmentHandling = 'read-as-text' | 'read-as-pdf' | 'read-as-docx' | 'forwarded-message' | 'not-read' | 'unreadable' | 'decoration';
 
 export interface AttachmentFact {
   filename: string | null;
@@ -182,6 +192,14 @@ function isTextAttachment(a: Attachment): boolean {
   return a.contentType === 'text/plain' || name.endsWith('.txt');
 }
 
+function isPdf(a: Attachment): boolean {
+  return a.contentType === 'application/pdf' || (a.filename ?? '').toLowerCase().endsWith('.pdf');
+}
+
+function isDocx(a: Attachment): boolean {
+  return a.contentType === 'application/vnd.openxmlformats-officedocument.wordprocessingml.document' || (a.filename ?? '').toLowerCase().endsWith('.docx');
+}
+
 function isForwardedMessage(a: Attachment): boolean {
   return a.contentType === 'message/rfc822' || (a.filename ?? '').toLowerCase().endsWith('.eml');
 }
@@ -315,6 +333,8 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
     facts.unreadable = `message has ${mail.attachments.length} attachments, over the limit of ${options.limits.maxAttachments}`;
     return facts;
   }
+  // Papers read from forms (PDF, Word): they have no quoted text to set apart.
+  const formPapers: RawPaper[] = [];
   for (const a of attachments) {
     const fact: AttachmentFact = {
       filename: a.filename ?? null,
@@ -347,6 +367,25 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
       } catch (e) {
         fact.note = `forwarded message cannot be parsed: ${(e as Error).message}`;
       }
+    } else if (isPdf(a)) {
+      const r = await readPdfPaper(a.content, `attachment:${a.filename ?? 'paper.pdf'}`, options.limits.maxPdfBytes);
+      if (r.kind === 'paper') {
+        fact.handling = 'read-as-pdf';
+        formPapers.push(r.paper);
+      } else {
+        fact.handling = r.kind === 'unreadable' ? 'unreadable' : 'not-read';
+        fact.note = r.why;
+      }
+    } else if (isDocx(a)) {
+      const r = readDocxPapers(a.content, `attachment:${a.filename ?? 'paper.docx'}`, options.limits.maxDocxXmlBytes);
+      if (r.kind === 'papers') {
+        fact.handling = 'read-as-docx';
+        if (r.papers.length === 0) fact.note = 'no ballot paper found in the document';
+        formPapers.push(...r.papers);
+      } else {
+        fact.handling = 'unreadable';
+        fact.note = r.why;
+      }
     } else if (isTextAttachment(a)) {
       fact.handling = 'read-as-text';
       texts.push({ origin: `attachment:${a.filename ?? 'text.txt'}`, text: decodeText(a.content, charsetOf(a)) });
@@ -354,7 +393,7 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
       fact.handling = 'decoration';
       fact.note = 'image embedded in the HTML body';
     } else {
-      fact.note = 'not read automatically by this version';
+      fact.note = a.contentType.startsWith('image/') ? 'an image (a scanned paper?): not read by machine' : 'a file of a kind not read by machine';
     }
   }
 
@@ -370,6 +409,7 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
       });
     }
   }
+  facts.papers.push(...formPapers);
   facts.identity = sha256(
     JSON.stringify([
       facts.messageId,

@@ -5,6 +5,8 @@
 export interface BoxLine {
   /** The text beside the box, e.g. "Cllr Jason Williams (Westminster City Council)". */
   text: string;
+  /** Set when the box is a form field that names its candidate by id (the issued PDF form). */
+  candidateId?: string;
   /** The next line, when it may be the rest of a line the mail client wrapped. */
   continuation: string | null;
   /** What is inside the box, trimmed ("" for an empty box). */

@@ -1,0 +1,108 @@
+import { DOMParser, type Element as XmlElement, type Node as XmlNode } from '@xmldom/xmldom';
+import { unzipSync } from 'fflate';
+import { findPapers, type RawPaper } from './paper.js';
+
+export type DocxReading = { kind: 'papers'; papers: RawPaper[] } | { kind: 'unreadable'; why: string };
+
+const DOCUMENT = 'word/document.xml';
+
+function on(el: XmlElement | null, attr: string): boolean | null {
+  if (!el) return null;
+  const v = el.getAttribute(attr) ?? el.getAttribute(`w14:${attr}`) ?? el.getAttribute(`w:${attr}`);
+  if (v === null || v === '') return true;
+  return v === '1' || v.toLowerCase() === 'true' || v.toLowerCase() === 'on';
+}
+
+function child(el: XmlElement, localName: string): XmlElement | null {
+  for (let n = el.firstChild; n; n = n.nextSibling) if (n.nodeType === 1 && (n as XmlElement).localName === localName) return n as XmlElement;
+  return null;
+}
+
+function descendant(el: XmlElement, localName: string): XmlElement | null {
+  const list = el.getElementsByTagNameNS('*', localName);
+  return list.length > 0 ? (list.item(0) as XmlElement) : null;
+}
+
+/** The document as lines of text, each checkbox written as "[X]" or "[ ]" by its checked state. */
+function documentText(root: XmlElement): string {
+  const walk = (node: XmlNode): string => {
+    if (node.nodeType !== 1) return '';
+    const el = node as XmlElement;
+    switch (el.localName) {
+      case 't':
+        return el.textContent ?? '';
+      case 'tab':
+        return ' ';
+      case 'br':
+      case 'cr':
+        return '\n';
+      case 'sdt': {
+        // A content control; a checkbox one (w14:checkbox) is read for its state, not its glyph.
+        const pr = child(el, 'sdtPr');
+        const box = pr ? child(pr, 'checkbox') : null;
+        if (box) return on(child(box, 'checked'), 'val') ? '[X]' : '[ ]';
+        break;
+      }
+      case 'fldChar': {
+        // A legacy form field: <w:ffData><w:checkBox><w:checked/> or <w:default w:val="1"/>.
+        const data = child(el, 'ffData');
+        const box = data ? child(data, 'checkBox') : null;
+        if (!box) return '';
+        const checked = child(box, 'checked');
+        return (checked ? on(checked, 'val') : on(child(box, 'default'), 'val')) ? '[X]' : '[ ]';
+      }
+      case 'tr': {
+        const cells: string[] = [];
+        for (let n = el.firstChild; n; n = n.nextSibling) {
+          if (n.nodeType === 1 && (n as XmlElement).localName === 'tc') cells.push(walk(n).replace(/\s*\n\s*/g, ' ').trim());
+        }
+        return cells.filter((c) => c !== '').join(' ') + '\n';
+      }
+      default:
+        break;
+    }
+    let s = '';
+    for (let n = el.firstChild; n; n = n.nextSibling) s += walk(n);
+    return el.localName === 'p' ? s + '\n' : s;
+  };
+  return walk(root);
+}
+
+/**
+ * Reads a Word paper: the text of word/document.xml (paragraphs and table rows as lines, checkbox
+ * content controls and legacy checkbox fields by their checked state), then finds papers in it as in
+ * any text. A zip bomb or an oversized document is refused before it is inflated.
+ */
+export function readDocxPapers(bytes: Uint8Array, origin: string, maxUncompressed: number): DocxReading {
+  let files: Record<string, Uint8Array>;
+  try {
+    let declared = 0;
+    files = unzipSync(bytes, {
+      filter: (f) => {
+        if (f.name !== DOCUMENT) return false;
+        declared = f.originalSize;
+        if (f.originalSize > maxUncompressed) throw new Error(`word/document.xml would inflate to ${f.originalSize} bytes, over the ${maxUncompressed}-byte limit`);
+        if (f.size > 0 && f.originalSize / f.size > 200 && f.originalSize > 1_000_000) throw new Error(`word/document.xml inflates ${Math.round(f.originalSize / f.size)}-fold: refused as a zip bomb`);
+        return true;
+      },
+    });
+    const doc = files[DOCUMENT];
+    if (doc && doc.length > Math.max(declared, 0) && doc.length > maxUncompressed) throw new Error('word/document.xml inflated past its declared size');
+  } catch (e) {
+    return { kind: 'unreadable', why: `the Word file cannot be read: ${(e as Error).message.slice(0, 200)}` };
+  }
+  const xml = files[DOCUMENT];
+  if (!xml) return { kind: 'unreadable', why: 'not a Word document (no word/document.xml)' };
+  let root: XmlElement | null = null;
+  try {
+    const errors: string[] = [];
+    const dom = new DOMParser({ onError: (level, msg) => { if (level !== 'warning') errors.push(msg); } }).parseFromString(new TextDecoder('utf-8').decode(xml), 'text/xml');
+    if (errors.length > 0) return { kind: 'unreadable', why: `word/document.xml is not well-formed: ${errors[0]?.slice(0, 200)}` };
+    root = dom.documentElement as unknown as XmlElement | null;
+  } catch (e) {
+    return { kind: 'unreadable', why: `word/document.xml is not well-formed: ${(e as Error).message.slice(0, 200)}` };
+  }
+  if (!root) return { kind: 'unreadable', why: 'word/document.xml is empty' };
+  const body = descendant(root, 'body') ?? root;
+  return { kind: 'papers', papers: findPapers(documentText(body), origin) };
+}
