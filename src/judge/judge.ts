@@ -49,7 +49,7 @@ export interface JudgeContext {
 }
 
 export function judgeMessage(f: MessageFacts, election: Election, roster: Roster, context: JudgeContext = { issued: null }): Judgement {
-  const findings: Finding[] = [];
+  const findings: Finding[] = f.notes.map((detail) => ({ code: 'note' as const, detail }));
   const j: Judgement = { verdict: { kind: 'valid' }, council: null, senderMatch: null, choices: [], findings, papers: [], signOff: null, auth: null };
 
   if (f.unreadable !== null) {

@@ -8,6 +8,7 @@ import { assessAuthenticationResults, type AuthResultsFact } from './auth-result
 import { verifyDkim, type DkimSignatureFact, type TxtLookup } from './dkim.js';
 import { readDocxPapers } from './docx.js';
 import { findPapers, type RawPaper } from './paper.js';
+import { msgToMime } from './msg.js';
 import { readPdfPaper } from './pdf.js';
 import { splitQuoted, type ForwardedHeader } from './quotes.js';
 
@@ -41,6 +42,8 @@ export interface ReadOptions {
 interface DescribeOptions extends ReadOptions {
   hasPlainPart: boolean;
   bytes: Buffer;
+  /** False when the bytes are not the original message's (a converted .msg): DKIM cannot be checked. */
+  verifiable: boolean;
 }
 
 /**
@@ -100,6 +103,8 @@ export interface MessageFacts {
   /** Why verification could not run, when it could not. */
   dkimError: string | null;
   authResults: AuthResultsFact[];
+  /** What the reader wants the officer to know about how it read the message. */
+  notes: string[];
 }
 
 function sha256(data: Buffer | string): string {
@@ -142,6 +147,7 @@ function emptyFacts(raw: RawMessage): MessageFacts {
     dkim: null,
     dkimError: null,
     authResults: [],
+    notes: [],
   };
 }
 
@@ -258,10 +264,6 @@ function receipt(
  */
 export async function readMessage(raw: RawMessage, options: ReadOptions): Promise<MessageFacts> {
   const facts = emptyFacts(raw);
-  if (raw.source.kind === 'msg') {
-    facts.unreadable = 'Outlook .msg files are not read by this version of ccin-tally; export the message as .eml';
-    return facts;
-  }
   if (raw.oversize) {
     facts.unreadable = `message is ${raw.size} bytes, over the limit`;
     return facts;
@@ -271,16 +273,27 @@ export async function readMessage(raw: RawMessage, options: ReadOptions): Promis
     facts.unreadable = `message has ${parts} MIME parts, over the limit of ${options.limits.maxMimeParts}`;
     return facts;
   }
+  let bytes = raw.bytes;
+  if (raw.source.kind === 'msg') {
+    try {
+      const converted = msgToMime(raw.bytes);
+      bytes = converted.mime;
+      facts.notes.push('read from an Outlook .msg: the original message bytes are not in it, so its DKIM signatures cannot be re-verified', ...converted.notes);
+    } catch (e) {
+      facts.unreadable = `the Outlook .msg file cannot be read: ${(e as Error).message.slice(0, 200)}`;
+      return facts;
+    }
+  }
   let mail: ParsedMail;
   try {
-    mail = await simpleParser(raw.bytes, parserOptions(options.limits));
+    mail = await simpleParser(bytes, parserOptions(options.limits));
   } catch (e) {
     facts.unreadable = `MIME parse failed: ${(e as Error).message}`;
     return facts;
   }
-  const latin = raw.bytes.toString('latin1');
+  const latin = bytes.toString('latin1');
   const hasPlainPart = /^content-type:\s*text\/plain/im.test(latin) || !/^content-type:/im.test(latin);
-  return describe(mail, facts, { ...options, hasPlainPart, bytes: raw.bytes }, 0);
+  return describe(mail, facts, { ...options, hasPlainPart, bytes, verifiable: raw.source.kind !== 'msg' }, 0);
 }
 
 async function describe(mail: ParsedMail, facts: MessageFacts, options: DescribeOptions, depth: number): Promise<MessageFacts> {
@@ -311,7 +324,10 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
     })
     .map(({ i }) => i);
   facts.authResults = assessAuthenticationResults(headerList, ourReceived, [...(options.trustedAuthservIds ?? [])]);
-  if (options.dkim && r.at) {
+  if (options.dkim && r.at && !options.verifiable) {
+    facts.dkim = [];
+    facts.dkimError = 'read from an Outlook .msg, whose original bytes are gone: DKIM cannot be re-verified';
+  } else if (options.dkim && r.at) {
     try {
       facts.dkim = await verifyDkim(options.bytes, r.at, options.dkim.lookup);
     } catch (e) {
