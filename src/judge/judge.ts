@@ -58,6 +58,10 @@ export function judgeMessage(f: MessageFacts, election: Election, roster: Roster
     return j;
   }
 
+  const match = f.from ? councilForAddress(roster, f.from.address) : null;
+  j.council = match?.council ?? null;
+  j.senderMatch = match ? `${match.by} ${match.matched}` : null;
+
   // An attachment that cannot be parsed, when no paper was found anywhere else, makes the message unreadable.
   const broken = f.attachments.filter((a) => a.handling === 'unreadable');
   if (broken.length > 0 && f.papers.length === 0 && !f.forwarded.some((x) => x.papers.length > 0) && !f.attachments.some((a) => a.handling === 'not-read')) {
@@ -65,10 +69,6 @@ export function judgeMessage(f: MessageFacts, election: Election, roster: Roster
     j.verdict = { kind: 'rejected', reason: 'unreadable' };
     return j;
   }
-
-  const match = f.from ? councilForAddress(roster, f.from.address) : null;
-  j.council = match?.council ?? null;
-  j.senderMatch = match ? `${match.by} ${match.matched}` : null;
   const eligible = j.council !== null && election.eligibleMembership.includes(j.council.membership);
   j.auth = assessAuthentication(f, j.council, election);
 

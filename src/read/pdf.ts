@@ -1,4 +1,4 @@
-import { PDFCheckBox, PDFDocument, PDFRadioGroup, PDFTextField, type PDFField } from 'pdf-lib';
+import { PDFCheckBox, PDFDocument, PDFHexString, PDFName, PDFRadioGroup, PDFString, PDFTextField, type PDFField } from 'pdf-lib';
 import type { BoxLine, RawPaper } from './paper.js';
 
 /** Field names of the form `papers` issues (kept in step with src/issue/paper-pdf.ts). */
@@ -14,6 +14,13 @@ export type PdfReading =
 
 const isOn = (state: string | undefined): boolean => state !== undefined && state !== '' && state.toLowerCase() !== 'off';
 
+/** A field value as written: a name (/1), or text ("/williams") from fillers that store it so. */
+function stateOf(v: unknown): string | undefined {
+  if (v instanceof PDFName) return v.decodeText();
+  if (v instanceof PDFString || v instanceof PDFHexString) return v.decodeText().replace(/^\//, '');
+  return undefined;
+}
+
 /**
  * Reads the issued, fillable PDF paper after another program filled it in: the radio group (one
  * vacancy) or checkboxes, the signatory's text fields, and the printed council and reference. A
@@ -23,12 +30,18 @@ const isOn = (state: string | undefined): boolean => state !== undefined && stat
 export async function readPdfPaper(bytes: Uint8Array, origin: string, maxBytes: number): Promise<PdfReading> {
   if (bytes.length > maxBytes) return { kind: 'unreadable', why: `PDF of ${bytes.length} bytes is over the ${maxBytes}-byte limit` };
   let doc: PDFDocument;
+  // pdf-lib warns on the console about broken objects; nothing may write to the report's streams.
+  const { log, warn } = console;
   try {
+    console.log = console.warn = () => undefined;
     doc = await PDFDocument.load(bytes, { updateMetadata: false, throwOnInvalidObject: false });
   } catch (e) {
     const msg = (e as Error).message;
     if (/encrypt/i.test(msg)) return { kind: 'not-machine-readable', why: 'the PDF is encrypted, so its fields cannot be read by machine' };
     return { kind: 'unreadable', why: `the PDF cannot be parsed: ${msg.slice(0, 200)}` };
+  } finally {
+    console.log = log;
+    console.warn = warn;
   }
   let fields: PDFField[];
   try {
@@ -51,39 +64,38 @@ export async function readPdfPaper(bytes: Uint8Array, origin: string, maxBytes: 
   const boxes: BoxLine[] = [];
   const radio = byName.get(VOTE);
   if (radio instanceof PDFRadioGroup) {
+    // Options are the export values (/Opt) when the form has them, else the widgets' on-states; a
+    // filler may store either (or, like older pypdf, the export value as text), so both are read.
+    const acro = radio.acroField;
     const options = radio.getOptions();
-    let value: string | undefined;
-    try {
-      value = radio.getSelected();
-    } catch {
-      value = undefined;
-    }
-    const shown = new Set<string>();
-    radio.acroField.getWidgets().forEach((w, i) => {
-      if (isOn(w.getAppearanceState()?.decodeText())) shown.add(options[i] ?? `option ${i + 1}`);
+    const onValues = acro.getOnValues().map((n) => n.decodeText());
+    const value = stateOf(acro.dict.get(PDFName.of('V')));
+    let valueIndex = value === undefined || !isOn(value) ? -1 : onValues.indexOf(value);
+    if (valueIndex < 0 && value !== undefined && isOn(value)) valueIndex = options.indexOf(value);
+    const valueUnknown = value !== undefined && isOn(value) && valueIndex < 0;
+    const shown = new Set<number>();
+    acro.getWidgets().forEach((w, i) => {
+      const as = w.getAppearanceState()?.decodeText();
+      if (isOn(as)) shown.add(as !== undefined && onValues.includes(as) ? onValues.indexOf(as) : i);
     });
     options.forEach((option, i) => {
-      const valueOn = value === option;
-      const appearanceOn = shown.has(option);
+      const valueOn = valueIndex === i;
+      const appearanceOn = shown.has(i);
       // Value and appearance agree, or one is unset: read what is there. They disagree: uncertain.
-      const conflict = value !== undefined && shown.size > 0 && valueOn !== appearanceOn;
-      boxes.push({ text: option, candidateId: option, continuation: null, mark: conflict ? 'value and appearance disagree' : valueOn || appearanceOn ? 'X' : '', line: i + 1 });
+      const conflict = (valueIndex >= 0 && shown.size > 0 && valueOn !== appearanceOn) || valueUnknown;
+      const mark = conflict ? `value ${value ?? '?'} and appearance disagree` : valueOn || appearanceOn ? 'X' : '';
+      boxes.push({ text: option, candidateId: option, continuation: null, mark, line: i + 1 });
     });
   }
   for (const f of fields) {
     const name = f.getName();
     if (!name.startsWith(VOTE_PREFIX) || !(f instanceof PDFCheckBox)) continue;
     const id = name.slice(VOTE_PREFIX.length);
-    let value = false;
-    try {
-      value = f.isChecked();
-    } catch {
-      value = false;
-    }
+    const value = stateOf(f.acroField.dict.get(PDFName.of('V')));
+    const valueOn = isOn(value);
     const appearance = f.acroField.getWidgets().some((w) => isOn(w.getAppearanceState()?.decodeText()));
-    const hasValue = f.acroField.getValue().decodeText().toLowerCase() !== 'off';
-    const conflict = hasValue && value !== appearance;
-    boxes.push({ text: id, candidateId: id, continuation: null, mark: conflict ? 'value and appearance disagree' : value || appearance ? 'X' : '', line: boxes.length + 1 });
+    const conflict = value !== undefined && valueOn !== appearance && f.acroField.getWidgets().some((w) => w.getAppearanceState() !== undefined);
+    boxes.push({ text: id, candidateId: id, continuation: null, mark: conflict ? 'value and appearance disagree' : valueOn || appearance ? 'X' : '', line: boxes.length + 1 });
   }
   if (boxes.length === 0) return { kind: 'not-machine-readable', why: 'the PDF has form fields, but not the vote fields of the issued paper' };
   return {
