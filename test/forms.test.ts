@@ -1,0 +1,156 @@
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readDocxPapers } from '../src/read/docx.js';
+import { readPdfPaper } from '../src/read/pdf.js';
+import { ballotReference } from '../src/issue/references.js';
+import type { ResultModel } from '../src/model/result.js';
+import { ELECTION, KEYS, ROOT, ROSTER, paperText, eml, run, tempDir } from './helpers.js';
+
+const DIR = join(ROOT, 'fixtures', 'forms');
+const SECRET = join(DIR, 'secret.txt');
+const ISSUED = join(DIR, 'issued', 'issued.csv');
+
+async function tallyJson(paths: string[], extra: string[] = [], dkim: 'off' | 'require' = 'off'): Promise<ResultModel> {
+  const t = tempDir();
+  try {
+    const e = JSON.parse(readFileSync(ELECTION, 'utf8'));
+    const election = join(t.dir, 'election.json');
+    writeFileSync(election, JSON.stringify({ ...e, dkim }));
+    const out = join(t.dir, 'r.json');
+    await run(['tally', ...paths, '--election', election, '--roster', ROSTER, '--json', out, ...extra]);
+    return JSON.parse(readFileSync(out, 'utf8')) as ResultModel;
+  } finally {
+    t.cleanup();
+  }
+}
+
+const outcome = (r: ResultModel): Record<string, string> =>
+  Object.fromEntries(r.messages.map((m) => [m.source.file.split('/').pop() ?? '', `${m.disposition}${m.reason ? `: ${m.reason}` : ''}${m.choices.length ? ` ${m.choices.join('+')}` : ''}`]));
+
+describe('papers', () => {
+  it('issues a text and a fillable PDF paper per eligible council and issued.csv, byte-identical for the same secret', async () => {
+    const t = tempDir();
+    try {
+      const a = join(t.dir, 'a');
+      const b = join(t.dir, 'b');
+      expect((await run(['papers', '--election', ELECTION, '--roster', ROSTER, '--out', a, '--secret-file', SECRET])).code).toBe(0);
+      expect((await run(['papers', '--election', ELECTION, '--roster', ROSTER, '--out', b], { CCIN_TALLY_SECRET: readFileSync(SECRET, 'utf8') })).code).toBe(0);
+      const files = readdirSync(a).sort();
+      expect(files.filter((f) => f.endsWith('.pdf'))).toHaveLength(43);
+      expect(files.filter((f) => f.endsWith('.txt'))).toHaveLength(43);
+      for (const f of files) expect(readFileSync(join(a, f)).equals(readFileSync(join(b, f))), f).toBe(true);
+      const secret = readFileSync(SECRET, 'utf8').trim();
+      for (const f of files) expect(readFileSync(join(a, f), 'latin1').includes(secret), f).toBe(false);
+      const issued = readFileSync(join(a, 'issued.csv'), 'utf8').split('\n');
+      expect(issued[0]).toBe('council_id,council,reference,text_file,text_sha256,pdf_file,pdf_sha256');
+      const ref = ballotReference(Buffer.from(secret), 'ccin-vpb-2024', 'north-herts');
+      expect(ref).toMatch(/^CCIN-VPB-2024-[0-9A-HJKMNP-TV-Z]{8}$/);
+      expect(issued[1]).toContain(`north-herts,North Hertfordshire District Council,${ref},north-herts.txt,`);
+      expect(readFileSync(join(a, 'north-herts.txt'), 'utf8')).toContain(`Ballot reference: ${ref}`);
+      // The issued PDF reads back as a paper with its council and reference and nothing marked.
+      const pdf = await readPdfPaper(readFileSync(join(a, 'north-herts.pdf')), 'x', 1 << 24);
+      expect(pdf.kind === 'paper' && [pdf.paper.council, pdf.paper.reference, pdf.paper.boxes.map((x) => x.mark).join('')]).toEqual(['North Hertfordshire District Council', ref, '']);
+      // The committed issued papers are the ones this secret gives.
+      expect(readFileSync(join(a, 'issued.csv')).equals(readFileSync(ISSUED))).toBe(true);
+    } finally {
+      t.cleanup();
+    }
+  });
+  it('needs a secret of at least 16 characters, and says so (exit 2)', async () => {
+    const t = tempDir();
+    try {
+      const none = await run(['papers', '--election', ELECTION, '--roster', ROSTER, '--out', t.dir]);
+      expect(none.code).toBe(2);
+      expect(none.stderr).toMatch(/needs a secret/);
+      expect((await run(['papers', '--election', ELECTION, '--roster', ROSTER, '--out', t.dir], { CCIN_TALLY_SECRET: 'short' })).code).toBe(2);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
+describe('--issued and wrong-reference', () => {
+  it("rejects a paper carrying another council's reference; a paper without the line still reads", async () => {
+    const t = tempDir();
+    try {
+      const issued = readFileSync(ISSUED, 'utf8');
+      const ref = (id: string) => issued.split('\n').find((l) => l.startsWith(`${id},`))?.split(',')[2] ?? '';
+      const withRef = (r: string) => paperText({ williams: 'X' }).replace('CCIN-VPB-2024-7KQ2M9XD', r);
+      writeFileSync(join(t.dir, 'own.eml'), eml({ body: withRef(ref('north-herts')), messageId: '<own@x>' }));
+      writeFileSync(join(t.dir, 'other.eml'), eml({ body: withRef(ref('westminster').toLowerCase()), messageId: '<other@x>', date: 'Wed, 31 Jan 2024 10:00:01 +0000' }));
+      writeFileSync(join(t.dir, 'none.eml'), eml({ body: paperText({ alty: 'X' }).replace(/Ballot reference:.*\n/, ''), messageId: '<none@x>' }));
+      const r = await tallyJson([t.dir], ['--issued', ISSUED]);
+      const by = new Map(r.messages.map((m) => [m.messageId, m]));
+      expect(by.get('<other@x>')?.reason).toBe('wrong-reference');
+      expect(by.get('<other@x>')?.evidence.findings.find((f) => f.code === 'wrong-reference')?.detail).toMatch(/the reference issued to westminster/);
+      expect(by.get('<own@x>')?.disposition).toMatch(/counted|superseded/);
+      expect(by.get('<none@x>')?.disposition).toMatch(/counted|superseded/);
+      expect(r.inputs.issued).toMatchObject({ file: 'issued.csv', councils: 43 });
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
+describe('papers in every form councils return them', () => {
+  it('reads filled PDFs, Word papers, scans and broken files as the spec prescribes', async () => {
+    const r = await tallyJson([join(DIR, 'messages')], ['--issued', ISSUED]);
+    expect(outcome(r)).toEqual({
+      'filled-radio-pdf.eml': 'superseded williams', // the same council's later body+PDF message counts
+      'filled-by-pypdf-pdf.eml': 'counted williams',
+      'appearance-only-pdf.eml': 'counted alty',
+      'conflicting-pdf.eml': 'rejected: void-for-uncertainty',
+      'flattened-pdf.eml': 'needs-adjudication: unreadable-attachment',
+      'encrypted-pdf.eml': 'needs-adjudication: unreadable-attachment',
+      'scanned-pdf.eml': 'needs-adjudication: unreadable-attachment',
+      'malformed-pdf.eml': 'rejected: unreadable',
+      'typed-docx.eml': 'counted alty',
+      'checkbox-controls-docx.eml': 'counted williams',
+      'checkbox-legacy-docx.eml': 'counted willoughby',
+      'bomb-docx.eml': 'rejected: unreadable',
+      'body-and-pdf-agree.eml': 'counted williams',
+      'body-and-pdf-disagree.eml': 'rejected: void-for-uncertainty',
+    });
+    const scan = r.messages.find((m) => m.source.file.endsWith('scanned-pdf.eml'));
+    expect(scan?.evidence.findings.find((f) => f.code === 'unreadable-attachment')?.detail).toMatch(/scanned\.pdf \(application\/pdf, sha256 [0-9a-f]{64}\): the PDF has no form fields/);
+    const bomb = r.messages.find((m) => m.source.file.endsWith('bomb-docx.eml'));
+    expect(bomb?.council).toBe('leeds');
+    expect(bomb?.evidence.findings[0]?.detail).toMatch(/would inflate to 200000\d+ bytes, over the/);
+  });
+  it('the officer decides a scan with the adjudications file', async () => {
+    const t = tempDir();
+    try {
+      const adj = join(t.dir, 'adj.csv');
+      writeFileSync(adj, 'message,decision,choices,reason\n<forms-scanned.pdf@plymouth.gov.uk>,count,williams,"Scan opened: cross beside Williams, signed by the Leader"\n');
+      const r = await tallyJson([join(DIR, 'messages', 'scanned-pdf.eml')], ['--adjudications', adj]);
+      expect(r.messages[0]).toMatchObject({ disposition: 'counted', choices: ['williams'], adjudication: { automatic: { reason: 'unreadable-attachment' }, decision: 'count' } });
+    } finally {
+      t.cleanup();
+    }
+  });
+  it('a PDF over the size limit is refused unread', async () => {
+    const r = await readPdfPaper(readFileSync(join(DIR, 'files', 'filled-radio.pdf')), 'x', 1000);
+    expect(r).toMatchObject({ kind: 'unreadable', why: expect.stringMatching(/over the 1000-byte limit/) });
+  });
+  it('a Word file that is not a zip, or has no document, is unreadable', () => {
+    expect(readDocxPapers(Buffer.from('not a zip'), 'x', 1 << 20).kind).toBe('unreadable');
+    expect(readDocxPapers(readFileSync(join(DIR, 'files', 'typed.docx')), 'x', 100)).toMatchObject({ kind: 'unreadable' });
+  });
+});
+
+describe('Outlook .msg (written by @tutao/oxmsg)', () => {
+  it('reads transport headers, body and attachments, and says DKIM cannot be re-verified', async () => {
+    const r = await tallyJson([join(DIR, 'msg')], ['--keys', KEYS], 'require');
+    expect(outcome(r)).toEqual({
+      'body-paper.msg': 'counted williams', // authenticated by the ballot server's own Authentication-Results
+      'pdf-attached.msg': 'rejected: unauthenticated',
+    });
+    const m = r.messages.find((x) => x.source.file.endsWith('body-paper.msg'));
+    expect(m?.receivedAtSource).toBe('received');
+    expect(m?.evidence.authentication.decidedBy).toBe('trusted-header');
+    expect(m?.evidence.findings.map((f) => f.detail).join('\n')).toMatch(/cannot be re-verified/);
+    const prefer = await tallyJson([join(DIR, 'msg')], [], 'off');
+    expect(outcome(prefer)['pdf-attached.msg']).toBe('counted williams');
+  });
+});
