@@ -3,19 +3,19 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ADJUDICATIONS, ELECTION, EXAMPLE, KEYS, MAILBOX, ROOT, ROSTER, eml, paperText, run, tempDir } from './helpers.js';
+import { ADJUDICATIONS, ELECTION, EXAMPLE, ISSUED, KEYS, MAILBOX, ROOT, ROSTER, eml, paperText, run, tempDir } from './helpers.js';
 
 const exec = promisify(execFile);
 const BIN = join(ROOT, 'bin', 'ccin-tally');
 
 describe('exit codes and input errors', () => {
   it('0 for a final result, 3 for a provisional one', async () => {
-    expect((await run(['tally', MAILBOX, '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--adjudications', ADJUDICATIONS])).code).toBe(0);
-    expect((await run(['tally', MAILBOX, '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS])).code).toBe(3);
+    expect((await run(['tally', MAILBOX, '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--issued', ISSUED, '--adjudications', ADJUDICATIONS])).code).toBe(0);
+    expect((await run(['tally', MAILBOX, '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--issued', ISSUED])).code).toBe(3);
   });
   it('2 for usage mistakes', async () => {
     expect((await run(['tally', MAILBOX, '--roster', ROSTER])).code).toBe(2);
-    expect((await run(['tally', MAILBOX, '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--bogus'])).code).toBe(2);
+    expect((await run(['tally', MAILBOX, '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--issued', ISSUED, '--bogus'])).code).toBe(2);
     expect((await run(['frobnicate'])).code).toBe(2);
     expect((await run(['--help'])).code).toBe(0);
   });
@@ -33,10 +33,10 @@ describe('exit codes and input errors', () => {
       expect(missing.stderr).toMatch(/nope\.json: election file not found/);
       const adj = join(t.dir, 'adj.csv');
       writeFileSync(adj, 'message,decision,choices,reason\n<ccin-2024-001@north-herts.gov.uk>,reject,,changed my mind\n');
-      const notPending = await run(['tally', MAILBOX, '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--adjudications', adj]);
+      const notPending = await run(['tally', MAILBOX, '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--issued', ISSUED, '--adjudications', adj]);
       expect(notPending.code).toBe(2);
       expect(notPending.stderr).toMatch(/adj\.csv:2 \(column message\): .*does not need adjudication/);
-      expect((await run(['tally', join(t.dir, 'no-such-mailbox'), '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS])).code).toBe(2);
+      expect((await run(['tally', join(t.dir, 'no-such-mailbox'), '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--issued', ISSUED])).code).toBe(2);
     } finally {
       t.cleanup();
     }
@@ -48,8 +48,8 @@ describe('verify', () => {
     const t = tempDir();
     try {
       const out = join(t.dir, 'result.json');
-      await run(['tally', MAILBOX, '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--adjudications', ADJUDICATIONS, '--json', out]);
-      const ok = await run(['verify', out, MAILBOX, '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--adjudications', ADJUDICATIONS]);
+      await run(['tally', MAILBOX, '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--issued', ISSUED, '--adjudications', ADJUDICATIONS, '--json', out]);
+      const ok = await run(['verify', out, MAILBOX, '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--issued', ISSUED, '--adjudications', ADJUDICATIONS]);
       expect(ok.code).toBe(0);
       expect(ok.stdout).toMatch(/VERIFIED/);
 
@@ -62,7 +62,7 @@ describe('verify', () => {
       r.digest = resultDigest(r);
       const doctored = join(t.dir, 'doctored.json');
       writeFileSync(doctored, JSON.stringify(r, null, 2));
-      const bad = await run(['verify', doctored, MAILBOX, '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--adjudications', ADJUDICATIONS]);
+      const bad = await run(['verify', doctored, MAILBOX, '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--issued', ISSUED, '--adjudications', ADJUDICATIONS]);
       expect(bad.code).toBe(4);
       expect(bad.stdout).toMatch(/NOT VERIFIED/);
       expect(bad.stdout).toMatch(/[0-9a-f]{12} \(mailbox\/ballots\.mbox#30\): result says counted \[willoughby\], recount says rejected: sign-off-mismatch/);
@@ -71,12 +71,12 @@ describe('verify', () => {
       // Edited by hand without recomputing the digest: said plainly.
       r.tally[1].votes = 99;
       writeFileSync(doctored, JSON.stringify(r, null, 2));
-      const edited = await run(['verify', doctored, MAILBOX, '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--adjudications', ADJUDICATIONS]);
+      const edited = await run(['verify', doctored, MAILBOX, '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--issued', ISSUED, '--adjudications', ADJUDICATIONS]);
       expect(edited.code).toBe(4);
       expect(edited.stdout).toMatch(/changed after it was made/);
 
       // Recounted without the adjudications: the inputs differ and so do the dispositions.
-      const noAdj = await run(['verify', out, MAILBOX, '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS]);
+      const noAdj = await run(['verify', out, MAILBOX, '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--issued', ISSUED]);
       expect(noAdj.code).toBe(4);
       expect(noAdj.stdout).toMatch(/adjudications differ/);
     } finally {
@@ -84,7 +84,7 @@ describe('verify', () => {
     }
   });
   it('a result file that is not a result is an input error', async () => {
-    const r = await run(['verify', ROSTER, MAILBOX, '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS]);
+    const r = await run(['verify', ROSTER, MAILBOX, '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--issued', ISSUED]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/roster\.csv:1/);
   });
@@ -101,14 +101,14 @@ describe('determinism', () => {
       const b = join(t.dir, 'b.json');
       const c = join(t.dir, 'c.json');
       const env = { ...process.env, NO_COLOR: '1' };
-      await exec(BIN, ['tally', MAILBOX, '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--json', a], { env: { ...env, TZ: 'UTC', LC_ALL: 'C' } }).catch((e: { code: number }) => expect(e.code).toBe(3));
+      await exec(BIN, ['tally', MAILBOX, '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--issued', ISSUED, '--json', a], { env: { ...env, TZ: 'UTC', LC_ALL: 'C' } }).catch((e: { code: number }) => expect(e.code).toBe(3));
       await exec(
         BIN,
-        ['tally', join('ccin-2024', 'mailbox', 'maildir'), join('ccin-2024', 'mailbox', 'eml'), join('ccin-2024', 'mailbox', 'ballots.mbox'), '--roster', join('ccin-2024', 'roster.csv'), '--election', join('ccin-2024', 'election.json'), '--keys', join('ccin-2024', 'keys.zone'), '--json', b],
+        ['tally', join('ccin-2024', 'mailbox', 'outlook'), join('ccin-2024', 'mailbox', 'maildir'), join('ccin-2024', 'mailbox', 'eml'), join('ccin-2024', 'mailbox', 'ballots.mbox'), '--roster', join('ccin-2024', 'roster.csv'), '--election', join('ccin-2024', 'election.json'), '--keys', join('ccin-2024', 'keys.zone'), '--issued', join('ccin-2024', 'issued', 'issued.csv'), '--json', b],
         { env: { ...env, TZ: 'Pacific/Kiritimati', LC_ALL: 'tr_TR.UTF-8', LANG: 'ja_JP.UTF-8' }, cwd: join(t.dir, 'elsewhere') },
       ).catch((e: { code: number }) => expect(e.code).toBe(3));
       const rel = relative(ROOT, MAILBOX);
-      await exec(BIN, ['tally', join(rel, 'ballots.mbox'), join(rel, 'maildir'), join(rel, 'eml'), '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--json', c], { env: { ...env, TZ: 'America/St_Johns' }, cwd: ROOT }).catch(
+      await exec(BIN, ['tally', join(rel, 'ballots.mbox'), join(rel, 'maildir'), join(rel, 'eml'), join(rel, 'outlook'), '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--issued', ISSUED, '--json', c], { env: { ...env, TZ: 'America/St_Johns' }, cwd: ROOT }).catch(
         (e: { code: number }) => expect(e.code).toBe(3),
       );
       const ba = readFileSync(a);
@@ -121,7 +121,7 @@ describe('determinism', () => {
       expect(strip(rb)).toEqual(strip(ra));
       expect(rc.tally).toEqual(ra.tally);
       // And the same command twice is byte-identical.
-      await exec(BIN, ['tally', MAILBOX, '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--json', b], { env: { ...env, TZ: 'Asia/Kolkata', LC_ALL: 'de_DE.UTF-8' } }).catch((e: { code: number }) => expect(e.code).toBe(3));
+      await exec(BIN, ['tally', MAILBOX, '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--issued', ISSUED, '--json', b], { env: { ...env, TZ: 'Asia/Kolkata', LC_ALL: 'de_DE.UTF-8' } }).catch((e: { code: number }) => expect(e.code).toBe(3));
       expect(readFileSync(b).equals(ba)).toBe(true);
     } finally {
       t.cleanup();
@@ -131,7 +131,7 @@ describe('determinism', () => {
 
 describe('the terminal report', () => {
   it('has no colour when NO_COLOR is set or the output is not a terminal, and colour on a terminal', async () => {
-    const args = ['tally', MAILBOX, '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--adjudications', ADJUDICATIONS];
+    const args = ['tally', MAILBOX, '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--issued', ISSUED, '--adjudications', ADJUDICATIONS];
     expect((await run(args, {}, false)).stdout).not.toMatch(/\u001b\[/);
     expect((await run(args, { NO_COLOR: '1' }, true)).stdout).not.toMatch(/\u001b\[/);
     expect((await run(args, {}, true)).stdout).toMatch(/\u001b\[/);
@@ -147,7 +147,7 @@ describe('the terminal report', () => {
       });
       writeFileSync(join(t.dir, 'evil.eml'), evil);
       for (const cmd of ['tally', 'inspect']) {
-        const r = await run([cmd, join(t.dir, 'evil.eml'), '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS], {}, true);
+        const r = await run([cmd, join(t.dir, 'evil.eml'), '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--issued', ISSUED], {}, true);
         const withoutOurColours = r.stdout.replace(/\u001b\[(?:\d+;)*\d*m/g, '');
         expect(withoutOurColours, cmd).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
         expect(r.stdout).not.toContain('\u001b[2J');
@@ -160,7 +160,7 @@ describe('the terminal report', () => {
   it('shows the declaration, rejected papers by reason, councils that did not vote and every message', async () => {
     const r = await run(['example']);
     expect(r.code).toBe(0);
-    for (const s of ['DECLARATION OF RESULT', 'Cllr Jason Williams', 'ELECTED', 'Turnout: 31 of 43 eligible councils', 'STATEMENT OF REJECTED PAPERS', 'late', 'unauthenticated', 'AUTHENTICATION (dkim: require)', 'signature present and FAILS', 'ELIGIBLE COUNCILS THAT DID NOT VOTE (12)', 'Stockport Council', 'MESSAGES: 56 read = 31 counted + 18 rejected + 1 superseded + 1 duplicate-copy + 5 not-a-ballot + 0 needs-adjudication']) {
+    for (const s of ['DECLARATION OF RESULT', 'Cllr Jason Williams', 'ELECTED', 'Turnout: 35 of 43 eligible councils', 'STATEMENT OF REJECTED PAPERS', 'late', 'unauthenticated', 'wrong-reference', 'AUTHENTICATION (dkim: require)', 'signature present and FAILS', 'ELIGIBLE COUNCILS THAT DID NOT VOTE (8)', 'Stockport Council', 'MESSAGES: 61 read = 35 counted + 19 rejected + 1 superseded + 1 duplicate-copy + 5 not-a-ballot + 0 needs-adjudication']) {
       expect(r.stdout).toContain(s);
     }
   });
@@ -186,7 +186,7 @@ describe('a tie at the boundary, end to end', () => {
     const t = tempDir();
     try {
       const out = join(t.dir, 'r.json');
-      const r = await run(['tally', ...tied, '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--json', out]);
+      const r = await run(['tally', ...tied, '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--issued', ISSUED, '--json', out]);
       expect(r.code).toBe(0);
       const result = JSON.parse(readFileSync(out, 'utf8'));
       const { createHash } = await import('node:crypto');
@@ -211,7 +211,7 @@ describe('a tie at the boundary, end to end', () => {
       delete e.tieBreak;
       const path = join(t.dir, 'election.json');
       writeFileSync(path, JSON.stringify(e));
-      const r = await run(['tally', ...tied, '--election', path, '--roster', ROSTER, '--keys', KEYS]);
+      const r = await run(['tally', ...tied, '--election', path, '--roster', ROSTER, '--keys', KEYS, '--issued', ISSUED]);
       expect(r.code).toBe(3);
       expect(r.stdout).toContain('PROVISIONAL RESULT');
       expect(r.stdout).toMatch(/tie at the boundary between willoughby, williams and the election file gives no lot seed/);

@@ -3,13 +3,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DISPOSITIONS, REJECTION_REASONS, ADJUDICATION_REASONS } from '../src/model/reasons.js';
 import type { ResultModel } from '../src/model/result.js';
-import { ADJUDICATIONS, ELECTION, KEYS, MAILBOX, ROSTER, run, tempDir } from './helpers.js';
+import { ADJUDICATIONS, ELECTION, ISSUED, KEYS, MAILBOX, ROSTER, run, tempDir } from './helpers.js';
 
 async function tally(extra: string[] = []): Promise<{ result: ResultModel; code: number; stdout: string }> {
   const t = tempDir();
   try {
     const out = join(t.dir, 'r.json');
-    const r = await run(['tally', MAILBOX, '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--json', out, ...extra]);
+    const r = await run(['tally', MAILBOX, '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--issued', ISSUED, '--json', out, ...extra]);
     return { result: JSON.parse(readFileSync(out, 'utf8')) as ResultModel, code: r.code, stdout: r.stdout };
   } finally {
     t.cleanup();
@@ -26,21 +26,24 @@ describe('the bundled 2024 example', () => {
   it('gives every message exactly one disposition, and they add up', async () => {
     const { result } = await tally();
     const sum = Object.values(result.summary.dispositions).reduce((a, b) => a + b, 0);
-    expect(result.summary.read).toBe(56);
-    expect(result.messages).toHaveLength(56);
-    expect(sum).toBe(56);
-    expect(result.summary.accounted).toBe(56);
-    expect(new Set(result.messages.map((m) => `${m.sha256}@${m.source.file}#${m.source.index}`)).size).toBe(56);
+    expect(result.summary.read).toBe(61);
+    expect(result.messages).toHaveLength(61);
+    expect(sum).toBe(61);
+    expect(result.summary.accounted).toBe(61);
+    expect(new Set(result.messages.map((m) => `${m.sha256}@${m.source.file}#${m.source.index}`)).size).toBe(61);
   });
 
   it('holds every disposition and every reason this version decides', async () => {
     const { result } = await tally();
     for (const d of DISPOSITIONS) expect(result.summary.dispositions[d], d).toBeGreaterThan(0);
-    // wrong-reference needs issued papers (--issued), which this version does not take;
     // conflicting-duplicates needs duplicates: reject (tested below on the same mailbox).
-    const absent = new Set(['wrong-reference', 'conflicting-duplicates']);
-    for (const r of REJECTION_REASONS.filter((x) => !absent.has(x))) expect(result.summary.rejected[r], r).toBeGreaterThan(0);
-    for (const r of ADJUDICATION_REASONS) expect(result.summary.needsAdjudication[r], r).toBe(1);
+    for (const r of REJECTION_REASONS.filter((x) => x !== 'conflicting-duplicates')) expect(result.summary.rejected[r], r).toBeGreaterThan(0);
+    for (const r of ADJUDICATION_REASONS) expect(result.summary.needsAdjudication[r], r).toBeGreaterThan(0);
+    // Each form a paper comes back in: body, HTML, .txt, filled PDF, Word, scan, image, Outlook .msg.
+    const origins = new Set(result.messages.flatMap((m) => m.evidence.papers.map((p) => p.origin.replace(/:.*\./, ':*.'))));
+    for (const o of ['body-text', 'body-html', 'attachment:*.txt', 'attachment:*.pdf', 'attachment:*.docx']) expect(origins, o).toContain(o);
+    expect(result.messages.some((m) => m.source.kind === 'msg' && m.disposition === 'counted')).toBe(true);
+    expect(result.messages.filter((m) => m.reason === 'unreadable-attachment').map((m) => m.evidence.attachments[0]?.contentType).sort()).toEqual(['application/pdf', 'image/jpeg']);
   });
 
   it('judges each case as the spec prescribes', async () => {
@@ -90,6 +93,11 @@ describe('the bundled 2024 example', () => {
       ['<ccin-2024-052@stockport.gov.uk>', 'rejected', 'unauthenticated'],
       ['<ccin-2024-053@brent.gov.uk>', 'rejected', 'unauthenticated'],
       ['<ccin-2024-054@newham.gov.uk>', 'counted', null, ['alty']],
+      ['<ccin-2024-055@exeter.gov.uk>', 'counted', null, ['williams']],
+      ['<ccin-2024-056@cheshirewestandchester.gov.uk>', 'counted', null, ['alty']],
+      ['<ccin-2024-057@croydon.gov.uk>', 'needs-adjudication', 'unreadable-attachment'],
+      ['<ccin-2024-058@hastings.gov.uk>', 'rejected', 'wrong-reference'],
+      ['<ccin-2024-outlook-telford@telford.gov.uk>', 'counted', null, ['alty']],
     ];
     for (const [id, disposition, reason, choices] of expectations) {
       const m = byId(result, id);
@@ -142,12 +150,12 @@ describe('the bundled 2024 example', () => {
     expect(ro.adjudication?.automatic.reason).toBe('no-ballot-paper');
     expect(result.tally).toEqual([
       { candidate: 'willoughby', name: 'Cllr Alistair Willoughby', votes: 6, elected: false },
-      { candidate: 'williams', name: 'Cllr Jason Williams', votes: 13, elected: true },
-      { candidate: 'alty', name: 'Cllr Jacky Alty', votes: 12, elected: false },
+      { candidate: 'williams', name: 'Cllr Jason Williams', votes: 15, elected: true },
+      { candidate: 'alty', name: 'Cllr Jacky Alty', votes: 14, elected: false },
     ]);
-    expect(result.turnout).toEqual({ voted: 31, eligible: 43, text: '31 of 43 eligible councils' });
+    expect(result.turnout).toEqual({ voted: 35, eligible: 43, text: '35 of 43 eligible councils' });
     expect(stdout).toContain('DECLARATION OF RESULT');
-    expect(stdout).toContain('31 of 43 eligible councils');
+    expect(stdout).toContain('35 of 43 eligible councils');
     expect(stdout).toContain('ADJUDICATED BY THE RETURNING OFFICER');
   });
 
@@ -159,7 +167,7 @@ describe('the bundled 2024 example', () => {
       const { writeFileSync } = await import('node:fs');
       writeFileSync(path, JSON.stringify({ ...e, duplicates: 'reject' }));
       const out = join(t.dir, 'r.json');
-      await run(['tally', MAILBOX, '--election', path, '--roster', ROSTER, '--keys', KEYS, '--json', out]);
+      await run(['tally', MAILBOX, '--election', path, '--roster', ROSTER, '--keys', KEYS, '--issued', ISSUED, '--json', out]);
       const result = JSON.parse(readFileSync(out, 'utf8')) as ResultModel;
       const sefton = result.messages.filter((m) => m.council === 'sefton');
       expect(sefton.map((m) => [m.disposition, m.reason])).toEqual([

@@ -10,6 +10,7 @@ export const ROSTER = join(EXAMPLE, 'roster.csv');
 export const MAILBOX = join(EXAMPLE, 'mailbox');
 export const ADJUDICATIONS = join(EXAMPLE, 'adjudications.csv');
 export const KEYS = join(EXAMPLE, 'keys.zone');
+export const ISSUED = join(EXAMPLE, 'issued', 'issued.csv');
 
 export interface Run {
   code: number;

@@ -182,6 +182,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
         roster: join(EXAMPLE_DIR, 'roster.csv'),
         adjudications: opts.adjudications ? join(EXAMPLE_DIR, 'adjudications.csv') : undefined,
         keys: join(EXAMPLE_DIR, 'keys.zone'),
+        issued: join(EXAMPLE_DIR, 'issued', 'issued.csv'),
         generator: GENERATOR,
       });
       io.stdout(renderTerminal(result, colour));
