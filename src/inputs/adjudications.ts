@@ -1,7 +1,6 @@
-import { parse } from 'csv-parse/sync';
-import { CsvError } from 'csv-parse';
 import { InputError } from '../model/errors.js';
-import { decodeSpreadsheetText, type LoadedFile } from './files.js';
+import { readCsv } from './csv.js';
+import type { LoadedFile } from './files.js';
 
 /** One row of the returning officer's adjudications file (spec §2.6), as written. */
 export interface AdjudicationRow {
@@ -15,26 +14,13 @@ export interface AdjudicationRow {
 const COLUMNS = ['message', 'decision', 'choices', 'reason'] as const;
 
 export function parseAdjudications(file: LoadedFile): AdjudicationRow[] {
-  const { text } = decodeSpreadsheetText(file.bytes);
-  let rows: { record: string[]; info: { lines: number } }[];
-  try {
-    rows = parse(text, { bom: true, info: true, skip_empty_lines: true, trim: true }) as unknown as typeof rows;
-  } catch (e) {
-    if (e instanceof CsvError) {
-      const ctx = e as CsvError & { lines?: number; column?: number | string };
-      throw new InputError('CSV_SYNTAX', { file: file.path, line: ctx.lines, column: ctx.column }, `${e.code}: ${e.message}`);
-    }
-    throw e;
-  }
-  const header = rows[0];
-  if (!header) return [];
-  const names = header.record.map((h) => h.trim().toLowerCase());
-  const idx = new Map(names.map((n, i) => [n, i]));
+  const { header, rows } = readCsv(file);
+  if (header.length === 0) return [];
+  const idx = new Map(header.map((n, i) => [n, i]));
   const missing = COLUMNS.filter((c) => !idx.has(c));
   if (missing.length > 0) throw new InputError('CSV_HEADER', { file: file.path, line: 1 }, `missing column(s): ${missing.join(', ')}`);
   const get = (r: string[], c: (typeof COLUMNS)[number]): string => (r[idx.get(c) ?? -1] ?? '').trim();
-  return rows.slice(1).map(({ record, info }) => {
-    const line = info.lines;
+  return rows.map(({ record, line }) => {
     const message = get(record, 'message');
     const decision = get(record, 'decision').toLowerCase();
     const reason = get(record, 'reason');

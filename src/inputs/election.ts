@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { InputError } from '../model/errors.js';
-import { jsonErrorLocation, lineOfPath } from './json-locate.js';
+import { lineOfPath, readJsonFile } from './json-locate.js';
 import type { LoadedFile } from './files.js';
 import { isValidTimeZone, resolveElectionTime } from './time.js';
 
@@ -80,14 +80,7 @@ function issuePath(path: readonly PropertyKey[]): string {
 }
 
 export function parseElection(file: LoadedFile): Election {
-  const text = new TextDecoder('utf-8').decode(file.bytes).replace(/^\uFEFF/, '');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    const loc = jsonErrorLocation(text, e as Error);
-    throw new InputError('JSON_SYNTAX', { file: file.path, line: loc.line, column: loc.column }, `not valid JSON: ${(e as Error).message}`);
-  }
+  const { text, value: raw } = readJsonFile(file);
   const parsed = ElectionFileSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -1,3 +1,17 @@
+import { InputError } from '../model/errors.js';
+import type { LoadedFile } from './files.js';
+
+/** A JSON input file: its text (BOM removed) and value; a syntax error names the line and column. */
+export function readJsonFile(file: LoadedFile): { text: string; value: unknown } {
+  const text = new TextDecoder('utf-8').decode(file.bytes).replace(/^\uFEFF/, '');
+  try {
+    return { text, value: JSON.parse(text) as unknown };
+  } catch (e) {
+    const loc = jsonErrorLocation(text, e as Error);
+    throw new InputError('JSON_SYNTAX', { file: file.path, line: loc.line, column: loc.column }, `not valid JSON: ${(e as Error).message}`);
+  }
+}
+
 /**
  * Finds the line of a value inside JSON text by its path, so that a schema error can name the line.
  * A small recursive-descent walk over text that JSON.parse has already accepted.

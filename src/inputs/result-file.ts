@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { InputError } from '../model/errors.js';
 import { RESULT_SCHEMA } from '../model/result.js';
 import type { LoadedFile } from './files.js';
-import { jsonErrorLocation, lineOfPath } from './json-locate.js';
+import { lineOfPath, readJsonFile } from './json-locate.js';
 
 /** What `verify` needs of a result file; the rest is compared through the digest. */
 const ResultFileSchema = z.looseObject({
@@ -30,14 +30,7 @@ const ResultFileSchema = z.looseObject({
 export type ResultFile = z.infer<typeof ResultFileSchema> & Record<string, unknown>;
 
 export function parseResultFile(file: LoadedFile): ResultFile {
-  const text = new TextDecoder('utf-8').decode(file.bytes).replace(/^\uFEFF/, '');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    const loc = jsonErrorLocation(text, e as Error);
-    throw new InputError('JSON_SYNTAX', { file: file.path, line: loc.line, column: loc.column }, `not valid JSON: ${(e as Error).message}`);
-  }
+  const { text, value: raw } = readJsonFile(file);
   const parsed = ResultFileSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -1,8 +1,7 @@
-import { parse } from 'csv-parse/sync';
-import { CsvError } from 'csv-parse';
 import { z } from 'zod';
 import { InputError } from '../model/errors.js';
-import { decodeSpreadsheetText, type LoadedFile } from './files.js';
+import { readCsv } from './csv.js';
+import type { LoadedFile } from './files.js';
 import type { Membership } from './election.js';
 
 export interface Council {
@@ -63,30 +62,12 @@ const RowSchema = z.object({
 });
 
 export function parseRoster(file: LoadedFile): Roster {
-  const { text, encoding } = decodeSpreadsheetText(file.bytes);
-  let rows: { record: string[]; info: { lines: number } }[];
-  try {
-    rows = parse(text, {
-      bom: true,
-      info: true,
-      skip_empty_lines: true,
-      trim: true,
-      relax_column_count: false,
-    }) as unknown as { record: string[]; info: { lines: number } }[];
-  } catch (e) {
-    if (e instanceof CsvError) {
-      const ctx = e as CsvError & { lines?: number; column?: number | string; index?: number };
-      throw new InputError('CSV_SYNTAX', { file: file.path, line: ctx.lines, column: ctx.column ?? ctx.index }, `${e.code}: ${e.message}`);
-    }
-    throw e;
-  }
-  const header = rows[0];
-  if (!header) throw new InputError('CSV_HEADER', { file: file.path, line: 1 }, 'the roster is empty');
-  const names = header.record.map((h) => h.trim().toLowerCase());
+  const { header: names, rows, encoding } = readCsv(file);
+  if (names.length === 0) throw new InputError('CSV_HEADER', { file: file.path, line: 1 }, 'the roster is empty');
   const index = new Map<string, number>();
   names.forEach((n, i) => {
     if (index.has(n) && (ROSTER_COLUMNS as readonly string[]).includes(n)) {
-      throw new InputError('CSV_HEADER', { file: file.path, line: 1, column: header.record[i] }, `column "${n}" appears twice`);
+      throw new InputError('CSV_HEADER', { file: file.path, line: 1, column: n }, `column "${n}" appears twice`);
     }
     index.set(n, i);
   });
@@ -99,8 +80,8 @@ export function parseRoster(file: LoadedFile): Roster {
   const byId = new Map<string, Council>();
   const emailOwner = new Map<string, Council>();
   const domainOwner = new Map<string, Council>();
-  for (const row of rows.slice(1)) {
-    const line = row.info.lines;
+  for (const row of rows) {
+    const line = row.line;
     const obj: Record<string, string> = {};
     for (const col of ROSTER_COLUMNS) obj[col] = row.record[index.get(col) ?? -1] ?? '';
     const parsed = RowSchema.safeParse(obj);

@@ -36,7 +36,7 @@ export async function* splitMbox(
     oversize: boolean;
     pendingBlank: Buffer | null;
   } | null = null;
-  let preamble: { parts: Buffer[]; size: number; hash: Hash; blank: boolean } | null = null;
+  let preamble: Preamble | null = null;
 
   const append = (line: Buffer): void => {
     if (!current) {
@@ -89,18 +89,7 @@ export async function* splitMbox(
     const startsFrom = line.length >= 5 && line[0] === 0x46 && line.subarray(0, 5).toString('latin1') === 'From ';
     let emitted: MboxMessage | null = null;
     if (startsFrom && prevBlank && SEPARATOR.test(line.subarray(0, 200).toString('latin1'))) {
-      if (preamble && !preamble.blank && !current) {
-        index++;
-        const p = preamble;
-        emitted = {
-          index,
-          line: 1,
-          bytes: p.size > maxMessageBytes ? Buffer.alloc(0) : Buffer.concat(p.parts),
-          size: p.size,
-          sha256: p.hash.digest('hex'),
-          oversize: p.size > maxMessageBytes,
-        };
-      }
+      if (preamble && !preamble.blank && !current) emitted = preambleMessage(preamble, ++index, maxMessageBytes);
       preamble = null;
       const done = finish();
       current = { line: lineNo, parts: [], size: 0, hash: createHash('sha256'), oversize: false, pendingBlank: null };
@@ -141,18 +130,22 @@ export async function* splitMbox(
     c.pendingBlank = null; // the final blank line is the mbox's
     const done = finish();
     if (done) yield done;
-  } else if (preamble !== null && !(preamble as { blank: boolean }).blank) {
-    const p = preamble as { parts: Buffer[]; size: number; hash: Hash };
-    index++;
-    yield {
-      index,
-      line: 1,
-      bytes: p.size > maxMessageBytes ? Buffer.alloc(0) : Buffer.concat(p.parts),
-      size: p.size,
-      sha256: p.hash.digest('hex'),
-      oversize: p.size > maxMessageBytes,
-    };
+  } else if (preamble !== null && !(preamble as Preamble).blank) {
+    yield preambleMessage(preamble as Preamble, ++index, maxMessageBytes);
   }
+}
+
+interface Preamble {
+  parts: Buffer[];
+  size: number;
+  hash: Hash;
+  blank: boolean;
+}
+
+/** Text before the first "From " line is kept as a message of its own, so that nothing is lost. */
+function preambleMessage(p: Preamble, index: number, maxMessageBytes: number): MboxMessage {
+  const oversize = p.size > maxMessageBytes;
+  return { index, line: 1, bytes: oversize ? Buffer.alloc(0) : Buffer.concat(p.parts), size: p.size, sha256: p.hash.digest('hex'), oversize };
 }
 
 function isBlank(line: Buffer): boolean {

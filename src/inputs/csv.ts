@@ -1,0 +1,32 @@
+import { parse } from 'csv-parse/sync';
+import { CsvError } from 'csv-parse';
+import { InputError } from '../model/errors.js';
+import { decodeSpreadsheetText, type LoadedFile } from './files.js';
+
+export interface CsvTable {
+  /** Header names, trimmed and lower-cased. */
+  header: string[];
+  /** Each record with the line it ends on. */
+  rows: { record: string[]; line: number }[];
+  encoding: 'utf-8' | 'windows-1252';
+}
+
+/** A spreadsheet export read with csv-parse; a syntax error names the file, line and column. */
+export function readCsv(file: LoadedFile): CsvTable {
+  const { text, encoding } = decodeSpreadsheetText(file.bytes);
+  let rows: { record: string[]; info: { lines: number } }[];
+  try {
+    rows = parse(text, { bom: true, info: true, skip_empty_lines: true, trim: true, relax_column_count: false }) as unknown as typeof rows;
+  } catch (e) {
+    if (e instanceof CsvError) {
+      const ctx = e as CsvError & { lines?: number; column?: number | string; index?: number };
+      throw new InputError('CSV_SYNTAX', { file: file.path, line: ctx.lines, column: ctx.column ?? ctx.index }, `${e.code}: ${e.message}`);
+    }
+    throw e;
+  }
+  return {
+    header: rows[0]?.record.map((h) => h.trim().toLowerCase()) ?? [],
+    rows: rows.slice(1).map((r) => ({ record: r.record, line: r.info.lines })),
+    encoding,
+  };
+}
