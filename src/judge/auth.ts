@@ -1,24 +1,9 @@
 import type { Election } from '../inputs/election.js';
 import type { Council } from '../inputs/roster.js';
+import type { SignatureAssessment } from '../model/result.js';
 import type { MessageFacts } from '../read/message.js';
 
 /** How a message's sender was (or was not) proved: DKIM evidence weighed against the roster. */
-export interface SignatureAssessment {
-  domain: string;
-  selector: string;
-  algorithm: string | null;
-  result: string;
-  reason: string | null;
-  keySource: string | null;
-  /** d= is the From domain or a parent of it. */
-  aligned: boolean;
-  /** d= is registered to the sending council in the roster. */
-  councilDomain: boolean;
-  /** This signature authenticates the ballot. */
-  authenticates: boolean;
-  why: string;
-}
-
 export interface AuthAssessment {
   /** False when the election's dkim is "off": nothing was checked or recorded. */
   checked: boolean;

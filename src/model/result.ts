@@ -31,6 +31,23 @@ export interface AdjudicationRecord {
   line: number;
 }
 
+/** One DKIM signature weighed against the roster (judge/auth.ts makes these). */
+export interface SignatureAssessment {
+  domain: string;
+  selector: string;
+  algorithm: string | null;
+  result: string;
+  reason: string | null;
+  keySource: string | null;
+  /** d= is the From domain or a parent of it. */
+  aligned: boolean;
+  /** d= is registered to the sending council in the roster. */
+  councilDomain: boolean;
+  /** This signature authenticates the ballot. */
+  authenticates: boolean;
+  why: string;
+}
+
 export interface AuthenticationRecord {
   /** False when the election's dkim is "off". */
   checked: boolean;
@@ -40,22 +57,12 @@ export interface AuthenticationRecord {
   /** A signature is present and fails: altered after signing? */
   failing: boolean;
   dkimSignaturesPresent: number;
-  signatures: {
-    domain: string;
-    selector: string;
-    algorithm: string | null;
-    result: string;
-    reason: string | null;
-    keySource: string | null;
-    aligned: boolean;
-    councilDomain: boolean;
-    authenticates: boolean;
-    why: string;
+  signatures: (SignatureAssessment & {
     bodyLengthLimit: number | null;
     unsignedBytes: number;
     signTime: string | null;
     expiresAfter: string | null;
-  }[];
+  })[];
   trustedHeaders: { authservId: string; result: string; domain: string | null; authenticates: boolean }[];
   ignoredHeaders: { authservId: string; why: string }[];
 }
