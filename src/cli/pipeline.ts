@@ -9,7 +9,7 @@ import type { ResultModel } from '../model/result.js';
 import { resolveAdjudications } from '../count/adjudicate.js';
 import { buildResult, findDuplicateCopies, type JudgedMessage } from '../count/result.js';
 import { judgeMessage } from '../judge/judge.js';
-import { DEFAULT_READ_LIMITS, readMessage, type MessageFacts, type ReadLimits } from '../read/message.js';
+import { DEFAULT_READ_LIMITS, readMessage, unreadableFacts, type MessageFacts, type ReadLimits } from '../read/message.js';
 import { DEFAULT_LIMITS, type InputFileRecord, type Provenance, type SourceLimits } from '../sources/types.js';
 import { walkSources } from '../sources/walk.js';
 
@@ -93,12 +93,19 @@ export async function readMailbox(
   const walk = walkSources(paths, limits);
   const entries: { source: Provenance; facts: MessageFacts }[] = [];
   for await (const raw of walk.messages) {
-    const facts = await readMessage(raw, {
-      receivedBy: election.receivedBy,
-      limits,
-      dkim: election.dkim === 'off' || lookup === null ? null : { lookup },
-      trustedAuthservIds: [...(election.authservId ?? []), ...(election.receivedBy ?? [])],
-    });
+    let facts: MessageFacts;
+    try {
+      facts = await readMessage(raw, {
+        receivedBy: election.receivedBy,
+        limits,
+        dkim: election.dkim === 'off' || lookup === null ? null : { lookup },
+        trustedAuthservIds: [...(election.authservId ?? []), ...(election.receivedBy ?? [])],
+      });
+    } catch (e) {
+      // The reader turns every bad message it foresees into facts; this is the net under the rest,
+      // so that one message a library chokes on is a row, not the end of the count.
+      facts = unreadableFacts(raw, `the reader failed on this message: ${(e as Error).message.slice(0, 200)}`);
+    }
     entries.push({ source: raw.source, facts });
   }
   return { entries, files: walk.files };

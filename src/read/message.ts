@@ -151,6 +151,11 @@ function emptyFacts(raw: RawMessage): MessageFacts {
   };
 }
 
+/** Facts for a message that could not be read at all, with the reason. */
+export function unreadableFacts(raw: RawMessage, why: string): MessageFacts {
+  return { ...emptyFacts(raw), unreadable: why };
+}
+
 /** A quick look before parsing, so that a hostile message is refused cheaply. */
 function countMimeParts(bytes: Buffer): number {
   let n = 0;
