@@ -68,6 +68,14 @@ describe('verify', () => {
       expect(bad.stdout).toMatch(/[0-9a-f]{12} \(mailbox\/ballots\.mbox#30\): result says counted \[willoughby\], recount says rejected: sign-off-mismatch/);
       expect(bad.stdout).toMatch(/willoughby: result says 7 votes, recount 6/);
 
+      // What a doctored file says reaches the terminal as text, never as escape sequences.
+      r.messages[0].disposition = '\u001b[2Jcounted';
+      r.digest = resultDigest(r);
+      writeFileSync(doctored, JSON.stringify(r, null, 2));
+      const hostile = await run(['verify', doctored, MAILBOX, '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--issued', ISSUED, '--adjudications', ADJUDICATIONS]);
+      expect(hostile.stdout).not.toContain('\u001b[2J');
+      expect(hostile.stdout).toContain('\\x1b[2Jcounted');
+
       // Edited by hand without recomputing the digest: said plainly.
       r.tally[1].votes = 99;
       writeFileSync(doctored, JSON.stringify(r, null, 2));

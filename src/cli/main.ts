@@ -126,12 +126,13 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     const recount = await count(paths, opts, io);
     const cmp = compareResults(claimed, recount);
     if (cmp.verified) {
-      io.stdout(`${colour.green.bold('VERIFIED')}: the recount reproduces ${resultPath} exactly (${recount.digest}).\n`);
+      io.stdout(`${colour.green.bold('VERIFIED')}: the recount reproduces ${safe(resultPath)} exactly (${recount.digest}).\n`);
       exitCode = EXIT.ok;
     } else {
-      io.stdout(`${colour.red.bold('NOT VERIFIED')}: the recount does not reproduce ${resultPath}.\n`);
-      for (const d of cmp.differences) io.stdout(`  - ${d}\n`);
-      io.stdout(`  result digest  ${claimed.digest}\n  recount digest ${recount.digest}\n`);
+      io.stdout(`${colour.red.bold('NOT VERIFIED')}: the recount does not reproduce ${safe(resultPath)}.\n`);
+      // A result file is input too: what it says is shown, never obeyed as terminal codes.
+      for (const d of cmp.differences) io.stdout(`  - ${safe(d, 1000)}\n`);
+      io.stdout(`  result digest  ${safe(claimed.digest)}\n  recount digest ${recount.digest}\n`);
       exitCode = EXIT.verifyFailed;
     }
   });
@@ -199,7 +200,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       return e.exitCode === 0 ? EXIT.ok : EXIT.input;
     }
     if (e instanceof InputError) {
-      io.stderr(`ccin-tally: error [${e.code}] ${e.message}\n`);
+      io.stderr(`ccin-tally: error [${e.code}] ${safe(e.message, 2000)}\n`);
       return EXIT.input;
     }
     io.stderr(`ccin-tally: internal error (please report): ${(e as Error).stack ?? String(e)}\n`);
