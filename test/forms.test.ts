@@ -154,3 +154,28 @@ describe('Outlook .msg (written by @tutao/oxmsg)', () => {
     expect(outcome(prefer)['pdf-attached.msg']).toBe('counted williams');
   });
 });
+
+describe('the issued PDF for several vacancies', () => {
+  it('has a checkbox per candidate, read back for what is ticked (value or appearance)', async () => {
+    const { parseElection } = await import('../src/inputs/election.js');
+    const { parseRoster } = await import('../src/inputs/roster.js');
+    const { paperPdf } = await import('../src/issue/paper-pdf.js');
+    const { PDFDocument, PDFName } = await import('pdf-lib');
+    const load = (p: string) => ({ name: p, path: p, bytes: readFileSync(p), sha256: '' });
+    const election = { ...parseElection(load(ELECTION)), vacancies: 2 };
+    const council = parseRoster(load(ROSTER)).councils[0]!;
+    const issued = await paperPdf(election, council, 'CCIN-VPB-2024-TESTTEST', new Date('2024-01-18T09:00:00Z'));
+    // Filled as a viewer would: one box by value, one by appearance only.
+    const doc = await PDFDocument.load(issued);
+    const form = doc.getForm();
+    expect(form.getFields().map((f) => f.getName()).filter((n) => n.startsWith('vote.'))).toEqual(['vote.willoughby', 'vote.williams', 'vote.alty']);
+    form.getCheckBox('vote.willoughby').check();
+    form.getCheckBox('vote.alty').acroField.getWidgets()[0]!.setAppearanceState(PDFName.of('Yes'));
+    const r = await readPdfPaper(await doc.save(), 'attachment:x.pdf', 1 << 24);
+    expect(r.kind === 'paper' && r.paper.boxes.map((b) => [b.candidateId, b.mark])).toEqual([
+      ['willoughby', 'X'],
+      ['williams', ''],
+      ['alty', 'X'],
+    ]);
+  });
+});
