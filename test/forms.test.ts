@@ -179,3 +179,60 @@ describe('the issued PDF for several vacancies', () => {
     ]);
   });
 });
+
+describe('a message forwarded as an Outlook .msg', () => {
+  it('is read as a forwarded message, in a .msg and attached to an email alike', async () => {
+    const { Email, Attachment, AttachmentType } = await import('@tutao/oxmsg');
+    const inner = new Email()
+      .sender('leader@north-herts.gov.uk', 'Cllr Elliot Kirkland')
+      .to('ballots@ccin.example', 'Ballots')
+      .subject('ballot')
+      .sentOn(new Date('2024-01-31T09:00:00Z'))
+      .bodyText(paperText({ williams: 'X' }).replace(/\n/g, '\r\n'))
+      .msg();
+    const t = tempDir();
+    try {
+      const outer = new Email()
+        .sender('clerk@north-herts.gov.uk', 'Clerk')
+        .to('ballots@ccin.example', 'Ballots')
+        .subject('FW: ballot')
+        .sentOn(new Date('2024-01-31T10:00:00Z'))
+        .bodyText('See the Leader\'s email, attached.')
+        .attach(new Attachment(inner, 'ballot.msg', '', AttachmentType.ATTACH_EMBEDDED_MSG))
+        .msg();
+      writeFileSync(join(t.dir, 'forward.msg'), outer);
+      const attachedToEmail = [
+        'Received: from mail.north-herts.gov.uk by mx.ccin.example; Wed, 31 Jan 2024 10:00:03 +0000',
+        'From: Clerk <clerk@north-herts.gov.uk>',
+        'To: ballots@ccin.example',
+        'Subject: FW: ballot',
+        'Date: Wed, 31 Jan 2024 10:00:00 +0000',
+        'Message-ID: <fw-msg@north-herts.gov.uk>',
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/mixed; boundary="b"',
+        '',
+        '--b',
+        'Content-Type: text/plain',
+        '',
+        'See attached.',
+        '--b',
+        'Content-Type: application/vnd.ms-outlook',
+        'Content-Disposition: attachment; filename="ballot.msg"',
+        'Content-Transfer-Encoding: base64',
+        '',
+        Buffer.from(inner).toString('base64').replace(/(.{76})/g, '$1\r\n'),
+        '--b--',
+        '',
+      ].join('\r\n');
+      writeFileSync(join(t.dir, 'forward.eml'), attachedToEmail);
+      const r = await tallyJson([t.dir]);
+      for (const m of r.messages) {
+        expect([m.source.file, m.disposition, m.reason]).toEqual([m.source.file, 'needs-adjudication', 'forwarded']);
+        expect(m.evidence.forwarded[0]).toMatchObject({ from: expect.stringContaining('leader@north-herts.gov.uk'), papers: 1 });
+      }
+      expect(r.messages).toHaveLength(2);
+    } finally {
+      t.cleanup();
+    }
+  });
+});

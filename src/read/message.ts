@@ -8,7 +8,7 @@ import { assessAuthenticationResults, type AuthResultsFact } from './auth-result
 import { verifyDkim, type DkimSignatureFact, type TxtLookup } from './dkim.js';
 import { readDocxPapers } from './docx.js';
 import { findPapers, type RawPaper } from './paper.js';
-import { msgToMime } from './msg.js';
+import { isMsgFile, msgToMime } from './msg.js';
 import { readPdfPaper } from './pdf.js';
 import { splitQuoted, type ForwardedHeader } from './quotes.js';
 
@@ -212,7 +212,7 @@ function isDocx(a: Attachment): boolean {
 }
 
 function isForwardedMessage(a: Attachment): boolean {
-  return a.contentType === 'message/rfc822' || (a.filename ?? '').toLowerCase().endsWith('.eml');
+  return a.contentType === 'message/rfc822' || (a.filename ?? '').toLowerCase().endsWith('.eml') || isMsgFile(a.filename ?? '', a.content);
 }
 
 function notABallotSignals(mail: ParsedMail, subject: string | null, fromAddress: string | null): NotABallotSignal[] {
@@ -373,7 +373,9 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
         continue;
       }
       try {
-        const inner = await simpleParser(a.content, parserOptions(options.limits));
+        // An attached Outlook .msg is read as the message it holds.
+        const innerBytes = isMsgFile(a.filename ?? '', a.content) ? msgToMime(a.content, depth + 1).mime : a.content;
+        const inner = await simpleParser(innerBytes, parserOptions(options.limits));
         const innerText = typeof inner.text === 'string' ? inner.text : '';
         const innerSplit = splitQuoted(innerText, inner.subject ?? null);
         facts.forwarded.push({

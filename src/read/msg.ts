@@ -72,16 +72,32 @@ function convert(reader: Reader, fields: FieldsData, depth: number, notes: strin
     const data = reader.getAttachment(att);
     const type = att.attachMimeTag ?? 'application/octet-stream';
     const name = data.fileName || att.fileName || 'attachment';
+    // A message attached as a .msg file (not as an embedded item): read it as a forwarded message.
+    if (isMsgFile(name, data.content) && depth < 3) {
+      try {
+        const inner = msgToMime(Buffer.from(data.content), depth + 1);
+        notes.push(...inner.notes);
+        parts.push(['Content-Type: message/rfc822', `Content-Disposition: attachment; ${quoteFilename(name.replace(/\.msg$/i, '.eml'))}`, '', inner.mime.toString('utf8')].join(CRLF));
+        continue;
+      } catch {
+        // not a readable .msg after all: attached as it is
+      }
+    }
     parts.push([`Content-Type: ${type}`, `Content-Disposition: attachment; ${quoteFilename(name)}`, 'Content-Transfer-Encoding: base64', '', b64(data.content)].join(CRLF));
   }
   return lines.join(CRLF) + CRLF + parts.map((p) => `--${boundary}${CRLF}${p}${CRLF}`).join('') + `--${boundary}--${CRLF}`;
 }
 
-export function msgToMime(bytes: Buffer): MsgConversion {
+/** An Outlook item file: by name, or by the OLE compound-file signature. */
+export function isMsgFile(name: string, data: Uint8Array): boolean {
+  return name.toLowerCase().endsWith('.msg') || (data.length > 8 && data[0] === 0xd0 && data[1] === 0xcf && data[2] === 0x11 && data[3] === 0xe0);
+}
+
+export function msgToMime(bytes: Buffer, depth = 0): MsgConversion {
   const reader = new MsgReader(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
   const fields = reader.getFileData();
   if ((fields as { error?: string }).error) throw new Error((fields as { error?: string }).error);
   const notes: string[] = [];
-  const mime = convert(reader, fields, 0, notes);
+  const mime = convert(reader, fields, depth, notes);
   return { mime: Buffer.from(mime, 'utf8'), notes };
 }
