@@ -1,17 +1,7 @@
 import { PDFDocument, StandardFonts, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
 import type { Election } from '../inputs/election.js';
 import type { Council } from '../inputs/roster.js';
-
-/** Field names of the issued form; the PDF reader looks for these. */
-export const PDF_FIELDS = {
-  vote: 'vote',
-  voteFor: (candidateId: string) => `vote.${candidateId}`,
-  name: 'name',
-  position: 'position',
-  date: 'date',
-  council: 'council',
-  reference: 'reference',
-} as const;
+import { PDF_FIELDS } from '../model/paper-form.js';
 
 /** Text the standard PDF fonts (WinAnsi) can draw: accents kept where they exist, others spelt plainly. */
 function winAnsi(font: PDFFont, s: string): string {

@@ -27,12 +27,6 @@ export function nameTokens(s: string): string[] {
   return kept;
 }
 
-export function sameName(a: string, b: string): boolean {
-  const ta = nameTokens(a);
-  const tb = nameTokens(b);
-  return ta.length > 0 && ta.join(' ') === tb.join(' ');
-}
-
 /** Optimal string alignment distance (Damerau–Levenshtein with adjacent transpositions). */
 export function editDistance(a: string, b: string): number {
   const n = a.length;

@@ -40,8 +40,7 @@ export const ADJUDICATION_REASONS = [
 export type AdjudicationReason = (typeof ADJUDICATION_REASONS)[number];
 
 /** Why a message is not a ballot at all (kept in evidence; the disposition carries no reason). */
-export const NOT_A_BALLOT_KINDS = ['auto-reply', 'delivery-report', 'read-receipt', 'from-ballot-address', 'no-paper'] as const;
-export type NotABallotKind = (typeof NOT_A_BALLOT_KINDS)[number];
+export type NotABallotKind = 'auto-reply' | 'delivery-report' | 'read-receipt' | 'from-ballot-address' | 'no-paper';
 
 export type Reason = RejectionReason | AdjudicationReason;
 
@@ -66,10 +65,6 @@ export const REASON_TEXT: Record<Reason, string> = {
   'sign-off-near-miss': "signatory is probably the roster's Leader/Mayor, misspelt",
   'unreadable-attachment': 'paper is in an attachment that cannot be read automatically',
 };
-
-export function rejectionRank(reason: RejectionReason): number {
-  return REJECTION_REASONS.indexOf(reason);
-}
 
 /** Counts by reason, in the spec's table order (rejections first, then adjudication reasons). */
 export function reasonsInOrder(counts: Partial<Record<Reason, number>>): [Reason, number][] {

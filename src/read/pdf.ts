@@ -1,9 +1,7 @@
 import { PDFCheckBox, PDFDocument, PDFHexString, PDFName, PDFRadioGroup, PDFString, PDFTextField, type PDFField } from 'pdf-lib';
+import { PDF_FIELDS } from '../model/paper-form.js';
 import type { BoxLine, RawPaper } from './paper.js';
 
-/** Field names of the form `papers` issues (kept in step with src/issue/paper-pdf.ts). */
-const VOTE = 'vote';
-const VOTE_PREFIX = 'vote.';
 
 export type PdfReading =
   | { kind: 'paper'; paper: RawPaper }
@@ -62,7 +60,7 @@ export async function readPdfPaper(bytes: Uint8Array, origin: string, maxBytes: 
     }
   };
   const boxes: BoxLine[] = [];
-  const radio = byName.get(VOTE);
+  const radio = byName.get(PDF_FIELDS.vote);
   if (radio instanceof PDFRadioGroup) {
     // Options are the export values (/Opt) when the form has them, else the widgets' on-states; a
     // filler may store either (or, like older pypdf, the export value as text), so both are read.
@@ -89,8 +87,8 @@ export async function readPdfPaper(bytes: Uint8Array, origin: string, maxBytes: 
   }
   for (const f of fields) {
     const name = f.getName();
-    if (!name.startsWith(VOTE_PREFIX) || !(f instanceof PDFCheckBox)) continue;
-    const id = name.slice(VOTE_PREFIX.length);
+    if (!name.startsWith(PDF_FIELDS.votePrefix) || !(f instanceof PDFCheckBox)) continue;
+    const id = name.slice(PDF_FIELDS.votePrefix.length);
     const value = stateOf(f.acroField.dict.get(PDFName.of('V')));
     const valueOn = isOn(value);
     const appearance = f.acroField.getWidgets().some((w) => isOn(w.getAppearanceState()?.decodeText()));
@@ -104,12 +102,12 @@ export async function readPdfPaper(bytes: Uint8Array, origin: string, maxBytes: 
       origin,
       heading: true,
       election: null,
-      reference: text('reference'),
-      council: text('council'),
+      reference: text(PDF_FIELDS.reference),
+      council: text(PDF_FIELDS.council),
       boxes,
-      name: text('name'),
-      position: text('position'),
-      date: text('date'),
+      name: text(PDF_FIELDS.name),
+      position: text(PDF_FIELDS.position),
+      date: text(PDF_FIELDS.date),
     },
   };
 }
