@@ -313,21 +313,19 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
   facts.dateHeader = headerValues(mail, 'date')[0] ?? null;
   const dateAt = facts.dateHeader === null ? null : parseRfc5322Date(facts.dateHeader);
   facts.dateHeaderAt = dateAt ? isoSeconds(dateAt) : null;
-  facts.received = headerValues(mail, 'received').map((r, i) => parseReceived(r, i));
+  // Every header in order, unfolded: Received hops and Authentication-Results are judged by position.
+  const headerList = mail.headerLines.map((h) => ({ key: h.key, value: h.line.slice(h.line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim() }));
+  const receivedAt = headerList.flatMap((h, i) => (h.key === 'received' ? [i] : []));
+  facts.received = receivedAt.map((i, n) => parseReceived(headerList[i]?.value ?? '', n));
   const r = receipt(facts.received, dateAt, options.receivedBy);
   facts.receivedAt = r.at ? isoSeconds(r.at) : null;
   facts.receivedAtSource = r.source;
   facts.receiptNote = r.note;
-  facts.dkimSignatures = headerValues(mail, 'dkim-signature').length;
-  const headerList = mail.headerLines.map((h) => ({ key: h.key, value: h.line.slice(h.line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim() }));
-  const ourReceived = headerList
-    .map((h, i) => ({ h, i }))
-    .filter(({ h }) => h.key === 'received')
-    .filter(({ h }, n) => {
-      const hop = parseReceived(h.value, n);
-      return hop.by !== null && (options.receivedBy ?? []).includes(hop.by);
-    })
-    .map(({ i }) => i);
+  facts.dkimSignatures = headerList.filter((h) => h.key === 'dkim-signature').length;
+  const ourReceived = receivedAt.filter((_, n) => {
+    const by = facts.received[n]?.by;
+    return by !== null && by !== undefined && (options.receivedBy ?? []).includes(by);
+  });
   facts.authResults = assessAuthenticationResults(headerList, ourReceived, [...(options.trustedAuthservIds ?? [])]);
   if (options.dkim && r.at && !options.verifiable) {
     facts.dkim = [];
