@@ -133,6 +133,10 @@ describe('papers in every form councils return them', () => {
     const r = await readPdfPaper(readFileSync(join(DIR, 'files', 'filled-radio.pdf')), 'x', 1000);
     expect(r).toMatchObject({ kind: 'unreadable', why: expect.stringMatching(/over the 1000-byte limit/) });
   });
+  it('a zip that understates what it inflates to is cut off at the size it declares, never inflated in full', () => {
+    const r = readDocxPapers(readFileSync(join(DIR, 'files', 'lying-size.docx')), 'x', 5 * 1024 * 1024);
+    expect(r.kind).toBe('unreadable');
+  });
   it('a Word file that is not a zip, or has no document, is unreadable', () => {
     expect(readDocxPapers(Buffer.from('not a zip'), 'x', 1 << 20).kind).toBe('unreadable');
     expect(readDocxPapers(readFileSync(join(DIR, 'files', 'typed.docx')), 'x', 100)).toMatchObject({ kind: 'unreadable' });
