@@ -198,6 +198,15 @@ describe('--dns and --save-keys', () => {
       expect(ra.messages[0].evidence.authentication.signatures[0].keySource).toBe('dns');
       expect(rb.messages[0].evidence.authentication.signatures[0].keySource).toBe('pinned');
       expect((await run(['tally', msg, '--election', election, '--roster', ROSTER, '--save-keys', saved])).code).toBe(2);
+
+      // A DNS failure is not "no key": it is a temperror, and the result is provisional (exit 3).
+      const failing = async (): Promise<string[][]> => {
+        throw Object.assign(new Error('queryTxt ETIMEOUT'), { code: 'ETIMEOUT' });
+      };
+      let failOut = '';
+      const down = await main(['tally', msg, '--election', election, '--roster', ROSTER, '--dns'], { env: {}, stdoutIsTTY: false, resolveTxt: failing, stdout: (s) => (failOut += s), stderr: () => undefined });
+      expect(down).toBe(3);
+      expect(failOut).toMatch(/DNS failure looking up a DKIM key/);
     } finally {
       t.cleanup();
     }

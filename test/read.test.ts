@@ -89,6 +89,15 @@ describe('reading a message', () => {
     expect(judgement.verdict).toEqual({ kind: 'needs-adjudication', reason: 'forwarded' });
   });
 
+  it('a forwarded message is read as a message: its paper in a .txt attachment counts as a forwarded paper', async () => {
+    const innerBody = ['--i', 'Content-Type: text/plain', '', 'Paper attached.', '--i', 'Content-Type: text/plain; name="ballot.txt"', 'Content-Disposition: attachment; filename="ballot.txt"', '', paperText({ alty: 'X' }), '--i--'].join('\r\n');
+    const inner = eml({ body: innerBody, contentType: 'multipart/mixed; boundary="i"', received: [] }).toString();
+    const body = ['--b2', 'Content-Type: text/plain', '', 'See attached.', '--b2', 'Content-Type: message/rfc822', 'Content-Disposition: attachment; filename="ballot.eml"', '', inner, '--b2--'].join('\r\n');
+    const { facts, judgement } = await judge(eml({ from: 'Clerk <clerk@north-herts.gov.uk>', subject: 'Fwd: ballot', body, contentType: 'multipart/mixed; boundary="b2"' }));
+    expect(facts.forwarded[0]?.papers.map((p) => p.origin)).toEqual(['attachment:ballot.txt']);
+    expect(judgement.verdict).toEqual({ kind: 'needs-adjudication', reason: 'forwarded' });
+  });
+
   it('a forward from outside the roster still names the forwarded council', async () => {
     const body = `FYI\n\n---------- Forwarded message ---------\nFrom: Cllr Elliot Kirkland <leader@north-herts.gov.uk>\nDate: Wed, 31 Jan 2024\nSubject: ballot\n\n${paperText({ alty: 'X' })}`;
     const { judgement } = await judge(eml({ from: 'pa@gmail.example', subject: 'Fwd: ballot', body }));

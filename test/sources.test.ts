@@ -109,6 +109,24 @@ describe('paths to messages', () => {
     expect(f.unreadable).toMatch(/the Outlook \.msg file cannot be read/);
   });
 
+  it('a link to nothing and a folder inside a Maildir cur/ are listed as skipped, not read or lost', async () => {
+    for (const d of ['cur', 'new', 'tmp']) mkdirSync(join(t.dir, 'md', d), { recursive: true });
+    writeFileSync(join(t.dir, 'md', 'cur', '1.M1:2,S'), eml({ body: 'c' }));
+    mkdirSync(join(t.dir, 'md', 'cur', 'odd-folder'));
+    symlinkSync(join(t.dir, 'gone.eml'), join(t.dir, 'dangling.eml'));
+    const { messages, files } = await collect([t.dir]);
+    expect(messages).toHaveLength(1);
+    const name = t.dir.split('/').pop();
+    expect(files.filter((f) => f.kind === 'skipped').map((f) => [f.file, f.note])).toEqual([
+      [`${name}/dangling.eml`, 'a link to nothing'],
+      [`${name}/md/cur/odd-folder`, 'not a message file in a Maildir folder'],
+    ]);
+  });
+
+  it('a device or pipe given as a mailbox is an input error, not a read that never ends', async () => {
+    await expect(collect(['/dev/zero'])).rejects.toThrow(/not a file or folder/);
+  });
+
   it('a file reached twice (given twice, or through a link) is read once; argument order does not matter', async () => {
     const a = join(t.dir, 'a.eml');
     const b = join(t.dir, 'b.eml');

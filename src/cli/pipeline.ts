@@ -77,8 +77,12 @@ export function keyLookup(pinned: TxtRecords, dns: CountRequest['dns']): TxtLook
       if (records.length === 0) return null;
       dns.fetched.set(name, records);
       return { records, source: 'dns' };
-    } catch {
-      return null;
+    } catch (e) {
+      // No such record is "no key"; anything else (a time-out, a refused query) is a DNS failure
+      // that mailauth reports as temperror, and that leaves the result provisional.
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOTFOUND' || code === 'ENODATA') return null;
+      throw e;
     }
   };
 }

@@ -114,6 +114,10 @@ export function buildResult(input: CountInputs): ResultModel {
   const provisional: string[] = [];
   const pending = dispositions['needs-adjudication'];
   if (pending > 0) provisional.push(`${pending} message(s) need adjudication`);
+  const dnsFailures = records.filter((r) => r.evidence.authentication.signatures.some((sig) => sig.result === 'temperror')).length;
+  if (dnsFailures > 0 && election.dkim !== 'off') {
+    provisional.push(`${dnsFailures} message(s) met a DNS failure looking up a DKIM key: count again, or pin the keys with --keys`);
+  }
   if (outcome.unresolvedTie) provisional.push(`tie at the boundary between ${outcome.unresolvedTie.join(', ')} and the election file gives no lot seed`);
 
   const withoutDigest: Omit<ResultModel, 'digest'> = {

@@ -54,6 +54,7 @@ function unsignedTail(bytes: Buffer, canonicalOffset: number): string {
 
 export async function verifyDkim(bytes: Buffer, at: Date, lookup: TxtLookup): Promise<DkimSignatureFact[]> {
   const sources = new Map<string, KeySource>();
+  // A lookup that throws (a DNS failure) is passed on: mailauth reports it as temperror.
   const resolver = async (name: string, type: string): Promise<string[][]> => {
     const key = name.toLowerCase().replace(/\.$/, '');
     const found = type === 'TXT' ? await lookup(key) : null;

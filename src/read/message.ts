@@ -151,6 +151,12 @@ function emptyFacts(raw: RawMessage): MessageFacts {
   };
 }
 
+/** Whether a message has a text/plain part, so that text mailparser made from HTML can be told apart. */
+function hasTextPlain(bytes: Buffer): boolean {
+  const latin = bytes.toString('latin1');
+  return /^content-type:\s*text\/plain/im.test(latin) || !/^content-type:/im.test(latin);
+}
+
 /** Facts for a message that could not be read at all, with the reason. */
 export function unreadableFacts(raw: RawMessage, why: string): MessageFacts {
   return { ...emptyFacts(raw), unreadable: why };
@@ -281,7 +287,7 @@ export async function readMessage(raw: RawMessage, options: ReadOptions): Promis
   let bytes = raw.bytes;
   if (raw.source.kind === 'msg') {
     try {
-      const converted = msgToMime(raw.bytes);
+      const converted = msgToMime(raw.bytes, options.limits.maxForwardDepth);
       bytes = converted.mime;
       facts.notes.push('read from an Outlook .msg: the original message bytes are not in it, so its DKIM signatures cannot be re-verified', ...converted.notes);
     } catch (e) {
@@ -296,9 +302,7 @@ export async function readMessage(raw: RawMessage, options: ReadOptions): Promis
     facts.unreadable = `MIME parse failed: ${(e as Error).message}`;
     return facts;
   }
-  const latin = bytes.toString('latin1');
-  const hasPlainPart = /^content-type:\s*text\/plain/im.test(latin) || !/^content-type:/im.test(latin);
-  return describe(mail, facts, { ...options, hasPlainPart, bytes, verifiable: raw.source.kind !== 'msg' }, 0);
+  return describe(mail, facts, { ...options, hasPlainPart: hasTextPlain(bytes), bytes, verifiable: raw.source.kind !== 'msg' }, 0);
 }
 
 async function describe(mail: ParsedMail, facts: MessageFacts, options: DescribeOptions, depth: number): Promise<MessageFacts> {
@@ -371,19 +375,21 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
         continue;
       }
       try {
-        // An attached Outlook .msg is read as the message it holds.
-        const innerBytes = isMsgFile(a.filename ?? '', a.content) ? msgToMime(a.content, depth + 1).mime : a.content;
+        // The forwarded message is read as a message of its own (an attached Outlook .msg too): its
+        // papers in body and attachments, its own forwards down to the depth limit. It has no
+        // receipt time or signature that matters here: the outer message's do.
+        const innerBytes = isMsgFile(a.filename ?? '', a.content) ? msgToMime(a.content, options.limits.maxForwardDepth, depth + 1).mime : a.content;
         const inner = await simpleParser(innerBytes, parserOptions(options.limits));
-        const innerText = typeof inner.text === 'string' ? inner.text : '';
-        const innerSplit = splitQuoted(innerText, inner.subject ?? null);
+        const innerRaw: RawMessage = { source: { file: a.filename ?? 'message.eml', kind: 'eml', index: null, line: null }, bytes: innerBytes, size: innerBytes.length, sha256: sha256(innerBytes), oversize: false };
+        const innerFacts = await describe(inner, emptyFacts(innerRaw), { ...options, receivedBy: null, dkim: null, trustedAuthservIds: [], hasPlainPart: hasTextPlain(innerBytes), bytes: innerBytes, verifiable: false }, depth + 1);
         facts.forwarded.push({
           origin: `attachment:${a.filename ?? 'message.eml'}`,
           header: {
-            from: headerValues(inner, 'from')[0] ?? null,
-            date: headerValues(inner, 'date')[0] ?? null,
-            subject: inner.subject ?? null,
+            from: innerFacts.fromHeader,
+            date: innerFacts.dateHeader,
+            subject: innerFacts.subject,
           },
-          papers: findPapers(innerSplit.own, `forwarded:${a.filename ?? 'message.eml'}`),
+          papers: [...innerFacts.papers, ...innerFacts.forwarded.flatMap((x) => x.papers)],
         });
       } catch (e) {
         fact.note = `forwarded message cannot be parsed: ${(e as Error).message}`;

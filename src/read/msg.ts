@@ -42,7 +42,7 @@ function mimeDate(iso: string | undefined): string | null {
   return Number.isNaN(d.getTime()) ? null : d.toUTCString().replace('GMT', '+0000');
 }
 
-function convert(reader: Reader, fields: FieldsData, depth: number, notes: string[]): string {
+function convert(reader: Reader, fields: FieldsData, depth: number, maxDepth: number, notes: string[]): string {
   const headers = fields.headers ? unfoldHeaders(fields.headers).filter((h) => !DROP.test(h.name)) : [];
   const has = (name: string): boolean => headers.some((h) => h.name.toLowerCase() === name);
   const lines = headers.map((h) => h.line);
@@ -62,20 +62,20 @@ function convert(reader: Reader, fields: FieldsData, depth: number, notes: strin
   if (html && !fields.body) parts.push(['Content-Type: text/html; charset=utf-8', 'Content-Transfer-Encoding: base64', '', b64(html)].join(CRLF));
   for (const att of fields.attachments ?? []) {
     if (att.innerMsgContent && att.innerMsgContentFields) {
-      if (depth >= 3) {
+      if (depth >= maxDepth) {
         notes.push('embedded messages nested too deep; not read');
         continue;
       }
-      parts.push(['Content-Type: message/rfc822', `Content-Disposition: attachment; ${quoteFilename(`${att.name ?? 'message'}.eml`)}`, '', convert(reader, att.innerMsgContentFields, depth + 1, notes)].join(CRLF));
+      parts.push(['Content-Type: message/rfc822', `Content-Disposition: attachment; ${quoteFilename(`${att.name ?? 'message'}.eml`)}`, '', convert(reader, att.innerMsgContentFields, depth + 1, maxDepth, notes)].join(CRLF));
       continue;
     }
     const data = reader.getAttachment(att);
     const type = att.attachMimeTag ?? 'application/octet-stream';
     const name = data.fileName || att.fileName || 'attachment';
     // A message attached as a .msg file (not as an embedded item): read it as a forwarded message.
-    if (isMsgFile(name, data.content) && depth < 3) {
+    if (isMsgFile(name, data.content) && depth < maxDepth) {
       try {
-        const inner = msgToMime(Buffer.from(data.content), depth + 1);
+        const inner = msgToMime(Buffer.from(data.content), maxDepth, depth + 1);
         notes.push(...inner.notes);
         parts.push(['Content-Type: message/rfc822', `Content-Disposition: attachment; ${quoteFilename(name.replace(/\.msg$/i, '.eml'))}`, '', inner.mime.toString('utf8')].join(CRLF));
         continue;
@@ -93,11 +93,12 @@ export function isMsgFile(name: string, data: Uint8Array): boolean {
   return name.toLowerCase().endsWith('.msg') || (data.length > 8 && data[0] === 0xd0 && data[1] === 0xcf && data[2] === 0x11 && data[3] === 0xe0);
 }
 
-export function msgToMime(bytes: Buffer, depth = 0): MsgConversion {
+/** Converts a .msg; embedded messages are followed `maxDepth` levels down. */
+export function msgToMime(bytes: Buffer, maxDepth: number, depth = 0): MsgConversion {
   const reader = new MsgReader(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
   const fields = reader.getFileData();
   if ((fields as { error?: string }).error) throw new Error((fields as { error?: string }).error);
   const notes: string[] = [];
-  const mime = convert(reader, fields, depth, notes);
+  const mime = convert(reader, fields, depth, maxDepth, notes);
   return { mime: Buffer.from(mime, 'utf8'), notes };
 }

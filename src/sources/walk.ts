@@ -20,7 +20,9 @@ export interface SourceWalk {
 interface Planned {
   path: string;
   name: string;
-  kind: SourceKind | 'sniff';
+  kind: SourceKind | 'sniff' | 'skip';
+  /** Why a path is skipped (kind 'skip'). */
+  note?: string;
 }
 
 const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -32,7 +34,17 @@ export function walkSources(paths: readonly string[], limits: SourceLimits): Sou
 
 async function* generate(paths: readonly string[], limits: SourceLimits, files: InputFileRecord[]): AsyncGenerator<RawMessage> {
   const planned = await plan(paths);
-  for (const p of planned) yield* readPlanned(p, limits, files);
+  for (const p of planned) {
+    try {
+      yield* readPlanned(p, limits, files);
+    } catch (e) {
+      // A mailbox file that cannot be read (permissions, removed while reading) stops the count:
+      // an input error naming the file, not an internal one.
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === undefined) throw e;
+      throw new InputError('FILE_UNREADABLE', { file: p.path }, `mailbox file cannot be read (${code})`);
+    }
+  }
 }
 
 /** Every file to read, in an order that does not depend on argument order; a file reached twice is read once. */
@@ -48,16 +60,17 @@ export async function plan(paths: readonly string[]): Promise<Planned[]> {
     for (const entry of entries) {
       const full = join(dir, entry);
       const childName = `${name}/${entry}`;
-      let st;
-      try {
-        st = await stat(full);
-      } catch {
-        continue; // a dangling link
-      }
-      if (st.isDirectory()) {
+      const st = await stat(full).catch(() => null);
+      if (st === null) {
+        out.push({ path: full, name: childName, kind: 'skip', note: 'a link to nothing' });
+      } else if (st.isDirectory()) {
         if (isMaildir && (entry === 'cur' || entry === 'new')) {
-          const mails = (await readdir(full)).sort(byName);
-          for (const m of mails) await addFile(join(full, m), `${childName}/${m}`, 'maildir');
+          for (const m of (await readdir(full)).sort(byName)) {
+            const mailPath = join(full, m);
+            const mailStat = await stat(mailPath).catch(() => null);
+            if (mailStat?.isFile()) await addFile(mailPath, `${childName}/${m}`, 'maildir');
+            else out.push({ path: mailPath, name: `${childName}/${m}`, kind: 'skip', note: 'not a message file in a Maildir folder' });
+          }
         } else if (isMaildir && entry === 'tmp') {
           continue; // messages still being delivered
         } else {
@@ -65,6 +78,8 @@ export async function plan(paths: readonly string[]): Promise<Planned[]> {
         }
       } else if (st.isFile()) {
         await addFile(full, childName, 'sniff');
+      } else {
+        out.push({ path: full, name: childName, kind: 'skip', note: 'not a regular file (a device, socket or pipe)' });
       }
     }
   };
@@ -83,7 +98,8 @@ export async function plan(paths: readonly string[]): Promise<Planned[]> {
       throw new InputError('FILE_NOT_FOUND', { file: p }, 'mailbox path not found');
     }
     if (st.isDirectory()) await visitDir(p, displayName(p), new Set());
-    else await addFile(p, displayName(p), 'sniff');
+    else if (st.isFile()) await addFile(p, displayName(p), 'sniff');
+    else throw new InputError('FILE_UNREADABLE', { file: p }, 'not a file or folder (a device, socket or pipe cannot be a mailbox)');
   }
   return out;
 }
@@ -108,6 +124,10 @@ async function sniff(path: string, name: string): Promise<SourceKind | { skip: s
 }
 
 async function* readPlanned(p: Planned, limits: SourceLimits, files: InputFileRecord[]): AsyncGenerator<RawMessage> {
+  if (p.kind === 'skip') {
+    files.push({ file: p.name, kind: 'skipped', sha256: '', bytes: 0, messages: 0, note: p.note ?? 'skipped' });
+    return;
+  }
   let kind: SourceKind | { skip: string } = p.kind === 'sniff' ? await sniff(p.path, p.name) : p.kind;
   if (p.kind === 'maildir') {
     // Maildir also holds dot-files and index files of mail clients; only real messages are read.
