@@ -11,7 +11,7 @@ const C: Candidate[] = [
   { id: 'c', name: 'C', council: null },
 ];
 
-const p = (id: string, council: string, choices: string[], receivedAt: string): ValidPaper => ({ id, council, choices, receivedAt });
+const p = (id: string, council: string, choices: string[], receivedAt: string, authenticated: boolean | null = null): ValidPaper => ({ id, council, choices, receivedAt, authenticated });
 
 describe('one vote per council', () => {
   const papers = [p('m1', 'x', ['a'], '2024-01-20T10:00:00Z'), p('m2', 'x', ['b'], '2024-01-25T10:00:00Z'), p('m3', 'y', ['c'], '2024-01-21T10:00:00Z')];
@@ -39,6 +39,39 @@ describe('one vote per council', () => {
     const two = applyDuplicatePolicy([...same].reverse(), 'latest');
     expect([...one.entries()].sort()).toEqual([...two.entries()].sort());
     expect(one.get('m9')?.disposition).toBe('counted'); // equal times: the higher hash is taken as later
+  });
+});
+
+describe('an unauthenticated paper never beats an authenticated one', () => {
+  const signed = p('s1', 'x', ['a'], '2024-01-20T10:00:00Z', true);
+  const later = p('u1', 'x', ['b'], '2024-01-25T10:00:00Z', false);
+  const earlier = p('u0', 'x', ['b'], '2024-01-19T10:00:00Z', false);
+  for (const policy of ['latest', 'first', 'reject'] as const) {
+    it(`${policy}: a disagreeing unsigned paper, earlier or later, goes to adjudication and the signed one counts`, () => {
+      const out = applyDuplicatePolicy([signed, later, earlier], policy);
+      expect(out.get('s1')?.disposition).toBe('counted');
+      expect(out.get('u1')).toMatchObject({ disposition: 'needs-adjudication', reason: 'unauthenticated-change', against: ['s1'] });
+      expect(out.get('u0')).toMatchObject({ disposition: 'needs-adjudication', reason: 'unauthenticated-change' });
+    });
+    it(`${policy}: an agreeing unsigned paper is superseded by the signed one and changes nothing`, () => {
+      const out = applyDuplicatePolicy([signed, p('u2', 'x', ['a'], '2024-01-30T10:00:00Z', false)], policy);
+      expect(out.get('s1')?.disposition).toBe('counted');
+      expect(out.get('u2')).toMatchObject({ disposition: 'superseded', by: 's1' });
+    });
+  }
+  it('the policy still decides among signed papers; unsigned ones are set against its outcome', () => {
+    const s2 = p('s2', 'x', ['b'], '2024-01-22T10:00:00Z', true);
+    const latest = applyDuplicatePolicy([signed, s2, later, p('u3', 'x', ['a'], '2024-01-30T10:00:00Z', false)], 'latest');
+    expect(latest.get('s2')?.disposition).toBe('counted');
+    expect(latest.get('s1')?.disposition).toBe('superseded');
+    expect(latest.get('u1')?.disposition).toBe('superseded'); // agrees with s2 (b)
+    expect(latest.get('u3')?.disposition).toBe('needs-adjudication'); // would bring back a
+    const reject = applyDuplicatePolicy([signed, s2, later], 'reject');
+    expect([reject.get('s1')?.disposition, reject.get('s2')?.disposition, reject.get('u1')?.disposition]).toEqual(['rejected', 'rejected', 'rejected']);
+  });
+  it('with nothing authenticated (or dkim off) the policy treats every paper alike', () => {
+    expect(applyDuplicatePolicy([p('u4', 'x', ['a'], '2024-01-20T10:00:00Z', false), later], 'latest').get('u1')?.disposition).toBe('counted');
+    expect(applyDuplicatePolicy([p('n1', 'x', ['a'], '2024-01-20T10:00:00Z', null), p('n2', 'x', ['b'], '2024-01-21T10:00:00Z', null)], 'latest').get('n2')?.disposition).toBe('counted');
   });
 });
 

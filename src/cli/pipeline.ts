@@ -6,7 +6,7 @@ import { parseKeysFile, type TxtRecords } from '../inputs/keys.js';
 import { parseRoster, type Roster } from '../inputs/roster.js';
 import type { TxtLookup } from '../read/dkim.js';
 import type { ResultModel } from '../model/result.js';
-import { resolveAdjudications } from '../count/adjudicate.js';
+import { resolveDecisions } from '../count/decisions.js';
 import { buildResult, findDuplicateCopies, type JudgedMessage } from '../count/result.js';
 import { judgeMessage } from '../judge/judge.js';
 import { DEFAULT_READ_LIMITS, readMessage, unreadableFacts, type MessageFacts, type ReadLimits } from '../read/message.js';
@@ -124,14 +124,7 @@ export async function runCount(req: CountRequest): Promise<ResultModel> {
     const dup = duplicateOf.get(i) ?? null;
     return { source: e.source, facts: e.facts, duplicateOf: dup, judgement: dup ? null : judgeMessage(e.facts, inputs.election, inputs.roster, { issued: inputs.issued }) };
   });
-  const adjudicable = judged.map((m) => ({
-    sha256: m.facts.sha256,
-    messageId: m.facts.messageId,
-    pending: m.judgement?.verdict.kind === 'needs-adjudication' ? m.judgement.verdict.reason : null,
-    council: m.judgement?.council?.id ?? null,
-    eligible: m.judgement?.council ? inputs.election.eligibleMembership.includes(m.judgement.council.membership) : false,
-  }));
-  const resolved = resolveAdjudications(inputs.adjudicationRows, adjudicable, inputs.election, inputs.adjudicationFile?.path ?? '');
+  const resolved = resolveDecisions(judged, inputs.adjudicationRows, inputs.election, inputs.adjudicationFile?.path ?? '');
   if (!resolved.ok) throw resolved.error;
   return buildResult({
     generator: req.generator,

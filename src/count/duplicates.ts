@@ -1,6 +1,10 @@
 /**
  * One vote per council (spec §2.1 `duplicates`, §3 rule 7). Only valid papers take part: an invalid
- * paper never supersedes a valid one.
+ * paper never supersedes a valid one. An unauthenticated paper never silently replaces, outweighs or
+ * voids an authenticated paper of the same council: the policy is applied among the council's
+ * authenticated papers alone, and every unauthenticated paper is then set against that outcome —
+ * superseded when it agrees, `needs-adjudication: unauthenticated-change` when it would change the
+ * council's vote.
  */
 export interface ValidPaper {
   /** The message's SHA-256. */
@@ -9,14 +13,23 @@ export interface ValidPaper {
   choices: string[];
   /** ISO 8601 UTC receipt time. */
   receivedAt: string;
+  /**
+   * true: the sender is proved (an aligned DKIM pass, a trusted receipt stamp, or the returning
+   * officer's decision to count it); false: it is not; null: the election does not check (dkim off).
+   */
+  authenticated: boolean | null;
 }
 
 export type PolicyOutcome =
   | { disposition: 'counted'; note: string | null }
   | { disposition: 'superseded'; by: string; note: string }
-  | { disposition: 'rejected'; reason: 'conflicting-duplicates'; note: string };
+  | { disposition: 'rejected'; reason: 'conflicting-duplicates'; note: string }
+  | { disposition: 'needs-adjudication'; reason: 'unauthenticated-change'; against: string[]; note: string };
+
+export type DuplicatesPolicy = 'latest' | 'first' | 'reject';
 
 const sameChoices = (a: ValidPaper, b: ValidPaper): boolean => a.choices.join(',') === b.choices.join(',');
+const shown = (p: ValidPaper): string => p.choices.join('+') || 'none';
 
 /** Oldest first; equal times are ordered by message hash so that the outcome never depends on input order. */
 function chronological(a: ValidPaper, b: ValidPaper): number {
@@ -24,7 +37,33 @@ function chronological(a: ValidPaper, b: ValidPaper): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
-export function applyDuplicatePolicy(papers: readonly ValidPaper[], policy: 'latest' | 'first' | 'reject'): Map<string, PolicyOutcome> {
+/** The policy among papers of equal standing (all authenticated, or none is). `list` is in chronological order. */
+function decideAmong(council: string, list: readonly ValidPaper[], policy: DuplicatesPolicy, out: Map<string, PolicyOutcome>): { winner: ValidPaper | null } {
+  if (list.length === 1) {
+    out.set(list[0]!.id, { disposition: 'counted', note: null });
+    return { winner: list[0]! };
+  }
+  if (policy === 'reject' && list.some((p) => !sameChoices(p, list[0]!))) {
+    const summary = list.map((p) => `${p.receivedAt} → ${shown(p)}`).join('; ');
+    for (const p of list) out.set(p.id, { disposition: 'rejected', reason: 'conflicting-duplicates', note: `${council} sent ${list.length} valid papers that disagree: ${summary}` });
+    return { winner: null };
+  }
+  const winner = policy === 'first' ? list[0]! : list[list.length - 1]!;
+  const neighbour = policy === 'first' ? list[1] : list[list.length - 2];
+  const tied = neighbour !== undefined && winner.receivedAt === neighbour.receivedAt && !sameChoices(winner, neighbour);
+  const which = policy === 'first' ? 'first' : 'latest';
+  for (const p of list) {
+    if (p === winner) {
+      const note = tied
+        ? 'two papers that disagree were received at the same second; the one with the lower message hash is taken as earlier'
+        : `${list.length} valid papers from ${council}; the ${which} counts`;
+      out.set(p.id, { disposition: 'counted', note });
+    } else out.set(p.id, { disposition: 'superseded', by: winner.id, note: `${council}'s ${which} valid paper (${winner.receivedAt}) counts instead` });
+  }
+  return { winner };
+}
+
+export function applyDuplicatePolicy(papers: readonly ValidPaper[], policy: DuplicatesPolicy): Map<string, PolicyOutcome> {
   const out = new Map<string, PolicyOutcome>();
   const byCouncil = new Map<string, ValidPaper[]>();
   for (const p of papers) {
@@ -34,24 +73,36 @@ export function applyDuplicatePolicy(papers: readonly ValidPaper[], policy: 'lat
   }
   for (const [council, list] of byCouncil) {
     list.sort(chronological);
-    if (list.length === 1) {
-      out.set(list[0]!.id, { disposition: 'counted', note: null });
+    const proved = list.filter((p) => p.authenticated === true);
+    if (proved.length === 0) {
+      // Nothing of this council's is authenticated (or the election does not check): all stand alike.
+      decideAmong(council, list, policy, out);
       continue;
     }
-    const tiedAtEnd = (x: ValidPaper, y: ValidPaper | undefined): boolean => y !== undefined && x.receivedAt === y.receivedAt && !sameChoices(x, y);
-    if (policy === 'reject' && list.some((p) => !sameChoices(p, list[0]!))) {
-      const summary = list.map((p) => `${p.receivedAt} → ${p.choices.join('+')}`).join('; ');
-      for (const p of list) out.set(p.id, { disposition: 'rejected', reason: 'conflicting-duplicates', note: `${council} sent ${list.length} valid papers that disagree: ${summary}` });
-      continue;
-    }
-    const winner = policy === 'first' ? list[0]! : list[list.length - 1]!;
-    const neighbour = policy === 'first' ? list[1] : list[list.length - 2];
-    const note = tiedAtEnd(winner, neighbour)
-      ? `two papers that disagree were received at the same second; the one with the lower message hash is taken as earlier`
-      : null;
+    const { winner } = decideAmong(council, proved, policy, out);
     for (const p of list) {
-      if (p === winner) out.set(p.id, { disposition: 'counted', note: note ?? `${list.length} valid papers from ${council}; the ${policy === 'first' ? 'first' : 'latest'} counts` });
-      else out.set(p.id, { disposition: 'superseded', by: winner.id, note: `${council}'s ${policy === 'first' ? 'first' : 'latest'} valid paper (${winner.receivedAt}) counts instead` });
+      if (p.authenticated === true) continue;
+      if (winner === null) {
+        // The council's authenticated papers already disagree and are all rejected; an unauthenticated
+        // one can neither rescue nor change that.
+        out.set(p.id, {
+          disposition: 'rejected',
+          reason: 'conflicting-duplicates',
+          note: `${council}'s authenticated papers disagree and are rejected; this unauthenticated paper (→ ${shown(p)}) cannot change that`,
+        });
+      } else if (sameChoices(p, winner)) {
+        out.set(p.id, { disposition: 'superseded', by: winner.id, note: `unauthenticated; agrees with ${council}'s authenticated paper ${winner.id.slice(0, 12)} (→ ${shown(winner)}), which counts` });
+      } else {
+        out.set(p.id, {
+          disposition: 'needs-adjudication',
+          reason: 'unauthenticated-change',
+          against: [winner.id],
+          note:
+            `an UNAUTHENTICATED paper in the name of ${council} (→ ${shown(p)}) disagrees with its authenticated paper ` +
+            `${winner.id.slice(0, 12)} (→ ${shown(winner)}), which stands until the returning officer decides; ` +
+            'someone other than the council may have sent it',
+        });
+      }
     }
   }
   return out;

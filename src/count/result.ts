@@ -9,6 +9,7 @@ import type { MessageFacts, ReadLimits } from '../read/message.js';
 import type { InputFileRecord, Provenance, SourceLimits } from '../sources/types.js';
 import type { Adjudication } from './adjudicate.js';
 import { applyDuplicatePolicy, type ValidPaper } from './duplicates.js';
+import { validPapers } from './decisions.js';
 import { tallyVotes } from './tally.js';
 
 /** A message after reading and judging: the judgement is null for a copy of a message already met. */
@@ -68,21 +69,12 @@ export function buildResult(input: CountInputs): ResultModel {
   const messages = [...input.messages].sort(compareSources);
   const eligibleCouncils = roster.councils.filter((c) => election.eligibleMembership.includes(c.membership));
 
-  // Valid papers: those the judge found valid, and those the officer decided to count.
-  const valid: ValidPaper[] = [];
-  for (const m of messages) {
-    const j = m.judgement;
-    if (!j || !j.council || !m.facts.receivedAt) continue;
-    const adj = input.adjudications.get(m.facts.sha256);
-    if (j.verdict.kind === 'valid') valid.push({ id: m.facts.sha256, council: j.council.id, choices: j.choices, receivedAt: m.facts.receivedAt });
-    else if (j.verdict.kind === 'needs-adjudication' && adj?.decision === 'count') {
-      valid.push({ id: m.facts.sha256, council: j.council.id, choices: adj.choices, receivedAt: m.facts.receivedAt });
-    }
-  }
+  const valid = validPapers(messages, input.adjudications);
   const policy = applyDuplicatePolicy(valid, election.duplicates);
   const validById = new Map(valid.map((v) => [v.id, v]));
 
   const records: MessageRecord[] = messages.map((m) => toRecord(m, input.adjudications, policy, validById));
+  const unauthenticatedInCouncilName = unauthenticatedAgainstAuthenticated(messages, records, valid);
 
   const counted = records.filter((r) => r.disposition === 'counted');
   const outcome = tallyVotes(election.candidates, counted.map((r) => r.choices), election.vacancies, election.tieBreakSeed);
@@ -175,6 +167,7 @@ export function buildResult(input: CountInputs): ResultModel {
           .filter((r) => r.evidence.authentication.checked && !r.evidence.authentication.authenticated && !r.evidence.authentication.failing)
           .map((r) => r.sha256),
         failingSignatures: ballots.filter((r) => r.evidence.authentication.failing).map((r) => r.sha256),
+        unauthenticatedInCouncilName,
       },
     },
     tally: outcome.tally,
@@ -189,6 +182,27 @@ export function buildResult(input: CountInputs): ResultModel {
     provisional,
   };
   return { ...withoutDigest, digest: resultDigest(withoutDigest as unknown as Record<string, unknown>) };
+}
+
+/**
+ * Every valid paper the judge could not authenticate, from a council that also sent a paper that is
+ * authenticated (by its signature, a trusted stamp or the officer's decision): someone other than the
+ * council may have sent it. Listed whatever became of it.
+ */
+function unauthenticatedAgainstAuthenticated(messages: readonly JudgedMessage[], records: readonly MessageRecord[], valid: readonly ValidPaper[]): ResultModel['summary']['authentication']['unauthenticatedInCouncilName'] {
+  const proved = new Map<string, string[]>();
+  for (const v of valid) if (v.authenticated === true) proved.set(v.council, [...(proved.get(v.council) ?? []), v.id]);
+  const out: ResultModel['summary']['authentication']['unauthenticatedInCouncilName'] = [];
+  messages.forEach((m, i) => {
+    const j = m.judgement;
+    const r = records[i];
+    if (!j || !j.council || !r || j.verdict.kind !== 'valid' || !j.auth?.checked || j.auth.authenticated) return;
+    // A paper the officer counted stands as authenticated: the council's other authenticated paper is meant.
+    const against = (proved.get(j.council.id) ?? []).find((id) => id !== m.facts.sha256);
+    if (against === undefined) return;
+    out.push({ council: j.council.id, sha256: m.facts.sha256, choices: j.choices, disposition: r.disposition, reason: r.reason, authenticatedPaper: against });
+  });
+  return out;
 }
 
 function authenticationRecord(m: JudgedMessage): MessageRecord['evidence']['authentication'] {
@@ -239,8 +253,10 @@ function toRecord(
   } else {
     const v = j.verdict;
     const adj = adjudications.get(f.sha256);
-    if (v.kind === 'needs-adjudication' && adj) {
-      adjudication = { automatic: { disposition: 'needs-adjudication', reason: v.reason }, decision: adj.decision, choices: adj.choices, reason: adj.reason, line: adj.line };
+    // The officer decides judge findings, and unauthenticated changes (a valid paper, judged against its council's others).
+    const automatic: Reason | null = v.kind === 'needs-adjudication' ? v.reason : v.kind === 'valid' && adj ? 'unauthenticated-change' : null;
+    if (automatic && adj) {
+      adjudication = { automatic: { disposition: 'needs-adjudication', reason: automatic }, decision: adj.decision, choices: adj.choices, reason: adj.reason, line: adj.line };
       findings.push({ code: 'note', detail: `adjudicated (${adj.decision}) by the returning officer: ${adj.reason}` });
     }
     const outcome = policy.get(f.sha256);
@@ -254,14 +270,19 @@ function toRecord(
         disposition = 'superseded';
         supersededBy = outcome.by;
         findings.push({ code: 'note', detail: outcome.note });
+      } else if (outcome.disposition === 'needs-adjudication') {
+        disposition = 'needs-adjudication';
+        reason = outcome.reason;
+        choices = [];
+        findings.push({ code: outcome.reason, detail: outcome.note });
       } else {
         disposition = 'rejected';
         reason = 'conflicting-duplicates';
         findings.push({ code: 'conflicting-duplicates', detail: outcome.note });
       }
-    } else if (v.kind === 'needs-adjudication' && adj?.decision === 'reject') {
+    } else if (automatic && adj?.decision === 'reject') {
       disposition = 'rejected';
-      reason = v.reason;
+      reason = automatic;
     } else if (v.kind === 'needs-adjudication') {
       disposition = 'needs-adjudication';
       reason = v.reason;

@@ -146,6 +146,11 @@ export interface ResultModel {
       unauthenticatedBallots: string[];
       /** Ballots with a DKIM signature present that fails. */
       failingSignatures: string[];
+      /**
+       * Unauthenticated papers sent in the name of a council that also sent an authenticated one
+       * (someone else may have sent them), with what became of each.
+       */
+      unauthenticatedInCouncilName: { council: string; sha256: string; choices: string[]; disposition: Disposition; reason: Reason | null; authenticatedPaper: string }[];
     };
   };
   tally: { candidate: string; name: string; votes: number; elected: boolean }[];

@@ -1,6 +1,7 @@
 import { formatInZone } from '../inputs/time.js';
 import { REASON_TEXT, reasonsInOrder } from '../model/reasons.js';
 import type { ResultModel } from '../model/result.js';
+import { unauthenticatedAlert } from './terminal.js';
 
 /** Escapes text for HTML; control characters from an email are shown as escapes, never passed on. */
 function h(text: string | number | null | undefined): string {
@@ -60,6 +61,8 @@ th{background:#eee}td.n{text-align:right}.mono{font-family:Menlo,Consolas,monosp
       ? `<p class="status final">Declaration of result</p>`
       : `<p class="status prov">Provisional — not for declaration</p><ul>${r.provisional.map((p) => `<li>${h(p)}</li>`).join('')}</ul>`,
   );
+  const alert = unauthenticatedAlert(r);
+  if (alert.length > 0) parts.push(`<div class="status prov"><p>${h(alert[0]?.replace(/^\s*!\s*/, ''))}</p><ul>${alert.slice(1).map((l) => `<li>${h(l.trim())}</li>`).join('')}</ul></div>`);
   parts.push(`<p>${r.final ? 'I declare that' : 'On the count so far,'} <strong>${h(elected.join(', ') || 'no candidate')}</strong> ${r.final ? (elected.length === 1 ? 'is' : 'are') + ' duly elected' : 'would be elected'}. Turnout: ${h(r.turnout.text)}.</p>`);
   parts.push(chart(r));
   parts.push(`<table><tr><th>Candidate</th><th>Votes</th><th>Elected</th></tr>${r.tally.map((t) => `<tr><td>${h(t.name)}</td><td class="n">${t.votes}</td><td>${t.elected ? 'Yes' : ''}</td></tr>`).join('')}</table>`);

@@ -31,6 +31,7 @@ export function renderTerminal(r: ResultModel, c: ChalkInstance): string {
   out.push(rule);
   out.push(c.bold(r.final ? 'DECLARATION OF RESULT' : 'PROVISIONAL RESULT — NOT FOR DECLARATION'));
   if (!r.final) for (const p of r.provisional) out.push(c.yellow(`  ! ${safe(p)}`));
+  for (const line of unauthenticatedAlert(r)) out.push(c.red.bold(line));
   out.push('');
   const max = Math.max(1, ...r.tally.map((t) => t.votes));
   const nameWidth = Math.max(...r.tally.map((t) => [...safe(t.name)].length), 10);
@@ -87,6 +88,21 @@ export function renderTerminal(r: ResultModel, c: ChalkInstance): string {
   out.push(rule);
   out.push(`Result digest ${r.digest}`);
   return out.join('\n') + '\n';
+}
+
+/**
+ * Said near the top, beside the declaration: someone sent an unauthenticated paper in the name of a
+ * council that also sent an authenticated one, and what became of it.
+ */
+export function unauthenticatedAlert(r: ResultModel): string[] {
+  const list = r.summary.authentication.unauthenticatedInCouncilName;
+  if (list.length === 0) return [];
+  const out = [`  ! ${list.length} UNAUTHENTICATED paper(s) sent in the name of a council that also sent an authenticated one — someone else may have sent them:`];
+  for (const u of list) {
+    const fate = u.disposition === 'needs-adjudication' ? 'awaits the officer; the authenticated paper stands meanwhile' : `${u.disposition}${u.reason ? `: ${u.reason}` : ''}`;
+    out.push(`    ${u.council}: ${u.sha256.slice(0, 12)} (→ ${u.choices.join('+') || 'none'}) against authenticated ${u.authenticatedPaper.slice(0, 12)} — ${fate}`);
+  }
+  return out;
 }
 
 /** Under dkim "prefer", every ballot that failed or lacked authentication, prominently (spec §2.1, issue 3). */

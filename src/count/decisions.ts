@@ -1,0 +1,85 @@
+import type { Election } from '../inputs/election.js';
+import type { AdjudicationRow } from '../inputs/adjudications.js';
+import type { InputError } from '../model/errors.js';
+import type { Result } from '../model/result-type.js';
+import type { AdjudicationReason } from '../model/reasons.js';
+import { resolveAdjudications, type AdjudicableMessage, type Adjudication } from './adjudicate.js';
+import { applyDuplicatePolicy, type ValidPaper } from './duplicates.js';
+import type { JudgedMessage } from './result.js';
+
+/** Whether the judge proved the message's sender: null when the election does not check (dkim off). */
+function provenSender(m: JudgedMessage): boolean | null {
+  const a = m.judgement?.auth;
+  return a && a.checked ? a.authenticated : null;
+}
+
+/**
+ * The papers that take part in one vote per council: those the judge found valid, and those the
+ * returning officer decided to count. An officer's `count` vouches for the paper's sender (the
+ * officer has seen the evidence, authentication included), so it stands as authenticated; an
+ * officer's `reject` of an unauthenticated change takes the paper out.
+ */
+export function validPapers(messages: readonly JudgedMessage[], decisions: ReadonlyMap<string, Adjudication>): ValidPaper[] {
+  const valid: ValidPaper[] = [];
+  for (const m of messages) {
+    const j = m.judgement;
+    if (!j || !j.council || !m.facts.receivedAt) continue;
+    const base = { id: m.facts.sha256, council: j.council.id, receivedAt: m.facts.receivedAt };
+    const adj = decisions.get(m.facts.sha256);
+    if (j.verdict.kind === 'valid') {
+      if (adj?.decision === 'reject') continue;
+      if (adj?.decision === 'count') valid.push({ ...base, choices: adj.choices, authenticated: true });
+      else valid.push({ ...base, choices: j.choices, authenticated: provenSender(m) });
+    } else if (j.verdict.kind === 'needs-adjudication' && adj?.decision === 'count') {
+      valid.push({ ...base, choices: adj.choices, authenticated: true });
+    }
+  }
+  return valid;
+}
+
+/** The judge's own adjudication finding of a message, if any. */
+const judgePending = (m: JudgedMessage): AdjudicationReason | null => (m.judgement?.verdict.kind === 'needs-adjudication' ? m.judgement.verdict.reason : null);
+
+function adjudicable(messages: readonly JudgedMessage[], election: Election, extra: ReadonlySet<string>): AdjudicableMessage[] {
+  return messages.map((m) => ({
+    sha256: m.facts.sha256,
+    messageId: m.facts.messageId,
+    pending: judgePending(m) ?? (extra.has(m.facts.sha256) ? 'unauthenticated-change' : null),
+    council: m.judgement?.council?.id ?? null,
+    eligible: m.judgement?.council ? election.eligibleMembership.includes(m.judgement.council.membership) : false,
+  }));
+}
+
+/**
+ * Resolves the adjudications file against the count. The messages awaiting a decision are those the
+ * judge sent to adjudication, and the unauthenticated papers that would change a council's
+ * authenticated vote — which depends on the officer's decisions about the first kind (a signed paper
+ * with a misspelt sign-off, once counted, is a vote that an unsigned one may try to change).
+ */
+export function resolveDecisions(
+  messages: readonly JudgedMessage[],
+  rows: readonly AdjudicationRow[],
+  election: Election,
+  file: string,
+): Result<Map<string, Adjudication>, InputError> {
+  if (rows.length === 0) return resolveAdjudications(rows, adjudicable(messages, election, new Set()), election, file);
+  // First pass: every valid unauthenticated paper may be named, so that the rows can be read at all.
+  const unproved = new Set(messages.filter((m) => m.judgement?.verdict.kind === 'valid' && provenSender(m) === false).map((m) => m.facts.sha256));
+  const first = resolveAdjudications(rows, adjudicable(messages, election, unproved), election, file);
+  if (!first.ok) return first;
+  const judgeFound = new Set(messages.filter((m) => judgePending(m) !== null).map((m) => m.facts.sha256));
+  const onJudgeFindings = new Map([...first.value].filter(([sha]) => judgeFound.has(sha)));
+  // Second pass: only the unauthenticated changes that those decisions leave pending may be decided.
+  const pending = pendingUnauthenticatedChanges(messages, onJudgeFindings, election.duplicates);
+  return resolveAdjudications(rows, adjudicable(messages, election, pending), election, file);
+}
+
+/** The unauthenticated papers that would change their council's authenticated vote, given these decisions. */
+export function pendingUnauthenticatedChanges(
+  messages: readonly JudgedMessage[],
+  decisions: ReadonlyMap<string, Adjudication>,
+  policy: Election['duplicates'],
+): Set<string> {
+  const outcome = applyDuplicatePolicy(validPapers(messages, decisions), policy);
+  return new Set([...outcome].filter(([, o]) => o.disposition === 'needs-adjudication').map(([id]) => id));
+}
