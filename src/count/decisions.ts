@@ -37,6 +37,25 @@ export function validPapers(messages: readonly JudgedMessage[], decisions: Reado
   return valid;
 }
 
+/**
+ * For each council, an authenticated ballot of it that is not a valid paper (rejected, or awaiting the
+ * officer and not counted): proof that the council took part, which an unauthenticated paper must not
+ * silently turn into a vote. The lowest message hash is named, so the choice never depends on order.
+ */
+export function spoiltBallots(messages: readonly JudgedMessage[], decisions: ReadonlyMap<string, Adjudication>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of messages) {
+    const j = m.judgement;
+    if (!j || !j.council || provenSender(m) !== true) continue;
+    const kind = j.verdict.kind;
+    const counted = kind === 'valid' || (kind === 'needs-adjudication' && decisions.get(m.facts.sha256)?.decision === 'count');
+    if (counted || kind === 'not-a-ballot') continue;
+    const prior = out.get(j.council.id);
+    if (prior === undefined || m.facts.sha256 < prior) out.set(j.council.id, m.facts.sha256);
+  }
+  return out;
+}
+
 /** The judge's own adjudication finding of a message, if any. */
 const judgePending = (m: JudgedMessage): AdjudicationReason | null => (m.judgement?.verdict.kind === 'needs-adjudication' ? m.judgement.verdict.reason : null);
 
@@ -80,6 +99,6 @@ export function pendingUnauthenticatedChanges(
   decisions: ReadonlyMap<string, Adjudication>,
   policy: Election['duplicates'],
 ): Set<string> {
-  const outcome = applyDuplicatePolicy(validPapers(messages, decisions), policy);
+  const outcome = applyDuplicatePolicy(validPapers(messages, decisions), policy, spoiltBallots(messages, decisions));
   return new Set([...outcome].filter(([, o]) => o.disposition === 'needs-adjudication').map(([id]) => id));
 }

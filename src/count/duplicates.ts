@@ -63,7 +63,12 @@ function decideAmong(council: string, list: readonly ValidPaper[], policy: Dupli
   return { winner };
 }
 
-export function applyDuplicatePolicy(papers: readonly ValidPaper[], policy: DuplicatesPolicy): Map<string, PolicyOutcome> {
+/**
+ * `papers`: the valid papers. `spoilt`: for each council whose sender is proved on a ballot that is
+ * not valid (unmarked, late, no sign-off…), that ballot's message hash: the council proved who it is
+ * and cast no valid vote, so an unauthenticated paper may not give it one unseen.
+ */
+export function applyDuplicatePolicy(papers: readonly ValidPaper[], policy: DuplicatesPolicy, spoilt: ReadonlyMap<string, string> = new Map()): Map<string, PolicyOutcome> {
   const out = new Map<string, PolicyOutcome>();
   const byCouncil = new Map<string, ValidPaper[]>();
   for (const p of papers) {
@@ -74,6 +79,21 @@ export function applyDuplicatePolicy(papers: readonly ValidPaper[], policy: Dupl
   for (const [council, list] of byCouncil) {
     list.sort(chronological);
     const proved = list.filter((p) => p.authenticated === true);
+    const spoiltBallot = spoilt.get(council);
+    if (proved.length === 0 && spoiltBallot !== undefined) {
+      for (const p of list) {
+        out.set(p.id, {
+          disposition: 'needs-adjudication',
+          reason: 'unauthenticated-change',
+          against: [spoiltBallot],
+          note:
+            `an UNAUTHENTICATED paper in the name of ${council} (→ ${shown(p)}) would give it a vote, but its authenticated ballot ` +
+            `${spoiltBallot.slice(0, 12)} is not a valid paper; the council has no vote until the returning officer decides; ` +
+            'someone other than the council may have sent it',
+        });
+      }
+      continue;
+    }
     if (proved.length === 0) {
       // Nothing of this council's is authenticated (or the election does not check): all stand alike.
       decideAmong(council, list, policy, out);

@@ -9,7 +9,7 @@ import type { MessageFacts, ReadLimits } from '../read/message.js';
 import type { InputFileRecord, Provenance, SourceLimits } from '../sources/types.js';
 import type { Adjudication } from './adjudicate.js';
 import { applyDuplicatePolicy, type ValidPaper } from './duplicates.js';
-import { validPapers } from './decisions.js';
+import { spoiltBallots, validPapers } from './decisions.js';
 import { tallyVotes } from './tally.js';
 
 /** A message after reading and judging: the judgement is null for a copy of a message already met. */
@@ -70,11 +70,12 @@ export function buildResult(input: CountInputs): ResultModel {
   const eligibleCouncils = roster.councils.filter((c) => election.eligibleMembership.includes(c.membership));
 
   const valid = validPapers(messages, input.adjudications);
-  const policy = applyDuplicatePolicy(valid, election.duplicates);
+  const spoilt = spoiltBallots(messages, input.adjudications);
+  const policy = applyDuplicatePolicy(valid, election.duplicates, spoilt);
   const validById = new Map(valid.map((v) => [v.id, v]));
 
   const records: MessageRecord[] = messages.map((m) => toRecord(m, input.adjudications, policy, validById));
-  const unauthenticatedInCouncilName = unauthenticatedAgainstAuthenticated(messages, records, valid);
+  const unauthenticatedInCouncilName = unauthenticatedAgainstAuthenticated(messages, records, valid, spoilt);
 
   const counted = records.filter((r) => r.disposition === 'counted');
   const outcome = tallyVotes(election.candidates, counted.map((r) => r.choices), election.vacancies, election.tieBreakSeed);
@@ -189,7 +190,12 @@ export function buildResult(input: CountInputs): ResultModel {
  * authenticated (by its signature, a trusted stamp or the officer's decision): someone other than the
  * council may have sent it. Listed whatever became of it.
  */
-function unauthenticatedAgainstAuthenticated(messages: readonly JudgedMessage[], records: readonly MessageRecord[], valid: readonly ValidPaper[]): ResultModel['summary']['authentication']['unauthenticatedInCouncilName'] {
+function unauthenticatedAgainstAuthenticated(
+  messages: readonly JudgedMessage[],
+  records: readonly MessageRecord[],
+  valid: readonly ValidPaper[],
+  spoilt: ReadonlyMap<string, string>,
+): ResultModel['summary']['authentication']['unauthenticatedInCouncilName'] {
   const proved = new Map<string, string[]>();
   for (const v of valid) if (v.authenticated === true) proved.set(v.council, [...(proved.get(v.council) ?? []), v.id]);
   const out: ResultModel['summary']['authentication']['unauthenticatedInCouncilName'] = [];
@@ -198,7 +204,7 @@ function unauthenticatedAgainstAuthenticated(messages: readonly JudgedMessage[],
     const r = records[i];
     if (!j || !j.council || !r || j.verdict.kind !== 'valid' || !j.auth?.checked || j.auth.authenticated) return;
     // A paper the officer counted stands as authenticated: the council's other authenticated paper is meant.
-    const against = (proved.get(j.council.id) ?? []).find((id) => id !== m.facts.sha256);
+    const against = (proved.get(j.council.id) ?? []).find((id) => id !== m.facts.sha256) ?? spoilt.get(j.council.id);
     if (against === undefined) return;
     out.push({ council: j.council.id, sha256: m.facts.sha256, choices: j.choices, disposition: r.disposition, reason: r.reason, authenticatedPaper: against });
   });
@@ -317,11 +323,12 @@ function toRecord(
       receipt: f.receiptNote,
       received: f.received.map((h) => ({ by: h.by, at: h.at ? isoSeconds(h.at) : null })),
       papers: (j?.papers ?? []).map((p, i) => {
-        const raw = f.papers[i];
+        const raw = j?.rawPapers[i];
         return {
           origin: p.origin,
           choices: p.choices,
           marks: p.marks,
+          marksOmitted: p.marksOmitted,
           uncertain: p.uncertain,
           reference: raw?.reference ?? null,
           council: raw?.council ?? null,

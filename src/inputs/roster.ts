@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { domainToUnicode } from 'node:url';
+import { asciiLower, readAddress, visualSkeleton } from '../model/address.js';
 import { InputError } from '../model/errors.js';
 import { readCsv } from './csv.js';
 import type { LoadedFile } from './files.js';
@@ -31,7 +33,7 @@ const TOO_BROAD = new Set(['gov.uk', 'org.uk', 'co.uk', 'ac.uk', 'nhs.uk', 'poli
 const list = (s: string): string[] =>
   s
     .split(';')
-    .map((x) => x.trim().toLowerCase())
+    .map((x) => asciiLower(x.trim()))
     .filter((x) => x.length > 0);
 
 const RowSchema = z.object({
@@ -141,15 +143,65 @@ function ownerOfDomain(domainOwner: Map<string, Council>, domain: string): Counc
 
 export type SenderMatch = { council: Council; by: 'email' | 'domain'; matched: string } | null;
 
-/** The council a sender address belongs to: its address listed, else its domain or a parent domain (most specific first). */
+interface RosterIndex {
+  emails: Map<string, Council>;
+  domains: Map<string, Council>;
+  skeletons: Map<string, { council: Council; domain: string }>;
+}
+const indexes = new WeakMap<Roster, RosterIndex>();
+
+/** Addresses and domains of the roster, indexed once per roster: a lookup costs the same whatever its size. */
+function rosterIndex(roster: Roster): RosterIndex {
+  let idx = indexes.get(roster);
+  if (!idx) {
+    idx = { emails: new Map(), domains: new Map(), skeletons: new Map() };
+    for (const c of roster.councils) {
+      for (const e of c.emails) idx.emails.set(e, c);
+      for (const d of c.domains) idx.domains.set(d, c);
+      for (const d of [...c.domains, ...c.emails.map((e) => e.slice(e.lastIndexOf('@') + 1))]) {
+        idx.skeletons.set(visualSkeleton(d, domainToUnicode), { council: c, domain: d });
+      }
+    }
+    indexes.set(roster, idx);
+  }
+  return idx;
+}
+
+/**
+ * The council a sender address belongs to: its address listed, else its domain or a parent domain
+ * (most specific first). Compared byte for byte after ASCII case-folding (see model/address.ts): an
+ * address outside ASCII, or that is not an address, belongs to no council.
+ */
 export function councilForAddress(roster: Roster, address: string): SenderMatch {
-  const a = address.trim().toLowerCase();
-  for (const c of roster.councils) if (c.emails.includes(a)) return { council: c, by: 'email', matched: a };
-  const domain = a.slice(a.lastIndexOf('@') + 1);
-  const labels = domain.split('.');
+  const a = readAddress(address);
+  if (!a.ok) return null;
+  const idx = rosterIndex(roster);
+  const byEmail = idx.emails.get(a.address);
+  if (byEmail) return { council: byEmail, by: 'email', matched: a.address };
+  const labels = a.domain.split('.');
   for (let i = 0; i < labels.length - 1; i++) {
     const d = labels.slice(i).join('.');
-    for (const c of roster.councils) if (c.domains.includes(d)) return { council: c, by: 'domain', matched: d };
+    const c = idx.domains.get(d);
+    if (c) return { council: c, by: 'domain', matched: d };
+  }
+  return null;
+}
+
+/**
+ * A roster domain that the address's domain imitates (a look-alike: other scripts' letters, punycode,
+ * compatibility forms), for a warning to the officer. Never used to attribute a message.
+ */
+export function lookalikeOf(roster: Roster, address: string): { council: Council; domain: string } | null {
+  const at = address.lastIndexOf('@');
+  if (at < 0) return null;
+  const domain = address.slice(at + 1).trim();
+  if (councilForAddress(roster, address)) return null;
+  const skeleton = visualSkeleton(domain, domainToUnicode);
+  const labels = skeleton.split('.');
+  const idx = rosterIndex(roster);
+  for (let i = 0; i < labels.length - 1; i++) {
+    const hit = idx.skeletons.get(labels.slice(i).join('.'));
+    if (hit) return hit;
   }
   return null;
 }

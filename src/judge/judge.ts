@@ -1,12 +1,14 @@
 import type { Election } from '../inputs/election.js';
 import type { IssuedReferences } from '../inputs/issued.js';
 import { normaliseReference } from '../issue/references.js';
-import { councilForAddress, type Council, type Roster } from '../inputs/roster.js';
+import { councilForAddress, lookalikeOf, type Council, type Roster } from '../inputs/roster.js';
+import { asciiLower, readAddress } from '../model/address.js';
 import { councilMatchScore } from '../model/names.js';
 import { REJECTION_REASONS, type AdjudicationReason, type NotABallotKind, type RejectionReason } from '../model/reasons.js';
 import type { MessageFacts } from '../read/message.js';
 import { assessAuthentication, type AuthAssessment } from './auth.js';
-import { readPaperMarks, type PaperReading } from './marks.js';
+import { matchCandidate, readPaperMarks, type PaperReading } from './marks.js';
+import type { RawPaper } from '../read/paper.js';
 import { checkSignOff } from './signoff.js';
 
 /** One thing found about a message; every finding is kept as evidence, the first that decides wins. */
@@ -29,6 +31,8 @@ export interface Judgement {
   choices: string[];
   findings: Finding[];
   papers: PaperReading[];
+  /** What the reader found on each paper in `papers` (same order). */
+  rawPapers: RawPaper[];
   signOff: { name: string | null; position: string | null; role: string | null; expected: string | null } | null;
   auth: AuthAssessment | null;
 }
@@ -39,6 +43,36 @@ function hasPossiblePaper(f: MessageFacts): boolean {
 
 const describeAttachment = (a: MessageFacts['attachments'][number]): string => `${a.filename ?? '(unnamed)'} (${a.contentType}, sha256 ${a.sha256})${a.note ? `: ${a.note}` : ''}`;
 
+function unknownSenderDetail(address: string, roster: Roster): string {
+  const a = readAddress(address);
+  const why = a.ok ? 'is not a roster address or in a roster domain' : a.problem;
+  const like = lookalikeOf(roster, address);
+  return `${address} ${why}${like ? `; its domain LOOKS LIKE ${like.domain} (${like.council.id}) but is not it: a look-alike domain` : ''}`;
+}
+
+/**
+ * What the officer should know about the identity headers that do not decide who sent a message:
+ * a display name that looks like another address, Sender: and Reply-To:. None of them ever makes a
+ * message a council's: the From address alone does (and DKIM aligned with it proves it).
+ */
+function identityNotes(f: MessageFacts, roster: Roster): string[] {
+  const notes: string[] = [];
+  if (f.from) {
+    const inName = /[^\s<>"'()@]+@[^\s<>"'()@]+/.exec(f.from.name)?.[0];
+    if (inName && asciiLower(inName) !== f.from.address) {
+      const c = councilForAddress(roster, inName)?.council;
+      notes.push(`the From display name "${f.from.name}" looks like an address${c ? ` of ${c.id}` : ''}, but the address is ${f.from.address}: the address decides, never the name`);
+    }
+  }
+  for (const [label, value] of [['Sender', f.senderHeader], ['Reply-To', f.replyToHeader]] as const) {
+    if (value === null) continue;
+    const addr = /<([^<>]+)>/.exec(value)?.[1] ?? value.trim();
+    if (f.from && asciiLower(addr) === f.from.address) continue;
+    notes.push(`${label}: ${value} differs from From; it is recorded, never used: who sent a ballot is decided by From alone`);
+  }
+  return notes;
+}
+
 /**
  * Judges one message against the election and roster (spec §3). Pure: the same facts, election and
  * roster always give the same judgement.
@@ -48,9 +82,24 @@ export interface JudgeContext {
   issued: IssuedReferences | null;
 }
 
-export function judgeMessage(f: MessageFacts, election: Election, roster: Roster, context: JudgeContext = { issued: null }): Judgement {
-  const findings: Finding[] = f.notes.map((detail) => ({ code: 'note' as const, detail }));
-  const j: Judgement = { verdict: { kind: 'valid' }, council: null, senderMatch: null, choices: [], findings, papers: [], signOff: null, auth: null };
+/**
+ * Whether what the reader found is a ballot paper: one under a ballot-paper heading, a form, or boxes
+ * of which at least one names a candidate. A numbered or bracketed list in a covering note is not.
+ */
+function isBallotPaper(p: RawPaper, election: Election): boolean {
+  return p.heading || p.boxes.some((b) => b.candidateId !== undefined || matchCandidate(b.text, election.candidates) !== null || (b.continuation !== null && matchCandidate(`${b.text} ${b.continuation}`, election.candidates) !== null));
+}
+
+export function judgeMessage(facts: MessageFacts, election: Election, roster: Roster, context: JudgeContext = { issued: null }): Judgement {
+  const findings: Finding[] = facts.notes.map((detail) => ({ code: 'note' as const, detail }));
+  const listsOnly = facts.papers.filter((p) => !isBallotPaper(p, election)).length;
+  if (listsOnly > 0) findings.push({ code: 'note', detail: `${listsOnly} list(s) of bracketed lines without a heading or any candidate's name: not ballot papers` });
+  const f: MessageFacts = {
+    ...facts,
+    papers: facts.papers.filter((p) => isBallotPaper(p, election)),
+    forwarded: facts.forwarded.map((x) => ({ ...x, papers: x.papers.filter((p) => isBallotPaper(p, election)) })),
+  };
+  const j: Judgement = { verdict: { kind: 'valid' }, council: null, senderMatch: null, choices: [], findings, papers: [], rawPapers: [], signOff: null, auth: null };
 
   if (f.unreadable !== null) {
     findings.push({ code: 'unreadable', detail: f.unreadable });
@@ -58,9 +107,13 @@ export function judgeMessage(f: MessageFacts, election: Election, roster: Roster
     return j;
   }
 
-  const match = f.from ? councilForAddress(roster, f.from.address) : null;
+  // One sender or none: several From headers, or several addresses in From, attribute the message to nobody.
+  const ambiguous = f.fromHeaders > 1 || f.fromAddresses.length > 1;
+  const match = f.from && !ambiguous ? councilForAddress(roster, f.from.address) : null;
   j.council = match?.council ?? null;
   j.senderMatch = match ? `${match.by} ${match.matched}` : null;
+  const claimed = ambiguous ? f.fromAddresses.map((a) => ({ address: a, council: councilForAddress(roster, a)?.council ?? null })) : [];
+  for (const note of identityNotes(f, roster)) findings.push({ code: 'note', detail: note });
 
   // An attachment that cannot be parsed, when no paper was found anywhere else, makes the message unreadable.
   const broken = f.attachments.filter((a) => a.handling === 'unreadable');
@@ -88,7 +141,8 @@ export function judgeMessage(f: MessageFacts, election: Election, roster: Roster
     j.verdict = { kind: 'not-a-ballot', why: s.kind };
     return j;
   }
-  if (!hasPossiblePaper(f) && !eligible) {
+  const claimsEligible = claimed.some((c) => c.council !== null && election.eligibleMembership.includes(c.council.membership));
+  if (!hasPossiblePaper(f) && !eligible && !claimsEligible) {
     const who = f.from ? (j.council ? `${j.council.name} (${j.council.membership} member)` : f.from.address) : 'no sender';
     findings.push({ code: 'not-a-ballot', detail: `no ballot paper, and not from an eligible council (${who})` });
     j.verdict = { kind: 'not-a-ballot', why: 'no-paper' };
@@ -118,12 +172,17 @@ export function judgeMessage(f: MessageFacts, election: Election, roster: Roster
   // Rule 5: every rejection finding, then the first in the table's order decides.
   const rejections: { reason: RejectionReason; detail: string }[] = [];
   const adjudications: { reason: AdjudicationReason; detail: string }[] = [];
-  if (!f.from) rejections.push({ reason: 'unknown-sender', detail: `no sender address in From: ${f.fromHeader ?? '(missing)'}` });
-  else if (!j.council) rejections.push({ reason: 'unknown-sender', detail: `${f.from.address} is not a roster address or domain` });
+  if (ambiguous) {
+    const who = claimed.map((c) => `${c.address}${c.council ? ` (${c.council.id})` : ''}`).join(', ');
+    rejections.push({
+      reason: 'ambiguous-sender',
+      detail: `${f.fromHeaders > 1 ? `${f.fromHeaders} From headers` : 'one From header'} naming ${f.fromAddresses.length} address(es): ${who}; a ballot must name exactly one sender, so it is attributed to no council`,
+    });
+  } else if (!f.from) rejections.push({ reason: 'unknown-sender', detail: `no sender address in From: ${f.fromHeader ?? '(missing)'}` });
+  else if (!j.council) rejections.push({ reason: 'unknown-sender', detail: unknownSenderDetail(f.from.address, roster) });
   else if (!eligible) {
     rejections.push({ reason: 'not-eligible', detail: `${j.council.name} is a ${j.council.membership} member; eligible: ${election.eligibleMembership.join(', ')}` });
   }
-  if (f.fromCount > 1) findings.push({ code: 'note', detail: `From names ${f.fromCount} addresses; the first is taken as the sender` });
 
   const at = f.receivedAt ? Date.parse(f.receivedAt) : NaN;
   if (at > election.deadline.getTime()) {
@@ -139,6 +198,7 @@ export function judgeMessage(f: MessageFacts, election: Election, roster: Roster
   }
 
   if (ownPaper) {
+    j.rawPapers = f.papers;
     j.papers = f.papers.map((p) => readPaperMarks(p, election.candidates));
     // Papers with boxes speak for the message; a heading alone (no boxes) adds nothing when another paper has them.
     const speaking = j.papers.some((p) => p.boxes > 0) ? j.papers.filter((p) => p.boxes > 0) : j.papers;
@@ -179,7 +239,7 @@ export function judgeMessage(f: MessageFacts, election: Election, roster: Roster
     }
 
     const choiceSets = speaking.map((p) => p.choices.join(','));
-    const uncertain = speaking.flatMap((p) => p.uncertain.map((u) => (speaking.length > 1 ? `${p.origin}: ${u}` : u)));
+    const uncertain = speaking.flatMap((p) => [...p.uncertain, ...(p.uncertainOmitted > 0 ? [`and ${p.uncertainOmitted} more such line(s)`] : [])].map((u) => (speaking.length > 1 ? `${p.origin}: ${u}` : u)));
     if (new Set(choiceSets).size > 1) {
       uncertain.push(`the message holds papers that disagree: ${speaking.map((p) => `${p.origin} → ${p.choices.join('+') || 'none'}`).join('; ')}`);
     }

@@ -1,5 +1,5 @@
 import type { Candidate } from '../inputs/election.js';
-import { nameTokens } from '../model/names.js';
+import { foldText, nameTokens } from '../model/names.js';
 import type { RawPaper } from '../read/paper.js';
 
 export type MarkReading = 'marked' | 'blank' | 'uncertain';
@@ -23,48 +23,122 @@ function withoutBrackets(s: string): string {
   return s.replace(/\([^)]*\)?/g, ' ').replace(/\[[^\]]*\]?/g, ' ');
 }
 
-/** The candidate a box line names: the candidate's whole name first (titles and case aside), else a surname only one candidate has. */
+interface CandidateIndex {
+  /** Candidates by the first word of their name (titles aside), each with all its words. */
+  byFirst: Map<string, { candidate: Candidate; tokens: string[]; council: Set<string> }[]>;
+  /** Candidates by surname, for a line that gives the surname alone. */
+  bySurname: Map<string, Candidate[]>;
+}
+const candidateIndexes = new WeakMap<readonly Candidate[], CandidateIndex>();
+
+/** The election's candidate names folded once, so that reading a line costs the same however many lines or candidates. */
+function candidateIndex(candidates: readonly Candidate[]): CandidateIndex {
+  let idx = candidateIndexes.get(candidates);
+  if (!idx) {
+    idx = { byFirst: new Map(), bySurname: new Map() };
+    for (const c of candidates) {
+      const tokens = nameTokens(c.name);
+      if (tokens.length === 0) continue;
+      const council = new Set(c.council ? foldText(c.council.replace(/&/g, ' and ')).split(' ') : []);
+      idx.byFirst.set(tokens[0]!, [...(idx.byFirst.get(tokens[0]!) ?? []), { candidate: c, tokens, council }]);
+      const last = tokens[tokens.length - 1]!;
+      idx.bySurname.set(last, [...(idx.bySurname.get(last) ?? []), c]);
+    }
+    candidateIndexes.set(candidates, idx);
+  }
+  return idx;
+}
+
+/** Words that may follow a candidate's name on the line besides the words of their own council. */
+const COUNCIL_FILLER = new Set(['council', 'borough', 'district', 'city', 'county', 'metropolitan', 'royal', 'of', 'the', 'and', 'for', 'from']);
+
+/**
+ * The candidate a box line names: the candidate's whole name (titles, letters and case aside),
+ * followed by nothing but words of that candidate's own council; else a surname only one candidate
+ * has, alone. "Cllr Jason Williams-Smith" or "Jason Williams Junior" is not Cllr Jason Williams.
+ */
 export function matchCandidate(text: string, candidates: readonly Candidate[]): Candidate | null {
   const t = nameTokens(withoutBrackets(text));
   if (t.length === 0) return null;
+  const idx = candidateIndex(candidates);
   let best: Candidate | null = null;
   let bestLen = 0;
-  for (const c of candidates) {
-    const ct = nameTokens(c.name);
-    if (ct.length === 0 || ct.length > t.length) continue;
-    if (ct.every((w, i) => t[i] === w) && ct.length > bestLen) {
-      best = c;
-      bestLen = ct.length;
-    }
+  for (const entry of idx.byFirst.get(t[0]!) ?? []) {
+    const ct = entry.tokens;
+    if (ct.length > t.length || ct.length <= bestLen || !ct.every((w, i) => t[i] === w)) continue;
+    if (!t.slice(ct.length).every((w) => entry.council.has(w) || COUNCIL_FILLER.has(w))) continue;
+    best = entry.candidate;
+    bestLen = ct.length;
   }
   if (best) return best;
   if (t.length === 1) {
-    const bySurname = candidates.filter((c) => nameTokens(c.name).at(-1) === t[0]);
+    const bySurname = idx.bySurname.get(t[0]!) ?? [];
     if (bySurname.length === 1) return bySurname[0] ?? null;
   }
   return null;
 }
 
+const PERSON_TITLES = new Set(['cllr', 'councillor', 'councilor', 'mr', 'mrs', 'ms', 'miss', 'mx', 'dr', 'prof', 'professor', 'sir', 'dame', 'lord', 'lady', 'baroness', 'mayor', 'rt', 'hon']);
+const NAME_PARTICLES = new Set(['of', 'de', 'del', 'der', 'den', 'van', 'von', 'le', 'la', 'du', 'da', 'di', 'dos', 'bin', 'al', 'and', 'for']);
+
+/**
+ * Whether the text beside a box reads as a person's name (a candidate-shaped line): a title such as
+ * "Cllr" (whatever follows, digits and look-alike letters included), or a few capitalised words with
+ * no digits or sentence punctuation. Prose beside a bracketed tag ("[EXTERNAL] This email originated
+ * outside…") is not.
+ */
+export function isNameShaped(text: string): boolean {
+  const words = withoutBrackets(text).trim().split(/\s+/).filter((w) => w.length > 0);
+  if (words.length === 0 || words.length > 8) return false;
+  const first = foldText(words[0]!);
+  if (PERSON_TITLES.has(first.replace(/ /g, ''))) return true;
+  if (/[\d.!?:;,@/\\]/.test(words.join(' ').replace(/\.(?=\s|$)/g, ''))) return false;
+  return words.every((w) => /^\p{Lu}/u.test(w) || NAME_PARTICLES.has(w.toLowerCase()) || /^[\p{Lu}]?['’]?\p{Lu}/u.test(w));
+}
+
+/** At most this many box lines and doubts are kept in a paper's evidence; the rest are counted. */
+export const MAX_MARKS_KEPT = 100;
+const MAX_DOUBTS_KEPT = 10;
+
 export interface PaperReading {
   origin: string;
   /** Candidate ids marked, in election order. */
   choices: string[];
-  /** Why the marks cannot be read with certainty; empty when they can. */
+  /** Why the marks cannot be read with certainty (the first few); empty when they can. */
   uncertain: string[];
-  /** Box lines that name no candidate and carry no mark. */
+  /** How many more doubts there were than `uncertain` lists. */
+  uncertainOmitted: number;
+  /** Box lines that are neither a candidate nor candidate-shaped and carry no mark (a tag beside prose). */
   ignoredLines: string[];
   marks: { line: number; text: string; mark: string; reading: MarkReading; candidate: string | null }[];
+  /** Box lines read but not listed in `marks` (only the first MAX_MARKS_KEPT are). */
+  marksOmitted: number;
   boxes: number;
+  /** Box lines that name a candidate. */
+  candidateLines: number;
 }
 
+/**
+ * Reads the marks of one paper against the issued candidates. Only the issued paper counts: a
+ * candidate-shaped line that names no candidate (invented, written in, a look-alike of a real name),
+ * marked or not, makes the paper void for uncertainty, as does a mark beside anything that is not a
+ * candidate. Cost is linear in the lines; evidence keeps the first few and counts the rest.
+ */
 export function readPaperMarks(paper: RawPaper, candidates: readonly Candidate[]): PaperReading {
   const chosen = new Set<string>();
-  const uncertain: string[] = [];
+  const doubts: string[] = [];
+  let doubtCount = 0;
+  const doubt = (why: string): void => {
+    doubtCount++;
+    if (doubts.length < MAX_DOUBTS_KEPT) doubts.push(why);
+  };
   const ignoredLines: string[] = [];
   const marks: PaperReading['marks'] = [];
+  let candidateLines = 0;
   const state = new Map<string, MarkReading>();
+  const byId = new Map(candidates.map((c) => [c.id, c]));
   for (const box of paper.boxes) {
-    let cand = box.candidateId !== undefined ? (candidates.find((c) => c.id === box.candidateId) ?? null) : matchCandidate(box.text, candidates);
+    let cand = box.candidateId !== undefined ? (byId.get(box.candidateId) ?? null) : matchCandidate(box.text, candidates);
     let text = box.text;
     if (!cand && box.continuation && box.candidateId === undefined) {
       const joined = `${box.text} ${box.continuation}`;
@@ -72,26 +146,31 @@ export function readPaperMarks(paper: RawPaper, candidates: readonly Candidate[]
       if (cand) text = joined;
     }
     const reading = readMark(box.mark);
-    marks.push({ line: box.line, text, mark: box.mark, reading, candidate: cand?.id ?? null });
+    if (marks.length < MAX_MARKS_KEPT) marks.push({ line: box.line, text, mark: box.mark, reading, candidate: cand?.id ?? null });
     if (!cand) {
-      if (reading === 'blank') ignoredLines.push(text);
-      else uncertain.push(`line ${box.line} is marked "${box.mark}" but names no candidate: "${text}"`);
+      if (box.candidateId !== undefined || isNameShaped(text)) doubt(`line ${box.line} is candidate-shaped but names no candidate on the issued paper: "${text}"${reading === 'blank' ? '' : ` (marked "${box.mark}")`}`);
+      else if (reading === 'marked') doubt(`line ${box.line} is marked "${box.mark}" but names no candidate: "${text}"`);
+      else if (ignoredLines.length < MAX_DOUBTS_KEPT) ignoredLines.push(text);
       continue;
     }
+    candidateLines++;
     const prior = state.get(cand.id);
-    if (reading === 'uncertain') uncertain.push(`the mark "${box.mark}" beside ${cand.name} cannot be read with certainty`);
+    if (reading === 'uncertain') doubt(`the mark "${box.mark}" beside ${cand.name} cannot be read with certainty`);
     if (reading === 'marked') chosen.add(cand.id);
     if (prior !== undefined && prior !== reading && (prior === 'marked' || reading === 'marked')) {
-      uncertain.push(`${cand.name} is listed more than once with different marks`);
+      doubt(`${cand.name} is listed more than once with different marks`);
     }
     state.set(cand.id, prior === 'marked' ? 'marked' : reading);
   }
   return {
     origin: paper.origin,
     choices: candidates.filter((c) => chosen.has(c.id)).map((c) => c.id),
-    uncertain,
+    uncertain: doubts,
+    uncertainOmitted: doubtCount - doubts.length,
     ignoredLines,
     marks,
+    marksOmitted: paper.boxes.length - marks.length,
     boxes: paper.boxes.length,
+    candidateLines,
   };
 }

@@ -15,6 +15,8 @@ export interface PaperRecord {
   origin: string;
   choices: string[];
   marks: { line: number; text: string; mark: string; reading: string; candidate: string | null }[];
+  /** Box lines read but not listed in `marks`, which keeps the first 100. */
+  marksOmitted: number;
   uncertain: string[];
   reference: string | null;
   council: string | null;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import iconv from 'iconv-lite';
 import { simpleParser, type Attachment, type ParsedMail } from 'mailparser';
 import { isoSeconds } from '../inputs/time.js';
+import { asciiLower } from '../model/address.js';
 import type { RawMessage } from '../sources/types.js';
 import { parseRfc5322Date, parseReceived, type ReceivedHop } from './dates.js';
 import { assessAuthenticationResults, type AuthResultsFact } from './auth-results.js';
@@ -77,9 +78,16 @@ export interface MessageFacts {
   sha256: string;
   size: number;
   messageId: string | null;
+  /** The first address of the first From header, as written (ASCII case-folded); judge/ decides what it proves. */
   from: { address: string; name: string } | null;
   fromHeader: string | null;
-  fromCount: number;
+  /** How many From header fields the message has (RFC 5322 allows one). */
+  fromHeaders: number;
+  /** Every address in every From header, in order. */
+  fromAddresses: string[];
+  /** Sender: and Reply-To: as written: recorded, never used to decide who sent the message. */
+  senderHeader: string | null;
+  replyToHeader: string | null;
   subject: string | null;
   dateHeader: string | null;
   dateHeaderAt: string | null;
@@ -121,6 +129,11 @@ function headerValues(mail: ParsedMail, key: string): string[] {
   return out;
 }
 
+/** The mailboxes of an address header, groups opened; entries without an address are left out. */
+function mailboxesOf(header: ParsedMail['from']): { address?: string; name?: string }[] {
+  return (header?.value ?? []).flatMap((v) => (v.group ? v.group : [v])).filter((v) => v.address);
+}
+
 function emptyFacts(raw: RawMessage): MessageFacts {
   return {
     sha256: raw.sha256,
@@ -128,7 +141,10 @@ function emptyFacts(raw: RawMessage): MessageFacts {
     messageId: null,
     from: null,
     fromHeader: null,
-    fromCount: 0,
+    fromHeaders: 0,
+    fromAddresses: [],
+    senderHeader: null,
+    replyToHeader: null,
     subject: null,
     dateHeader: null,
     dateHeaderAt: null,
@@ -306,12 +322,20 @@ export async function readMessage(raw: RawMessage, options: ReadOptions): Promis
 }
 
 async function describe(mail: ParsedMail, facts: MessageFacts, options: DescribeOptions, depth: number): Promise<MessageFacts> {
-  const fromValues = mail.from?.value ?? [];
-  const fromMailboxes = fromValues.flatMap((v) => (v.group ? v.group : [v])).filter((v) => v.address);
-  facts.fromHeader = headerValues(mail, 'from')[0] ?? null;
-  facts.fromCount = fromMailboxes.length;
+  const fromLines = headerValues(mail, 'from');
+  const fromMailboxes = mailboxesOf(mail.from);
+  facts.fromHeader = fromLines[0] ?? null;
+  facts.fromHeaders = fromLines.length;
+  facts.fromAddresses = fromMailboxes.map((v) => asciiLower(v.address ?? ''));
+  // mailparser keeps only the first From header; a second one is a forgery vector, so each is read.
+  for (const extra of fromLines.slice(1, 20)) {
+    const parsed = await simpleParser(Buffer.from(`From: ${extra}\r\n\r\n`, 'utf8'));
+    facts.fromAddresses.push(...mailboxesOf(parsed.from).map((v) => asciiLower(v.address ?? '')));
+  }
   const first = fromMailboxes[0];
-  facts.from = first?.address ? { address: first.address.toLowerCase(), name: first.name ?? '' } : null;
+  facts.from = first?.address ? { address: asciiLower(first.address.trim()), name: first.name ?? '' } : null;
+  facts.senderHeader = headerValues(mail, 'sender')[0] ?? null;
+  facts.replyToHeader = headerValues(mail, 'reply-to')[0] ?? null;
   facts.messageId = headerValues(mail, 'message-id')[0] ?? null;
   facts.subject = mail.subject ?? null;
   facts.dateHeader = headerValues(mail, 'date')[0] ?? null;
