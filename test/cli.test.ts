@@ -66,7 +66,7 @@ describe('verify', () => {
       expect(bad.code).toBe(4);
       expect(bad.stdout).toMatch(/NOT VERIFIED/);
       expect(bad.stdout).toMatch(/[0-9a-f]{12} \(mailbox\/ballots\.mbox#30\): result says counted \[willoughby\], recount says rejected: sign-off-mismatch/);
-      expect(bad.stdout).toMatch(/willoughby: result says 7 votes, recount 6/);
+      expect(bad.stdout).toMatch(/willoughby: result says 8 votes, recount 7/);
 
       // What a doctored file says reaches the terminal as text, never as escape sequences.
       r.messages[0].disposition = '\u001b[2Jcounted';
@@ -168,7 +168,7 @@ describe('the terminal report', () => {
   it('shows the declaration, rejected papers by reason, councils that did not vote and every message', async () => {
     const r = await run(['example']);
     expect(r.code).toBe(0);
-    for (const s of ['DECLARATION OF RESULT', 'Cllr Jason Williams', 'ELECTED', 'Turnout: 35 of 43 eligible councils', 'STATEMENT OF REJECTED PAPERS', 'late', 'unauthenticated', 'wrong-reference', 'AUTHENTICATION (dkim: require)', 'signature present and FAILS', 'ELIGIBLE COUNCILS THAT DID NOT VOTE (8)', 'Stockport Council', 'MESSAGES: 61 read = 35 counted + 19 rejected + 1 superseded + 1 duplicate-copy + 5 not-a-ballot + 0 needs-adjudication']) {
+    for (const s of ['DECLARATION OF RESULT', 'Cllr Jason Williams', 'ELECTED', 'Turnout: 36 of 43 eligible councils', 'STATEMENT OF REJECTED PAPERS', 'late', 'ambiguous-sender', 'unauthenticated-change', 'wrong-reference', 'AUTHENTICATION (dkim: prefer)', 'signature present and FAILS', 'ELIGIBLE COUNCILS THAT DID NOT VOTE (7)', 'Nottingham City Council', 'MESSAGES: 68 read = 36 counted + 24 rejected + 2 superseded + 1 duplicate-copy + 5 not-a-ballot + 0 needs-adjudication']) {
       expect(r.stdout).toContain(s);
     }
   });

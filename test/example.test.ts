@@ -26,18 +26,18 @@ describe('the bundled 2024 example', () => {
   it('gives every message exactly one disposition, and they add up', async () => {
     const { result } = await tally();
     const sum = Object.values(result.summary.dispositions).reduce((a, b) => a + b, 0);
-    expect(result.summary.read).toBe(61);
-    expect(result.messages).toHaveLength(61);
-    expect(sum).toBe(61);
-    expect(result.summary.accounted).toBe(61);
-    expect(new Set(result.messages.map((m) => `${m.sha256}@${m.source.file}#${m.source.index}`)).size).toBe(61);
+    expect(result.summary.read).toBe(68);
+    expect(result.messages).toHaveLength(68);
+    expect(sum).toBe(68);
+    expect(result.summary.accounted).toBe(68);
+    expect(new Set(result.messages.map((m) => `${m.sha256}@${m.source.file}#${m.source.index}`)).size).toBe(68);
   });
 
   it('holds every disposition and every reason this version decides', async () => {
     const { result } = await tally();
     for (const d of DISPOSITIONS) expect(result.summary.dispositions[d], d).toBeGreaterThan(0);
-    // conflicting-duplicates needs duplicates: reject (tested below on the same mailbox).
-    for (const r of REJECTION_REASONS.filter((x) => x !== 'conflicting-duplicates')) expect(result.summary.rejected[r], r).toBeGreaterThan(0);
+    // conflicting-duplicates needs duplicates: reject, and unauthenticated dkim: require (both tested below on the same mailbox).
+    for (const r of REJECTION_REASONS.filter((x) => x !== 'conflicting-duplicates' && x !== 'unauthenticated')) expect(result.summary.rejected[r], r).toBeGreaterThan(0);
     for (const r of ADJUDICATION_REASONS) expect(result.summary.needsAdjudication[r], r).toBeGreaterThan(0);
     // Each form a paper comes back in: body, HTML, .txt, filled PDF, Word, scan, image, Outlook .msg.
     const origins = new Set(result.messages.flatMap((m) => m.evidence.papers.map((p) => p.origin.replace(/:.*\./, ':*.'))));
@@ -48,7 +48,7 @@ describe('the bundled 2024 example', () => {
 
   it('judges each case as the spec prescribes', async () => {
     const { result, code } = await tally();
-    expect(code).toBe(3); // provisional: four messages need adjudication
+    expect(code).toBe(3); // provisional: eight messages need adjudication
     const expectations: [string, string, string | null, string[]?][] = [
       ['<ccin-2024-001@north-herts.gov.uk>', 'counted', null, ['willoughby']],
       ['<ccin-2024-002@westminster.gov.uk>', 'counted', null, ['williams']],
@@ -90,14 +90,25 @@ describe('the bundled 2024 example', () => {
       ['<ccin-2024-048@northtyneside.gov.uk>', 'needs-adjudication', 'sign-off-near-miss'],
       ['<ccin-2024-050@lewisham.gov.uk>', 'needs-adjudication', 'forwarded'],
       ['<ccin-2024-051@towerhamlets.gov.uk>', 'needs-adjudication', 'unreadable-attachment'],
-      ['<ccin-2024-052@stockport.gov.uk>', 'rejected', 'unauthenticated'],
-      ['<ccin-2024-053@brent.gov.uk>', 'rejected', 'unauthenticated'],
+      // dkim: prefer. Stockport's paper altered after signing would change its signed vote (059);
+      // Brent's unsigned paper would give a vote to a council whose signed paper was unmarked (039).
+      ['<ccin-2024-052@stockport.gov.uk>', 'needs-adjudication', 'unauthenticated-change'],
+      ['<ccin-2024-053@brent.gov.uk>', 'needs-adjudication', 'unauthenticated-change'],
       ['<ccin-2024-054@newham.gov.uk>', 'counted', null, ['alty']],
       ['<ccin-2024-055@exeter.gov.uk>', 'counted', null, ['williams']],
       ['<ccin-2024-056@cheshirewestandchester.gov.uk>', 'counted', null, ['alty']],
       ['<ccin-2024-057@croydon.gov.uk>', 'needs-adjudication', 'unreadable-attachment'],
       ['<ccin-2024-058@hastings.gov.uk>', 'rejected', 'wrong-reference'],
       ['<ccin-2024-outlook-telford@telford.gov.uk>', 'counted', null, ['alty']],
+      ['<ccin-2024-059@stockport.gov.uk>', 'counted', null, ['willoughby']],
+      // Unsigned, through the same server, the other candidate marked: the signed paper (002) stands.
+      ['<ccin-2024-060@westminster.gov.uk>', 'needs-adjudication', 'unauthenticated-change'],
+      // Unsigned, but agreeing with the signed paper: superseded, changes nothing.
+      ['<ccin-2024-061@north-herts.gov.uk>', 'superseded', null, ['willoughby']],
+      ['<ccin-2024-062@lambeth.gov.uk>', 'rejected', 'ambiguous-sender'],
+      ['<ccin-2024-063@gmail.example>', 'rejected', 'unknown-sender'],
+      ['<ccin-2024-064@xn--prston-4of.gov.uk>', 'rejected', 'unknown-sender'],
+      ['<ccin-2024-065@nottinghamcity.gov.uk>', 'rejected', 'void-for-uncertainty'],
     ];
     for (const [id, disposition, reason, choices] of expectations) {
       const m = byId(result, id);
@@ -116,9 +127,44 @@ describe('the bundled 2024 example', () => {
     expect(byId(result, '<ccin-2024-001@north-herts.gov.uk>').evidence.authentication).toMatchObject({ authenticated: true, decidedBy: 'signature' });
     expect(byId(result, '<ccin-2024-001@north-herts.gov.uk>').evidence.authentication.signatures[0]).toMatchObject({ domain: 'north-herts.gov.uk', keySource: 'pinned', result: 'pass' });
     expect(byId(result, '<ccin-2024-054@newham.gov.uk>').evidence.authentication).toMatchObject({ authenticated: true, decidedBy: 'trusted-header', failing: true });
-    expect(byId(result, '<ccin-2024-052@stockport.gov.uk>').evidence.findings.find((f) => f.code === 'unauthenticated')?.detail).toMatch(/body hash did not verify/);
+    expect(byId(result, '<ccin-2024-052@stockport.gov.uk>').evidence.authentication.summary).toMatch(/body hash did not verify/);
     expect(byId(result, '<ccin-2024-053@brent.gov.uk>').evidence.authentication.ignoredHeaders[0]?.why).toMatch(/below the ballot address's own Received header/);
     expect(result.inputs.keys).toMatchObject({ file: 'keys.zone', records: 45 });
+    // The ambiguous message is attributed to no council; the look-alike and the display name are named as such.
+    expect(byId(result, '<ccin-2024-062@lambeth.gov.uk>').council).toBeNull();
+    expect(byId(result, '<ccin-2024-064@xn--prston-4of.gov.uk>').evidence.findings.find((f) => f.code === 'unknown-sender')?.detail).toMatch(/LOOKS LIKE preston\.gov\.uk/);
+    expect(byId(result, '<ccin-2024-063@gmail.example>').evidence.findings.some((f) => /display name "leader@oldham\.gov\.uk" looks like an address/.test(f.detail))).toBe(true);
+    // 1,500 invented candidate lines: void, with the evidence kept short.
+    const padded = byId(result, '<ccin-2024-065@nottinghamcity.gov.uk>');
+    expect(padded.evidence.papers[0]?.marks.length).toBe(100);
+    expect(padded.evidence.papers[0]?.marksOmitted).toBe(1503 - 100);
+    expect(padded.evidence.findings.find((f) => f.code === 'void-for-uncertainty')?.detail).toMatch(/and 1490 more such line/);
+    // Said beside the declaration: unsigned papers in the name of councils that sent signed ones.
+    expect(result.summary.authentication.unauthenticatedInCouncilName.map((u) => [u.council, u.disposition]).sort()).toEqual([
+      ['brent', 'needs-adjudication'],
+      ['north-herts', 'superseded'],
+      ['stockport', 'needs-adjudication'],
+      ['westminster', 'needs-adjudication'],
+    ]);
+  });
+
+  it('under dkim: require, every paper nothing authenticates is rejected unauthenticated', async () => {
+    const t = tempDir();
+    try {
+      const e = JSON.parse(readFileSync(ELECTION, 'utf8')) as Record<string, unknown>;
+      const path = join(t.dir, 'election.json');
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(path, JSON.stringify({ ...e, dkim: 'require' }));
+      const out = join(t.dir, 'r.json');
+      await run(['tally', MAILBOX, '--election', path, '--roster', ROSTER, '--keys', KEYS, '--issued', ISSUED, '--json', out]);
+      const result = JSON.parse(readFileSync(out, 'utf8')) as ResultModel;
+      for (const id of ['<ccin-2024-052@stockport.gov.uk>', '<ccin-2024-053@brent.gov.uk>', '<ccin-2024-060@westminster.gov.uk>', '<ccin-2024-061@north-herts.gov.uk>']) {
+        expect({ id, d: byId(result, id).disposition, r: byId(result, id).reason }).toEqual({ id, d: 'rejected', r: 'unauthenticated' });
+      }
+      expect(byId(result, '<ccin-2024-002@westminster.gov.uk>').disposition).toBe('counted');
+    } finally {
+      t.cleanup();
+    }
   });
 
   it('counts the overlapping .eml export of a message once', async () => {
@@ -149,13 +195,15 @@ describe('the bundled 2024 example', () => {
     expect(ro.disposition).toBe('rejected');
     expect(ro.adjudication?.automatic.reason).toBe('no-ballot-paper');
     expect(result.tally).toEqual([
-      { candidate: 'willoughby', name: 'Cllr Alistair Willoughby', votes: 6, elected: false },
+      { candidate: 'willoughby', name: 'Cllr Alistair Willoughby', votes: 7, elected: false },
       { candidate: 'williams', name: 'Cllr Jason Williams', votes: 15, elected: true },
       { candidate: 'alty', name: 'Cllr Jacky Alty', votes: 14, elected: false },
     ]);
-    expect(result.turnout).toEqual({ voted: 35, eligible: 43, text: '35 of 43 eligible councils' });
+    expect(result.turnout).toEqual({ voted: 36, eligible: 43, text: '36 of 43 eligible councils' });
     expect(stdout).toContain('DECLARATION OF RESULT');
-    expect(stdout).toContain('35 of 43 eligible councils');
+    expect(stdout).toContain('36 of 43 eligible councils');
+    expect(stdout).toMatch(/DECLARATION OF RESULT\n {2}! 4 UNAUTHENTICATED paper\(s\) sent in the name of a council/);
+    expect(byId(result, '<ccin-2024-060@westminster.gov.uk>')).toMatchObject({ disposition: 'rejected', reason: 'unauthenticated-change', adjudication: { automatic: { reason: 'unauthenticated-change' }, decision: 'reject' } });
     expect(stdout).toContain('ADJUDICATED BY THE RETURNING OFFICER');
   });
 

@@ -2,7 +2,7 @@ import type { Election } from '../inputs/election.js';
 import type { IssuedReferences } from '../inputs/issued.js';
 import { normaliseReference } from '../issue/references.js';
 import { councilForAddress, lookalikeOf, type Council, type Roster } from '../inputs/roster.js';
-import { asciiLower, readAddress } from '../model/address.js';
+import { asciiLower, readAddress, showAddress } from '../model/address.js';
 import { councilMatchScore } from '../model/names.js';
 import { REJECTION_REASONS, type AdjudicationReason, type NotABallotKind, type RejectionReason } from '../model/reasons.js';
 import type { MessageFacts } from '../read/message.js';
@@ -47,7 +47,7 @@ function unknownSenderDetail(address: string, roster: Roster): string {
   const a = readAddress(address);
   const why = a.ok ? 'is not a roster address or in a roster domain' : a.problem;
   const like = lookalikeOf(roster, address);
-  return `${address} ${why}${like ? `; its domain LOOKS LIKE ${like.domain} (${like.council.id}) but is not it: a look-alike domain` : ''}`;
+  return `${showAddress(address)} ${why}${like ? `; its domain LOOKS LIKE ${like.domain} (${like.council.id}) but is not it: a look-alike domain` : ''}`;
 }
 
 /**
@@ -61,7 +61,7 @@ function identityNotes(f: MessageFacts, roster: Roster): string[] {
     const inName = /[^\s<>"'()@]+@[^\s<>"'()@]+/.exec(f.from.name)?.[0];
     if (inName && asciiLower(inName) !== f.from.address) {
       const c = councilForAddress(roster, inName)?.council;
-      notes.push(`the From display name "${f.from.name}" looks like an address${c ? ` of ${c.id}` : ''}, but the address is ${f.from.address}: the address decides, never the name`);
+      notes.push(`the From display name "${f.from.name}" looks like an address${c ? ` of ${c.id}` : ''}, but the address is ${showAddress(f.from.address)}: the address decides, never the name`);
     }
   }
   for (const [label, value] of [['Sender', f.senderHeader], ['Reply-To', f.replyToHeader]] as const) {
@@ -173,7 +173,7 @@ export function judgeMessage(facts: MessageFacts, election: Election, roster: Ro
   const rejections: { reason: RejectionReason; detail: string }[] = [];
   const adjudications: { reason: AdjudicationReason; detail: string }[] = [];
   if (ambiguous) {
-    const who = claimed.map((c) => `${c.address}${c.council ? ` (${c.council.id})` : ''}`).join(', ');
+    const who = claimed.map((c) => `${showAddress(c.address)}${c.council ? ` (${c.council.id})` : ''}`).join(', ');
     rejections.push({
       reason: 'ambiguous-sender',
       detail: `${f.fromHeaders > 1 ? `${f.fromHeaders} From headers` : 'one From header'} naming ${f.fromAddresses.length} address(es): ${who}; a ballot must name exactly one sender, so it is attributed to no council`,

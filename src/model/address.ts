@@ -12,7 +12,6 @@
  */
 
 const DOMAIN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
-// eslint-disable-next-line no-control-regex
 const NON_ASCII = /[^\x00-\x7F]/;
 
 export const asciiLower = (s: string): string => s.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32));
@@ -48,3 +47,9 @@ export function visualSkeleton(domain: string, toUnicode: (d: string) => string)
   const unicode = domain.split('.').some((l) => l.startsWith('xn--')) ? toUnicode(domain) || domain : domain;
   return [...unicode.normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase()].map((ch) => CONFUSABLE[ch] ?? ch).join('');
 }
+
+/** An address as shown to people: every character outside ASCII as a visible escape (\u{435}), so a look-alike never passes for the real one. */
+export function showAddress(address: string): string {
+  return address.replace(NON_ASCII_ALL, (ch) => `\\u{${(ch.codePointAt(0) ?? 0).toString(16)}}`);
+}
+const NON_ASCII_ALL = /[^\x00-\x7F]/gu;

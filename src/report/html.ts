@@ -2,6 +2,7 @@ import { formatInZone } from '../inputs/time.js';
 import { REASON_TEXT, reasonsInOrder } from '../model/reasons.js';
 import type { ResultModel } from '../model/result.js';
 import { unauthenticatedAlert } from './terminal.js';
+import { showAddress } from '../model/address.js';
 
 /** Escapes text for HTML; control characters from an email are shown as escapes, never passed on. */
 function h(text: string | number | null | undefined): string {
@@ -80,7 +81,7 @@ th{background:#eee}td.n{text-align:right}.mono{font-family:Menlo,Consolas,monosp
     const bySha = new Map(r.messages.map((m) => [m.sha256, m]));
     const row = (sha: string, what: string): string => {
       const m = bySha.get(sha);
-      return `<tr><td class="mono">${sha.slice(0, 12)}</td><td>${h(m?.council ?? '')}</td><td>${h(m?.from ?? '')}</td><td>${h(what)}</td><td>${h(m?.disposition ?? '')}${m?.reason ? `: ${h(m.reason)}` : ''}</td></tr>`;
+      return `<tr><td class="mono">${sha.slice(0, 12)}</td><td>${h(m?.council ?? '')}</td><td>${h(showAddress(m?.from ?? ''))}</td><td>${h(what)}</td><td>${h(m?.disposition ?? '')}${m?.reason ? `: ${h(m.reason)}` : ''}</td></tr>`;
     };
     parts.push(`<h2>Authentication warnings (dkim: ${h(auth.policy)})</h2><table><tr><th>Message</th><th>Council</th><th>From</th><th>Warning</th><th>Disposition</th></tr>`);
     parts.push(auth.failingSignatures.map((sha) => row(sha, 'signature present and fails: altered after signing?')).join('') + auth.unauthenticatedBallots.map((sha) => row(sha, 'not authenticated')).join('') + '</table>');
@@ -106,7 +107,7 @@ th{background:#eee}td.n{text-align:right}.mono{font-family:Menlo,Consolas,monosp
     r.messages
       .map(
         (m, i) =>
-          `<tr><td class="n">${i + 1}</td><td class="mono">${m.sha256.slice(0, 16)}</td><td>${h(m.source.file)}${m.source.index !== null ? `#${m.source.index}` : ''}</td><td>${h(m.from)}<br><span class="small">${h(m.council ?? 'no roster council')}</span></td><td>${h(m.receivedAt)} <span class="small">${h(m.receivedAtSource)}</span></td><td><strong>${h(m.disposition)}</strong>${m.reason ? `: ${h(m.reason)}` : ''}${m.choices.length ? `<br>${h(m.choices.map((c) => names.get(c) ?? c).join(', '))}` : ''}</td><td class="small">${m.evidence.findings.map((f) => `${h(f.code)}: ${h(f.detail)}`).join('<br>')}</td></tr>`,
+          `<tr><td class="n">${i + 1}</td><td class="mono">${m.sha256.slice(0, 16)}</td><td>${h(m.source.file)}${m.source.index !== null ? `#${m.source.index}` : ''}</td><td>${h(showAddress(m.from ?? ''))}<br><span class="small">${h(m.council ?? 'no roster council')}</span></td><td>${h(m.receivedAt)} <span class="small">${h(m.receivedAtSource)}</span></td><td><strong>${h(m.disposition)}</strong>${m.reason ? `: ${h(m.reason)}` : ''}${m.choices.length ? `<br>${h(m.choices.map((c) => names.get(c) ?? c).join(', '))}` : ''}</td><td class="small">${m.evidence.findings.map((f) => `${h(f.code)}: ${h(f.detail)}`).join('<br>')}</td></tr>`,
       )
       .join(''),
   );

@@ -1,3 +1,5 @@
+import { showAddress } from '../model/address.js';
+
 /**
  * Text from an email on its way to a terminal: every control character, escape sequence and
  * bidirectional override is shown as a visible escape, so a message can never move the cursor,
@@ -15,4 +17,9 @@ export function safe(text: string | null | undefined, max = 200): string {
   s = s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\\ufffd');
   if ([...s].length > max) s = [...s].slice(0, max - 1).join('') + '…';
   return s;
+}
+
+/** A mail address on its way to a report: as `safe`, with every character outside ASCII escaped (model/address.ts). */
+export function safeAddress(text: string | null | undefined, max = 200): string {
+  return safe(showAddress(text ?? ''), max);
 }

@@ -2,7 +2,7 @@ import type { ChalkInstance } from 'chalk';
 import { formatInZone } from '../inputs/time.js';
 import { DISPOSITIONS, REASON_TEXT, reasonsInOrder } from '../model/reasons.js';
 import type { MessageRecord, ResultModel } from '../model/result.js';
-import { safe } from './sanitize.js';
+import { safe, safeAddress } from './sanitize.js';
 
 const BAR_WIDTH = 40;
 
@@ -99,7 +99,7 @@ export function unauthenticatedAlert(r: ResultModel): string[] {
   if (list.length === 0) return [];
   const out = [`  ! ${list.length} UNAUTHENTICATED paper(s) sent in the name of a council that also sent an authenticated one — someone else may have sent them:`];
   for (const u of list) {
-    const fate = u.disposition === 'needs-adjudication' ? 'awaits the officer; the authenticated paper stands meanwhile' : `${u.disposition}${u.reason ? `: ${u.reason}` : ''}`;
+    const fate = u.disposition === 'needs-adjudication' ? 'awaits the officer; meanwhile the council\'s authenticated ballot alone decides its vote' : `${u.disposition}${u.reason ? `: ${u.reason}` : ''}`;
     out.push(`    ${u.council}: ${u.sha256.slice(0, 12)} (→ ${u.choices.join('+') || 'none'}) against authenticated ${u.authenticatedPaper.slice(0, 12)} — ${fate}`);
   }
   return out;
@@ -115,7 +115,7 @@ function authenticationSection(r: ResultModel, c: ChalkInstance): string[] {
   const bySha = new Map(r.messages.map((m) => [m.sha256, m]));
   const line = (sha: string): string => {
     const m = bySha.get(sha);
-    return m ? `${sha.slice(0, 12)} ${m.council ?? '-'} ${safe(m.from ?? '', 60)} → ${m.disposition}${m.reason ? `: ${m.reason}` : ''}` : sha.slice(0, 12);
+    return m ? `${sha.slice(0, 12)} ${m.council ?? '-'} ${safeAddress(m.from ?? '', 60)} → ${m.disposition}${m.reason ? `: ${m.reason}` : ''}` : sha.slice(0, 12);
   };
   if (a.failingSignatures.length > 0) {
     out.push(c.red.bold(`  ! signature present and FAILS — altered after signing? (${a.failingSignatures.length})`));
@@ -139,7 +139,7 @@ function messageLine(m: MessageRecord, n: number, names: Map<string, string>, c:
           : m.disposition;
   const adj = m.adjudication ? ` [adjudicated: ${m.adjudication.decision}]` : '';
   const src = `${m.source.file}${m.source.index !== null ? `#${m.source.index}` : ''}`;
-  return `  ${padStart(String(n), 3)}. ${m.sha256.slice(0, 12)} ${pad(m.council ?? '-', 22)} ${pad(safe(m.from ?? '(no sender)', 40), 34)} ${m.receivedAt ?? 'no time'}  ${what}${adj}  ${c.dim(safe(src, 80))}`;
+  return `  ${padStart(String(n), 3)}. ${m.sha256.slice(0, 12)} ${pad(m.council ?? '-', 22)} ${pad(m.from === null ? '(no sender)' : safeAddress(m.from, 40), 34)} ${m.receivedAt ?? 'no time'}  ${what}${adj}  ${c.dim(safe(src, 80))}`;
 }
 
 /** Everything known about each message: how it was read and judged, with evidence (the `inspect` command). */
