@@ -119,6 +119,20 @@ export async function runCount(req: CountRequest): Promise<ResultModel> {
   const inputs = await loadInputs(req);
   const limits = { ...DEFAULT_LIMITS, ...DEFAULT_READ_LIMITS, ...req.limits };
   const { entries, files } = await readMailbox(req.paths, inputs.election, limits, keyLookup(inputs.keys, req.dns));
+  return countMessages(entries, files, inputs, limits, req.generator);
+}
+
+/**
+ * The pure middle of a count: messages already read, judged against the election and roster, one
+ * vote per council, tallied. No file or network is touched; the same entries give the same result.
+ */
+export function countMessages(
+  entries: readonly { source: Provenance; facts: MessageFacts }[],
+  files: InputFileRecord[],
+  inputs: LoadedInputs,
+  limits: SourceLimits & ReadLimits,
+  generator: string,
+): ResultModel {
   const duplicateOf = findDuplicateCopies(entries);
   const judged: JudgedMessage[] = entries.map((e, i) => {
     const dup = duplicateOf.get(i) ?? null;
@@ -127,7 +141,7 @@ export async function runCount(req: CountRequest): Promise<ResultModel> {
   const resolved = resolveDecisions(judged, inputs.adjudicationRows, inputs.election, inputs.adjudicationFile?.path ?? '');
   if (!resolved.ok) throw resolved.error;
   return buildResult({
-    generator: req.generator,
+    generator,
     election: inputs.election,
     roster: inputs.roster,
     files: {

@@ -48,6 +48,8 @@ export function resolveAdjudications(
       // Copies of one message share its Message-ID; only the one awaiting a decision is meant.
       if (found.length > 1) found = found.filter((m) => m.pending !== null);
     }
+    // A copy of a message met in another export has the same hash (or Message-ID): the row decides the message judged.
+    if (new Set(found.map((m) => m.sha256)).size === 1 && found.length > 1) found = [found.find((m) => m.pending !== null) ?? found[0]!];
     if (found.length === 0) return err(new InputError('ADJUDICATION_INVALID', where('message'), `no message matches "${row.message}"`));
     if (found.length > 1) return err(new InputError('ADJUDICATION_INVALID', where('message'), `"${row.message}" matches ${found.length} messages; give more of the SHA-256`));
     const m = found[0]!;

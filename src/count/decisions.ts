@@ -63,7 +63,7 @@ function adjudicable(messages: readonly JudgedMessage[], election: Election, ext
   return messages.map((m) => ({
     sha256: m.facts.sha256,
     messageId: m.facts.messageId,
-    pending: judgePending(m) ?? (extra.has(m.facts.sha256) ? 'unauthenticated-change' : null),
+    pending: judgePending(m) ?? (m.judgement && extra.has(m.facts.sha256) ? 'unauthenticated-change' : null),
     council: m.judgement?.council?.id ?? null,
     eligible: m.judgement?.council ? election.eligibleMembership.includes(m.judgement.council.membership) : false,
   }));

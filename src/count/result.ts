@@ -49,11 +49,14 @@ export function compareSources(a: { source: Provenance; facts: { sha256: string 
 /**
  * Finds every copy of a message met earlier (in result order): the same message with different bytes,
  * such as an mbox and an .eml export of one mailbox. Returns, by position in `entries`, the SHA-256 of
- * the copy that is judged; a readable copy is preferred as that one.
+ * the copy that is judged; a readable copy whose DKIM signature passes is preferred as that one.
  */
 export function findDuplicateCopies(entries: readonly { source: Provenance; facts: MessageFacts }[]): Map<number, string> {
   const order = entries.map((e, i) => ({ e, i }));
-  order.sort((a, b) => Number(a.e.facts.unreadable !== null) - Number(b.e.facts.unreadable !== null) || compareSources(a.e, b.e) || a.i - b.i);
+  // The copy judged is a readable one, and of those one whose signature still verifies: a copy that
+  // someone stripped of its signature (or whose export broke it) never stands in for the signed one.
+  const weaker = (f: MessageFacts): number => Number(f.unreadable !== null) * 2 + Number(!(f.dkim ?? []).some((s) => s.result === 'pass'));
+  order.sort((a, b) => weaker(a.e.facts) - weaker(b.e.facts) || compareSources(a.e, b.e) || a.i - b.i);
   const firstByIdentity = new Map<string, string>();
   const duplicateOf = new Map<number, string>();
   for (const { e, i } of order) {

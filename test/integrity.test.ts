@@ -1,0 +1,144 @@
+/**
+ * Who sent a message, and whether its paper is the issued one: each forgery SECURITY.md names, as a
+ * message read and judged (issue 7). The count-level cases (an unsigned paper against a signed one)
+ * are in count.test.ts, example.test.ts and properties.test.ts.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseElection } from '../src/inputs/election.js';
+import { sha256Hex } from '../src/inputs/files.js';
+import { councilForAddress, lookalikeOf, parseRoster } from '../src/inputs/roster.js';
+import { judgeMessage } from '../src/judge/judge.js';
+import { isNameShaped, matchCandidate, readPaperMarks } from '../src/judge/marks.js';
+import { readAddress, showAddress } from '../src/model/address.js';
+import { findPapers } from '../src/read/paper.js';
+import { DEFAULT_READ_LIMITS, readMessage } from '../src/read/message.js';
+import { safeAddress } from '../src/report/sanitize.js';
+import { ELECTION, ROSTER, eml, paperText } from './helpers.js';
+
+const election = parseElection({ name: 'e', path: ELECTION, bytes: readFileSync(ELECTION), sha256: '' });
+const roster = parseRoster({ name: 'r', path: ROSTER, bytes: readFileSync(ROSTER), sha256: '' });
+
+async function judge(bytes: Buffer) {
+  const facts = await readMessage(
+    { source: { file: 't.eml', kind: 'eml', index: null, line: null }, bytes, size: bytes.length, sha256: sha256Hex(bytes), oversize: false },
+    { receivedBy: ['mx.ccin.example'], limits: DEFAULT_READ_LIMITS },
+  );
+  return { facts, judgement: judgeMessage(facts, election, roster) };
+}
+const paper = paperText({ williams: 'X' });
+const notes = (j: Awaited<ReturnType<typeof judge>>['judgement']): string => j.findings.map((f) => f.detail).join('\n');
+
+describe('one sender or none', () => {
+  it('two From headers, the council first or second: ambiguous-sender, attributed to nobody', async () => {
+    for (const order of [0, 1]) {
+      const stranger = 'From: Helper <helper@mailer.example>';
+      const bytes = eml({ body: paper, headers: order === 0 ? [stranger] : [] });
+      const text = order === 0 ? bytes : Buffer.from(bytes.toString('utf8').replace('From: ', `${stranger}\r\nFrom: `), 'utf8');
+      const { facts, judgement } = await judge(text);
+      expect(facts.fromHeaders).toBe(2);
+      expect(judgement.verdict).toEqual({ kind: 'rejected', reason: 'ambiguous-sender' });
+      expect(judgement.council).toBeNull();
+      expect(notes(judgement)).toMatch(/leader@north-herts\.gov\.uk \(north-herts\)/);
+    }
+  });
+
+  it('one From header with two addresses, or a group of two: ambiguous-sender', async () => {
+    for (const from of ['leader@north-herts.gov.uk, someone@attacker.example', 'Council: leader@north-herts.gov.uk, other@north-herts.gov.uk;']) {
+      const { judgement } = await judge(eml({ from, body: paper }));
+      expect({ from, v: judgement.verdict }).toEqual({ from, v: { kind: 'rejected', reason: 'ambiguous-sender' } });
+    }
+  });
+
+  it('two From headers and no paper, one of them an eligible council: still ambiguous-sender, not a quiet not-a-ballot', async () => {
+    const { judgement } = await judge(eml({ body: 'We vote for Cllr Jason Williams.', headers: ['From: x@attacker.example'] }));
+    expect(judgement.verdict).toEqual({ kind: 'rejected', reason: 'ambiguous-sender' });
+  });
+
+  it('a display name that is a council address never makes the message the council’s', async () => {
+    const { judgement } = await judge(eml({ from: '"leader@north-herts.gov.uk" <someone@attacker.example>', body: paper }));
+    expect(judgement.verdict).toEqual({ kind: 'rejected', reason: 'unknown-sender' });
+    expect(notes(judgement)).toMatch(/display name "leader@north-herts\.gov\.uk" looks like an address of north-herts/);
+  });
+
+  it('Sender: and Reply-To: are recorded and never decide', async () => {
+    const { judgement } = await judge(eml({ from: 'Someone <someone@attacker.example>', body: paper, headers: ['Sender: leader@north-herts.gov.uk', 'Reply-To: leader@north-herts.gov.uk'] }));
+    expect(judgement.verdict).toEqual({ kind: 'rejected', reason: 'unknown-sender' });
+    expect(notes(judgement)).toMatch(/Sender: leader@north-herts\.gov\.uk differs from From; it is recorded, never used/);
+    expect(notes(judgement)).toMatch(/Reply-To: .* never used/);
+    // And the other way round: a council's From with a stranger's Sender is the council's (DKIM decides whether it is proved).
+    const own = await judge(eml({ body: paper, headers: ['Sender: bulk@mailer.example'] }));
+    expect(own.judgement.council?.id).toBe('north-herts');
+  });
+
+  it('look-alike domains (Cyrillic letters, punycode, the Kelvin sign) belong to no council, and are named as look-alikes', async () => {
+    const cases = [
+      'leader@n\u043erth-herts.gov.uk', // Cyrillic о, as UTF-8
+      `leader@${new URL('http://n\u043erth-herts.gov.uk').hostname}`, // the same as punycode (xn--)
+      'leader@\u212Anowsley.gov.uk', // Kelvin sign: toLowerCase() would make it "knowsley"
+    ];
+    for (const from of cases) {
+      const { judgement } = await judge(eml({ from: `Leader <${from}>`, body: paper }));
+      expect({ from, v: judgement.verdict, c: judgement.council }).toEqual({ from, v: { kind: 'rejected', reason: 'unknown-sender' }, c: null });
+      expect(notes(judgement)).toMatch(/LOOKS LIKE (north-herts|knowsley)\.gov\.uk/);
+    }
+    expect(councilForAddress(roster, 'LEADER@NORTH-HERTS.GOV.UK')?.council.id).toBe('north-herts'); // ASCII case still folds
+    expect(councilForAddress(roster, 'leader@north-herts.gov.uk@attacker.example')).toBeNull();
+    expect(readAddress('leader@north-herts.gov.uk@attacker.example')).toMatchObject({ ok: false });
+    expect(lookalikeOf(roster, 'leader@north-herts.gov.uk')).toBeNull();
+  });
+
+  it('reports show an address outside ASCII escaped, so a look-alike is visible', () => {
+    expect(showAddress('leader@n\u043erth-herts.gov.uk')).toBe('leader@n\\u{43e}rth-herts.gov.uk');
+    expect(safeAddress('a@\u212Anowsley.gov.uk\u001b[2J')).toBe('a@\\u{212a}nowsley.gov.uk\\x1b[2J');
+  });
+});
+
+describe('only the issued paper', () => {
+  const C = election.candidates;
+  it('a name that merely begins like a candidate’s is not the candidate', () => {
+    expect(matchCandidate('Cllr Jason Williams-Smith', C)).toBeNull();
+    expect(matchCandidate('Cllr Jason Williams Junior', C)).toBeNull();
+    expect(matchCandidate('Cllr J\u0430son Williams', C)).toBeNull(); // Cyrillic а
+    expect(matchCandidate('Cllr Jason Williams Westminster City Council', C)?.id).toBe('williams');
+    expect(matchCandidate('Cllr Jason Williams (Westminster City Council)', C)?.id).toBe('williams');
+  });
+
+  it('candidate-shaped lines that are not candidates, marked or not, void the paper', () => {
+    const variants = [
+      paper.replace('[ ] Cllr Jacky Alty', '[ ] Cllr Person 17\n[ ] Cllr Jacky Alty'), // invented, unmarked
+      paper.replace('[ ] Cllr Jacky Alty', '[ ] Cllr J\u0430son Williams\n[ ] Cllr Jacky Alty'), // homoglyph of a real name
+      paper.replace('[ ] Cllr Jacky Alty', '[ ] Jane Doe\n[ ] Cllr Jacky Alty'), // write-in line
+      paper.replace('[ ] Cllr Jacky Alty', '[X] Mx Someone Else\n[ ] Cllr Jacky Alty'), // marked write-in
+    ];
+    for (const text of variants) {
+      const [p] = findPapers(text, 'body-text');
+      const r = readPaperMarks(p!, C);
+      expect({ text: text.split('\n').slice(7, 11).join('|'), doubts: r.uncertain.length > 0 }).toEqual({ text: text.split('\n').slice(7, 11).join('|'), doubts: true });
+    }
+  });
+
+  it('a bracketed tag beside prose (an external-mail banner) and a numbered covering note are not ballot lines', async () => {
+    const banner = '[EXTERNAL] This email originated from outside the organisation. Do not click links unless you recognise the sender.\n\n';
+    const { judgement } = await judge(eml({ body: banner + paper }));
+    expect(judgement.verdict).toEqual({ kind: 'valid' });
+    const list = '(1) Please find our paper below.\n(2) Our Leader has signed it.\n\n';
+    const two = await judge(eml({ body: list + paper }));
+    expect(two.judgement.verdict).toEqual({ kind: 'valid' });
+    expect(two.judgement.choices).toEqual(['williams']);
+    expect(isNameShaped('This email originated from outside the organisation. Do not click links.')).toBe(false);
+    expect(isNameShaped('Cllr Person 17')).toBe(true);
+  });
+
+  it('thousands of invented lines: void, with evidence of bounded size', async () => {
+    const fake = Array.from({ length: 5000 }, (_, i) => `[ ] Cllr Person ${i}`).join('\n');
+    const { judgement } = await judge(eml({ body: paper.replace('[ ] Cllr Jacky Alty', `${fake}\n[ ] Cllr Jacky Alty`) }));
+    expect(judgement.verdict).toEqual({ kind: 'rejected', reason: 'void-for-uncertainty' });
+    const reading = judgement.papers[0]!;
+    expect(reading.marks).toHaveLength(100);
+    expect(reading.marksOmitted).toBe(5003 - 100);
+    expect(reading.uncertain).toHaveLength(10);
+    expect(reading.uncertainOmitted).toBe(4990);
+    expect(judgement.findings.find((f) => f.code === 'void-for-uncertainty')!.detail.length).toBeLessThan(2000);
+  });
+});

@@ -1,0 +1,242 @@
+/**
+ * Properties of the count over generated mailboxes (fast-check, seeded): the bundled example's real,
+ * DKIM-signed mail plus forgeries of every kind the threat model names (SECURITY.md), in any order,
+ * split across any number of exports, with copies. Messages are read once and cached by their bytes;
+ * each run judges and counts in-process, so a property costs milliseconds.
+ */
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { countMessages, keyLookup, loadInputs, readMailbox, type LoadedInputs } from '../src/cli/pipeline.js';
+import type { ResultModel } from '../src/model/result.js';
+import { DEFAULT_READ_LIMITS, readMessage, type MessageFacts } from '../src/read/message.js';
+import { DEFAULT_LIMITS, type Provenance } from '../src/sources/types.js';
+import { ADJUDICATIONS, ELECTION, ISSUED, KEYS, MAILBOX, ROSTER, paperText } from './helpers.js';
+
+const LIMITS = { ...DEFAULT_LIMITS, ...DEFAULT_READ_LIMITS };
+const SEED = 20240201;
+type Entry = { source: Provenance; facts: MessageFacts };
+
+let inputs: LoadedInputs;
+let base: Entry[];
+const factsCache = new Map<string, MessageFacts>();
+
+beforeAll(async () => {
+  inputs = await loadInputs({ election: ELECTION, roster: ROSTER, keys: KEYS, issued: ISSUED, adjudications: ADJUDICATIONS });
+  base = (await readMailbox([MAILBOX], inputs.election, LIMITS, keyLookup(inputs.keys, undefined))).entries;
+});
+
+async function readBytes(bytes: Buffer): Promise<MessageFacts> {
+  const sha = createHash('sha256').update(bytes).digest('hex');
+  const hit = factsCache.get(sha);
+  if (hit) return hit;
+  const facts = await readMessage(
+    { source: { file: 'forged.eml', kind: 'eml', index: null, line: null }, bytes, size: bytes.length, sha256: sha, oversize: false },
+    { receivedBy: inputs.election.receivedBy, limits: LIMITS, dkim: { lookup: keyLookup(inputs.keys, undefined) }, trustedAuthservIds: inputs.election.receivedBy ?? [] },
+  );
+  factsCache.set(sha, facts);
+  return facts;
+}
+
+const count = (entries: readonly Entry[], withDecisions = true): ResultModel =>
+  countMessages(entries, [], withDecisions ? inputs : { ...inputs, adjudicationRows: [], adjudicationFile: null }, LIMITS, 'test');
+
+/** What anyone on the internet can send to the ballot address in a council's name. */
+const FORGERY_KINDS = [
+  'unsigned', // the council's From address, no signature
+  'forged-dkim', // a DKIM-Signature header for the council's domain that cannot verify
+  'forged-auth-results', // an Authentication-Results "dkim=pass" written by the sender, below the server's Received
+  'forged-received', // a Received "by mx.ccin.example" written by the sender, lower down, claiming an earlier time
+  'two-from', // the council's From header and the forger's
+  'two-addresses', // one From header, two addresses
+  'display-name', // the council's address as the display name of the forger's
+  'sender-header', // Sender: the council's address, From: the forger's
+  'reply-to', // Reply-To: the council's address
+  'lookalike', // a Cyrillic look-alike of the council's domain
+  'kelvin', // the council's domain with a Kelvin sign (U+212A), which toLowerCase folds to "k"
+  'padded', // the council's paper with extra candidate-shaped lines
+] as const;
+
+/** The kinds that write the council's own address, alone, in the one From header. */
+const SENDS_AS_COUNCIL = new Set<string>(['unsigned', 'forged-dkim', 'forged-auth-results', 'forged-received', 'padded']);
+
+interface Forgery {
+  council: number;
+  choice: 'willoughby' | 'williams' | 'alty';
+  minutes: number;
+  kind: (typeof FORGERY_KINDS)[number];
+  n: number;
+}
+
+const forgeryArb: fc.Arbitrary<Forgery> = fc.record({
+  council: fc.nat({ max: 10_000 }),
+  choice: fc.constantFrom('willoughby' as const, 'williams' as const, 'alty' as const),
+  minutes: fc.integer({ min: 1, max: 14 * 24 * 60 - 1 }),
+  kind: fc.constantFrom(...FORGERY_KINDS),
+  n: fc.nat({ max: 1_000_000 }),
+});
+
+function rfc2822(d: Date): string {
+  return d.toUTCString().replace('GMT', '+0000');
+}
+
+/** A forged message as it reaches the ballot mailbox: the real server's Received header on top. */
+function forgedBytes(f: Forgery): { bytes: Buffer; council: string } {
+  const council = inputs.roster.councils.filter((c) => c.membership === 'Full')[f.council % 43]!;
+  const domain = council.domains[0] ?? council.emails[0]!.split('@')[1]!;
+  const addr = council.emails[0] ?? `leader@${domain}`;
+  const opens = inputs.election.opens ?? new Date('2024-01-18T09:00:00Z');
+  const at = new Date(opens.getTime() + f.minutes * 60_000);
+  const headers: string[] = [`Received: from mail.attacker.example by mx.ccin.example (Postfix); ${rfc2822(at)}`];
+  let from = `Leader <${addr}>`;
+  if (f.kind === 'forged-dkim') headers.push(`DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=${domain}; s=ccin2024; h=from:subject:date; bh=AAAA; b=AAAA`);
+  if (f.kind === 'forged-auth-results') headers.push(`Authentication-Results: mx.ccin.example; dkim=pass header.d=${domain} header.s=ccin2024`);
+  if (f.kind === 'forged-received') headers.push(`Received: from localhost by mx.ccin.example (Postfix); ${rfc2822(new Date(at.getTime() - 86_400_000))}`);
+  if (f.kind === 'two-from') headers.push(`From: Someone <someone${f.n}@attacker.example>`);
+  if (f.kind === 'two-addresses') from = `${addr}, someone${f.n}@attacker.example`;
+  if (f.kind === 'display-name') from = `"${addr}" <someone${f.n}@attacker.example>`;
+  if (f.kind === 'sender-header' || f.kind === 'reply-to') {
+    from = `Someone <someone${f.n}@attacker.example>`;
+    headers.push(`${f.kind === 'sender-header' ? 'Sender' : 'Reply-To'}: ${addr}`);
+  }
+  if (f.kind === 'lookalike') from = `Leader <${addr.replace(/o/, 'о').replace(/e(?=[^@]*$)/, 'е')}>`;
+  if (f.kind === 'kelvin') from = `Leader <${addr.replace(/@/, '@\u212A')}>`;
+  let body = paperText({ [f.choice]: 'X' }, { council: council.name, name: council.leader ?? council.mayor ?? '', position: council.leader ? 'Leader' : 'Mayor' });
+  if (f.kind === 'padded') body = body.replace('[ ] ', `[ ] Cllr Person ${f.n % 97}\n[ ] `);
+  const lines = [
+    ...headers,
+    `From: ${from}`,
+    'To: ballots@ccin.example',
+    `Subject: Ballot ${f.n}`,
+    `Date: ${rfc2822(at)}`,
+    `Message-ID: <forged-${f.n}-${f.kind}@attacker.example>`,
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    body,
+  ];
+  return { bytes: Buffer.from(lines.join('\r\n'), 'utf8'), council: council.id };
+}
+
+async function forgedEntries(list: readonly Forgery[]): Promise<{ entries: Entry[]; councils: string[] }> {
+  const entries: Entry[] = [];
+  const councils: string[] = [];
+  for (const [i, f] of list.entries()) {
+    const { bytes, council } = forgedBytes(f);
+    entries.push({ source: { file: `forged/${String(i).padStart(4, '0')}.eml`, kind: 'eml', index: null, line: null }, facts: await readBytes(bytes) });
+    councils.push(council);
+  }
+  return { entries, councils };
+}
+
+/** Each message's outcome, as a sorted list, independent of where it was read from. */
+const outcomes = (r: ResultModel): string[] => r.messages.map((m) => `${m.sha256} ${m.disposition} ${m.reason ?? '-'} ${m.choices.join('+')}`).sort();
+const countedByCouncil = (r: ResultModel): Map<string, string> => new Map(r.messages.filter((m) => m.disposition === 'counted').map((m) => [m.council ?? '?', m.choices.join('+')]));
+
+/** Councils whose counted paper is authenticated (by signature, trusted stamp or the officer's decision). */
+function authenticatedCouncils(r: ResultModel): Set<string> {
+  return new Set(
+    r.messages.filter((m) => m.disposition === 'counted' && (m.evidence.authentication.authenticated || m.adjudication?.decision === 'count')).map((m) => m.council ?? '?'),
+  );
+}
+
+/** Councils that proved themselves on any ballot, valid or not. */
+function provedCouncils(r: ResultModel): Set<string> {
+  return new Set(r.messages.filter((m) => m.council && m.disposition !== 'not-a-ballot' && m.disposition !== 'duplicate-copy' && m.evidence.authentication.authenticated).map((m) => m.council!));
+}
+
+const RUNS = { seed: SEED, numRuns: 40 };
+
+describe('properties of the count over generated mailboxes', () => {
+  it('conservation: every message read has exactly one disposition, and they add up', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.subarray([...Array(68).keys()]), fc.array(forgeryArb, { maxLength: 12 }), async (pick, forgeries) => {
+        const { entries } = await forgedEntries(forgeries);
+        const all = [...pick.map((i) => base[i]!).filter(Boolean), ...entries];
+        // Any subset of the mailbox: the officer's decisions name messages that may not be in it.
+        const r = count(all, false);
+        expect(r.messages).toHaveLength(all.length);
+        expect(r.summary.read).toBe(all.length);
+        expect(Object.values(r.summary.dispositions).reduce((a, b) => a + b, 0)).toBe(all.length);
+        expect(r.tally.reduce((a, t) => a + t.votes, 0)).toBe(r.messages.filter((m) => m.disposition === 'counted').reduce((a, m) => a + m.choices.length, 0));
+      }),
+      RUNS,
+    );
+  });
+
+  it('independence: the outcome does not depend on input order or on how the mailbox is split across exports', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(forgeryArb, { maxLength: 8 }), fc.infiniteStream(fc.nat({ max: 4 })), fc.nat(), async (forgeries, split, rotate) => {
+        const { entries } = await forgedEntries(forgeries);
+        const all = [...base, ...entries];
+        const reference = count(all);
+        // The same messages, re-filed into up to five exports in another order.
+        const it = split[Symbol.iterator]();
+        const shuffled = all.map((e, i) => ({ e, k: (i * 7919 + rotate) % all.length }));
+        shuffled.sort((a, b) => a.k - b.k);
+        const refiled = shuffled.map(({ e }, i) => ({ ...e, source: { ...e.source, file: `export-${it.next().value as number}/${String(i).padStart(5, '0')}.eml`, index: null } }));
+        const other = count(refiled);
+        expect(outcomes(other)).toEqual(outcomes(reference));
+        expect(other.tally).toEqual(reference.tally);
+        expect(other.final).toBe(reference.final);
+      }),
+      RUNS,
+    );
+  });
+
+  it('idempotence: copies of messages met in other exports change nothing but add duplicate-copy rows', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(forgeryArb, { maxLength: 6 }), fc.array(fc.nat({ max: 10_000 }), { minLength: 1, maxLength: 20 }), async (forgeries, copies) => {
+        const { entries } = await forgedEntries(forgeries);
+        const all = [...base, ...entries];
+        const once = count(all);
+        const copied = copies.map((n, i) => ({ ...all[n % all.length]!, source: { file: `zz-copy/${i}.eml`, kind: 'eml' as const, index: null, line: null } }));
+        const twice = count([...all, ...copied]);
+        expect(twice.tally).toEqual(once.tally);
+        expect(twice.final).toBe(once.final);
+        expect(countedByCouncil(twice)).toEqual(countedByCouncil(once));
+        expect(twice.summary.dispositions['duplicate-copy']).toBe(once.summary.dispositions['duplicate-copy'] + copied.length);
+      }),
+      RUNS,
+    );
+  });
+
+  it('integrity: no number of unauthenticated messages changes the vote of a council that proved itself, and none of them is counted for it', async () => {
+    const clean = count(base);
+    expect(clean.final).toBe(true);
+    const proved = authenticatedCouncils(clean);
+    const provedAny = provedCouncils(clean);
+    const before = countedByCouncil(clean);
+    await fc.assert(
+      fc.asyncProperty(fc.array(forgeryArb, { minLength: 1, maxLength: 25 }), async (forgeries) => {
+        const { entries } = await forgedEntries(forgeries);
+        const r = count([...base, ...entries]);
+        const after = countedByCouncil(r);
+        for (const c of proved) expect({ c, vote: after.get(c) }).toEqual({ c, vote: before.get(c) });
+        // A council that proved itself on any ballot is never given a vote by a forgery: it goes to the officer.
+        const forgedShas = new Set(entries.map((e) => e.facts.sha256));
+        // A message that does not carry exactly the council's own address in its one From header is nobody's.
+        const notTheirs = new Set(entries.filter((_, i) => !SENDS_AS_COUNCIL.has(forgeries[i]!.kind)).map((e) => e.facts.sha256));
+        for (const m of r.messages.filter((x) => notTheirs.has(x.sha256))) expect({ kind: m.messageId, council: m.council }).toEqual({ kind: m.messageId, council: null });
+        for (const m of r.messages.filter((x) => forgedShas.has(x.sha256))) {
+          if (m.disposition === 'counted') {
+            expect({ council: m.council, proved: provedAny.has(m.council ?? '') }).toEqual({ council: m.council, proved: false });
+          }
+          if (m.council !== null) expect(m.evidence.authentication.authenticated).toBe(false);
+        }
+        // Anything that would have changed such a vote leaves the result provisional.
+        const changes = r.messages.filter((m) => m.disposition === 'needs-adjudication' && m.reason === 'unauthenticated-change');
+        if (changes.length > 0) expect(r.final).toBe(false);
+      }),
+      RUNS,
+    );
+  });
+
+  it('a forged copy stripped of its signature never stands in for the signed message', async () => {
+    const signed = base.find((e) => e.facts.messageId === '<ccin-2024-002@westminster.gov.uk>')!;
+    const stripped: Entry = { source: { file: 'aaa-first/0.eml', kind: 'eml', index: null, line: null }, facts: { ...signed.facts, sha256: 'f'.repeat(64), dkim: [] } };
+    const r = count([stripped, ...base]);
+    expect(r.messages.find((m) => m.sha256 === 'f'.repeat(64))?.disposition).toBe('duplicate-copy');
+    expect(r.messages.find((m) => m.sha256 === signed.facts.sha256)).toMatchObject({ disposition: 'counted', choices: ['williams'] });
+  });
+});
