@@ -141,4 +141,11 @@ describe('only the issued paper', () => {
     expect(reading.uncertainOmitted).toBe(4990);
     expect(judgement.findings.find((f) => f.code === 'void-for-uncertainty')!.detail.length).toBeLessThan(2000);
   });
+
+  it("a paper naming another election is said to, so that a replayed paper is noticed", async () => {
+    const { judgement } = await judge(eml({ body: paper.replace('Election: Values & Principles Board: VP Membership', 'Election: Values & Principles Board 2022') }));
+    expect(notes(judgement)).toMatch(/names the election "Values & Principles Board 2022", not "Values & Principles Board: VP Membership"/);
+    const same = await judge(eml({ body: paper.replace('Election: Values & Principles Board: VP Membership', 'ELECTION: values and principles board - vp membership') }));
+    expect(notes(same.judgement)).not.toMatch(/another election/);
+  });
 });

@@ -3,7 +3,7 @@ import type { IssuedReferences } from '../inputs/issued.js';
 import { normaliseReference } from '../issue/references.js';
 import { councilForAddress, lookalikeOf, type Council, type Roster } from '../inputs/roster.js';
 import { asciiLower, readAddress, showAddress } from '../model/address.js';
-import { councilMatchScore } from '../model/names.js';
+import { councilMatchScore, foldText } from '../model/names.js';
 import { REJECTION_REASONS, type AdjudicationReason, type NotABallotKind, type RejectionReason } from '../model/reasons.js';
 import type { MessageFacts } from '../read/message.js';
 import { assessAuthentication, type AuthAssessment } from './auth.js';
@@ -191,6 +191,9 @@ export function judgeMessage(facts: MessageFacts, election: Election, roster: Ro
     rejections.push({ reason: 'early', detail: `received ${f.receivedAt} (${f.receivedAtSource}), voting opened ${election.opens.toISOString()}` });
   }
 
+  const opensAt = election.opens?.getTime();
+  const earlySignature = (f.dkim ?? []).find((d) => d.result === 'pass' && d.signTime !== null && opensAt !== undefined && Date.parse(d.signTime) < opensAt);
+  if (earlySignature) findings.push({ code: 'note', detail: `signed by ${earlySignature.domain} at ${earlySignature.signTime}, before voting opened: a message replayed from earlier?` });
   if (j.auth.checked) {
     if (election.dkim === 'require' && !j.auth.authenticated) rejections.push({ reason: 'unauthenticated', detail: j.auth.summary });
     else findings.push({ code: 'note', detail: j.auth.summary });
@@ -203,12 +206,17 @@ export function judgeMessage(facts: MessageFacts, election: Election, roster: Ro
     // Papers with boxes speak for the message; a heading alone (no boxes) adds nothing when another paper has them.
     const speaking = j.papers.some((p) => p.boxes > 0) ? j.papers.filter((p) => p.boxes > 0) : j.papers;
     const speakingRaw = f.papers.filter((_, i) => speaking.includes(j.papers[i]!));
-    const pick = <K extends 'name' | 'position' | 'council' | 'reference'>(k: K): string | null =>
+    const pick = <K extends 'name' | 'position' | 'council' | 'reference' | 'election'>(k: K): string | null =>
       speakingRaw.map((p) => p[k]).find((v) => v !== null && v.trim() !== '') ?? f.papers.map((p) => p[k]).find((v) => v !== null && v.trim() !== '') ?? null;
     const name = pick('name');
     const position = pick('position');
     const councilText = pick('council');
     const referenceText = pick('reference');
+    const electionText = pick('election');
+    const foldTitle = (t: string): string => foldText(t.replace(/&/g, ' and '));
+    if (electionText !== null && foldTitle(electionText) !== foldTitle(election.title)) {
+      findings.push({ code: 'note', detail: `the paper names the election "${electionText}", not "${election.title}": a paper of another election? (issued references catch it: --issued)` });
+    }
     j.signOff = { name, position, role: null, expected: null };
 
     if (j.council && eligible) {
