@@ -1,3 +1,5 @@
+import { InputError } from '../model/errors.js';
+import { lineOfPath } from '../inputs/json-locate.js';
 import { parseAdjudications, type AdjudicationRow } from '../inputs/adjudications.js';
 import { parseElection, type Election } from '../inputs/election.js';
 import { loadInputFile, type LoadedFile } from '../inputs/files.js';
@@ -56,6 +58,13 @@ export async function loadInputs(req: Pick<CountRequest, 'election' | 'roster' |
   if (req.keys !== undefined) {
     keysFile = await loadInputFile(req.keys, 'keys');
     keys = parseKeysFile(keysFile);
+  }
+  if (election.references === 'required' && req.issued === undefined) {
+    throw new InputError(
+      'ISSUED_REQUIRED',
+      { file: electionFile.path, line: lineOfPath(new TextDecoder().decode(electionFile.bytes), ['references']), field: 'references' },
+      'the election says "references": "required", so the count needs the issued.csv that `ccin-tally papers` wrote: add --issued FILE',
+    );
   }
   let issuedFile: LoadedFile | null = null;
   let issued: IssuedReferences | null = null;

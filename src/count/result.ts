@@ -136,6 +136,7 @@ export function buildResult(input: CountInputs): ResultModel {
       receivedBy: election.receivedBy,
       dkim: election.dkim,
       duplicates: election.duplicates,
+      references: election.references,
       tieBreakSeed: election.tieBreakSeed,
     },
     inputs: {

@@ -32,6 +32,7 @@ export const ElectionFileSchema = z.strictObject({
   authservId: z.array(z.string().min(1)).optional(),
   dkim: z.enum(['require', 'prefer', 'off']).default('prefer'),
   duplicates: z.enum(['latest', 'first', 'reject']).default('latest'),
+  references: z.enum(['required', 'optional']).default('optional'),
   tieBreak: z
     .strictObject({
       method: z.literal('lot'),
@@ -70,6 +71,8 @@ export interface Election {
   authservId: string[] | null;
   dkim: 'require' | 'prefer' | 'off';
   duplicates: 'latest' | 'first' | 'reject';
+  /** `required`: papers were issued with references; counting needs `--issued`, and a paper without its reference is wrong-reference. */
+  references: 'required' | 'optional';
   tieBreakSeed: string | null;
 }
 
@@ -141,6 +144,7 @@ export function parseElection(file: LoadedFile): Election {
     authservId: f.authservId ?? null,
     dkim: f.dkim,
     duplicates: f.duplicates,
+    references: f.references,
     tieBreakSeed: f.tieBreak?.seed ?? null,
   };
 }

@@ -235,6 +235,9 @@ export function judgeMessage(facts: MessageFacts, election: Election, roster: Ro
           rejections.push({ reason: 'council-mismatch', detail: `the paper names "${councilText}"${better ? ` (${better.name})` : ''}; the sender is ${j.council.name}` });
         }
       }
+      if (context.issued && referenceText === null && election.references === 'required') {
+        rejections.push({ reason: 'wrong-reference', detail: `the paper carries no ballot reference, and the election requires the one issued to ${j.council.id}` });
+      }
       if (context.issued && referenceText !== null) {
         const written = normaliseReference(referenceText);
         const expected = context.issued.get(j.council.id);

@@ -16,7 +16,8 @@ export type InputErrorCode =
   | 'RESULT_INVALID'
   | 'NO_MESSAGES'
   | 'KEYS_INVALID'
-  | 'SECRET_MISSING';
+  | 'SECRET_MISSING'
+  | 'ISSUED_REQUIRED';
 
 export interface InputLocation {
   file: string;

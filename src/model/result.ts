@@ -121,6 +121,7 @@ export interface ResultModel {
     receivedBy: string[] | null;
     dkim: string;
     duplicates: string;
+    references: string;
     tieBreakSeed: string | null;
   };
   inputs: {
