@@ -29,6 +29,8 @@ export interface CountRequest {
 }
 
 export interface LoadedInputs {
+  /** Whether keys the pinned file lacks were looked up in live DNS (--dns). */
+  dnsLookups?: boolean;
   election: Election;
   roster: Roster;
   electionFile: LoadedFile;
@@ -126,9 +128,28 @@ export async function readMailbox(
 
 export async function runCount(req: CountRequest): Promise<ResultModel> {
   const inputs = await loadInputs(req);
+  if (inputs.election.dkim === 'require' && inputs.keys.size === 0 && !req.dns) {
+    const where = inputs.keysFile ? { file: inputs.keysFile.path } : { file: inputs.electionFile.path, field: 'dkim' };
+    throw new InputError(
+      'NO_KEYS',
+      where,
+      inputs.keysFile
+        ? 'the keys file holds no DKIM key, and the election says "dkim": "require": every ballot would be rejected unauthenticated. Give the councils\' keys (--keys), or look them up with --dns'
+        : 'the election says "dkim": "require", but no keys were given (--keys FILE) and live DNS was not asked for (--dns): every ballot would be rejected unauthenticated',
+    );
+  }
   const limits = { ...DEFAULT_LIMITS, ...DEFAULT_READ_LIMITS, ...req.limits };
   const { entries, files } = await readMailbox(req.paths, inputs.election, limits, keyLookup(inputs.keys, req.dns));
-  return countMessages(entries, files, inputs, limits, req.generator);
+  if (entries.length === 0) throw new InputError('NO_MESSAGES', { file: req.paths.join(', ') }, nothingRead(files));
+  return countMessages(entries, files, { ...inputs, dnsLookups: req.dns !== undefined }, limits, req.generator);
+}
+
+/** Why a count read nothing: a result from no messages is never a declaration. */
+function nothingRead(files: readonly InputFileRecord[]): string {
+  const skipped = files.filter((f) => f.kind === 'skipped');
+  if (skipped.length === 0) return 'no message was read: the mailbox paths hold no files. Check the path (an empty folder?)';
+  const listed = skipped.slice(0, 8).map((f) => `${f.file} (${f.note ?? 'skipped'})`);
+  return `no message was read; ${skipped.length} file(s) were not mail: ${listed.join('; ')}${skipped.length > 8 ? '; …' : ''}`;
 }
 
 /**
@@ -155,6 +176,7 @@ export function countMessages(
     roster: inputs.roster,
     files: {
       keys: inputs.keysFile ? { file: inputs.keysFile.name, sha256: inputs.keysFile.sha256, records: inputs.keys.size } : null,
+      dns: inputs.dnsLookups === true,
       issued: inputs.issuedFile && inputs.issued ? { file: inputs.issuedFile.name, sha256: inputs.issuedFile.sha256, councils: inputs.issued.size } : null,
       election: { file: inputs.electionFile.name, sha256: inputs.electionFile.sha256 },
       roster: { file: inputs.rosterFile.name, sha256: inputs.rosterFile.sha256 },

@@ -2,7 +2,7 @@ import type { Election } from '../inputs/election.js';
 import type { Roster } from '../inputs/roster.js';
 import { isoSeconds } from '../inputs/time.js';
 import { resultDigest } from '../model/canonical.js';
-import { DISPOSITIONS, type Disposition, type Reason } from '../model/reasons.js';
+import { DISPOSITIONS, REASON_TEXT, type Disposition, type Reason } from '../model/reasons.js';
 import { RESULT_SCHEMA, type MessageRecord, type ResultModel } from '../model/result.js';
 import type { Judgement } from '../judge/judge.js';
 import type { MessageFacts, ReadLimits } from '../read/message.js';
@@ -26,6 +26,8 @@ export interface CountInputs {
   roster: Roster;
   files: {
     keys: { file: string; sha256: string; records: number } | null;
+    /** Whether DKIM keys missing from `keys` were looked up in live DNS. */
+    dns: boolean;
     issued: { file: string; sha256: string; councils: number } | null;
     election: { file: string; sha256: string };
     roster: { file: string; sha256: string };
@@ -115,6 +117,7 @@ export function buildResult(input: CountInputs): ResultModel {
     provisional.push(`${dnsFailures} message(s) met a DNS failure looking up a DKIM key: count again, or pin the keys with --keys`);
   }
   if (outcome.unresolvedTie) provisional.push(`tie at the boundary between ${outcome.unresolvedTie.join(', ')} and the election file gives no lot seed`);
+  const notices = officerNotices(input, records, ballots.length);
 
   const withoutDigest: Omit<ResultModel, 'digest'> = {
     schema: RESULT_SCHEMA,
@@ -144,6 +147,7 @@ export function buildResult(input: CountInputs): ResultModel {
       roster: { ...input.files.roster, encoding: roster.encoding, councils: roster.councils.length, eligible: eligibleCouncils.length },
       adjudications: input.files.adjudications,
       keys: input.files.keys,
+      dns: input.files.dns,
       issued: input.files.issued,
       mailbox: input.files.mailbox.map((f) => ({ ...f })).sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)),
     },
@@ -185,8 +189,37 @@ export function buildResult(input: CountInputs): ResultModel {
     lot: outcome.lot,
     final: provisional.length === 0,
     provisional,
+    notices,
   };
   return { ...withoutDigest, digest: resultDigest(withoutDigest as unknown as Record<string, unknown>) };
+}
+
+/**
+ * What the officer must read beside the declaration: a count that ran without a check it could have
+ * made, or whose rejections point at a slip in the inputs rather than at the councils.
+ */
+function officerNotices(input: CountInputs, records: readonly MessageRecord[], ballots: number): string[] {
+  const { election } = input;
+  const out: string[] = [];
+  if (election.dkim !== 'off' && input.files.keys === null && !input.files.dns) {
+    out.push('No DKIM keys were given (--keys) and live DNS was not asked for (--dns): no signature was checked, so no ballot is authenticated. Count again with the pinned keys.');
+  } else if (election.dkim !== 'off' && input.files.keys !== null && input.files.keys.records === 0 && !input.files.dns) {
+    out.push(`The keys file ${input.files.keys.file} holds no DKIM key: no signature could be checked.`);
+  }
+  if (input.files.issued === null) {
+    out.push("References were not checked: no --issued file was given, so a paper carrying another council's reference would count.");
+  }
+  const dated = records.filter((r) => r.receivedAtSource === 'date-header').length;
+  if (election.receivedBy === null) out.push('The election names no receivedBy host: every receipt time is the Date header the sender wrote.');
+  else if (dated > 0) out.push(`${dated} message(s) timed by their Date header (written by the sender): no Received header from ${election.receivedBy.join(', ')}.`);
+  const rejected = new Map<string, number>();
+  for (const r of records) if (r.disposition === 'rejected' && r.reason) rejected.set(r.reason, (rejected.get(r.reason) ?? 0) + 1);
+  for (const [reason, n] of rejected) {
+    if (ballots >= 4 && n * 2 > ballots) {
+      out.push(`Most ballots (${n} of ${ballots}) were rejected ${reason}: ${REASON_TEXT[reason as Reason]}. A slip in the election, roster, keys or issued file is more likely than so many councils erring; check them before declaring.`);
+    }
+  }
+  return out;
 }
 
 /**

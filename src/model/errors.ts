@@ -17,7 +17,11 @@ export type InputErrorCode =
   | 'NO_MESSAGES'
   | 'KEYS_INVALID'
   | 'SECRET_MISSING'
-  | 'ISSUED_REQUIRED';
+  | 'ISSUED_REQUIRED'
+  | 'NOT_MAIL'
+  | 'NO_KEYS'
+  | 'OUTPUT_INVALID'
+  | 'PAPERS_EXIST';
 
 export interface InputLocation {
   file: string;

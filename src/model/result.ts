@@ -129,6 +129,7 @@ export interface ResultModel {
     roster: { file: string; sha256: string; encoding: string; councils: number; eligible: number };
     adjudications: { file: string; sha256: string; rows: number } | null;
     keys: { file: string; sha256: string; records: number } | null;
+    dns: boolean;
     issued: { file: string; sha256: string; councils: number } | null;
     mailbox: { file: string; kind: string; sha256: string; bytes: number; messages: number; note?: string }[];
   };
@@ -162,5 +163,7 @@ export interface ResultModel {
   lot: { seed: string; seats: number; order: { candidate: string; input: string; sha256: string }[]; elected: string[] } | null;
   final: boolean;
   provisional: string[];
+  /** What the officer must read beside the declaration: checks not made, and likely slips in the inputs. */
+  notices: string[];
   digest: string;
 }

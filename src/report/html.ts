@@ -62,6 +62,7 @@ th{background:#eee}td.n{text-align:right}.mono{font-family:Menlo,Consolas,monosp
       ? `<p class="status final">Declaration of result</p>`
       : `<p class="status prov">Provisional — not for declaration</p><ul>${r.provisional.map((p) => `<li>${h(p)}</li>`).join('')}</ul>`,
   );
+  if (r.notices.length > 0) parts.push(`<ul class="notices">${r.notices.map((n) => `<li>${h(n)}</li>`).join('')}</ul>`);
   const alert = unauthenticatedAlert(r);
   if (alert.length > 0) parts.push(`<div class="status prov"><p>${h(alert[0]?.replace(/^\s*!\s*/, ''))}</p><ul>${alert.slice(1).map((l) => `<li>${h(l.trim())}</li>`).join('')}</ul></div>`);
   parts.push(`<p>${r.final ? 'I declare that' : 'On the count so far,'} <strong>${h(elected.join(', ') || 'no candidate')}</strong> ${r.final ? (elected.length === 1 ? 'is' : 'are') + ' duly elected' : 'would be elected'}. Turnout: ${h(r.turnout.text)}.</p>`);

@@ -32,6 +32,7 @@ export function renderTerminal(r: ResultModel, c: ChalkInstance): string {
   out.push(c.bold(r.final ? 'DECLARATION OF RESULT' : 'PROVISIONAL RESULT — NOT FOR DECLARATION'));
   if (!r.final) for (const p of r.provisional) out.push(c.yellow(`  ! ${safe(p)}`));
   for (const line of unauthenticatedAlert(r)) out.push(c.red.bold(line));
+  for (const n of r.notices) out.push(c.yellow(`  ! ${safe(n, 400)}`));
   out.push('');
   const max = Math.max(1, ...r.tally.map((t) => t.votes));
   const nameWidth = Math.max(...r.tally.map((t) => [...safe(t.name)].length), 10);

@@ -4,6 +4,7 @@ import { open, readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../model/errors.js';
 import { displayName } from '../inputs/files.js';
+import { recogniseContainer, type Container } from './containers.js';
 import { looksLikeMbox, splitMbox } from './mbox.js';
 import type { InputFileRecord, Provenance, RawMessage, SourceKind, SourceLimits } from './types.js';
 
@@ -23,6 +24,8 @@ interface Planned {
   kind: SourceKind | 'sniff' | 'skip';
   /** Why a path is skipped (kind 'skip'). */
   note?: string;
+  /** Named on the command line itself, not met inside a folder. */
+  explicit?: boolean;
 }
 
 const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -83,11 +86,11 @@ export async function plan(paths: readonly string[]): Promise<Planned[]> {
       }
     }
   };
-  const addFile = async (path: string, name: string, kind: Planned['kind']): Promise<void> => {
+  const addFile = async (path: string, name: string, kind: Planned['kind'], explicit = false): Promise<void> => {
     const real = await realpath(path);
     if (seen.has(real)) return;
     seen.add(real);
-    out.push({ path, name, kind });
+    out.push({ path, name, kind, explicit });
   };
   const sorted = [...paths].sort((a, b) => byName(displayName(a), displayName(b)) || byName(a, b));
   for (const p of sorted) {
@@ -98,13 +101,13 @@ export async function plan(paths: readonly string[]): Promise<Planned[]> {
       throw new InputError('FILE_NOT_FOUND', { file: p }, 'mailbox path not found');
     }
     if (st.isDirectory()) await visitDir(p, displayName(p), new Set());
-    else if (st.isFile()) await addFile(p, displayName(p), 'sniff');
+    else if (st.isFile()) await addFile(p, displayName(p), 'sniff', true);
     else throw new InputError('FILE_UNREADABLE', { file: p }, 'not a file or folder (a device, socket or pipe cannot be a mailbox)');
   }
   return out;
 }
 
-async function sniff(path: string, name: string): Promise<SourceKind | { skip: string }> {
+async function sniff(path: string, name: string): Promise<SourceKind | { skip: string; container?: Container }> {
   const lower = name.toLowerCase();
   if (lower.endsWith('.msg')) return 'msg';
   const fh = await open(path, 'r');
@@ -114,6 +117,8 @@ async function sniff(path: string, name: string): Promise<SourceKind | { skip: s
     const h = head.subarray(0, bytesRead);
     if (h.length >= 8 && h.readUInt32BE(0) === 0xd0cf11e0) return 'msg'; // OLE compound file
     if (looksLikeMbox(h)) return 'mbox';
+    const container = recogniseContainer(h, lower);
+    if (container) return { skip: `${container.what}, not read: ${container.howTo}`, container };
     if (lower.endsWith('.eml') || lower.endsWith('.mbox') || lower.endsWith('.mbx')) return lower.endsWith('.eml') ? 'eml' : 'mbox';
     const firstLine = h.toString('latin1').split(/\r?\n/)[0] ?? '';
     if (/^[!-9;-~]+:/.test(firstLine)) return 'eml';
@@ -128,13 +133,17 @@ async function* readPlanned(p: Planned, limits: SourceLimits, files: InputFileRe
     files.push({ file: p.name, kind: 'skipped', sha256: '', bytes: 0, messages: 0, note: p.note ?? 'skipped' });
     return;
   }
-  let kind: SourceKind | { skip: string } = p.kind === 'sniff' ? await sniff(p.path, p.name) : p.kind;
+  let kind: SourceKind | { skip: string; container?: Container } = p.kind === 'sniff' ? await sniff(p.path, p.name) : p.kind;
   if (p.kind === 'maildir') {
     // Maildir also holds dot-files and index files of mail clients; only real messages are read.
     const k = await sniff(p.path, p.name);
     kind = typeof k === 'object' ? k : 'maildir';
   }
   const fileHash = createHash('sha256');
+  if (typeof kind === 'object' && kind.container && p.explicit) {
+    // Named on the command line: the officer meant it to be read, so say what it is and stop.
+    throw new InputError('NOT_MAIL', { file: p.path }, `this is ${kind.container.what}, which ccin-tally cannot read: ${kind.container.howTo}`);
+  }
   if (typeof kind === 'object') {
     const st = await stat(p.path);
     for await (const chunk of createReadStream(p.path)) fileHash.update(chunk as Buffer);
