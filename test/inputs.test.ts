@@ -65,8 +65,20 @@ describe('the election file', () => {
     const text = JSON.stringify({ ...ELECTION, vacancy: 1 }, null, 2);
     const e = inputError(() => parseElection(file(text, 'election.json')));
     expect(e.message).toContain('election.json:');
-    expect(e.message).toContain('unknown key "vacancy"');
+    expect(e.message).toContain('unknown key `vacancy`');
     expect(e.location.line).toBe(text.split('\n').findIndex((l) => l.includes('"vacancy"')) + 1);
+  });
+  it('a misspelt required key is named as written, with its line and the key meant', () => {
+    const { deadline, ...rest } = ELECTION;
+    const text = JSON.stringify({ ...rest, deadine: deadline }, null, 2);
+    const line = text.split('\n').findIndex((l) => l.includes('"deadine"')) + 1;
+    const e = inputError(() => parseElection(file(text, 'election.json')));
+    expect(e.detail).toBe(`unknown key \`deadine\` on line ${line} — did you mean \`deadline\`?`);
+    expect(e.location.line).toBe(line);
+    const missing = inputError(() => parseElection(file(JSON.stringify(rest, null, 2), 'election.json')));
+    expect(missing.detail).toBe('the required key `deadline` is missing');
+    const inner = inputError(() => parseElection(file(JSON.stringify({ ...ELECTION, tieBreak: { method: 'lot', sed: 'x' } }, null, 2))));
+    expect(inner.detail).toMatch(/unknown key `sed` on line \d+ — did you mean `seed`\?/);
   });
   it('names the field and line of a bad value', () => {
     const text = JSON.stringify({ ...ELECTION, candidates: [{ id: 'a', name: 'A' }, { id: 'B C', name: 'B' }] }, null, 2);
@@ -98,12 +110,22 @@ describe('the roster', () => {
     expect(r.councils[0]?.leader).toBe('Cllr Zoë Ashworth');
   });
   it('matches a sender by address, domain or subdomain', () => {
-    const r = parseRoster(file(`${HEADER}\na,A Council,Full,L,,leader@a.gov.uk,a.gov.uk\nb,B Council,Full,L,,x@b.example,\n`));
+    const r = parseRoster(file(`${HEADER}\na,A Council,Full,Lee A,,leader@a.gov.uk,a.gov.uk\nb,B Council,Full,Lee B,,x@b.example,\n`));
     expect(councilForAddress(r, 'Leader@A.gov.uk')?.council.id).toBe('a');
     expect(councilForAddress(r, 'someone@mail.a.gov.uk')?.council.id).toBe('a');
     expect(councilForAddress(r, 'x@b.example')?.council.id).toBe('b');
     expect(councilForAddress(r, 'y@b.example')).toBeNull();
     expect(councilForAddress(r, 'x@notagov.uk')).toBeNull();
+  });
+  it('spreadsheet slips: trailing blank rows are ignored; a council typed twice is an error naming both lines; ";" columns get a hint', () => {
+    const blank = parseRoster(file(`${HEADER}\r\na,A Council,Full,Lee A,,leader@a.gov.uk,a.gov.uk\r\n,,,,,,\r\n,,,,,,\r\n`));
+    expect(blank.councils.map((c) => c.id)).toEqual(['a']);
+    const twice = inputError(() => parseRoster(file(`${HEADER}\na,A Council,Full,Lee A,,leader@a.gov.uk,a.gov.uk\nb,B Council,Full,Lee B,,,b.gov.uk\na2,A  council,Full,Other,,,a2.gov.uk\n`, 'roster.csv')));
+    expect(twice.message).toMatch(/^roster\.csv:4 \(column council\): "A {2}council" is also council a on line 2/);
+    const leader = inputError(() => parseRoster(file(`${HEADER}\na,A Council,Full,Cllr Lee Able,,leader@a.gov.uk,a.gov.uk\nb,Aye Council,Full,LEE ABLE OBE,,,b.gov.uk\n`, 'roster.csv')));
+    expect(leader.message).toMatch(/^roster\.csv:3 \(column leader\): LEE ABLE OBE is also the leader of a on line 2/);
+    const semi = inputError(() => parseRoster(file(`${HEADER.replace(/,/g, ';')}\na;A;Full;L;;;a.gov.uk\n`, 'roster.csv')));
+    expect(semi.message).toMatch(/^roster\.csv:1: the columns are separated by ";".*CSV UTF-8 \(Comma delimited\)/);
   });
   it('errors name the file, line and column', () => {
     const e = inputError(() => parseRoster(file(`${HEADER}\na,A,Full,L,,leader@a.gov.uk,a.gov.uk\nb,B,Gold,L,,,b.gov.uk\n`, 'roster.csv')));

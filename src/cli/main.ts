@@ -1,11 +1,11 @@
 import { resolveTxt as dnsResolveTxt } from 'node:dns/promises';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Chalk, type ChalkInstance } from 'chalk';
 import { Command, CommanderError, Option } from 'commander';
-import { loadInputFile } from '../inputs/files.js';
+import { loadInputFile, sha256Hex } from '../inputs/files.js';
 import { renderKeysFile, type TxtRecords } from '../inputs/keys.js';
 import { parseResultFile } from '../inputs/result-file.js';
 import { InputError } from '../model/errors.js';
@@ -16,6 +16,7 @@ import { safe } from '../report/sanitize.js';
 import { renderHtml } from '../report/html.js';
 import { renderJson } from '../report/json.js';
 import { renderInspect, renderTerminal } from '../report/terminal.js';
+import { preflightOutputs, writeAtomic } from './outputs.js';
 import { loadInputs, runCount } from './pipeline.js';
 
 export const EXIT = { ok: 0, internal: 1, input: 2, provisional: 3, verifyFailed: 4 } as const;
@@ -80,13 +81,27 @@ async function count(paths: string[], opts: CountOptions, io: CliIo): Promise<Re
     dns: opts.dns ? { resolveTxt, fetched } : undefined,
     generator: GENERATOR,
   });
-  if (opts.saveKeys !== undefined) await writeFile(opts.saveKeys, renderKeysFile(fetched));
+  if (opts.saveKeys !== undefined) await writeAtomic(opts.saveKeys, renderKeysFile(fetched));
   return result;
 }
 
 async function writeOutputs(result: ResultModel, opts: { json?: string | undefined; html?: string | undefined }): Promise<void> {
-  if (opts.json !== undefined) await writeFile(opts.json, renderJson(result));
-  if (opts.html !== undefined) await writeFile(opts.html, renderHtml(result));
+  if (opts.json !== undefined) await writeAtomic(opts.json, renderJson(result));
+  if (opts.html !== undefined) await writeAtomic(opts.html, renderHtml(result));
+}
+
+/** The files a counting command reads, and the files it will write, checked before anything is counted. */
+function preflight(paths: readonly string[], opts: Partial<CountOptions> & { pending?: string | undefined }, extraInputs: string[] = []): void {
+  const inputs = [opts.election, opts.roster, opts.adjudications, opts.keys, opts.issued, ...extraInputs].filter((x): x is string => x !== undefined);
+  const outputs = [
+    ['--json', opts.json],
+    ['--html', opts.html],
+    ['--save-keys', opts.saveKeys],
+    ['--pending', opts.pending],
+  ]
+    .filter((o): o is [string, string] => o[1] !== undefined)
+    .map(([option, path]) => ({ option, path }));
+  preflightOutputs(outputs, inputs, paths);
 }
 
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
@@ -109,6 +124,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .option('--json <file>', 'write the canonical JSON result')
     .option('--html <file>', 'write the printable declaration (self-contained HTML)')
     .action(async (paths: string[], opts: CountOptions) => {
+      preflight(paths, opts);
       const result = await count(paths, opts, io);
       io.stdout(renderTerminal(result, colour));
       await writeOutputs(result, opts);
@@ -122,6 +138,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       .argument('<result>', 'result JSON written by tally --json')
       .argument('<paths...>', 'the mailbox export the result was counted from'),
   ).action(async (resultPath: string, paths: string[], opts: CountOptions) => {
+    preflight(paths, opts, [resultPath]);
     const claimed = parseResultFile(await loadInputFile(resultPath, 'result'));
     const recount = await count(paths, opts, io);
     const cmp = compareResults(claimed, recount);
@@ -143,6 +160,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       .description('show how each message was read and judged, with all evidence')
       .argument('<messages...>', 'message files, folders or mbox files'),
   ).action(async (paths: string[], opts: CountOptions) => {
+    preflight(paths, opts);
     const result = await count(paths, opts, io);
     io.stdout(renderInspect(result, colour));
     exitCode = EXIT.ok;
@@ -155,17 +173,32 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .requiredOption('--roster <file>', 'eligible-council roster (CSV)')
     .requiredOption('--out <dir>', 'folder to write the papers and issued.csv into')
     .option('--secret-file <file>', 'the secret the references are derived from (else the CCIN_TALLY_SECRET environment variable)')
-    .action(async (opts: { election: string; roster: string; out: string; secretFile?: string }) => {
+    .option('--force', 'replace an issued set already in --out (the old issued.csv is kept beside it, named by its SHA-256)')
+    .action(async (opts: { election: string; roster: string; out: string; secretFile?: string; force?: boolean }) => {
       const { election, roster } = await loadInputs(opts);
       const secret = await readSecret(opts.secretFile, io.env);
+      const issuedPath = join(opts.out, 'issued.csv');
+      const existing = await readFile(issuedPath).catch(() => null);
+      if (existing !== null && !opts.force) {
+        throw new InputError(
+          'PAPERS_EXIST',
+          { file: issuedPath },
+          'papers were already issued into this folder; issuing again (another secret gives other references) would make every paper already sent a wrong-reference. Use another --out folder, or --force to replace them (the old issued.csv is kept)',
+        );
+      }
       const papers = await issuePapers(election, roster, secret);
       await mkdir(opts.out, { recursive: true });
-      for (const p of papers) {
-        await writeFile(join(opts.out, p.textFile), p.text);
-        await writeFile(join(opts.out, p.pdfFile), p.pdf);
+      if (existing !== null) {
+        const kept = join(opts.out, `issued-replaced-${sha256Hex(existing).slice(0, 12)}.csv`);
+        await writeAtomic(kept, existing);
+        io.stdout(`The issued set that was in ${opts.out} is kept as ${kept}.\n`);
       }
-      await writeFile(join(opts.out, 'issued.csv'), issuedCsv(papers));
-      io.stdout(`Issued ${papers.length} papers (text and fillable PDF) for ${safe(election.title)} into ${opts.out}; references in ${join(opts.out, 'issued.csv')}.\n`);
+      for (const p of papers) {
+        await writeAtomic(join(opts.out, p.textFile), p.text);
+        await writeAtomic(join(opts.out, p.pdfFile), p.pdf);
+      }
+      await writeAtomic(issuedPath, issuedCsv(papers));
+      io.stdout(`Issued ${papers.length} papers (text and fillable PDF) for ${safe(election.title)} into ${opts.out}; references in ${issuedPath}.\n`);
       io.stdout('Keep the secret: the same secret gives the same references; it is written to no file.\n');
       exitCode = EXIT.ok;
     });
@@ -177,6 +210,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .addOption(new Option('--html <file>', 'write the printable declaration'))
     .option('--no-adjudications', 'leave the needs-adjudication messages undecided')
     .action(async (opts: { json?: string; html?: string; adjudications: boolean }) => {
+      const ex = (f: string): string => join(EXAMPLE_DIR, f);
+      preflight([ex('mailbox')], { json: opts.json, html: opts.html, election: ex('election.json'), roster: ex('roster.csv'), adjudications: ex('adjudications.csv'), keys: ex('keys.zone'), issued: ex(join('issued', 'issued.csv')) });
       const result = await runCount({
         paths: [join(EXAMPLE_DIR, 'mailbox')],
         election: join(EXAMPLE_DIR, 'election.json'),

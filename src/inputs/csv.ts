@@ -14,9 +14,17 @@ export interface CsvTable {
 /** A spreadsheet export read with csv-parse; a syntax error names the file, line and column. */
 export function readCsv(file: LoadedFile): CsvTable {
   const { text, encoding } = decodeSpreadsheetText(file.bytes);
+  const firstLine = text.replace(/^\uFEFF/, '').split(/\r?\n/, 1)[0] ?? '';
+  if (firstLine.includes(';') && !firstLine.includes(',') && !firstLine.includes('\t')) {
+    throw new InputError(
+      'CSV_SYNTAX',
+      { file: file.path, line: 1 },
+      'the columns are separated by ";" (as Excel writes CSV in some languages), but this file must be comma-separated: in Excel use Save As → "CSV UTF-8 (Comma delimited)"',
+    );
+  }
   let rows: { record: string[]; info: { lines: number } }[];
   try {
-    rows = parse(text, { bom: true, info: true, skip_empty_lines: true, trim: true, relax_column_count: false }) as unknown as typeof rows;
+    rows = parse(text, { bom: true, info: true, skip_empty_lines: true, skip_records_with_empty_values: true, trim: true, relax_column_count: false }) as unknown as typeof rows;
   } catch (e) {
     if (e instanceof CsvError) {
       const ctx = e as CsvError & { lines?: number; column?: number | string; index?: number };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InputError } from '../model/errors.js';
+import { editDistance } from '../model/names.js';
 import { lineOfPath, readJsonFile } from './json-locate.js';
 import type { LoadedFile } from './files.js';
 import { isValidTimeZone, resolveElectionTime } from './time.js';
@@ -76,6 +77,31 @@ export interface Election {
   tieBreakSeed: string | null;
 }
 
+const CANDIDATE_KEYS = ['id', 'name', 'council'];
+const TIE_BREAK_KEYS = ['method', 'seed'];
+
+/** The keys the election file allows at a place in it. */
+function knownKeys(path: readonly PropertyKey[]): string[] {
+  if (path.length === 0) return Object.keys(ElectionFileSchema.shape);
+  if (path[0] === 'candidates') return CANDIDATE_KEYS;
+  if (path[0] === 'tieBreak') return TIE_BREAK_KEYS;
+  return [];
+}
+
+/** The allowed key a misspelling most likely meant: at most two edits away (case aside), or none. */
+function closestKey(written: string, known: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestDistance = 3;
+  for (const k of known) {
+    const d = editDistance(written.toLowerCase(), k.toLowerCase());
+    if (d < bestDistance) {
+      best = k;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
 function issuePath(path: readonly PropertyKey[]): string {
   let s = '';
   for (const p of path) s += typeof p === 'number' ? `[${p}]` : (s ? '.' : '') + String(p);
@@ -86,14 +112,19 @@ export function parseElection(file: LoadedFile): Election {
   const { text, value: raw } = readJsonFile(file);
   const parsed = ElectionFileSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
+    // An unknown key first: a misspelt required key is also reported missing, and the spelling is the slip to name.
+    const issue = parsed.error.issues.find((i) => i.code === 'unrecognized_keys') ?? parsed.error.issues[0];
     if (!issue) throw new InputError('ELECTION_INVALID', { file: file.path }, 'invalid election file');
     let path = issue.path;
     let detail = issue.message;
     if (issue.code === 'unrecognized_keys') {
       const key = issue.keys[0] ?? '';
       path = [...issue.path, key];
-      detail = `unknown key "${issue.keys.join('", "')}"`;
+      const line = lineOfPath(text, path);
+      const guess = closestKey(key, knownKeys(issue.path));
+      detail = `unknown key \`${key}\`${line !== undefined ? ` on line ${line}` : ''}${guess ? ` — did you mean \`${guess}\`?` : ''}${issue.keys.length > 1 ? ` (and ${issue.keys.slice(1).map((k) => `\`${k}\``).join(', ')})` : ''}`;
+    } else if (issue.code === 'invalid_type' && issue.input === undefined) {
+      detail = `the required key \`${String(path[path.length - 1] ?? '')}\` is missing`;
     }
     const field = issuePath(path) || '(top level)';
     throw new InputError('ELECTION_INVALID', { file: file.path, line: lineOfPath(text, path), field }, detail);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { domainToUnicode } from 'node:url';
 import { asciiLower, readAddress, visualSkeleton } from '../model/address.js';
 import { InputError } from '../model/errors.js';
+import { foldText, nameTokens } from '../model/names.js';
 import { readCsv } from './csv.js';
 import type { LoadedFile } from './files.js';
 import type { Membership } from './election.js';
@@ -120,6 +121,25 @@ export function parseRoster(file: LoadedFile): Roster {
       domainOwner.set(d, council);
     }
     councils.push(council);
+  }
+  // A council typed twice under two ids would be counted twice: the same name, or the same person as leader or mayor.
+  const nameOwner = new Map<string, Council>();
+  const personOwner = new Map<string, { council: Council; column: string }>();
+  for (const c of councils) {
+    const key = foldText(c.name.replace(/&/g, ' and '));
+    const other = nameOwner.get(key);
+    if (other) throw new InputError('ROSTER_CONFLICT', { file: file.path, line: c.line, column: 'council' }, `"${c.name}" is also council ${other.id} on line ${other.line}: one council, two ids?`);
+    nameOwner.set(key, c);
+    for (const [column, person] of [['leader', c.leader], ['mayor', c.mayor]] as const) {
+      if (person === null) continue;
+      const who = nameTokens(person).join(' ');
+      if (who === '') continue;
+      const prior = personOwner.get(who);
+      if (prior && prior.council !== c) {
+        throw new InputError('ROSTER_CONFLICT', { file: file.path, line: c.line, column }, `${person} is also the ${prior.column} of ${prior.council.id} on line ${prior.council.line}: one council, two ids?`);
+      }
+      personOwner.set(who, { council: c, column });
+    }
   }
   // An address listed for one council inside a domain listed for another is claimed by both.
   for (const [email, owner] of emailOwner) {

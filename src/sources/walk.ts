@@ -43,6 +43,7 @@ async function* generate(paths: readonly string[], limits: SourceLimits, files: 
     } catch (e) {
       // A mailbox file that cannot be read (permissions, removed while reading) stops the count:
       // an input error naming the file, not an internal one.
+      if (e instanceof InputError) throw e;
       const code = (e as NodeJS.ErrnoException).code;
       if (code === undefined) throw e;
       throw new InputError('FILE_UNREADABLE', { file: p.path }, `mailbox file cannot be read (${code})`);

@@ -1,0 +1,167 @@
+/**
+ * An officer's slips, tried with the bundled example's own files (issue 10): each ends in exit 2 or
+ * 3 with a sentence a person can act on, before anything is counted or written, and no input changes.
+ */
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ELECTION, EXAMPLE, ISSUED, KEYS, MAILBOX, ROSTER, run, tempDir } from './helpers.js';
+
+const sha = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
+const COMMON = ['--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--issued', ISSUED];
+
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const t = tempDir();
+  try {
+    await fn(t.dir);
+  } finally {
+    t.cleanup();
+  }
+}
+
+describe('no declaration from a count that cannot be right', () => {
+  it('an empty folder is an input error, not "0 votes, ELECTED"', async () => {
+    await withDir(async (dir) => {
+      const r = await run(['tally', dir, ...COMMON]);
+      expect(r.code).toBe(2);
+      expect(r.stdout).not.toMatch(/DECLARATION|ELECTED/);
+      expect(r.stderr).toMatch(/\[NO_MESSAGES\].*no message was read/);
+    });
+  });
+
+  it('a .zip, a .pst or an .mbx given as the mailbox says what it is and how to get the mail out', async () => {
+    await withDir(async (dir) => {
+      const zip = join(dir, 'mailbox.zip');
+      writeFileSync(zip, Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(100)]));
+      const pst = join(dir, 'ballots.pst');
+      writeFileSync(pst, Buffer.concat([Buffer.from('!BDN'), Buffer.alloc(100)]));
+      const mbx = join(dir, 'Inbox.mbx');
+      writeFileSync(mbx, Buffer.concat([Buffer.from([0x4a, 0x4d, 0x46, 0x36]), Buffer.alloc(100)]));
+      const cases: [string, RegExp][] = [
+        [zip, /a zip archive .*unzip it and give the folder/],
+        [pst, /an Outlook data file \(\.pst\).*drag them into a folder/],
+        [mbx, /\.mbx mailbox that is not in mbox form.*Thunderbird/],
+      ];
+      for (const [path, why] of cases) {
+        const r = await run(['tally', path, ...COMMON]);
+        expect({ path, code: r.code }).toEqual({ path, code: 2 });
+        expect(r.stderr).toMatch(/\[NOT_MAIL\]/);
+        expect(r.stderr).toMatch(why);
+      }
+      // In a folder with real mail, such a file is listed as skipped, with the same explanation.
+      const folder = join(dir, 'export');
+      mkdirSync(folder);
+      cpSync(zip, join(folder, 'takeout.zip'));
+      cpSync(join(MAILBOX, 'eml'), join(folder, 'eml'), { recursive: true });
+      const json = join(dir, 'r.json');
+      await run(['tally', folder, ...COMMON, '--json', json]);
+      const result = JSON.parse(readFileSync(json, 'utf8'));
+      expect(result.inputs.mailbox.find((f: { file: string }) => f.file === 'export/takeout.zip').note).toMatch(/zip archive.*unzip it/);
+    });
+  });
+
+  it('dkim: require with no key source, or an empty keys file, is an input error; prefer with none says so at the top', async () => {
+    await withDir(async (dir) => {
+      const election = join(dir, 'election.json');
+      writeFileSync(election, JSON.stringify({ ...JSON.parse(readFileSync(ELECTION, 'utf8')), dkim: 'require' }));
+      const none = await run(['tally', MAILBOX, '--election', election, '--roster', ROSTER, '--issued', ISSUED]);
+      expect(none.code).toBe(2);
+      expect(none.stderr).toMatch(/\[NO_KEYS\]/);
+      const empty = join(dir, 'empty.zone');
+      writeFileSync(empty, '; nothing here\n');
+      const emptyRun = await run(['tally', MAILBOX, '--election', election, '--roster', ROSTER, '--issued', ISSUED, '--keys', empty]);
+      expect(emptyRun.code).toBe(2);
+      expect(emptyRun.stderr).toMatch(/empty\.zone.*holds no DKIM key/);
+      const prefer = await run(['tally', MAILBOX, '--election', ELECTION, '--roster', ROSTER, '--issued', ISSUED]);
+      expect(prefer.code).toBe(3);
+      const top = prefer.stdout.split('STATEMENT OF REJECTED PAPERS')[0] ?? '';
+      expect(top).toMatch(/No DKIM keys were given \(--keys\) and live DNS was not asked for/);
+    });
+  });
+
+  it('without --issued the report says references were not checked; with "references": "required" it is an input error', async () => {
+    await withDir(async (dir) => {
+      const plain = await run(['tally', MAILBOX, '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS]);
+      expect((plain.stdout.split('STATEMENT OF REJECTED PAPERS')[0] ?? '')).toMatch(/References were not checked: no --issued file was given/);
+      const election = join(dir, 'election.json');
+      writeFileSync(election, JSON.stringify({ ...JSON.parse(readFileSync(ELECTION, 'utf8')), references: 'required' }, null, 2));
+      const r = await run(['tally', MAILBOX, '--election', election, '--roster', ROSTER, '--keys', KEYS]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/\[ISSUED_REQUIRED\] .*election\.json:\d+ \(field "references"\).*add --issued FILE/);
+      // With --issued, a paper without its reference line is wrong-reference (Liverpool removed it).
+      const json = join(dir, 'r.json');
+      await run(['tally', MAILBOX, '--election', election, '--roster', ROSTER, '--keys', KEYS, '--issued', ISSUED, '--json', json]);
+      const result = JSON.parse(readFileSync(json, 'utf8'));
+      expect(result.messages.find((m: { messageId: string }) => m.messageId === '<ccin-2024-013@liverpool.gov.uk>')).toMatchObject({ disposition: 'rejected', reason: 'wrong-reference' });
+    });
+  });
+
+  it('most papers rejected for one reason is said beside the declaration', async () => {
+    await withDir(async (dir) => {
+      const election = join(dir, 'election.json');
+      // A slip in the election file: the deadline a year early.
+      writeFileSync(election, JSON.stringify({ ...JSON.parse(readFileSync(ELECTION, 'utf8')), opens: '2023-01-18T09:00', deadline: '2023-02-01T12:00' }));
+      const r = await run(['tally', MAILBOX, '--election', election, '--roster', ROSTER, '--keys', KEYS, '--issued', ISSUED]);
+      expect((r.stdout.split('STATEMENT OF REJECTED PAPERS')[0] ?? '')).toMatch(/Most ballots \(\d+ of \d+\) were rejected late/);
+    });
+  });
+});
+
+describe('outputs are checked before anything is counted, and written whole', () => {
+  it('a missing folder, a folder, an input file, or a file inside the mailbox: exit 2, nothing printed, no input changed', async () => {
+    await withDir(async (dir) => {
+      const before = sha(ELECTION);
+      const cases: [string[], RegExp][] = [
+        [['--json', join(dir, 'nowhere', 'out.json')], /--json: the folder .*nowhere does not exist/],
+        [['--html', dir], /--html names a folder; give a file name in it, such as .*result\.html/],
+        [['--json', ELECTION], /--json would overwrite an input of this count/],
+        [['--json', join(MAILBOX, 'result.json')], /--json would be written inside the mailbox export/],
+        [['--json', join(dir, 'same'), '--html', join(dir, 'same')], /--html and --json name the same file/],
+      ];
+      for (const [extra, why] of cases) {
+        const r = await run(['tally', MAILBOX, ...COMMON, ...extra]);
+        expect({ extra, code: r.code, stdout: r.stdout }).toEqual({ extra, code: 2, stdout: '' });
+        expect(r.stderr).toMatch(/\[OUTPUT_INVALID\]/);
+        expect(r.stderr).toMatch(why);
+      }
+      expect(sha(ELECTION)).toBe(before);
+      expect(existsSync(join(MAILBOX, 'result.json'))).toBe(false);
+      // What is written leaves no temporary file behind.
+      const ok = await run(['tally', MAILBOX, ...COMMON, '--json', join(dir, 'r.json'), '--html', join(dir, 'r.html')]);
+      expect(ok.code).toBe(3);
+      expect(readdirSync(dir).sort()).toEqual(['r.html', 'r.json']);
+    });
+  });
+});
+
+describe('papers never overwrites an issued set', () => {
+  it('refuses a folder that holds issued.csv; --force replaces it and keeps the old one', async () => {
+    await withDir(async (dir) => {
+      const out = join(dir, 'issued');
+      const secretA = join(dir, 'a.txt');
+      const secretB = join(dir, 'b.txt');
+      writeFileSync(secretA, 'a first secret of the officer');
+      writeFileSync(secretB, 'another secret entirely, by mistake');
+      const args = ['papers', '--election', ELECTION, '--roster', ROSTER, '--out', out];
+      expect((await run([...args, '--secret-file', secretA])).code).toBe(0);
+      const first = readFileSync(join(out, 'issued.csv'));
+      const again = await run([...args, '--secret-file', secretB]);
+      expect(again.code).toBe(2);
+      expect(again.stderr).toMatch(/\[PAPERS_EXIST\].*already issued into this folder.*--force/);
+      expect(readFileSync(join(out, 'issued.csv'))).toEqual(first);
+      const forced = await run([...args, '--secret-file', secretB, '--force']);
+      expect(forced.code).toBe(0);
+      const kept = readdirSync(out).filter((f) => f.startsWith('issued-replaced-'));
+      expect(kept).toHaveLength(1);
+      expect(readFileSync(join(out, kept[0]!))).toEqual(first);
+      expect(readFileSync(join(out, 'issued.csv'))).not.toEqual(first);
+    });
+  });
+});
+
+describe('the README commands are the example files', () => {
+  it('the example folder holds every file the README names', () => {
+    for (const f of ['election.json', 'roster.csv', 'keys.zone', 'adjudications.csv', 'issued/issued.csv', 'mailbox']) expect(existsSync(join(EXAMPLE, f)), f).toBe(true);
+  });
+});
