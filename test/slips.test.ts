@@ -160,6 +160,56 @@ describe('papers never overwrites an issued set', () => {
   });
 });
 
+describe('adjudication an officer can do', () => {
+  it('the provisional report lists each pending message with a line to paste; --pending writes the file to fill in', async () => {
+    await withDir(async (dir) => {
+      const pending = join(dir, 'pending.csv');
+      const r = await run(['tally', MAILBOX, ...COMMON, '--pending', pending]);
+      expect(r.code).toBe(3);
+      const template = readFileSync(pending, 'utf8');
+      const rows = template.split('\n').filter((l) => /^[0-9a-f]{16},,,$/.test(l));
+      expect(rows).toHaveLength(8);
+      for (const row of rows) expect(r.stdout).toContain(`${row.slice(0, 16)},reject,,"<why, in your words>"`);
+      expect(template).toMatch(/# Candidate ids: willoughby, williams, alty/);
+      // Left blank, the template decides nothing: the count stays provisional, with no error.
+      const blank = await run(['tally', MAILBOX, ...COMMON, '--adjudications', pending]);
+      expect(blank.code).toBe(3);
+      // Filled in: each row decides its message; the rest stay pending.
+      const filled = template.replace(rows[0]!, `${rows[0]!.slice(0, 16)},reject,,"Confirmed by phone: not sent by the council"`);
+      writeFileSync(pending, filled);
+      const one = join(dir, 'one.json');
+      await run(['tally', MAILBOX, ...COMMON, '--adjudications', pending, '--json', one]);
+      expect(JSON.parse(readFileSync(one, 'utf8')).summary.dispositions['needs-adjudication']).toBe(7);
+      // An unknown candidate id is refused with the valid ones listed.
+      writeFileSync(pending, template.replace(rows[1]!, `${rows[1]!.slice(0, 16)},count,wiliams,"typo"`));
+      const typo = await run(['tally', MAILBOX, ...COMMON, '--adjudications', pending]);
+      expect(typo.code).toBe(2);
+      expect(typo.stderr).toMatch(/unknown candidate id\(s\): wiliams; the candidate ids are willoughby, williams, alty/);
+    });
+  });
+
+  it('inspect takes the ids the report prints, shows the text to judge, and saves a scan to open', async () => {
+    await withDir(async (dir) => {
+      const r = await run(['inspect', MAILBOX, '<ccin-2024-047@rochdale.gov.uk>', 'ballots.mbox#2', ...COMMON]);
+      expect(r.code).toBe(0);
+      expect(r.stdout.match(/⇒ /g)).toHaveLength(2);
+      expect(r.stdout).toMatch(/what the sender wrote ──\n(?:.*\n)*.*Rochdale Borough Council votes for Cllr Jason Williams\./);
+      const json = join(dir, 'r.json');
+      await run(['tally', MAILBOX, ...COMMON, '--json', json]);
+      const croydon = JSON.parse(readFileSync(json, 'utf8')).messages.find((m: { messageId: string }) => m.messageId === '<ccin-2024-057@croydon.gov.uk>');
+      const saved = join(dir, 'scans');
+      const s = await run(['inspect', MAILBOX, croydon.sha256.slice(0, 12), ...COMMON, '--save-attachments', saved]);
+      expect(s.code).toBe(0);
+      const files = readdirSync(saved);
+      expect(files).toEqual([`${croydon.sha256.slice(0, 12)}-1-croydon-signed.pdf`]);
+      expect(readFileSync(join(saved, files[0]!)).subarray(0, 5).toString()).toBe('%PDF-');
+      const missing = await run(['inspect', MAILBOX, 'deadbeefdeadbeef', ...COMMON]);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toMatch(/neither a path nor the id of a message/);
+    });
+  });
+});
+
 describe('the README commands are the example files', () => {
   it('the example folder holds every file the README names', () => {
     for (const f of ['election.json', 'roster.csv', 'keys.zone', 'adjudications.csv', 'issued/issued.csv', 'mailbox']) expect(existsSync(join(EXAMPLE, f)), f).toBe(true);

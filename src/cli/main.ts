@@ -15,7 +15,9 @@ import { compareResults } from '../report/compare.js';
 import { safe } from '../report/sanitize.js';
 import { renderHtml } from '../report/html.js';
 import { renderJson } from '../report/json.js';
+import { renderPendingTemplate } from '../report/pending.js';
 import { renderInspect, renderTerminal } from '../report/terminal.js';
+import { officerView, selectMessages, splitPathsAndIds } from './inspect.js';
 import { preflightOutputs, writeAtomic } from './outputs.js';
 import { loadInputs, runCount } from './pipeline.js';
 
@@ -53,6 +55,7 @@ interface CountOptions {
   saveKeys?: string;
   json?: string;
   html?: string;
+  pending?: string;
 }
 
 function addCountOptions(cmd: Command): Command {
@@ -85,9 +88,10 @@ async function count(paths: string[], opts: CountOptions, io: CliIo): Promise<Re
   return result;
 }
 
-async function writeOutputs(result: ResultModel, opts: { json?: string | undefined; html?: string | undefined }): Promise<void> {
+async function writeOutputs(result: ResultModel, opts: { json?: string | undefined; html?: string | undefined; pending?: string | undefined }): Promise<void> {
   if (opts.json !== undefined) await writeAtomic(opts.json, renderJson(result));
   if (opts.html !== undefined) await writeAtomic(opts.html, renderHtml(result));
+  if (opts.pending !== undefined) await writeAtomic(opts.pending, renderPendingTemplate(result));
 }
 
 /** The files a counting command reads, and the files it will write, checked before anything is counted. */
@@ -123,6 +127,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   )
     .option('--json <file>', 'write the canonical JSON result')
     .option('--html <file>', 'write the printable declaration (self-contained HTML)')
+    .option('--pending <file>', 'write the messages awaiting adjudication as an adjudications file to fill in')
     .action(async (paths: string[], opts: CountOptions) => {
       preflight(paths, opts);
       const result = await count(paths, opts, io);
@@ -157,14 +162,20 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   addCountOptions(
     program
       .command('inspect')
-      .description('show how each message was read and judged, with all evidence')
-      .argument('<messages...>', 'message files, folders or mbox files'),
-  ).action(async (paths: string[], opts: CountOptions) => {
-    preflight(paths, opts);
-    const result = await count(paths, opts, io);
-    io.stdout(renderInspect(result, colour));
-    exitCode = EXIT.ok;
-  });
+      .description('show how each message was read and judged, with all evidence; with ids, only those messages and the text a person must judge')
+      .argument('<paths-and-ids...>', 'the mailbox paths of the count, and (optionally) ids of messages in it: a SHA-256 prefix, file#index, or a Message-ID'),
+  )
+    .option('--save-attachments <dir>', "write the inspected messages' attachments into this folder, to open a scan")
+    .action(async (args: string[], opts: CountOptions & { saveAttachments?: string }) => {
+      const { paths, ids } = splitPathsAndIds(args);
+      if (paths.length === 0) throw new InputError('FILE_NOT_FOUND', { file: args.join(' ') }, 'give the mailbox paths of the count, then the ids of the messages to show');
+      preflight(paths, opts);
+      const result = await count(paths, opts, io);
+      const chosen = selectMessages(result, ids);
+      io.stdout(renderInspect({ ...result, messages: chosen }, colour));
+      if (ids.length > 0 || opts.saveAttachments !== undefined) io.stdout(await officerView(paths, chosen, colour, opts.saveAttachments));
+      exitCode = EXIT.ok;
+    });
 
   program
     .command('papers')
@@ -208,10 +219,11 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .description('count the bundled 2024 example election (fixtures/ccin-2024), with its adjudications')
     .addOption(new Option('--json <file>', 'write the canonical JSON result'))
     .addOption(new Option('--html <file>', 'write the printable declaration'))
+    .option('--pending <file>', 'write the messages awaiting adjudication as an adjudications file to fill in')
     .option('--no-adjudications', 'leave the needs-adjudication messages undecided')
-    .action(async (opts: { json?: string; html?: string; adjudications: boolean }) => {
+    .action(async (opts: { json?: string; html?: string; pending?: string; adjudications: boolean }) => {
       const ex = (f: string): string => join(EXAMPLE_DIR, f);
-      preflight([ex('mailbox')], { json: opts.json, html: opts.html, election: ex('election.json'), roster: ex('roster.csv'), adjudications: ex('adjudications.csv'), keys: ex('keys.zone'), issued: ex(join('issued', 'issued.csv')) });
+      preflight([ex('mailbox')], { json: opts.json, html: opts.html, pending: opts.pending, election: ex('election.json'), roster: ex('roster.csv'), adjudications: ex('adjudications.csv'), keys: ex('keys.zone'), issued: ex(join('issued', 'issued.csv')) });
       const result = await runCount({
         paths: [join(EXAMPLE_DIR, 'mailbox')],
         election: join(EXAMPLE_DIR, 'election.json'),

@@ -58,9 +58,10 @@ export function resolveAdjudications(
     }
     if (out.has(m.sha256)) return err(new InputError('ADJUDICATION_INVALID', where('message'), `message ${m.sha256.slice(0, 12)} is decided twice`));
     if (row.decision === 'count') {
-      if (row.choices.length === 0) return err(new InputError('ADJUDICATION_INVALID', where('choices'), 'counting a paper needs the candidate ids it votes for'));
+      const valid = `the candidate ids are ${[...ids].join(', ')}`;
+      if (row.choices.length === 0) return err(new InputError('ADJUDICATION_INVALID', where('choices'), `counting a paper needs the candidate ids it votes for; ${valid}`));
       const unknown = row.choices.filter((c) => !ids.has(c));
-      if (unknown.length > 0) return err(new InputError('ADJUDICATION_INVALID', where('choices'), `unknown candidate id(s): ${unknown.join(', ')}`));
+      if (unknown.length > 0) return err(new InputError('ADJUDICATION_INVALID', where('choices'), `unknown candidate id(s): ${unknown.join(', ')}; ${valid}`));
       if (new Set(row.choices).size !== row.choices.length) return err(new InputError('ADJUDICATION_INVALID', where('choices'), 'a candidate is named twice'));
       if (row.choices.length > election.vacancies) {
         return err(new InputError('ADJUDICATION_INVALID', where('choices'), `${row.choices.length} choices for ${election.vacancies} vacancies`));

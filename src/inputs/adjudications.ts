@@ -14,13 +14,14 @@ export interface AdjudicationRow {
 const COLUMNS = ['message', 'decision', 'choices', 'reason'] as const;
 
 export function parseAdjudications(file: LoadedFile): AdjudicationRow[] {
-  const { header, rows } = readCsv(file);
+  const { header, rows } = readCsv(file, { comments: true });
   if (header.length === 0) return [];
   const idx = new Map(header.map((n, i) => [n, i]));
   const missing = COLUMNS.filter((c) => !idx.has(c));
   if (missing.length > 0) throw new InputError('CSV_HEADER', { file: file.path, line: 1 }, `missing column(s): ${missing.join(', ')}`);
   const get = (r: string[], c: (typeof COLUMNS)[number]): string => (r[idx.get(c) ?? -1] ?? '').trim();
-  return rows.map(({ record, line }) => {
+  const out: AdjudicationRow[] = [];
+  for (const { record, line } of rows) {
     const message = get(record, 'message');
     const decision = get(record, 'decision').toLowerCase();
     const reason = get(record, 'reason');
@@ -28,6 +29,8 @@ export function parseAdjudications(file: LoadedFile): AdjudicationRow[] {
       .split(';')
       .map((s) => s.trim())
       .filter((s) => s.length > 0);
+    // A row of the --pending template not yet filled in: the message stays undecided (the result provisional).
+    if (message !== '' && decision === '' && choices.length === 0 && reason === '') continue;
     if (message === '') throw new InputError('ADJUDICATION_INVALID', { file: file.path, line, column: 'message' }, 'names no message');
     if (decision !== 'count' && decision !== 'reject') {
       throw new InputError('ADJUDICATION_INVALID', { file: file.path, line, column: 'decision' }, `must be "count" or "reject", not ${JSON.stringify(decision)}`);
@@ -36,6 +39,7 @@ export function parseAdjudications(file: LoadedFile): AdjudicationRow[] {
     if (decision === 'reject' && choices.length > 0) {
       throw new InputError('ADJUDICATION_INVALID', { file: file.path, line, column: 'choices' }, 'a rejection takes no choices');
     }
-    return { line, message, decision, choices, reason };
-  });
+    out.push({ line, message, decision, choices, reason });
+  }
+  return out;
 }

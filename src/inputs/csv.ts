@@ -12,9 +12,10 @@ export interface CsvTable {
 }
 
 /** A spreadsheet export read with csv-parse; a syntax error names the file, line and column. */
-export function readCsv(file: LoadedFile): CsvTable {
+export function readCsv(file: LoadedFile, options: { comments?: boolean } = {}): CsvTable {
   const { text, encoding } = decodeSpreadsheetText(file.bytes);
-  const firstLine = text.replace(/^\uFEFF/, '').split(/\r?\n/, 1)[0] ?? '';
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  const firstLine = (options.comments ? lines.find((l) => !l.startsWith('#') && l.trim() !== '') : lines[0]) ?? '';
   if (firstLine.includes(';') && !firstLine.includes(',') && !firstLine.includes('\t')) {
     throw new InputError(
       'CSV_SYNTAX',
@@ -24,7 +25,16 @@ export function readCsv(file: LoadedFile): CsvTable {
   }
   let rows: { record: string[]; info: { lines: number } }[];
   try {
-    rows = parse(text, { bom: true, info: true, skip_empty_lines: true, skip_records_with_empty_values: true, trim: true, relax_column_count: false }) as unknown as typeof rows;
+    rows = parse(text, {
+      bom: true,
+      info: true,
+      skip_empty_lines: true,
+      skip_records_with_empty_values: true,
+      trim: true,
+      relax_column_count: false,
+      // Whole-line "#" comments only (the template that --pending writes); a "#" inside a field is text.
+      ...(options.comments ? { comment: '#', comment_no_infix: true } : {}),
+    }) as unknown as typeof rows;
   } catch (e) {
     if (e instanceof CsvError) {
       const ctx = e as CsvError & { lines?: number; column?: number | string; index?: number };

@@ -475,3 +475,33 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
   if (facts.unreadable === null && facts.receivedAt === null) facts.unreadable = `no usable receipt time: ${facts.receiptNote ?? ''}`;
   return facts;
 }
+
+/** What a person reads to judge a message by hand (`inspect`): its text, split as the count split it, and its attachments. */
+export interface MessageForOfficer {
+  own: string;
+  quoted: string;
+  forwarded: string | null;
+  attachments: { filename: string | null; contentType: string; content: Buffer }[];
+}
+
+/**
+ * Reads one message again for the officer. The count keeps only facts, never bodies; `inspect`
+ * asks for this when a person must read the free text, the forwarded part, or open a scan.
+ */
+export async function readForOfficer(raw: RawMessage, limits: ReadLimits): Promise<MessageForOfficer | { unreadable: string }> {
+  if (raw.oversize) return { unreadable: 'over the size limit' };
+  try {
+    const bytes = raw.source.kind === 'msg' ? msgToMime(raw.bytes, limits.maxForwardDepth).mime : raw.bytes;
+    const mail = await simpleParser(bytes, parserOptions(limits));
+    const text = typeof mail.text === 'string' ? mail.text : '';
+    const split = splitQuoted(text, mail.subject ?? null);
+    return {
+      own: split.own,
+      quoted: split.quoted,
+      forwarded: split.forwarded ? split.forwarded.text : null,
+      attachments: mail.attachments.slice(0, limits.maxAttachments).map((a) => ({ filename: a.filename ?? null, contentType: a.contentType, content: a.content })),
+    };
+  } catch (e) {
+    return { unreadable: (e as Error).message.slice(0, 200) };
+  }
+}

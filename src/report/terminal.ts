@@ -2,6 +2,7 @@ import type { ChalkInstance } from 'chalk';
 import { formatInZone } from '../inputs/time.js';
 import { DISPOSITIONS, REASON_TEXT, reasonsInOrder } from '../model/reasons.js';
 import type { MessageRecord, ResultModel } from '../model/result.js';
+import { decisionLines, pendingItems } from './pending.js';
 import { safe, safeAddress } from './sanitize.js';
 
 const BAR_WIDTH = 40;
@@ -59,7 +60,15 @@ export function renderTerminal(r: ResultModel, c: ChalkInstance): string {
     out.push('');
     out.push(c.bold.yellow('AWAITING ADJUDICATION'));
     for (const [reason, n] of pending) out.push(`  ${pad(reason, 24)} ${padStart(String(n), 4)}  ${REASON_TEXT[reason]}`);
-    out.push('  Decide each in an adjudications file (message,decision,choices,reason) and run again with --adjudications.');
+    out.push('  Decide each in an adjudications file (message,decision,choices,reason) and count again with --adjudications FILE;');
+    out.push('  --pending FILE writes that file for you. `inspect ID` shows what there is to judge. Each, with a line to paste:');
+    const ids = r.election.candidates.map((x) => x.id);
+    for (const p of pendingItems(r)) {
+      const lines = decisionLines(p, ids);
+      out.push(`  ${p.id.slice(0, 12)} ${pad(p.council ?? '-', 18)} ${p.reason}: ${safe(p.detail, 160)}`);
+      out.push(c.dim(`      ${safe(lines.count, 200)}`));
+      out.push(c.dim(`      ${safe(lines.reject, 200)}`));
+    }
   }
   out.push(...authenticationSection(r, c));
   const adjudicated = r.messages.filter((m) => m.adjudication);
