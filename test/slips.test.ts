@@ -210,6 +210,23 @@ describe('adjudication an officer can do', () => {
   });
 });
 
+describe('one clock, and the same figures everywhere', () => {
+  it("times in the election's zone with GMT/BST; Date-header times flagged; terminal and JSON agree on authentication", async () => {
+    await withDir(async (dir) => {
+      const json = join(dir, 'r.json');
+      const r = await run(['tally', MAILBOX, ...COMMON, '--json', json]);
+      const result = JSON.parse(readFileSync(json, 'utf8'));
+      expect(r.stdout).toMatch(/ 2024-02-01 12:00:00 GMT  counted Cllr Alistair Willoughby/); // Wakefield, on time to the second
+      expect(r.stdout).toMatch(/knowsley .* 2024-02-01 09:30:00 GMT \(sender's Date header\)/);
+      const a = result.summary.authentication;
+      expect(r.stdout).toContain(`${a.authenticated} of ${a.ballots} ballots authenticated`);
+      expect(a.ballots).toBe(result.summary.read - result.summary.dispositions['not-a-ballot'] - result.summary.dispositions['duplicate-copy']);
+      // A counted message in the failing list says why it still counts.
+      expect(r.stdout).toMatch(/newham .*→ counted — counts: authenticated by the ballot server's own Authentication-Results/);
+    });
+  });
+});
+
 describe('the README commands are the example files', () => {
   it('the example folder holds every file the README names', () => {
     for (const f of ['election.json', 'roster.csv', 'keys.zone', 'adjudications.csv', 'issued/issued.csv', 'mailbox']) expect(existsSync(join(EXAMPLE, f)), f).toBe(true);

@@ -171,7 +171,8 @@ export function buildResult(input: CountInputs): ResultModel {
       adjudicated: input.adjudications.size,
       authentication: {
         policy: election.dkim,
-        authenticated: records.filter((r) => r.evidence.authentication.authenticated).length,
+        ballots: ballots.length,
+        authenticated: ballots.filter((r) => r.evidence.authentication.authenticated).length,
         unauthenticatedBallots: ballots
           .filter((r) => r.evidence.authentication.checked && !r.evidence.authentication.authenticated && !r.evidence.authentication.failing)
           .map((r) => r.sha256),

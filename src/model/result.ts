@@ -145,6 +145,9 @@ export interface ResultModel {
     adjudicated: number;
     authentication: {
       policy: string;
+      /** Messages that are ballots: every message but not-a-ballot and duplicate copies. */
+      ballots: number;
+      /** Of those, how many are authenticated (the terminal and HTML show these same two figures). */
       authenticated: number;
       /** Ballots (messages other than not-a-ballot and duplicate copies) not authenticated, other than those below. */
       unauthenticatedBallots: string[];

@@ -82,9 +82,10 @@ th{background:#eee}td.n{text-align:right}.mono{font-family:Menlo,Consolas,monosp
     const bySha = new Map(r.messages.map((m) => [m.sha256, m]));
     const row = (sha: string, what: string): string => {
       const m = bySha.get(sha);
-      return `<tr><td class="mono">${sha.slice(0, 12)}</td><td>${h(m?.council ?? '')}</td><td>${h(showAddress(m?.from ?? ''))}</td><td>${h(what)}</td><td>${h(m?.disposition ?? '')}${m?.reason ? `: ${h(m.reason)}` : ''}</td></tr>`;
+      const why = m?.disposition === 'counted' ? ` — counts: ${m.evidence.authentication.authenticated ? m.evidence.authentication.summary : `not authenticated; dkim: ${auth.policy} counts it, as nothing authenticated contradicts it`}` : '';
+      return `<tr><td class="mono">${sha.slice(0, 12)}</td><td>${h(m?.council ?? '')}</td><td>${h(showAddress(m?.from ?? ''))}</td><td>${h(what)}</td><td>${h(m?.disposition ?? '')}${m?.reason ? `: ${h(m.reason)}` : ''}${h(why)}</td></tr>`;
     };
-    parts.push(`<h2>Authentication warnings (dkim: ${h(auth.policy)})</h2><table><tr><th>Message</th><th>Council</th><th>From</th><th>Warning</th><th>Disposition</th></tr>`);
+    parts.push(`<h2>Authentication warnings (dkim: ${h(auth.policy)})</h2><p>${auth.authenticated} of ${auth.ballots} ballots authenticated.</p><table><tr><th>Message</th><th>Council</th><th>From</th><th>Warning</th><th>Disposition</th></tr>`);
     parts.push(auth.failingSignatures.map((sha) => row(sha, 'signature present and fails: altered after signing?')).join('') + auth.unauthenticatedBallots.map((sha) => row(sha, 'not authenticated')).join('') + '</table>');
   }
   const adjudicated = r.messages.filter((m) => m.adjudication);

@@ -88,7 +88,7 @@ export function renderTerminal(r: ResultModel, c: ChalkInstance): string {
   const d = r.summary.dispositions;
   out.push(c.bold(`MESSAGES: ${r.summary.read} read = ${DISPOSITIONS.map((k) => `${d[k]} ${k}`).join(' + ')}`));
   if (r.summary.accounted !== r.summary.read) out.push(c.red.bold(`  ! ${r.summary.accounted} accounted for, ${r.summary.read} read`));
-  r.messages.forEach((m, i) => out.push(messageLine(m, i + 1, names, c)));
+  r.messages.forEach((m, i) => out.push(messageLine(m, i + 1, names, c, zone)));
   const skipped = r.inputs.mailbox.filter((f) => f.kind === 'skipped');
   if (skipped.length > 0) {
     out.push('');
@@ -120,12 +120,14 @@ function authenticationSection(r: ResultModel, c: ChalkInstance): string[] {
   const a = r.summary.authentication;
   if (a.policy === 'off') return [];
   const out = ['', c.bold(`AUTHENTICATION (dkim: ${a.policy})`)];
-  const ballots = r.messages.filter((m) => m.disposition !== 'not-a-ballot' && m.disposition !== 'duplicate-copy');
-  out.push(`  ${ballots.filter((m) => m.evidence.authentication.authenticated).length} of ${ballots.length} ballots authenticated (DKIM signature aligned with a roster domain, or the ballot server's own Authentication-Results)`);
+  out.push(`  ${a.authenticated} of ${a.ballots} ballots authenticated (DKIM signature aligned with a roster domain, or the ballot server's own Authentication-Results)`);
   const bySha = new Map(r.messages.map((m) => [m.sha256, m]));
   const line = (sha: string): string => {
     const m = bySha.get(sha);
-    return m ? `${sha.slice(0, 12)} ${m.council ?? '-'} ${safeAddress(m.from ?? '', 60)} → ${m.disposition}${m.reason ? `: ${m.reason}` : ''}` : sha.slice(0, 12);
+    if (!m) return sha.slice(0, 12);
+    // A counted message listed here says why it still counts.
+    const why = m.disposition === 'counted' ? ` — counts: ${m.evidence.authentication.authenticated ? safe(m.evidence.authentication.summary, 160) : `not authenticated, and dkim: ${a.policy} counts such a paper when nothing authenticated contradicts it`}` : '';
+    return `${sha.slice(0, 12)} ${m.council ?? '-'} ${safeAddress(m.from ?? '', 60)} → ${m.disposition}${m.reason ? `: ${m.reason}` : ''}${why}`;
   };
   if (a.failingSignatures.length > 0) {
     out.push(c.red.bold(`  ! signature present and FAILS — altered after signing? (${a.failingSignatures.length})`));
@@ -138,7 +140,7 @@ function authenticationSection(r: ResultModel, c: ChalkInstance): string[] {
   return out;
 }
 
-function messageLine(m: MessageRecord, n: number, names: Map<string, string>, c: ChalkInstance): string {
+function messageLine(m: MessageRecord, n: number, names: Map<string, string>, c: ChalkInstance, zone: string): string {
   const what =
     m.disposition === 'counted'
       ? c.green(`counted ${m.choices.map((x) => names.get(x) ?? x).join(' + ')}`)
@@ -149,7 +151,9 @@ function messageLine(m: MessageRecord, n: number, names: Map<string, string>, c:
           : m.disposition;
   const adj = m.adjudication ? ` [adjudicated: ${m.adjudication.decision}]` : '';
   const src = `${m.source.file}${m.source.index !== null ? `#${m.source.index}` : ''}`;
-  return `  ${padStart(String(n), 3)}. ${m.sha256.slice(0, 12)} ${pad(m.council ?? '-', 22)} ${pad(m.from === null ? '(no sender)' : safeAddress(m.from, 40), 34)} ${m.receivedAt ?? 'no time'}  ${what}${adj}  ${c.dim(safe(src, 80))}`;
+  // One clock: the election's own zone, with GMT or BST; a time the sender wrote (Date header) is flagged.
+  const when = m.receivedAt ? `${local(m.receivedAt, zone)}${m.receivedAtSource === 'date-header' ? ' (sender\'s Date header)' : ''}` : 'no time';
+  return `  ${padStart(String(n), 3)}. ${m.sha256.slice(0, 12)} ${pad(m.council ?? '-', 22)} ${pad(m.from === null ? '(no sender)' : safeAddress(m.from, 40), 34)} ${when}  ${what}${adj}  ${c.dim(safe(src, 80))}`;
 }
 
 /** Everything known about each message: how it was read and judged, with evidence (the `inspect` command). */
