@@ -140,9 +140,9 @@ function authenticatedCouncils(r: ResultModel): Set<string> {
   );
 }
 
-/** Councils that proved themselves on any ballot, valid or not. */
+/** Councils whose mail is proved signed: any authenticated message of theirs, ballot or not. */
 function provedCouncils(r: ResultModel): Set<string> {
-  return new Set(r.messages.filter((m) => m.council && m.disposition !== 'not-a-ballot' && m.disposition !== 'duplicate-copy' && m.evidence.authentication.authenticated).map((m) => m.council!));
+  return new Set(r.messages.filter((m) => m.council && m.disposition !== 'duplicate-copy' && m.evidence.authentication.authenticated).map((m) => m.council!));
 }
 
 const RUNS = { seed: SEED, numRuns: 40 };

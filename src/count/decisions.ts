@@ -38,9 +38,10 @@ export function validPapers(messages: readonly JudgedMessage[], decisions: Reado
 }
 
 /**
- * For each council, an authenticated ballot of it that is not a valid paper (rejected, or awaiting the
- * officer and not counted): proof that the council took part, which an unauthenticated paper must not
- * silently turn into a vote. The lowest message hash is named, so the choice never depends on order.
+ * For each council, an authenticated message of it that is not a valid paper (a rejected ballot, one
+ * awaiting the officer, or even an auto-reply): proof that the council's mail is signed and that it
+ * did not cast this vote, which an unauthenticated paper must not silently turn into a vote. The
+ * lowest message hash is named, so the choice never depends on order.
  */
 export function spoiltBallots(messages: readonly JudgedMessage[], decisions: ReadonlyMap<string, Adjudication>): Map<string, string> {
   const out = new Map<string, string>();
@@ -49,7 +50,7 @@ export function spoiltBallots(messages: readonly JudgedMessage[], decisions: Rea
     if (!j || !j.council || provenSender(m) !== true) continue;
     const kind = j.verdict.kind;
     const counted = kind === 'valid' || (kind === 'needs-adjudication' && decisions.get(m.facts.sha256)?.decision === 'count');
-    if (counted || kind === 'not-a-ballot') continue;
+    if (counted) continue;
     const prior = out.get(j.council.id);
     if (prior === undefined || m.facts.sha256 < prior) out.set(j.council.id, m.facts.sha256);
   }

@@ -64,9 +64,10 @@ function decideAmong(council: string, list: readonly ValidPaper[], policy: Dupli
 }
 
 /**
- * `papers`: the valid papers. `spoilt`: for each council whose sender is proved on a ballot that is
- * not valid (unmarked, late, no sign-off…), that ballot's message hash: the council proved who it is
- * and cast no valid vote, so an unauthenticated paper may not give it one unseen.
+ * `papers`: the valid papers. `spoilt`: for each council whose sender is proved on a message that is
+ * no valid paper (a ballot unmarked, late, without sign-off…, or an auto-reply), that message's hash:
+ * the council's mail is signed and it cast no valid vote, so an unauthenticated paper may not give
+ * it one unseen.
  */
 export function applyDuplicatePolicy(papers: readonly ValidPaper[], policy: DuplicatesPolicy, spoilt: ReadonlyMap<string, string> = new Map()): Map<string, PolicyOutcome> {
   const out = new Map<string, PolicyOutcome>();
@@ -87,8 +88,8 @@ export function applyDuplicatePolicy(papers: readonly ValidPaper[], policy: Dupl
           reason: 'unauthenticated-change',
           against: [spoiltBallot],
           note:
-            `an UNAUTHENTICATED paper in the name of ${council} (→ ${shown(p)}) would give it a vote, but its authenticated ballot ` +
-            `${spoiltBallot.slice(0, 12)} is not a valid paper; the council has no vote until the returning officer decides; ` +
+            `an UNAUTHENTICATED paper in the name of ${council} (→ ${shown(p)}) would give it a vote, but its authenticated message ` +
+            `${spoiltBallot.slice(0, 12)} is no valid paper; the council has no vote until the returning officer decides; ` +
             'someone other than the council may have sent it',
         });
       }
