@@ -155,6 +155,8 @@ describe('DKIM, verified at the receipt time with pinned keys', () => {
     expect(parseAuthenticationResults('mx.ccin.example 1; spf=pass smtp.mailfrom=a.example; dkim=pass (2048-bit) header.d=a.example header.s=s1')).toEqual({
       authservId: 'mx.ccin.example',
       dkim: [{ result: 'pass', domain: 'a.example', selector: 's1' }],
+      dmarc: null,
+      compauth: null,
     });
     expect(parseAuthenticationResults('spf=pass (sender IP is 192.0.2.1) smtp.mailfrom=a.example; dkim=fail (body hash did not verify) header.d=a.example;dmarc=fail').dkim).toEqual([
       { result: 'fail', domain: 'a.example', selector: null },

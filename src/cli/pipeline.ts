@@ -7,6 +7,7 @@ import { parseIssued, type IssuedReferences } from '../inputs/issued.js';
 import { parseKeysFile, type TxtRecords } from '../inputs/keys.js';
 import { parseRoster, type Roster } from '../inputs/roster.js';
 import type { TxtLookup } from '../read/dkim.js';
+import { SERVICES } from '../read/services.js';
 import type { ResultModel } from '../model/result.js';
 import { resolveDecisions } from '../count/decisions.js';
 import { buildResult, findDuplicateCopies, type JudgedMessage } from '../count/result.js';
@@ -115,6 +116,7 @@ export async function readMailbox(
         limits,
         dkim: election.dkim === 'off' || lookup === null ? null : { lookup },
         trustedAuthservIds: [...(election.authservId ?? []), ...(election.receivedBy ?? [])],
+        service: election.receivedVia ? SERVICES[election.receivedVia] : null,
       });
     } catch (e) {
       // The reader turns every bad message it foresees into facts; this is the net under the rest,

@@ -6,6 +6,7 @@ import { DISPOSITIONS, REASON_TEXT, type Disposition, type Reason } from '../mod
 import { RESULT_SCHEMA, type MessageRecord, type ResultModel } from '../model/result.js';
 import type { Judgement } from '../judge/judge.js';
 import type { MessageFacts, ReadLimits } from '../read/message.js';
+import { SERVICES } from '../read/services.js';
 import type { InputFileRecord, Provenance, SourceLimits } from '../sources/types.js';
 import type { Adjudication } from './adjudicate.js';
 import { applyDuplicatePolicy, type ValidPaper } from './duplicates.js';
@@ -137,6 +138,7 @@ export function buildResult(input: CountInputs): ResultModel {
       eligibleMembership: election.eligibleMembership,
       signOffRoles: election.signOffRoles,
       receivedBy: election.receivedBy,
+      receivedVia: election.receivedVia,
       dkim: election.dkim,
       duplicates: election.duplicates,
       references: election.references,
@@ -211,8 +213,9 @@ function officerNotices(input: CountInputs, records: readonly MessageRecord[], b
     out.push("References were not checked: no --issued file was given, so a paper carrying another council's reference would count.");
   }
   const dated = records.filter((r) => r.receivedAtSource === 'date-header').length;
-  if (election.receivedBy === null) out.push('The election names no receivedBy host: every receipt time is the Date header the sender wrote.');
-  else if (dated > 0) out.push(`${dated} message(s) timed by their Date header (written by the sender): no Received header from ${election.receivedBy.join(', ')}.`);
+  const receiver = election.receivedVia && election.receivedVia !== 'postfix' ? `${SERVICES[election.receivedVia].label}'s edge` : election.receivedBy?.join(', ');
+  if (receiver === undefined) out.push('The election names no receiving server (receivedBy or receivedVia): every receipt time is the Date header the sender wrote.');
+  else if (dated > 0) out.push(`${dated} message(s) timed by their Date header (written by the sender): no Received header from ${receiver}.`);
   const rejected = new Map<string, number>();
   for (const r of records) if (r.disposition === 'rejected' && r.reason) rejected.set(r.reason, (rejected.get(r.reason) ?? 0) + 1);
   for (const [reason, n] of rejected) {

@@ -30,6 +30,7 @@ export const ElectionFileSchema = z.strictObject({
   eligibleMembership: z.array(z.enum(['Full', 'Associate', 'Affiliate'])).min(1).default(['Full']),
   signOffRoles: z.array(z.enum(['Leader', 'Mayor'])).min(1).default(['Leader', 'Mayor']),
   receivedBy: z.array(hostName).optional(),
+  receivedVia: z.enum(['microsoft365', 'google', 'postfix']).optional(),
   authservId: z.array(z.string().min(1)).optional(),
   dkim: z.enum(['require', 'prefer', 'off']).default('prefer'),
   duplicates: z.enum(['latest', 'first', 'reject']).default('latest'),
@@ -69,6 +70,8 @@ export interface Election {
   eligibleMembership: Membership[];
   signOffRoles: Role[];
   receivedBy: string[] | null;
+  /** The service that received the ballots (see read/services.ts); null for none named. */
+  receivedVia: 'microsoft365' | 'google' | 'postfix' | null;
   authservId: string[] | null;
   dkim: 'require' | 'prefer' | 'off';
   duplicates: 'latest' | 'first' | 'reject';
@@ -154,6 +157,16 @@ export function parseElection(file: LoadedFile): Election {
     }
     opens = o.instant;
   }
+  if ((f.receivedVia === 'microsoft365' || f.receivedVia === 'google') && f.receivedBy !== undefined) {
+    throw new InputError(
+      'ELECTION_INVALID',
+      where('receivedBy'),
+      `"receivedVia": "${f.receivedVia}" names the service whose edge servers receive the ballots; "receivedBy" is for a server of your own. Give one of them`,
+    );
+  }
+  if (f.receivedVia === 'postfix' && f.receivedBy === undefined) {
+    throw new InputError('ELECTION_INVALID', where('receivedVia'), '"receivedVia": "postfix" (your own server) needs "receivedBy": the host names it writes in its Received headers');
+  }
   if (f.tieBreak?.seed !== undefined && f.tieBreak.seed.trim() === '') {
     throw new InputError('ELECTION_INVALID', where('tieBreak'), 'the lot seed must not be blank');
   }
@@ -172,6 +185,7 @@ export function parseElection(file: LoadedFile): Election {
     eligibleMembership: [...new Set(f.eligibleMembership)],
     signOffRoles: [...new Set(f.signOffRoles)],
     receivedBy: f.receivedBy ? f.receivedBy.map((h) => h.toLowerCase()) : null,
+    receivedVia: f.receivedVia ?? null,
     authservId: f.authservId ?? null,
     dkim: f.dkim,
     duplicates: f.duplicates,

@@ -53,18 +53,23 @@ export function assessAuthentication(f: MessageFacts, council: Council | null, e
       why,
     };
   });
+  const stampName = (a: (typeof f.authResults)[number]): string => `${a.header === 'arc-authentication-results' ? 'ARC ' : ''}${a.authservId || '(no authserv-id)'}`;
   const trustedHeaders = f.authResults
     .filter((a) => a.trusted)
     .flatMap((a) =>
       a.dkim.map((d) => ({
-        authservId: a.authservId,
+        authservId: stampName(a),
         result: d.result,
         domain: d.domain,
         authenticates: d.result === 'pass' && d.domain !== null && fromDomain !== '' && within(fromDomain, d.domain) && registered(d.domain),
       })),
     );
-  const ignoredHeaders = f.authResults.filter((a) => !a.trusted).map((a) => ({ authservId: a.authservId, why: a.why }));
-  const failing = f.dkim.some((s) => s.result === 'fail' || (s.result === 'neutral' && /body hash|signature/i.test(s.reason ?? '')));
+  const ignoredHeaders = f.authResults.filter((a) => !a.trusted).map((a) => ({ authservId: stampName(a), why: a.why }));
+  // The receiving service's own verdict that the From domain did not authenticate the message.
+  const stampedFailure = f.authResults.find(
+    (a) => a.trusted && ((a.dmarc?.result === 'fail' && (a.dmarc.domain === null || a.dmarc.domain === fromDomain)) || a.compauth === 'fail'),
+  );
+  const failing = f.dkim.some((s) => s.result === 'fail' || (s.result === 'neutral' && /body hash|signature/i.test(s.reason ?? ''))) || stampedFailure !== undefined;
   let decidedBy: AuthAssessment['decidedBy'] = null;
   if (signatures.some((s) => s.authenticates)) decidedBy = 'signature';
   else if (trustedHeaders.some((t) => t.authenticates)) decidedBy = 'trusted-header';
@@ -76,6 +81,8 @@ export function assessAuthentication(f: MessageFacts, council: Council | null, e
   } else if (decidedBy === 'trusted-header') {
     const t = trustedHeaders.find((x) => x.authenticates)!;
     summary = `authenticated by the ballot server's own Authentication-Results (${t.authservId}: dkim=pass header.d=${t.domain})`;
+  } else if (stampedFailure) {
+    summary = `the receiving service's own stamp (${stampName(stampedFailure)}) says ${stampedFailure.dmarc?.result === 'fail' ? `dmarc=fail for ${stampedFailure.dmarc.domain ?? fromDomain}` : ''}${stampedFailure.dmarc?.result === 'fail' && stampedFailure.compauth === 'fail' ? ' and ' : ''}${stampedFailure.compauth === 'fail' ? 'compauth=fail' : ''}: the From address is probably forged`;
   } else if (f.dkim.length === 0) {
     summary = f.dkimError ?? 'no DKIM signature, and no trusted Authentication-Results saying dkim=pass';
   } else {

@@ -119,6 +119,7 @@ export interface ResultModel {
     eligibleMembership: string[];
     signOffRoles: string[];
     receivedBy: string[] | null;
+    receivedVia: string | null;
     dkim: string;
     duplicates: string;
     references: string;

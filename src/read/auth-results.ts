@@ -5,10 +5,23 @@
 export interface AuthResultsFact {
   /** Position of the header in the message's header block, 0 for the top-most. */
   position: number;
+  /** Which header: Authentication-Results, or the ARC-Authentication-Results of an ARC set. */
+  header: 'authentication-results' | 'arc-authentication-results';
   authservId: string;
   trusted: boolean;
   why: string;
   dkim: { result: string; domain: string | null; selector: string | null }[];
+  /** DMARC's verdict and the From domain it was for (`dmarc=fail header.from=…`), when stamped. */
+  dmarc: { result: string; domain: string | null } | null;
+  /** Microsoft's composite authentication (`compauth=fail reason=…`), when stamped. */
+  compauth: string | null;
+}
+
+/** Which headers the ballot address's own side wrote: by position in the header block. */
+export interface TrustRegion {
+  /** The authserv-ids its stamps carry ("" for none, as Exchange Online writes). */
+  ids: readonly string[];
+  check: (position: number) => { trusted: true; why: string } | { trusted: false; why: string };
 }
 
 function stripComments(s: string): string {
@@ -24,54 +37,62 @@ function stripComments(s: string): string {
   return out;
 }
 
-/** Parses one header value into its authserv-id and the DKIM results it reports. */
-export function parseAuthenticationResults(value: string): { authservId: string; dkim: AuthResultsFact['dkim'] } {
+/** Parses one header value into its authserv-id and the DKIM, DMARC and compauth results it reports. */
+export function parseAuthenticationResults(value: string): Pick<AuthResultsFact, 'authservId' | 'dkim' | 'dmarc' | 'compauth'> {
   const parts = stripComments(value)
     .split(';')
     .map((p) => p.trim())
     .filter((p) => p.length > 0);
+  // ARC-Authentication-Results begins with its instance: "i=1; mx.microsoft.com 1; …".
+  if (parts[0] !== undefined && /^i\s*=\s*\d+$/i.test(parts[0])) parts.shift();
   let authservId = '';
   // Microsoft 365 writes no authserv-id: the first part is then already a result.
   if (parts[0] !== undefined && !/^[\w.-]+\s*=/.test(parts[0])) {
     authservId = (parts.shift() ?? '').split(/\s+/)[0]?.toLowerCase() ?? '';
   }
   const dkim: AuthResultsFact['dkim'] = [];
+  let dmarc: AuthResultsFact['dmarc'] = null;
+  let compauth: string | null = null;
   for (const p of parts) {
-    const m = /^dkim\s*=\s*([\w-]+)(.*)$/is.exec(p);
+    const m = /^(dkim|dmarc|compauth)\s*=\s*([\w-]+)(.*)$/is.exec(p);
     if (!m) continue;
-    const props = m[2] ?? '';
-    const d = /\bheader\.d\s*=\s*"?([^\s";]+)/i.exec(props)?.[1] ?? /\bheader\.i\s*=\s*"?[^\s";@]*@([^\s";]+)/i.exec(props)?.[1] ?? null;
-    const s = /\bheader\.s\s*=\s*"?([^\s";]+)/i.exec(props)?.[1] ?? null;
-    dkim.push({ result: (m[1] ?? '').toLowerCase(), domain: d?.toLowerCase() ?? null, selector: s });
+    const method = (m[1] ?? '').toLowerCase();
+    const result = (m[2] ?? '').toLowerCase();
+    const props = m[3] ?? '';
+    if (method === 'dkim') {
+      const d = /\bheader\.d\s*=\s*"?([^\s";]+)/i.exec(props)?.[1] ?? /\bheader\.i\s*=\s*"?[^\s";@]*@([^\s";]+)/i.exec(props)?.[1] ?? null;
+      const sel = /\bheader\.s\s*=\s*"?([^\s";]+)/i.exec(props)?.[1] ?? null;
+      dkim.push({ result, domain: d?.toLowerCase() ?? null, selector: sel });
+    } else if (method === 'dmarc') {
+      dmarc ??= { result, domain: /\bheader\.from\s*=\s*"?([^\s";]+)/i.exec(props)?.[1]?.toLowerCase() ?? null };
+    } else {
+      compauth ??= result;
+    }
   }
-  return { authservId, dkim };
+  return { authservId, dkim, dmarc, compauth };
 }
 
 /**
- * A header is trusted when its authserv-id is one of ours and it stands above the bottom-most
- * Received header our own servers added: everything a sender writes lies below that.
+ * A header is trusted when its authserv-id is one of ours and it stands where only our side writes:
+ * above the bottom-most Received header our own servers added, or in the block a receiving service
+ * writes at its edge. Everything a sender writes lies below.
  */
-export function assessAuthenticationResults(
-  headers: { key: string; value: string }[],
-  receivedByPositions: number[],
-  trustedIds: readonly string[],
-): AuthResultsFact[] {
-  const ids = trustedIds.map((x) => x.toLowerCase());
-  const lowestOurs = receivedByPositions.length > 0 ? Math.max(...receivedByPositions) : -1;
+export function assessAuthenticationResults(headers: readonly { key: string; value: string }[], region: TrustRegion): AuthResultsFact[] {
+  const ids = region.ids.map((x) => x.toLowerCase());
   const out: AuthResultsFact[] = [];
   headers.forEach((h, position) => {
-    if (h.key !== 'authentication-results') return;
+    if (h.key !== 'authentication-results' && h.key !== 'arc-authentication-results') return;
     const parsed = parseAuthenticationResults(h.value);
     let trusted = false;
     let why: string;
-    if (!ids.includes(parsed.authservId)) why = `authserv-id "${parsed.authservId || '(none)'}" is not one of the ballot address's servers (${ids.join(', ') || 'none configured'})`;
-    else if (lowestOurs < 0) why = 'no Received header from the ballot address\'s servers, so nothing shows who added it';
-    else if (position > lowestOurs) why = 'it stands below the ballot address\'s own Received header, so the sender wrote it';
-    else {
-      trusted = true;
-      why = 'added by the ballot address\'s own server';
+    if (!ids.includes(parsed.authservId)) {
+      why = `authserv-id "${parsed.authservId || '(none)'}" is not one of the ballot address's servers (${ids.map((x) => x || '(none)').join(', ') || 'none configured'})`;
+    } else {
+      const where = region.check(position);
+      trusted = where.trusted;
+      why = where.why;
     }
-    out.push({ position, authservId: parsed.authservId, trusted, why, dkim: parsed.dkim });
+    out.push({ position, header: h.key, trusted, why, ...parsed });
   });
   return out;
 }

@@ -5,7 +5,8 @@ import { isoSeconds } from '../inputs/time.js';
 import { asciiLower } from '../model/address.js';
 import type { RawMessage } from '../sources/types.js';
 import { parseRfc5322Date, parseReceived, type ReceivedHop } from './dates.js';
-import { assessAuthenticationResults, type AuthResultsFact } from './auth-results.js';
+import { assessAuthenticationResults, type AuthResultsFact, type TrustRegion } from './auth-results.js';
+import { serviceBoundary, type ServiceProfile, type TrustBoundary } from './services.js';
 import { verifyDkim, type DkimSignatureFact, type TxtLookup } from './dkim.js';
 import { readDocxPapers } from './docx.js';
 import { findPapers, type RawPaper } from './paper.js';
@@ -38,6 +39,8 @@ export interface ReadOptions {
   dkim?: { lookup: TxtLookup } | null;
   /** authserv-ids whose Authentication-Results headers may be trusted (with the position rule). */
   trustedAuthservIds?: readonly string[];
+  /** The service that received the ballots (`receivedVia`): its edge decides the receipt time and which stamps are its own. */
+  service?: ServiceProfile | null;
 }
 
 interface DescribeOptions extends ReadOptions {
@@ -267,6 +270,20 @@ function notABallotSignals(mail: ParsedMail, subject: string | null, fromAddress
   return s;
 }
 
+/** The receipt time a receiving service stamped at its edge, else the sender's Date header, said to be. */
+function serviceReceipt(
+  service: ServiceProfile,
+  boundary: TrustBoundary | null,
+  hop: ReceivedHop | null,
+  dateAt: Date | null,
+): { at: Date | null; source: ReceiptSource | null; note: string | null } {
+  if (boundary && hop?.at) return { at: hop.at, source: 'received', note: `Received header ${hop.position + 1} (${service.label}'s edge, by ${boundary.by})` };
+  const why = boundary ? `${service.label}'s edge Received header (by ${boundary.by}) has no valid timestamp` : `no Received header from ${service.label}'s edge`;
+  return dateAt
+    ? { at: dateAt, source: 'date-header', note: `${why}; the Date header (written by the sender) is used instead` }
+    : { at: null, source: null, note: `${why}, and the Date header is missing or invalid` };
+}
+
 function receipt(
   hops: ReceivedHop[],
   dateAt: Date | null,
@@ -345,16 +362,44 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
   const headerList = mail.headerLines.map((h) => ({ key: h.key, value: h.line.slice(h.line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim() }));
   const receivedAt = headerList.flatMap((h, i) => (h.key === 'received' ? [i] : []));
   facts.received = receivedAt.map((i, n) => parseReceived(headerList[i]?.value ?? '', n));
-  const r = receipt(facts.received, dateAt, options.receivedBy);
+  const service = options.service && options.service.name !== 'postfix' ? options.service : null;
+  const byAt = new Map(receivedAt.map((pos, n) => [pos, facts.received[n]?.by ?? null]));
+  const boundary = service ? serviceBoundary(service, headerList, (pos) => byAt.get(pos) ?? null) : null;
+  const r = service
+    ? serviceReceipt(service, boundary, facts.received[receivedAt.indexOf(boundary?.edge ?? -1)] ?? null, dateAt)
+    : receipt(facts.received, dateAt, options.receivedBy);
   facts.receivedAt = r.at ? isoSeconds(r.at) : null;
   facts.receivedAtSource = r.source;
   facts.receiptNote = r.note;
   facts.dkimSignatures = headerList.filter((h) => h.key === 'dkim-signature').length;
-  const ourReceived = receivedAt.filter((_, n) => {
-    const by = facts.received[n]?.by;
-    return by !== null && by !== undefined && (options.receivedBy ?? []).includes(by);
-  });
-  facts.authResults = assessAuthenticationResults(headerList, ourReceived, [...(options.trustedAuthservIds ?? [])]);
+  let region: TrustRegion;
+  if (service) {
+    region = {
+      ids: [...service.authservIds, ...(options.trustedAuthservIds ?? [])],
+      check: (position) =>
+        boundary === null
+          ? { trusted: false, why: `the message has no Received header from ${service.label}'s edge, so nothing shows who added it` }
+          : position < boundary.trustedBelow
+            ? { trusted: true, why: `written by ${service.label} at its edge (${boundary.by})` }
+            : { trusted: false, why: `it stands below ${service.label}'s edge Received header (${boundary.by}) and the block written with it, so the sender wrote it` },
+    };
+  } else {
+    const ourReceived = receivedAt.filter((pos) => {
+      const by = byAt.get(pos);
+      return by !== null && by !== undefined && (options.receivedBy ?? []).includes(by);
+    });
+    const lowestOurs = ourReceived.length > 0 ? Math.max(...ourReceived) : -1;
+    region = {
+      ids: options.trustedAuthservIds ?? [],
+      check: (position) =>
+        lowestOurs < 0
+          ? { trusted: false, why: "no Received header from the ballot address's servers, so nothing shows who added it" }
+          : position > lowestOurs
+            ? { trusted: false, why: "it stands below the ballot address's own Received header, so the sender wrote it" }
+            : { trusted: true, why: "added by the ballot address's own server" },
+    };
+  }
+  facts.authResults = assessAuthenticationResults(headerList, region);
   if (options.dkim && r.at && !options.verifiable) {
     facts.dkim = [];
     facts.dkimError = 'read from an Outlook .msg, whose original bytes are gone: DKIM cannot be re-verified';
@@ -405,7 +450,7 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
         const innerBytes = isMsgFile(a.filename ?? '', a.content) ? msgToMime(a.content, options.limits.maxForwardDepth, depth + 1).mime : a.content;
         const inner = await simpleParser(innerBytes, parserOptions(options.limits));
         const innerRaw: RawMessage = { source: { file: a.filename ?? 'message.eml', kind: 'eml', index: null, line: null }, bytes: innerBytes, size: innerBytes.length, sha256: sha256(innerBytes), oversize: false };
-        const innerFacts = await describe(inner, emptyFacts(innerRaw), { ...options, receivedBy: null, dkim: null, trustedAuthservIds: [], hasPlainPart: hasTextPlain(innerBytes), bytes: innerBytes, verifiable: false }, depth + 1);
+        const innerFacts = await describe(inner, emptyFacts(innerRaw), { ...options, receivedBy: null, dkim: null, trustedAuthservIds: [], service: null, hasPlainPart: hasTextPlain(innerBytes), bytes: innerBytes, verifiable: false }, depth + 1);
         facts.forwarded.push({
           origin: `attachment:${a.filename ?? 'message.eml'}`,
           header: {
