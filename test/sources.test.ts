@@ -100,6 +100,17 @@ describe('paths to messages', () => {
     for (const f of files) expect(f.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it("an Apple Mail export (a Ballots.mbox folder holding an mbox file, Info.plist and table_of_contents) is read as its mbox", async () => {
+    const bundle = join(t.dir, 'Ballots.mbox');
+    mkdirSync(bundle);
+    writeFileSync(join(bundle, 'mbox'), `From - Thu Feb 01 11:58:00 2024\n${msg(1, 'x')}\nFrom - Thu Feb 01 11:59:00 2024\n${msg(2, 'y')}`);
+    writeFileSync(join(bundle, 'Info.plist'), '<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict/></plist>\n');
+    writeFileSync(join(bundle, 'table_of_contents'), Buffer.from([0, 1, 2, 3, 4, 5]));
+    const { messages, files } = await collect([bundle]);
+    expect(messages.map((m) => `${m.source.kind}:${m.source.file}#${m.source.index}`)).toEqual(['mbox:Ballots.mbox/mbox#1', 'mbox:Ballots.mbox/mbox#2']);
+    expect(files.filter((f) => f.kind === 'skipped').map((f) => f.file)).toEqual(['Ballots.mbox/Info.plist', 'Ballots.mbox/table_of_contents']);
+  });
+
   it('an Outlook .msg file is a message of its own (a broken one is unreadable, never skipped)', async () => {
     writeFileSync(join(t.dir, 'ballot.msg'), Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1, 0, 0, 0, 0]));
     const { messages } = await collect([t.dir]);

@@ -66,9 +66,9 @@ export function assessAuthentication(f: MessageFacts, council: Council | null, e
     );
   const ignoredHeaders = f.authResults.filter((a) => !a.trusted).map((a) => ({ authservId: stampName(a), why: a.why }));
   // The receiving service's own verdict that the From domain did not authenticate the message.
-  const stampedFailure = f.authResults.find(
-    (a) => a.trusted && ((a.dmarc?.result === 'fail' && (a.dmarc.domain === null || a.dmarc.domain === fromDomain)) || a.compauth === 'fail'),
-  );
+  const dmarcFail = f.authResults.find((a) => a.trusted && a.dmarc?.result === 'fail' && (a.dmarc.domain === null || a.dmarc.domain === fromDomain));
+  const compauthFail = f.authResults.find((a) => a.trusted && a.compauth === 'fail');
+  const stampedFailure = dmarcFail ?? compauthFail;
   const failing = f.dkim.some((s) => s.result === 'fail' || (s.result === 'neutral' && /body hash|signature/i.test(s.reason ?? ''))) || stampedFailure !== undefined;
   let decidedBy: AuthAssessment['decidedBy'] = null;
   if (signatures.some((s) => s.authenticates)) decidedBy = 'signature';
@@ -82,7 +82,9 @@ export function assessAuthentication(f: MessageFacts, council: Council | null, e
     const t = trustedHeaders.find((x) => x.authenticates)!;
     summary = `authenticated by the ballot server's own Authentication-Results (${t.authservId}: dkim=pass header.d=${t.domain})`;
   } else if (stampedFailure) {
-    summary = `the receiving service's own stamp (${stampName(stampedFailure)}) says ${stampedFailure.dmarc?.result === 'fail' ? `dmarc=fail for ${stampedFailure.dmarc.domain ?? fromDomain}` : ''}${stampedFailure.dmarc?.result === 'fail' && stampedFailure.compauth === 'fail' ? ' and ' : ''}${stampedFailure.compauth === 'fail' ? 'compauth=fail' : ''}: the From address is probably forged`;
+    const said = [dmarcFail ? `dmarc=fail for ${dmarcFail.dmarc?.domain ?? fromDomain}` : null, compauthFail ? 'compauth=fail' : null].filter((x) => x !== null).join(' and ');
+    const by = [...new Set([dmarcFail, compauthFail].filter((x) => x !== undefined).map(stampName))].join(', ');
+    summary = `the receiving service's own stamps (${by}) say ${said}: the From address is probably forged`;
   } else if (f.dkim.length === 0) {
     summary = f.dkimError ?? 'no DKIM signature, and no trusted Authentication-Results saying dkim=pass';
   } else {
