@@ -103,13 +103,16 @@ export function buildResult(input: CountInputs): ResultModel {
   }
   const ballots = records.filter((r) => r.disposition !== 'not-a-ballot' && r.disposition !== 'duplicate-copy');
   const votedCouncils = new Set(counted.map((r) => r.council));
+  const sentBy = new Map<string, string[]>();
+  for (const r of records) {
+    if (r.council === null) continue;
+    const list = sentBy.get(r.council) ?? [];
+    list.push(r.reason ? `${r.disposition}: ${r.reason}` : r.disposition);
+    sentBy.set(r.council, list);
+  }
   const councilsNotVoted = eligibleCouncils
     .filter((c) => !votedCouncils.has(c.id))
-    .map((c) => ({
-      council: c.id,
-      name: c.name,
-      sent: records.filter((r) => r.council === c.id).map((r) => (r.reason ? `${r.disposition}: ${r.reason}` : r.disposition)),
-    }));
+    .map((c) => ({ council: c.id, name: c.name, sent: sentBy.get(c.id) ?? [] }));
   const provisional: string[] = [];
   const pending = dispositions['needs-adjudication'];
   if (pending > 0) provisional.push(`${pending} message(s) need adjudication`);
@@ -238,7 +241,12 @@ function unauthenticatedAgainstAuthenticated(
   spoilt: ReadonlyMap<string, string>,
 ): ResultModel['summary']['authentication']['unauthenticatedInCouncilName'] {
   const proved = new Map<string, string[]>();
-  for (const v of valid) if (v.authenticated === true) proved.set(v.council, [...(proved.get(v.council) ?? []), v.id]);
+  for (const v of valid) {
+    if (v.authenticated !== true) continue;
+    const list = proved.get(v.council) ?? [];
+    list.push(v.id);
+    proved.set(v.council, list);
+  }
   const out: ResultModel['summary']['authentication']['unauthenticatedInCouncilName'] = [];
   messages.forEach((m, i) => {
     const j = m.judgement;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { domainToUnicode } from 'node:url';
 import { asciiLower, readAddress, visualSkeleton } from '../model/address.js';
 import { InputError } from '../model/errors.js';
-import { foldText, nameTokens } from '../model/names.js';
+import { councilKey, councilWrittenExactly, foldText, nameTokens } from '../model/names.js';
 import { readCsv } from './csv.js';
 import type { LoadedFile } from './files.js';
 import type { Membership } from './election.js';
@@ -167,6 +167,9 @@ interface RosterIndex {
   emails: Map<string, Council>;
   domains: Map<string, Council>;
   skeletons: Map<string, { council: Council; domain: string }>;
+  /** Councils by the words of their name ("Borough Council" and the like removed), and by id. */
+  names: Map<string, Council[]>;
+  ids: Map<string, Council>;
 }
 const indexes = new WeakMap<Roster, RosterIndex>();
 
@@ -174,8 +177,10 @@ const indexes = new WeakMap<Roster, RosterIndex>();
 function rosterIndex(roster: Roster): RosterIndex {
   let idx = indexes.get(roster);
   if (!idx) {
-    idx = { emails: new Map(), domains: new Map(), skeletons: new Map() };
+    idx = { emails: new Map(), domains: new Map(), skeletons: new Map(), names: new Map(), ids: new Map() };
     for (const c of roster.councils) {
+      idx.names.set(councilKey(c.name), [...(idx.names.get(councilKey(c.name)) ?? []), c]);
+      idx.ids.set(c.id, c);
       for (const e of c.emails) idx.emails.set(e, c);
       for (const d of c.domains) idx.domains.set(d, c);
       for (const d of [...c.domains, ...c.emails.map((e) => e.slice(e.lastIndexOf('@') + 1))]) {
@@ -224,4 +229,14 @@ export function lookalikeOf(roster: Roster, address: string): { council: Council
     if (hit) return hit;
   }
   return null;
+}
+
+/** The roster councils a paper's "Council:" line names exactly (its name's words, or its id), found by index. */
+export function councilsNamedExactly(roster: Roster, written: string): Council[] {
+  const w = councilWrittenExactly(written);
+  if (w.key === '') return [];
+  const idx = rosterIndex(roster);
+  const byId = idx.ids.get(w.asId);
+  const named = idx.names.get(w.key) ?? [];
+  return byId && !named.includes(byId) ? [...named, byId] : named;
 }

@@ -55,8 +55,12 @@ export function isoSeconds(d: Date): string {
 }
 
 /** Wall-clock rendering in the election's zone for people, e.g. "2024-02-01 12:00:00 GMT". */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
 export function formatInZone(d: Date, zone: string): string {
-  const parts = new Intl.DateTimeFormat('en-GB', {
+  let format = formatters.get(zone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-GB', {
     timeZone: zone,
     year: 'numeric',
     month: '2-digit',
@@ -66,7 +70,10 @@ export function formatInZone(d: Date, zone: string): string {
     second: '2-digit',
     hourCycle: 'h23',
     timeZoneName: 'short',
-  }).formatToParts(d);
+    });
+    formatters.set(zone, format);
+  }
+  const parts = format.formatToParts(d);
   const get = (t: string): string => parts.find((p) => p.type === t)?.value ?? '';
   return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}:${get('second')} ${get('timeZoneName')}`;
 }

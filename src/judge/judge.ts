@@ -1,7 +1,7 @@
 import type { Election } from '../inputs/election.js';
 import type { IssuedReferences } from '../inputs/issued.js';
 import { normaliseReference } from '../issue/references.js';
-import { councilForAddress, lookalikeOf, type Council, type Roster } from '../inputs/roster.js';
+import { councilForAddress, councilsNamedExactly, lookalikeOf, type Council, type Roster } from '../inputs/roster.js';
 import { asciiLower, readAddress, showAddress } from '../model/address.js';
 import { councilMatchScore, foldText } from '../model/names.js';
 import { REJECTION_REASONS, type AdjudicationReason, type NotABallotKind, type RejectionReason } from '../model/reasons.js';
@@ -42,6 +42,17 @@ function hasPossiblePaper(f: MessageFacts): boolean {
 }
 
 const describeAttachment = (a: MessageFacts['attachments'][number]): string => `${a.filename ?? '(unnamed)'} (${a.contentType}, sha256 ${a.sha256})${a.note ? `: ${a.note}` : ''}`;
+
+const issuedOwners = new WeakMap<IssuedReferences, Map<string, string>>();
+/** The council a reference was issued to, by index (a hostile mailbox of wrong references costs no more per message). */
+function issuedTo(issued: IssuedReferences, reference: string): string | undefined {
+  let owners = issuedOwners.get(issued);
+  if (!owners) {
+    owners = new Map([...issued].map(([council, ref]) => [ref, council]));
+    issuedOwners.set(issued, owners);
+  }
+  return owners.get(reference);
+}
 
 function unknownSenderDetail(address: string, roster: Roster): string {
   const a = readAddress(address);
@@ -230,7 +241,7 @@ export function judgeMessage(facts: MessageFacts, election: Election, roster: Ro
       }
       if (councilText !== null) {
         const own = councilMatchScore(councilText, j.council.name, j.council.id);
-        const better = roster.councils.find((c) => c !== j.council && councilMatchScore(councilText, c.name, c.id) === 2);
+        const better = councilsNamedExactly(roster, councilText).find((c) => c !== j.council);
         if (own === 0 || (own < 2 && better)) {
           rejections.push({ reason: 'council-mismatch', detail: `the paper names "${councilText}"${better ? ` (${better.name})` : ''}; the sender is ${j.council.name}` });
         }
@@ -242,7 +253,7 @@ export function judgeMessage(facts: MessageFacts, election: Election, roster: Ro
         const written = normaliseReference(referenceText);
         const expected = context.issued.get(j.council.id);
         if (written !== expected) {
-          const owner = [...context.issued].find(([, ref]) => ref === written)?.[0];
+          const owner = issuedTo(context.issued, written);
           const whose = owner ? `the reference issued to ${owner}` : 'not a reference that was issued';
           rejections.push({ reason: 'wrong-reference', detail: `the paper's reference ${referenceText} is ${whose}; ${expected ? `${j.council.id} was issued ${expected}` : `no reference was issued to ${j.council.id}`}` });
         }

@@ -102,13 +102,35 @@ function tokenLike(a: string, b: string): boolean {
   return k >= 4;
 }
 
+/** The words that name a council, "Borough Council" and the like removed: equal keys name the same council exactly. */
+export function councilKey(name: string): string {
+  return councilTokens(name).join(' ');
+}
+
+const rosterNameTokens = new Map<string, string[]>();
+/** Council tokens of a roster name, computed once per name (the roster's names are few and met often). */
+function rosterTokens(name: string): string[] {
+  let t = rosterNameTokens.get(name);
+  if (!t) {
+    t = councilTokens(name);
+    if (rosterNameTokens.size > 100_000) rosterNameTokens.clear();
+    rosterNameTokens.set(name, t);
+  }
+  return t;
+}
+
+/** Whether the council written on a paper is, exactly, the roster council with this name or id (score 2 below). */
+export function councilWrittenExactly(written: string): { key: string; asId: string } {
+  return { key: councilKey(written), asId: foldText(written).replace(/ /g, '-') };
+}
+
 /**
  * How well the council named on a paper matches a roster council: 2 exact (after removing words
  * such as "Borough Council"), 1 plausible (abbreviation such as "North Herts"), 0 not at all.
  */
 export function councilMatchScore(written: string, name: string, id: string): number {
   const w = councilTokens(written);
-  const n = councilTokens(name);
+  const n = rosterTokens(name);
   if (w.length === 0) return 0;
   if (w.join(' ') === n.join(' ') || foldText(written).replace(/ /g, '-') === id) return 2;
   const [small, big] = w.length <= n.length ? [w, n] : [n, w];
