@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'coverage/**', 'out/**'] },
+  { ignores: ['node_modules/**', 'coverage/**', 'out/**', 'dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -5,21 +5,19 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Chalk, type ChalkInstance } from 'chalk';
 import { Command, CommanderError, Option } from 'commander';
-import { loadInputFile, sha256Hex } from '../inputs/files.js';
-import { renderKeysFile, type TxtRecords } from '../inputs/keys.js';
-import { parseResultFile } from '../inputs/result-file.js';
+import type { TxtRecords } from '../inputs/keys.js';
 import { InputError } from '../model/errors.js';
 import type { ResultModel } from '../model/result.js';
-import { issuedCsv, issuePapers } from '../issue/papers.js';
-import { compareResults } from '../report/compare.js';
 import { safe } from '../report/sanitize.js';
-import { renderHtml } from '../report/html.js';
-import { renderJson } from '../report/json.js';
-import { renderPendingTemplate } from '../report/pending.js';
-import { renderInspect, renderTerminal } from '../report/terminal.js';
-import { officerView, selectMessages, splitPathsAndIds } from './inspect.js';
 import { preflightOutputs, writeAtomic } from './outputs.js';
-import { loadInputs, runCount } from './pipeline.js';
+
+// The counting machinery and the renderers are loaded when a command needs them, so that `--help`,
+// `--version` and a usage mistake answer at once.
+const pipeline = () => import('./pipeline.js');
+const reports = async () => {
+  const [terminal, html, json, pending] = await Promise.all([import('../report/terminal.js'), import('../report/html.js'), import('../report/json.js'), import('../report/pending.js')]);
+  return { ...terminal, ...html, ...json, ...pending };
+};
 
 export const EXIT = { ok: 0, internal: 1, input: 2, provisional: 3, verifyFailed: 4 } as const;
 
@@ -74,6 +72,7 @@ async function count(paths: string[], opts: CountOptions, io: CliIo): Promise<Re
   if (opts.saveKeys !== undefined && !opts.dns) throw new InputError('KEYS_INVALID', { file: opts.saveKeys }, '--save-keys saves what --dns fetched: give --dns too');
   const fetched: TxtRecords = new Map();
   const resolveTxt = io.resolveTxt ?? ((name: string) => dnsResolveTxt(name));
+  const { runCount } = await pipeline();
   const result = await runCount({
     paths,
     election: opts.election,
@@ -84,11 +83,12 @@ async function count(paths: string[], opts: CountOptions, io: CliIo): Promise<Re
     dns: opts.dns ? { resolveTxt, fetched } : undefined,
     generator: GENERATOR,
   });
-  if (opts.saveKeys !== undefined) await writeAtomic(opts.saveKeys, renderKeysFile(fetched));
+  if (opts.saveKeys !== undefined) await writeAtomic(opts.saveKeys, (await import('../inputs/keys.js')).renderKeysFile(fetched));
   return result;
 }
 
 async function writeOutputs(result: ResultModel, opts: { json?: string | undefined; html?: string | undefined; pending?: string | undefined }): Promise<void> {
+  const { renderJson, renderHtml, renderPendingTemplate } = await reports();
   if (opts.json !== undefined) await writeAtomic(opts.json, renderJson(result));
   if (opts.html !== undefined) await writeAtomic(opts.html, renderHtml(result));
   if (opts.pending !== undefined) await writeAtomic(opts.pending, renderPendingTemplate(result));
@@ -131,7 +131,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .action(async (paths: string[], opts: CountOptions) => {
       preflight(paths, opts);
       const result = await count(paths, opts, io);
-      io.stdout(renderTerminal(result, colour));
+      io.stdout((await reports()).renderTerminal(result, colour));
       await writeOutputs(result, opts);
       exitCode = result.final ? EXIT.ok : EXIT.provisional;
     });
@@ -144,9 +144,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       .argument('<paths...>', 'the mailbox export the result was counted from'),
   ).action(async (resultPath: string, paths: string[], opts: CountOptions) => {
     preflight(paths, opts, [resultPath]);
-    const claimed = parseResultFile(await loadInputFile(resultPath, 'result'));
+    const { loadInputFile } = await import('../inputs/files.js');
+    const claimed = (await import('../inputs/result-file.js')).parseResultFile(await loadInputFile(resultPath, 'result'));
     const recount = await count(paths, opts, io);
-    const cmp = compareResults(claimed, recount);
+    const cmp = (await import('../report/compare.js')).compareResults(claimed, recount);
     if (cmp.verified) {
       io.stdout(`${colour.green.bold('VERIFIED')}: the recount reproduces ${safe(resultPath)} exactly (${recount.digest}).\n`);
       exitCode = EXIT.ok;
@@ -167,12 +168,13 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   )
     .option('--save-attachments <dir>', "write the inspected messages' attachments into this folder, to open a scan")
     .action(async (args: string[], opts: CountOptions & { saveAttachments?: string }) => {
+      const { officerView, selectMessages, splitPathsAndIds } = await import('./inspect.js');
       const { paths, ids } = splitPathsAndIds(args);
       if (paths.length === 0) throw new InputError('FILE_NOT_FOUND', { file: args.join(' ') }, 'give the mailbox paths of the count, then the ids of the messages to show');
       preflight(paths, opts);
       const result = await count(paths, opts, io);
       const chosen = selectMessages(result, ids);
-      io.stdout(renderInspect({ ...result, messages: chosen }, colour));
+      io.stdout((await reports()).renderInspect({ ...result, messages: chosen }, colour));
       if (ids.length > 0 || opts.saveAttachments !== undefined) io.stdout(await officerView(paths, chosen, colour, opts.saveAttachments));
       exitCode = EXIT.ok;
     });
@@ -186,7 +188,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .option('--secret-file <file>', 'the secret the references are derived from (else the CCIN_TALLY_SECRET environment variable)')
     .option('--force', 'replace an issued set already in --out (the old issued.csv is kept beside it, named by its SHA-256)')
     .action(async (opts: { election: string; roster: string; out: string; secretFile?: string; force?: boolean }) => {
-      const { election, roster } = await loadInputs(opts);
+      const { election, roster } = await (await pipeline()).loadInputs(opts);
+      const { issuedCsv, issuePapers } = await import('../issue/papers.js');
+      const { sha256Hex } = await import('../inputs/files.js');
       const secret = await readSecret(opts.secretFile, io.env);
       const issuedPath = join(opts.out, 'issued.csv');
       const existing = await readFile(issuedPath).catch(() => null);
@@ -224,7 +228,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .action(async (opts: { json?: string; html?: string; pending?: string; adjudications: boolean }) => {
       const ex = (f: string): string => join(EXAMPLE_DIR, f);
       preflight([ex('mailbox')], { json: opts.json, html: opts.html, pending: opts.pending, election: ex('election.json'), roster: ex('roster.csv'), adjudications: ex('adjudications.csv'), keys: ex('keys.zone'), issued: ex(join('issued', 'issued.csv')) });
-      const result = await runCount({
+      const result = await (await pipeline()).runCount({
         paths: [join(EXAMPLE_DIR, 'mailbox')],
         election: join(EXAMPLE_DIR, 'election.json'),
         roster: join(EXAMPLE_DIR, 'roster.csv'),
@@ -233,7 +237,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
         issued: join(EXAMPLE_DIR, 'issued', 'issued.csv'),
         generator: GENERATOR,
       });
-      io.stdout(renderTerminal(result, colour));
+      io.stdout((await reports()).renderTerminal(result, colour));
       await writeOutputs(result, opts);
       exitCode = result.final ? EXIT.ok : EXIT.provisional;
     });
@@ -258,7 +262,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
 /** The officer's secret for references: a file, or CCIN_TALLY_SECRET; at least 16 characters. */
 async function readSecret(path: string | undefined, env: CliIo['env']): Promise<Buffer> {
   let secret: string;
-  if (path !== undefined) secret = (await loadInputFile(path, 'secret')).bytes.toString('utf8');
+  if (path !== undefined) secret = (await (await import('../inputs/files.js')).loadInputFile(path, 'secret')).bytes.toString('utf8');
   else if (env.CCIN_TALLY_SECRET !== undefined) secret = env.CCIN_TALLY_SECRET;
   else throw new InputError('SECRET_MISSING', { file: '--secret-file' }, 'papers needs a secret: --secret-file FILE or the CCIN_TALLY_SECRET environment variable');
   const trimmed = secret.trim();

@@ -7,11 +7,10 @@ import type { RawMessage } from '../sources/types.js';
 import { parseRfc5322Date, parseReceived, type ReceivedHop } from './dates.js';
 import { assessAuthenticationResults, type AuthResultsFact, type TrustRegion } from './auth-results.js';
 import { serviceBoundary, type ServiceProfile, type TrustBoundary } from './services.js';
-import { verifyDkim, type DkimSignatureFact, type TxtLookup } from './dkim.js';
-import { readDocxPapers } from './docx.js';
+import type { DkimSignatureFact, TxtLookup } from './dkim.js';
 import { findPapers, type RawPaper } from './paper.js';
-import { isMsgFile, msgToMime } from './msg.js';
-import { readPdfPaper } from './pdf.js';
+import type { MsgConversion } from './msg.js';
+import { isMsgFile } from './msg-detect.js';
 import { splitQuoted, type ForwardedHeader } from './quotes.js';
 
 /** Limits on what one message may make the reader do; each is reported when hit. */
@@ -117,6 +116,21 @@ export interface MessageFacts {
   /** What the reader wants the officer to know about how it read the message. */
   notes: string[];
 }
+
+/**
+ * The readers of what only some messages hold — Outlook .msg (msgreader), PDF (pdf-lib), Word
+ * (xmldom, fflate) and DKIM (mailauth) — are loaded the first time a message needs them, so that a
+ * command starts without them.
+ */
+const lazy = <T>(load: () => Promise<T>): (() => Promise<T>) => {
+  let p: Promise<T> | null = null;
+  return () => (p ??= load());
+};
+const pdfReader = lazy(() => import('./pdf.js'));
+const docxReader = lazy(() => import('./docx.js'));
+const msgReader = lazy(() => import('./msg.js'));
+const dkimVerifier = lazy(() => import('./dkim.js'));
+const msgToMime = async (bytes: Buffer, maxDepth: number, depth = 0): Promise<MsgConversion> => (await msgReader()).msgToMime(bytes, maxDepth, depth);
 
 function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
@@ -320,7 +334,7 @@ export async function readMessage(raw: RawMessage, options: ReadOptions): Promis
   let bytes = raw.bytes;
   if (raw.source.kind === 'msg') {
     try {
-      const converted = msgToMime(raw.bytes, options.limits.maxForwardDepth);
+      const converted = await msgToMime(raw.bytes, options.limits.maxForwardDepth);
       bytes = converted.mime;
       facts.notes.push('read from an Outlook .msg: the original message bytes are not in it, so its DKIM signatures cannot be re-verified', ...converted.notes);
     } catch (e) {
@@ -405,7 +419,7 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
     facts.dkimError = 'read from an Outlook .msg, whose original bytes are gone: DKIM cannot be re-verified';
   } else if (options.dkim && r.at) {
     try {
-      facts.dkim = await verifyDkim(options.bytes, r.at, options.dkim.lookup);
+      facts.dkim = await (await dkimVerifier()).verifyDkim(options.bytes, r.at, options.dkim.lookup);
     } catch (e) {
       facts.dkim = [];
       facts.dkimError = `DKIM verification failed to run: ${(e as Error).message}`;
@@ -447,7 +461,7 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
         // The forwarded message is read as a message of its own (an attached Outlook .msg too): its
         // papers in body and attachments, its own forwards down to the depth limit. It has no
         // receipt time or signature that matters here: the outer message's do.
-        const innerBytes = isMsgFile(a.filename ?? '', a.content) ? msgToMime(a.content, options.limits.maxForwardDepth, depth + 1).mime : a.content;
+        const innerBytes = isMsgFile(a.filename ?? '', a.content) ? (await msgToMime(a.content, options.limits.maxForwardDepth, depth + 1)).mime : a.content;
         const inner = await simpleParser(innerBytes, parserOptions(options.limits));
         const innerRaw: RawMessage = { source: { file: a.filename ?? 'message.eml', kind: 'eml', index: null, line: null }, bytes: innerBytes, size: innerBytes.length, sha256: sha256(innerBytes), oversize: false };
         const innerFacts = await describe(inner, emptyFacts(innerRaw), { ...options, receivedBy: null, dkim: null, trustedAuthservIds: [], service: null, hasPlainPart: hasTextPlain(innerBytes), bytes: innerBytes, verifiable: false }, depth + 1);
@@ -464,7 +478,7 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
         fact.note = `forwarded message cannot be parsed: ${(e as Error).message}`;
       }
     } else if (isPdf(a)) {
-      const r = await readPdfPaper(a.content, `attachment:${a.filename ?? 'paper.pdf'}`, options.limits.maxPdfBytes);
+      const r = await (await pdfReader()).readPdfPaper(a.content, `attachment:${a.filename ?? 'paper.pdf'}`, options.limits.maxPdfBytes);
       if (r.kind === 'paper') {
         fact.handling = 'read-as-pdf';
         formPapers.push(r.paper);
@@ -473,7 +487,7 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
         fact.note = r.why;
       }
     } else if (isDocx(a)) {
-      const r = readDocxPapers(a.content, `attachment:${a.filename ?? 'paper.docx'}`, options.limits.maxDocxXmlBytes);
+      const r = (await docxReader()).readDocxPapers(a.content, `attachment:${a.filename ?? 'paper.docx'}`, options.limits.maxDocxXmlBytes);
       if (r.kind === 'papers') {
         fact.handling = 'read-as-docx';
         if (r.papers.length === 0) fact.note = 'no ballot paper found in the document';
@@ -536,7 +550,7 @@ export interface MessageForOfficer {
 export async function readForOfficer(raw: RawMessage, limits: ReadLimits): Promise<MessageForOfficer | { unreadable: string }> {
   if (raw.oversize) return { unreadable: 'over the size limit' };
   try {
-    const bytes = raw.source.kind === 'msg' ? msgToMime(raw.bytes, limits.maxForwardDepth).mime : raw.bytes;
+    const bytes = raw.source.kind === 'msg' ? (await msgToMime(raw.bytes, limits.maxForwardDepth)).mime : raw.bytes;
     const mail = await simpleParser(bytes, parserOptions(limits));
     const text = typeof mail.text === 'string' ? mail.text : '';
     const split = splitQuoted(text, mail.subject ?? null);

@@ -1,5 +1,6 @@
 import MsgReaderModule from '@kenjiuno/msgreader';
 import type { FieldsData } from '@kenjiuno/msgreader/lib/MsgReader.js';
+import { isMsgFile } from './msg-detect.js';
 
 interface Reader {
   getFileData(): FieldsData;
@@ -86,11 +87,6 @@ function convert(reader: Reader, fields: FieldsData, depth: number, maxDepth: nu
     parts.push([`Content-Type: ${type}`, `Content-Disposition: attachment; ${quoteFilename(name)}`, 'Content-Transfer-Encoding: base64', '', b64(data.content)].join(CRLF));
   }
   return lines.join(CRLF) + CRLF + parts.map((p) => `--${boundary}${CRLF}${p}${CRLF}`).join('') + `--${boundary}--${CRLF}`;
-}
-
-/** An Outlook item file: by name, or by the OLE compound-file signature. */
-export function isMsgFile(name: string, data: Uint8Array): boolean {
-  return name.toLowerCase().endsWith('.msg') || (data.length > 8 && data[0] === 0xd0 && data[1] === 0xcf && data[2] === 0x11 && data[3] === 0xe0);
 }
 
 /** Converts a .msg; embedded messages are followed `maxDepth` levels down. */
