@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Chalk, type ChalkInstance } from 'chalk';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { TxtRecords } from '../inputs/keys.js';
 import { InputError } from '../model/errors.js';
 import type { ResultModel } from '../model/result.js';
@@ -29,6 +29,8 @@ export interface CliIo {
   stdoutIsTTY: boolean;
   /** Live DNS TXT lookups, used only with --dns. */
   resolveTxt?: (name: string) => Promise<string[][]>;
+  /** The terminal to draw a progress bar on, when stderr is one. */
+  progressStream?: NodeJS.WriteStream | undefined;
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -51,6 +53,8 @@ interface CountOptions {
   issued?: string;
   dns?: boolean;
   saveKeys?: string;
+  jobs?: number;
+  quiet?: boolean;
   json?: string;
   html?: string;
   pending?: string;
@@ -64,7 +68,15 @@ function addCountOptions(cmd: Command): Command {
     .option('--issued <file>', 'issued.csv written by papers: a paper whose reference was not issued to its council is rejected')
     .option('--keys <file>', 'pinned DKIM keys: zone-file TXT records or mailauth DNS-cache JSON')
     .option('--dns', 'look up DKIM keys missing from --keys in live DNS (otherwise nothing touches the network)')
-    .option('--save-keys <file>', 'with --dns: write the keys fetched, to pin with --keys');
+    .option('--save-keys <file>', 'with --dns: write the keys fetched, to pin with --keys')
+    .option('--jobs <n>', 'threads that read messages (default: one per core, up to 8; 1: the main thread only)', positiveInteger)
+    .option('--quiet', 'no progress bar');
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError('a whole number from 1 to 64');
+  return n;
 }
 
 /** Runs a count with the options every counting command shares, saving fetched keys when asked. */
@@ -82,6 +94,8 @@ async function count(paths: string[], opts: CountOptions, io: CliIo): Promise<Re
     issued: opts.issued,
     dns: opts.dns ? { resolveTxt, fetched } : undefined,
     generator: GENERATOR,
+    jobs: opts.jobs,
+    progress: io.progressStream && !opts.quiet ? (await import('./progress.js')).progressBar(io.progressStream) : undefined,
   });
   if (opts.saveKeys !== undefined) await writeAtomic(opts.saveKeys, (await import('../inputs/keys.js')).renderKeysFile(fetched));
   return result;
@@ -276,5 +290,6 @@ function processIo(): CliIo {
     stderr: (s) => process.stderr.write(s),
     env: process.env,
     stdoutIsTTY: process.stdout.isTTY === true,
+    progressStream: process.stderr.isTTY === true && process.env.CI === undefined ? process.stderr : undefined,
   };
 }

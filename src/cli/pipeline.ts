@@ -7,13 +7,14 @@ import { parseIssued, type IssuedReferences } from '../inputs/issued.js';
 import { parseKeysFile, type TxtRecords } from '../inputs/keys.js';
 import { parseRoster, type Roster } from '../inputs/roster.js';
 import type { TxtLookup } from '../read/dkim.js';
-import { SERVICES } from '../read/services.js';
 import type { ResultModel } from '../model/result.js';
 import { resolveDecisions } from '../count/decisions.js';
 import { buildResult, findDuplicateCopies, type JudgedMessage } from '../count/result.js';
 import { judgeMessage } from '../judge/judge.js';
-import { DEFAULT_READ_LIMITS, readMessage, unreadableFacts, type MessageFacts, type ReadLimits } from '../read/message.js';
-import { DEFAULT_LIMITS, type InputFileRecord, type Provenance, type SourceLimits } from '../sources/types.js';
+import { DEFAULT_READ_LIMITS, type MessageFacts, type ReadLimits } from '../read/message.js';
+import { defaultJobs, readAll } from '../read/pool.js';
+import { readOptionsFrom, type ReaderSetup } from '../read/setup.js';
+import { DEFAULT_LIMITS, type InputFileRecord, type Provenance, type RawMessage, type SourceLimits } from '../sources/types.js';
 import { walkSources } from '../sources/walk.js';
 
 export interface CountRequest {
@@ -27,6 +28,16 @@ export interface CountRequest {
   dns?: { resolveTxt: (name: string) => Promise<string[][]>; fetched: TxtRecords } | undefined;
   limits?: Partial<SourceLimits & ReadLimits>;
   generator: string;
+  /** Reader threads (`--jobs`); default: one per core, up to 8. 1 reads on the main thread only. */
+  jobs?: number | undefined;
+  /** Told of the mailbox's size, and of each message as it is read (the progress bar). */
+  progress?: Progress | undefined;
+}
+
+export interface Progress {
+  start(totalBytes: number): void;
+  read(raw: RawMessage): void;
+  stop(): void;
 }
 
 export interface LoadedInputs {
@@ -99,33 +110,32 @@ export function keyLookup(pinned: TxtRecords, dns: CountRequest['dns']): TxtLook
   };
 }
 
-/** Reads every message once; only the facts are kept, never a mailbox's bytes. */
+/** Reads every message once, on every core when the mailbox is large; only the facts are kept, never a mailbox's bytes. */
 export async function readMailbox(
   paths: readonly string[],
   election: Election,
   limits: SourceLimits & ReadLimits,
   lookup: TxtLookup | null,
+  threads: { pinned: TxtRecords; jobs: number } | null = null,
+  progress?: Progress,
 ): Promise<{ entries: { source: Provenance; facts: MessageFacts }[]; files: InputFileRecord[] }> {
   const walk = walkSources(paths, limits);
-  const entries: { source: Provenance; facts: MessageFacts }[] = [];
-  for await (const raw of walk.messages) {
-    let facts: MessageFacts;
-    try {
-      facts = await readMessage(raw, {
-        receivedBy: election.receivedBy,
-        limits,
-        dkim: election.dkim === 'off' || lookup === null ? null : { lookup },
-        trustedAuthservIds: [...(election.authservId ?? []), ...(election.receivedBy ?? [])],
-        service: election.receivedVia ? SERVICES[election.receivedVia] : null,
-      });
-    } catch (e) {
-      // The reader turns every bad message it foresees into facts; this is the net under the rest,
-      // so that one message a library chokes on is a row, not the end of the count.
-      facts = unreadableFacts(raw, `the reader failed on this message: ${(e as Error).message.slice(0, 200)}`);
-    }
-    entries.push({ source: raw.source, facts });
+  if (progress) void walk.plannedBytes.then((n) => progress.start(n));
+  const setup: ReaderSetup = {
+    receivedBy: election.receivedBy,
+    limits,
+    pinnedKeys: election.dkim === 'off' || lookup === null ? null : [...(threads?.pinned ?? new Map<string, string[][]>())],
+    trustedAuthservIds: [...(election.authservId ?? []), ...(election.receivedBy ?? [])],
+    service: election.receivedVia,
+  };
+  const options = readOptionsFrom(setup, lookup ?? undefined);
+  // Reader threads look keys up in the pinned file only; a count that may ask live DNS reads here.
+  try {
+    const entries = await readAll(walk.messages, options, threads ? setup : null, threads?.jobs ?? 1, progress ? (raw) => progress.read(raw) : undefined);
+    return { entries, files: walk.files };
+  } finally {
+    progress?.stop();
   }
-  return { entries, files: walk.files };
 }
 
 export async function runCount(req: CountRequest): Promise<ResultModel> {
@@ -141,7 +151,9 @@ export async function runCount(req: CountRequest): Promise<ResultModel> {
     );
   }
   const limits = { ...DEFAULT_LIMITS, ...DEFAULT_READ_LIMITS, ...req.limits };
-  const { entries, files } = await readMailbox(req.paths, inputs.election, limits, keyLookup(inputs.keys, req.dns));
+  const jobs = req.jobs ?? defaultJobs();
+  const threads = req.dns === undefined && jobs > 1 ? { pinned: inputs.keys, jobs } : null;
+  const { entries, files } = await readMailbox(req.paths, inputs.election, limits, keyLookup(inputs.keys, req.dns), threads, req.progress);
   if (entries.length === 0) throw new InputError('NO_MESSAGES', { file: req.paths.join(', ') }, nothingRead(files));
   return countMessages(entries, files, { ...inputs, dnsLookups: req.dns !== undefined }, limits, req.generator);
 }

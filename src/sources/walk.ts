@@ -16,6 +16,8 @@ export interface SourceWalk {
   messages: AsyncGenerator<RawMessage>;
   /** Filled in while `messages` is consumed. */
   files: InputFileRecord[];
+  /** The bytes of every file to be read, known once the paths are planned (for a progress bar). */
+  plannedBytes: Promise<number>;
 }
 
 interface Planned {
@@ -32,11 +34,16 @@ const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 export function walkSources(paths: readonly string[], limits: SourceLimits): SourceWalk {
   const files: InputFileRecord[] = [];
-  return { files, messages: generate(paths, limits, files) };
+  let reportBytes: (n: number) => void = () => undefined;
+  const plannedBytes = new Promise<number>((resolve) => (reportBytes = resolve));
+  return { files, messages: generate(paths, limits, files, reportBytes), plannedBytes };
 }
 
-async function* generate(paths: readonly string[], limits: SourceLimits, files: InputFileRecord[]): AsyncGenerator<RawMessage> {
+async function* generate(paths: readonly string[], limits: SourceLimits, files: InputFileRecord[], reportBytes: (n: number) => void): AsyncGenerator<RawMessage> {
   const planned = await plan(paths);
+  let total = 0;
+  for (const p of planned) if (p.kind !== 'skip') total += (await stat(p.path).catch(() => null))?.size ?? 0;
+  reportBytes(total);
   for (const p of planned) {
     try {
       yield* readPlanned(p, limits, files);

@@ -1,0 +1,124 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { RawMessage, Provenance } from '../sources/types.js';
+import { readMessage, unreadableFacts, type MessageFacts, type ReadOptions } from './message.js';
+import type { ReaderSetup } from './setup.js';
+import type { ReadDone, ReadJob } from './worker.js';
+
+/**
+ * Reading (MIME parse, DKIM, papers) is the cost of a count, and it is the same pure function for
+ * every message: so it runs on every core. The main thread streams the mailbox and hands each
+ * message to a reader thread (node:worker_threads: no dependency, and structured clone carries the
+ * facts back); results are put back in input order, so the count is the same, byte for byte, as a
+ * one-thread run. A small mailbox is read on the main thread alone: threads cost more to start
+ * than a few messages cost to read.
+ */
+export const IN_PROCESS_FIRST = 200;
+const IN_FLIGHT_PER_THREAD = 8;
+
+export function defaultJobs(): number {
+  return Math.max(1, Math.min(availableParallelism(), 8));
+}
+
+export interface ReadEntry {
+  source: Provenance;
+  facts: MessageFacts;
+}
+
+/** The worker's module: the compiled one beside this file, or (running from the sources) the TypeScript one through tsx. */
+function spawn(setup: ReaderSetup): Worker {
+  const fromSources = import.meta.url.endsWith('.ts');
+  const url = new URL(fromSources ? './worker-from-sources.mjs' : './worker.js', import.meta.url);
+  return new Worker(url, { workerData: setup });
+}
+
+async function readHere(raw: RawMessage, options: ReadOptions): Promise<MessageFacts> {
+  try {
+    return await readMessage(raw, options);
+  } catch (e) {
+    // The reader turns every bad message it foresees into facts; this is the net under the rest,
+    // so that one message a library chokes on is a row, not the end of the count.
+    return unreadableFacts(raw, `the reader failed on this message: ${(e as Error).message.slice(0, 200)}`);
+  }
+}
+
+/**
+ * Reads every message of the stream; entries come back in the stream's order. `jobs` threads read
+ * once the mailbox proves larger than IN_PROCESS_FIRST messages; `setup` null (a count that looks
+ * keys up in live DNS) keeps all reading on the main thread.
+ */
+export async function readAll(
+  messages: AsyncIterable<RawMessage>,
+  options: ReadOptions,
+  setup: ReaderSetup | null,
+  jobs: number,
+  onRead: (raw: RawMessage) => void = () => undefined,
+): Promise<ReadEntry[]> {
+  const entries: ReadEntry[] = [];
+  const workers: Worker[] = [];
+  const busy: number[] = [];
+  const waiting = new Map<number, { resolve: (facts: MessageFacts) => void; reject: (e: Error) => void }>();
+  let inFlight = 0;
+  let wake: (() => void) | null = null;
+  let failure: Error | null = null;
+  const settle = (): void => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  try {
+    let seq = 0;
+    for await (const raw of messages) {
+      const at = seq++;
+      onRead(raw);
+      if (setup === null || jobs <= 1 || at < IN_PROCESS_FIRST) {
+        entries[at] = { source: raw.source, facts: await readHere(raw, options) };
+        continue;
+      }
+      if (workers.length === 0) {
+        for (let i = 0; i < jobs; i++) {
+          const w = spawn(setup);
+          w.on('message', (done: ReadDone) => {
+            const p = waiting.get(done.seq);
+            waiting.delete(done.seq);
+            p?.resolve(done.facts);
+          });
+          // A thread that dies is a bug (every bad message is a row, not an exception): stop the count.
+          w.on('error', (e) => {
+            failure = e;
+            for (const p of waiting.values()) p.reject(e);
+            waiting.clear();
+            settle();
+          });
+          workers.push(w);
+          busy.push(0);
+        }
+      }
+      while (inFlight >= jobs * IN_FLIGHT_PER_THREAD && failure === null) await new Promise<void>((r) => (wake = r));
+      if (failure) throw failure;
+      const k = busy.indexOf(Math.min(...busy));
+      busy[k]!++;
+      inFlight++;
+      // A copy the thread owns: the mbox splitter's buffers may share memory with other messages.
+      const bytes = new Uint8Array(raw.bytes);
+      const job: ReadJob = { seq: at, source: raw.source, bytes, size: raw.size, sha256: raw.sha256, oversize: raw.oversize };
+      new Promise<MessageFacts>((resolve, reject) => {
+        waiting.set(at, { resolve, reject });
+        workers[k]!.postMessage(job, [bytes.buffer]);
+      }).then(
+        (facts) => {
+          entries[at] = { source: raw.source, facts };
+          busy[k]!--;
+          inFlight--;
+          settle();
+        },
+        () => undefined,
+      );
+    }
+    while (inFlight > 0 && failure === null) await new Promise<void>((r) => (wake = r));
+    if (failure) throw failure;
+    return entries;
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
