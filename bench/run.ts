@@ -1,83 +1,125 @@
 /**
- * npm run bench — how fast ccin-tally reads a mailbox and how much memory it takes, on mailboxes
- * made by repeating the bundled example's messages (each with its own Message-ID) N times.
- * Prints figures; asserts nothing. Each size runs in a fresh process so peak memory is its own.
+ * npm run bench — figures, never assertions. For each size of a synthetic election (N councils, one
+ * paper each, every tenth with a 30 KB image, one mboxrd file: bench/synthetic.ts), in one run:
+ *
+ *   - sha256sum of the file: the I/O floor;
+ *   - a bare loop that only runs mailparser's simpleParser on each message of the same file: the
+ *     baseline every ratio is taken against, measured here, in this run, on this machine;
+ *   - ccin-tally counting it (dkim off, and dkim prefer), timed inside the process (Node start
+ *     excluded) and as the command a user runs (Node start included), with peak RSS;
+ *
+ * then `--help` and the bundled example, end to end. Each measurement runs in a fresh process, so
+ * peak memory is its own. Sizes: BENCH_SIZES (default 1000,10000,100000).
  */
-import { execFileSync } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { once } from 'node:events';
+import { pathToFileURL } from 'node:url';
+import { writeSynthetic } from './synthetic.js';
+import type * as Pipeline from '../src/cli/pipeline.js';
+import type * as Json from '../src/report/json.js';
+import type * as Walk from '../src/sources/walk.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const EXAMPLE = join(ROOT, 'fixtures', 'ccin-2024');
+const BIN = join(ROOT, 'bin', 'ccin-tally');
+/** The compiled module (what the command runs), typed as its source. */
+const built = async <T>(path: string): Promise<T> => (await import(pathToFileURL(join(ROOT, 'dist', path)).href)) as T;
 
-async function makeMbox(path: string, copies: number): Promise<number> {
-  const mbox = readFileSync(join(EXAMPLE, 'mailbox', 'ballots.mbox'), 'latin1');
-  const messages = mbox.split(/\n(?=From MAILER-DAEMON )/).map((m) => (m.endsWith('\n') ? m : m + '\n'));
-  const out = createWriteStream(path, { encoding: 'latin1' });
+interface Measure {
+  ms: number;
+  maxRssMiB: number;
+  messages: number;
+}
+
+/** In a child: the bare simpleParser loop over the file's messages (split by the same streaming splitter). */
+async function bareLoop(mbox: string): Promise<void> {
+  const { simpleParser } = await import('mailparser');
+  const { walkSources } = await built<typeof Walk>('sources/walk.js');
+  const started = performance.now();
   let n = 0;
-  for (let i = 0; i < copies; i++) {
-    for (const m of messages) {
-      n++;
-      if (!out.write(m.replace(/^Message-ID: <([^>]*)>/im, `Message-ID: <bench-${i}-$1>`) + '\n')) await once(out, 'drain');
-    }
+  for await (const m of walkSources([mbox], { maxMessageBytes: 25 * 1024 * 1024 }).messages) {
+    await simpleParser(m.bytes);
+    n++;
   }
-  out.end();
-  await once(out, 'finish');
-  return n;
+  report({ ms: performance.now() - started, maxRssMiB: process.resourceUsage().maxRSS / 1024, messages: n });
 }
 
-async function child(mbox: string, election: string): Promise<void> {
-  const { runCount } = await import('../src/cli/pipeline.js');
-  const started = process.hrtime.bigint();
-  const result = await runCount({
-    paths: [mbox],
-    election,
-    roster: join(EXAMPLE, 'roster.csv'),
-    keys: join(EXAMPLE, 'keys.zone'),
-    generator: 'bench',
-  });
-  const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  const maxRssMiB = process.resourceUsage().maxRSS / 1024;
-  process.stdout.write(JSON.stringify({ messages: result.summary.read, ms, maxRssMiB }) + '\n');
+/** In a child: ccin-tally's count, as the CLI runs it (compiled JavaScript), writing the JSON result. */
+async function count(mbox: string, election: string, roster: string, out: string): Promise<void> {
+  const started = performance.now();
+  const { runCount } = await built<typeof Pipeline>('cli/pipeline.js');
+  const { renderJson } = await built<typeof Json>('report/json.js');
+  const result = await runCount({ paths: [mbox], election, roster, generator: 'bench' });
+  writeFileSync(out, renderJson(result));
+  report({ ms: performance.now() - started, maxRssMiB: process.resourceUsage().maxRSS / 1024, messages: result.summary.read });
 }
 
-async function mainBench(): Promise<void> {
+function report(m: Measure): void {
+  process.stdout.write(JSON.stringify(m) + '\n');
+}
+
+function child(args: string[]): Measure {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', import.meta.filename, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  return JSON.parse(out.trim().split('\n').pop() ?? '{}') as Measure;
+}
+
+/** A whole command, Node start included: wall time, and peak RSS from GNU time when it is installed. */
+function command(cmd: string, args: string[]): { ms: number; maxRssMiB: number | null } {
+  const started = performance.now();
+  const gnuTime = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const ms = performance.now() - started;
+  if (gnuTime.error) {
+    const t = performance.now();
+    spawnSync(cmd, args, { maxBuffer: 1 << 26 });
+    return { ms: performance.now() - t, maxRssMiB: null };
+  }
+  const kib = Number(gnuTime.stderr.trim().split('\n').pop());
+  return { ms, maxRssMiB: Number.isFinite(kib) ? kib / 1024 : null };
+}
+
+const f = (n: number, d = 2): string => n.toFixed(d);
+const row = (cells: (string | number)[]): string => cells.map((c, i) => (i === 2 ? String(c).padEnd(40) : String(c).padStart(10))).join('  ');
+
+async function main(): Promise<void> {
+  const sizes = (process.env.BENCH_SIZES ?? '1000,10000,100000').split(',').map(Number);
   const dir = mkdtempSync(join(tmpdir(), 'ccin-bench-'));
   try {
-    const sizes = (process.env.BENCH_COPIES ?? '10,50,200').split(',').map(Number);
-    // The same election with DKIM off, to show what verification adds per message.
-    const example = JSON.parse(readFileSync(join(EXAMPLE, 'election.json'), 'utf8')) as Record<string, unknown>;
-    const off = join(dir, 'election-dkim-off.json');
-    writeFileSync(off, JSON.stringify({ ...example, dkim: 'off' }));
-    const elections = [
-      { label: 'require', path: join(EXAMPLE, 'election.json') },
-      { label: 'off', path: off },
-    ];
-    console.log('ccin-tally benchmark: mbox made of the example messages repeated; one fresh process per run');
-    console.log('messages   mbox MiB   DKIM      seconds   messages/s   µs/message   peak RSS MiB');
-    for (const copies of sizes) {
-      const path = join(dir, `bench-${copies}.mbox`);
-      const n = await makeMbox(path, copies);
-      const mib = statSync(path).size / 1048576;
-      const perMessage: Record<string, number> = {};
-      for (const e of elections) {
-        const out = execFileSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--child', path, e.path], { encoding: 'utf8', maxBuffer: 1 << 24 });
-        const r = JSON.parse(out.trim().split('\n').pop() ?? '{}') as { messages: number; ms: number; maxRssMiB: number };
-        if (r.messages !== n) throw new Error(`expected ${n} messages, read ${r.messages}`);
-        perMessage[e.label] = (r.ms * 1000) / n;
-        console.log(
-          `${String(n).padStart(8)}   ${mib.toFixed(1).padStart(8)}   ${e.label.padEnd(7)}   ${(r.ms / 1000).toFixed(2).padStart(7)}   ${Math.round((n / r.ms) * 1000).toString().padStart(10)}   ${Math.round(perMessage[e.label] ?? 0).toString().padStart(10)}   ${r.maxRssMiB.toFixed(0).padStart(12)}`,
-        );
+    console.log(`ccin-tally benchmark · node ${process.version} · ${new Date().toISOString().slice(0, 10)} · ratios against a bare simpleParser loop over the same file, measured in this run`);
+    console.log(row(['messages', 'MiB', 'what', 'seconds', 'msg/s', 'µs/msg', 'peak MiB', '× bare', '× sha256sum']));
+    for (const n of sizes) {
+      const sub = join(dir, String(n));
+      mkdirSync(sub);
+      const s = await writeSynthetic(sub, n, 'off');
+      const prefer = join(sub, 'election-prefer.json');
+      writeFileSync(prefer, JSON.stringify({ ...JSON.parse(readFileSync(s.election, 'utf8')), dkim: 'prefer' }));
+      const mib = s.bytes / 1048576;
+      const sha = command('sha256sum', [s.mbox]);
+      const bare = child(['--bare', s.mbox]);
+      const line = (what: string, ms: number, rss: number | null): void =>
+        console.log(row([n, f(mib, 1), what, f(ms / 1000), Math.round((n / ms) * 1000), Math.round((ms * 1000) / n), rss === null ? '-' : Math.round(rss), f(ms / bare.ms), f(ms / sha.ms, 1)]));
+      line('sha256sum (the I/O floor)', sha.ms, sha.maxRssMiB);
+      line('bare simpleParser loop', bare.ms, bare.maxRssMiB);
+      for (const [label, election] of [
+        ['dkim off', s.election],
+        ['dkim prefer (no signatures)', prefer],
+      ] as const) {
+        const m = child(['--count', s.mbox, election, s.roster, join(sub, 'r.json')]);
+        if (m.messages !== n) throw new Error(`expected ${n} messages, counted ${m.messages}`);
+        line(`ccin-tally, ${label}`, m.ms, m.maxRssMiB);
       }
-      console.log(`${' '.repeat(21)}DKIM adds ${Math.round((perMessage.require ?? 0) - (perMessage.off ?? 0))} µs per message`);
-      rmSync(path);
+      const cli = command(BIN, ['tally', s.mbox, '--election', s.election, '--roster', s.roster, '--json', join(sub, 'cli.json'), '--quiet']);
+      line('ccin-tally command, Node start incl.', cli.ms, cli.maxRssMiB);
+      rmSync(sub, { recursive: true, force: true });
     }
+    const help = command(BIN, ['--help']);
+    const example = command(BIN, ['example']);
+    console.log(`\nccin-tally --help: ${f(help.ms / 1000)} s · the bundled example end to end (68 messages, DKIM, PDF, Word, .msg): ${f(example.ms / 1000)} s, peak ${example.maxRssMiB === null ? '-' : Math.round(example.maxRssMiB)} MiB (Node start included)`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-if (process.argv[2] === '--child') await child(process.argv[3] ?? '', process.argv[4] ?? '');
-else await mainBench();
+if (process.argv[2] === '--bare') await bareLoop(process.argv[3] ?? '');
+else if (process.argv[2] === '--count') await count(process.argv[3] ?? '', process.argv[4] ?? '', process.argv[5] ?? '', process.argv[6] ?? '');
+else await main();

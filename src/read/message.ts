@@ -427,6 +427,8 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
   if (options.dkim && r.at && !options.verifiable) {
     facts.dkim = [];
     facts.dkimError = 'read from an Outlook .msg, whose original bytes are gone: DKIM cannot be re-verified';
+  } else if (options.dkim && r.at && facts.dkimSignatures === 0) {
+    facts.dkim = []; // nothing to verify: the verifier is not even loaded
   } else if (options.dkim && r.at) {
     try {
       facts.dkim = await (await dkimVerifier()).verifyDkim(options.bytes, r.at, options.dkim.lookup);
