@@ -58,6 +58,7 @@ interface CountOptions {
   json?: string;
   html?: string;
   pending?: string;
+  csv?: string;
 }
 
 function addCountOptions(cmd: Command): Command {
@@ -101,21 +102,23 @@ async function count(paths: string[], opts: CountOptions, io: CliIo): Promise<Re
   return result;
 }
 
-async function writeOutputs(result: ResultModel, opts: { json?: string | undefined; html?: string | undefined; pending?: string | undefined }): Promise<void> {
+async function writeOutputs(result: ResultModel, opts: { json?: string | undefined; html?: string | undefined; pending?: string | undefined; csv?: string | undefined }): Promise<void> {
   const { renderJson, renderHtml, renderPendingTemplate } = await reports();
+  if (opts.csv !== undefined) await writeAtomic(opts.csv, (await import('../report/csv.js')).renderCsv(result));
   if (opts.json !== undefined) await writeAtomic(opts.json, renderJson(result));
   if (opts.html !== undefined) await writeAtomic(opts.html, renderHtml(result));
   if (opts.pending !== undefined) await writeAtomic(opts.pending, renderPendingTemplate(result));
 }
 
 /** The files a counting command reads, and the files it will write, checked before anything is counted. */
-function preflight(paths: readonly string[], opts: Partial<CountOptions> & { pending?: string | undefined }, extraInputs: string[] = []): void {
+function preflight(paths: readonly string[], opts: Partial<CountOptions> & { pending?: string | undefined; csv?: string | undefined }, extraInputs: string[] = []): void {
   const inputs = [opts.election, opts.roster, opts.adjudications, opts.keys, opts.issued, ...extraInputs].filter((x): x is string => x !== undefined);
   const outputs = [
     ['--json', opts.json],
     ['--html', opts.html],
     ['--save-keys', opts.saveKeys],
     ['--pending', opts.pending],
+    ['--csv', opts.csv],
   ]
     .filter((o): o is [string, string] => o[1] !== undefined)
     .map(([option, path]) => ({ option, path }));
@@ -142,6 +145,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .option('--json <file>', 'write the canonical JSON result')
     .option('--html <file>', 'write the printable declaration (self-contained HTML)')
     .option('--pending <file>', 'write the messages awaiting adjudication as an adjudications file to fill in')
+    .option('--csv <file>', 'write one row per message for a spreadsheet (UTF-8 with BOM)')
     .action(async (paths: string[], opts: CountOptions) => {
       preflight(paths, opts);
       const result = await count(paths, opts, io);
@@ -238,10 +242,11 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .addOption(new Option('--json <file>', 'write the canonical JSON result'))
     .addOption(new Option('--html <file>', 'write the printable declaration'))
     .option('--pending <file>', 'write the messages awaiting adjudication as an adjudications file to fill in')
+    .option('--csv <file>', 'write one row per message for a spreadsheet (UTF-8 with BOM)')
     .option('--no-adjudications', 'leave the needs-adjudication messages undecided')
-    .action(async (opts: { json?: string; html?: string; pending?: string; adjudications: boolean }) => {
+    .action(async (opts: { json?: string; html?: string; pending?: string; csv?: string; adjudications: boolean }) => {
       const ex = (f: string): string => join(EXAMPLE_DIR, f);
-      preflight([ex('mailbox')], { json: opts.json, html: opts.html, pending: opts.pending, election: ex('election.json'), roster: ex('roster.csv'), adjudications: ex('adjudications.csv'), keys: ex('keys.zone'), issued: ex(join('issued', 'issued.csv')) });
+      preflight([ex('mailbox')], { json: opts.json, html: opts.html, pending: opts.pending, csv: opts.csv, election: ex('election.json'), roster: ex('roster.csv'), adjudications: ex('adjudications.csv'), keys: ex('keys.zone'), issued: ex(join('issued', 'issued.csv')) });
       const result = await (await pipeline()).runCount({
         paths: [join(EXAMPLE_DIR, 'mailbox')],
         election: join(EXAMPLE_DIR, 'election.json'),
