@@ -180,7 +180,8 @@ describe('the terminal report', () => {
       const text = readFileSync(html, 'utf8');
       expect(text).toMatch(/^<!DOCTYPE html>/);
       expect(text).toContain('<svg');
-      expect(text).toContain('Statement of rejected papers');
+      expect(text).toContain('Statement of rejected ballot papers');
+      expect(text).toContain('@page{size:A4');
       expect(text).not.toMatch(/(?:src|href)="https?:/);
     } finally {
       t.cleanup();

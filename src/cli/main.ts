@@ -59,6 +59,8 @@ interface CountOptions {
   html?: string;
   pending?: string;
   csv?: string;
+  officer?: string;
+  witness?: string;
 }
 
 function addCountOptions(cmd: Command): Command {
@@ -102,11 +104,20 @@ async function count(paths: string[], opts: CountOptions, io: CliIo): Promise<Re
   return result;
 }
 
-async function writeOutputs(result: ResultModel, opts: { json?: string | undefined; html?: string | undefined; pending?: string | undefined; csv?: string | undefined }): Promise<void> {
+interface OutputOptions {
+  json?: string | undefined;
+  html?: string | undefined;
+  pending?: string | undefined;
+  csv?: string | undefined;
+  officer?: string | undefined;
+  witness?: string | undefined;
+}
+
+async function writeOutputs(result: ResultModel, opts: OutputOptions): Promise<void> {
   const { renderJson, renderHtml, renderPendingTemplate } = await reports();
   if (opts.csv !== undefined) await writeAtomic(opts.csv, (await import('../report/csv.js')).renderCsv(result));
   if (opts.json !== undefined) await writeAtomic(opts.json, renderJson(result));
-  if (opts.html !== undefined) await writeAtomic(opts.html, renderHtml(result));
+  if (opts.html !== undefined) await writeAtomic(opts.html, renderHtml(result, { officer: opts.officer, witness: opts.witness }));
   if (opts.pending !== undefined) await writeAtomic(opts.pending, renderPendingTemplate(result));
 }
 
@@ -146,10 +157,12 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .option('--html <file>', 'write the printable declaration (self-contained HTML)')
     .option('--pending <file>', 'write the messages awaiting adjudication as an adjudications file to fill in')
     .option('--csv <file>', 'write one row per message for a spreadsheet (UTF-8 with BOM)')
+    .option('--officer <name>', "the returning officer's name, for the declaration")
+    .option('--witness <name>', 'the witness or scrutineer who signs beside the officer')
     .action(async (paths: string[], opts: CountOptions) => {
       preflight(paths, opts);
       const result = await count(paths, opts, io);
-      io.stdout((await reports()).renderTerminal(result, colour));
+      io.stdout((await reports()).renderTerminal(result, colour, { officer: opts.officer, witness: opts.witness }));
       await writeOutputs(result, opts);
       exitCode = result.final ? EXIT.ok : EXIT.provisional;
     });
@@ -243,8 +256,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .addOption(new Option('--html <file>', 'write the printable declaration'))
     .option('--pending <file>', 'write the messages awaiting adjudication as an adjudications file to fill in')
     .option('--csv <file>', 'write one row per message for a spreadsheet (UTF-8 with BOM)')
+    .option('--officer <name>', "the returning officer's name, for the declaration")
+    .option('--witness <name>', 'the witness or scrutineer who signs beside the officer')
     .option('--no-adjudications', 'leave the needs-adjudication messages undecided')
-    .action(async (opts: { json?: string; html?: string; pending?: string; csv?: string; adjudications: boolean }) => {
+    .action(async (opts: OutputOptions & { adjudications: boolean }) => {
       const ex = (f: string): string => join(EXAMPLE_DIR, f);
       preflight([ex('mailbox')], { json: opts.json, html: opts.html, pending: opts.pending, csv: opts.csv, election: ex('election.json'), roster: ex('roster.csv'), adjudications: ex('adjudications.csv'), keys: ex('keys.zone'), issued: ex(join('issued', 'issued.csv')) });
       const result = await (await pipeline()).runCount({
@@ -256,7 +271,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
         issued: join(EXAMPLE_DIR, 'issued', 'issued.csv'),
         generator: GENERATOR,
       });
-      io.stdout((await reports()).renderTerminal(result, colour));
+      io.stdout((await reports()).renderTerminal(result, colour, { officer: opts.officer, witness: opts.witness }));
       await writeOutputs(result, opts);
       exitCode = result.final ? EXIT.ok : EXIT.provisional;
     });

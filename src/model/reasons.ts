@@ -49,7 +49,7 @@ export type Reason = RejectionReason | AdjudicationReason;
 /** Human wording of each reason, used by every renderer. */
 export const REASON_TEXT: Record<Reason, string> = {
   'unknown-sender': 'sender matches no council in the roster',
-  'ambiguous-sender': 'the message does not name exactly one sender (several From headers or addresses)',
+  'ambiguous-sender': 'names no single sender (several From headers or addresses)',
   'not-eligible': 'council is not of an eligible membership class',
   late: 'received after the deadline',
   early: 'received before voting opened',
@@ -67,7 +67,7 @@ export const REASON_TEXT: Record<Reason, string> = {
   'no-ballot-paper': 'from an eligible council but contains no ballot paper',
   'sign-off-near-miss': "signatory is probably the roster's Leader/Mayor, misspelt",
   'unreadable-attachment': 'paper is in an attachment that cannot be read automatically',
-  'unauthenticated-change': "an unauthenticated paper would change a council's authenticated vote",
+  'unauthenticated-change': "an unauthenticated paper would change a council's signed vote",
 };
 
 /** Counts by reason, in the spec's table order (rejections first, then adjudication reasons). */

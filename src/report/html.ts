@@ -2,6 +2,7 @@ import { formatInZone } from '../inputs/time.js';
 import { REASON_TEXT, reasonsInOrder } from '../model/reasons.js';
 import type { ResultModel } from '../model/result.js';
 import { unauthenticatedAlert } from './terminal.js';
+import { statementOfRejected, totalRejected } from './statement.js';
 import { showAddress } from '../model/address.js';
 
 /** Escapes text for HTML; control characters from an email are shown as escapes, never passed on. */
@@ -36,8 +37,21 @@ function chart(r: ResultModel): string {
   return `<svg role="img" aria-label="Votes per candidate" viewBox="0 0 ${labelW + barW + 140} ${height}" width="100%" xmlns="http://www.w3.org/2000/svg">${rows}</svg>`;
 }
 
-/** A printable declaration of result and statement of rejected papers with an audit appendix; no network needed. */
-export function renderHtml(r: ResultModel): string {
+export interface DeclarationOptions {
+  /** The returning officer's name, printed in the declaration and under the signature line. */
+  officer?: string | undefined;
+  /** The witness or scrutineer who signs beside the officer. */
+  witness?: string | undefined;
+}
+
+/**
+ * The declaration a UK returning officer signs, printable on A4: on page one the declaration of the
+ * votes recorded and who is elected, the statement of rejected papers under the statutory headings
+ * beside this election's own grounds, and signature and date lines for the officer and a witness;
+ * then the audit appendix. Every page's footer carries the election id, the result digest and the
+ * page number. Self-contained: no network, no script.
+ */
+export function renderHtml(r: ResultModel, opts: DeclarationOptions = {}): string {
   const zone = r.election.timezone;
   const local = (iso: string | null): string => (iso ? formatInZone(new Date(iso), zone) : 'unknown');
   const names = new Map(r.election.candidates.map((c) => [c.id, c.name]));
@@ -45,34 +59,61 @@ export function renderHtml(r: ResultModel): string {
   const rejected = reasonsInOrder(r.summary.rejected);
   const pending = reasonsInOrder(r.summary.needsAdjudication);
   const d = r.summary.dispositions;
+  const cssString = (t: string): string => `"${t.replace(/[\\"]/g, (c) => `\\${c}`).replace(/[^\x20-\x7e]/g, (c) => `\\${c.charCodeAt(0).toString(16)} `)}"`;
   const css = `
-body{font-family:Georgia,'Times New Roman',serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#111}
-h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;border-bottom:1px solid #999;margin-top:2rem}
-table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{border:1px solid #bbb;padding:.25rem .4rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
-th{background:#eee}td.n{text-align:right}.mono{font-family:Menlo,Consolas,monospace;font-size:.8rem;word-break:break-all}
-.status{padding:.5rem 1rem;border:2px solid;display:inline-block;font-weight:bold}.final{border-color:#176a2c;color:#176a2c}
+@page{size:A4;margin:18mm 16mm 22mm 16mm;
+ @bottom-left{content:${cssString(`${r.election.id} · ${r.digest}`)};font:7.5pt Georgia,serif;color:#444}
+ @bottom-right{content:"Page " counter(page) " of " counter(pages);font:8pt Georgia,serif;color:#444}}
+body{font-family:Georgia,'Times New Roman',serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#111;font-size:11pt}
+h1{font-size:1.5rem;margin:0 0 .2rem}h2{font-size:1.15rem;border-bottom:1px solid #999;margin-top:1.6rem}
+table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{border:1px solid #bbb;padding:.22rem .4rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+th{background:#eee}td.n{text-align:right}.mono{font-family:Menlo,Consolas,monospace;font-size:.78rem;word-break:break-all}
+.status{padding:.4rem .8rem;border:2px solid;display:inline-block;font-weight:bold}.final{border-color:#176a2c;color:#176a2c}
 .prov{border-color:#a15c00;color:#a15c00}.bar{fill:#6b7d8f}.bar.elected{fill:#176a2c}.lbl,.num{font:14px Georgia,serif}
-.small{font-size:.8rem;color:#444}@media print{body{margin:0}h2{break-after:avoid}tr{break-inside:avoid}.appendix{break-before:page}}`;
+.small{font-size:.8rem;color:#444}.declaration p{margin:.45rem 0}.declaration h2{margin-top:.9rem}
+.signatures{display:grid;grid-template-columns:2fr 1fr;gap:1.6rem 2rem;margin-top:1.6rem}.signatures div{border-top:1px solid #111;padding-top:.2rem;font-size:.85rem}
+.statutory td:first-child{width:64%}.statutory td.mono{white-space:nowrap;font-size:.7rem}.declaration table{font-size:.8rem}.declaration td,.declaration th{padding:.12rem .35rem}
+@media print{body{margin:0;max-width:none;padding:0;font-size:10pt}h2{break-after:avoid}tr{break-inside:avoid}.declaration{break-after:page}}`;
   const parts: string[] = [];
-  parts.push(`<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><title>${h(r.election.title)} — result</title>`);
+  parts.push(`<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><title>${h(r.election.title)} — declaration of result</title>`);
   parts.push(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:"><style>${css}</style></head><body>`);
-  parts.push(`<h1>${h(r.election.title)}</h1><p class="small">Election ${h(r.election.id)} · ${r.election.vacancies} vacanc${r.election.vacancies === 1 ? 'y' : 'ies'} · deadline ${h(local(r.election.deadline))}${r.election.opens ? ` · opened ${h(local(r.election.opens))}` : ''}</p>`);
+
+  // Page one: the declaration, the statement of rejected papers, the signatures.
+  const officer = opts.officer ? h(opts.officer) : '…………………………………………';
+  const final = r.final;
+  parts.push(`<section class="declaration" id="declaration">`);
+  parts.push(`<h1>${h(r.election.title)}</h1><p class="small">Election ${h(r.election.id)} · ${r.election.vacancies} vacanc${r.election.vacancies === 1 ? 'y' : 'ies'} · votes by emailed ballot, closing ${h(local(r.election.deadline))}${r.election.opens ? ` · opened ${h(local(r.election.opens))}` : ''}</p>`);
+  parts.push(final ? `<p class="status final">DECLARATION OF RESULT OF POLL</p>` : `<p class="status prov">PROVISIONAL — NOT A DECLARATION</p><ul>${r.provisional.map((p) => `<li>${h(p)}</li>`).join('')}</ul>`);
+  parts.push(`<p>I, ${officer}, the Returning Officer for the election of ${h(r.election.title)}, ${final ? 'do hereby declare' : 'report, on the count so far,'} that the number of votes recorded for each candidate was as follows:</p>`);
+  parts.push(`<table><tr><th>Candidate</th><th>Council</th><th>Votes</th><th></th></tr>${r.tally.map((t) => `<tr><td>${h(t.name)}</td><td>${h(r.election.candidates.find((c) => c.id === t.candidate)?.council ?? '')}</td><td class="n">${t.votes}</td><td>${t.elected ? (final ? 'Elected' : 'would be elected') : ''}</td></tr>`).join('')}</table>`);
+  if (r.lot) parts.push(`<p class="small">A tie for the last seat was decided by lot (seed announced before the count: <span class="mono">${h(r.lot.seed)}</span>); the working is in the appendix.</p>`);
+  parts.push(`<p>Turnout: ${h(r.turnout.text)}.</p>`);
+  const statement = statementOfRejected(r);
+  parts.push(`<h2>Statement of rejected ballot papers</h2><p>The number of ballot papers rejected was as follows:</p>`);
   parts.push(
-    r.final
-      ? `<p class="status final">Declaration of result</p>`
-      : `<p class="status prov">Provisional — not for declaration</p><ul>${r.provisional.map((p) => `<li>${h(p)}</li>`).join('')}</ul>`,
+    `<table class="statutory"><tr><th>Ground</th><th>Reason codes</th><th style="white-space:nowrap">No.</th></tr>${statement
+      .map((l) => `<tr><td>${h(l.heading)}${l.note ? `<br><span class="small">${h(l.note)}</span>` : ''}${l.statutory ? '' : ' <span class="small">(this election\'s rules)</span>'}</td><td class="mono">${h(l.codes.join(', ') || '—')}</td><td class="n">${l.count}</td></tr>`)
+      .join('')}<tr><th>Total rejected</th><th></th><th class="n">${totalRejected(r)}</th></tr></table>`,
   );
-  if (r.notices.length > 0) parts.push(`<ul class="notices">${r.notices.map((n) => `<li>${h(n)}</li>`).join('')}</ul>`);
+  parts.push(
+    `<p>${final ? 'And I do hereby declare that' : 'On the count so far,'} <strong>${h(elected.join(', ') || 'no candidate')}</strong> ${final ? `${elected.length === 1 ? 'is' : 'are'} duly elected` : 'would be elected'}.</p>`,
+  );
+  parts.push(
+    `<div class="signatures"><div>Signed: Returning Officer${opts.officer ? ` — ${h(opts.officer)}` : ''}</div><div>Date</div><div>Witness or scrutineer${opts.witness ? ` — ${h(opts.witness)}` : ''}</div><div>Date</div></div>`,
+  );
+  parts.push(`<p class="small">Result digest <span class="mono">${h(r.digest)}</span>: anyone holding the same files can reproduce it with <span class="mono">ccin-tally verify</span>.</p>`);
+  parts.push(`</section>`);
+
+  if (r.notices.length > 0) parts.push(`<h2>Read before declaring</h2><ul class="notices">${r.notices.map((n) => `<li>${h(n)}</li>`).join('')}</ul>`);
   const alert = unauthenticatedAlert(r);
   if (alert.length > 0) parts.push(`<div class="status prov"><p>${h(alert[0]?.replace(/^\s*!\s*/, ''))}</p><ul>${alert.slice(1).map((l) => `<li>${h(l.trim())}</li>`).join('')}</ul></div>`);
-  parts.push(`<p>${r.final ? 'I declare that' : 'On the count so far,'} <strong>${h(elected.join(', ') || 'no candidate')}</strong> ${r.final ? (elected.length === 1 ? 'is' : 'are') + ' duly elected' : 'would be elected'}. Turnout: ${h(r.turnout.text)}.</p>`);
+  parts.push(`<h2>Votes per candidate</h2>`);
   parts.push(chart(r));
-  parts.push(`<table><tr><th>Candidate</th><th>Votes</th><th>Elected</th></tr>${r.tally.map((t) => `<tr><td>${h(t.name)}</td><td class="n">${t.votes}</td><td>${t.elected ? 'Yes' : ''}</td></tr>`).join('')}</table>`);
   if (r.lot) {
     parts.push(`<h2>Tie decided by lot</h2><p>Seed announced before the count: <code>${h(r.lot.seed)}</code>. Tied candidates ordered by SHA-256 of <code>&lt;seed&gt;:&lt;candidate id&gt;</code>, lowest first; anyone can redo it with <code>printf '%s' 'seed:id' | sha256sum</code>.</p>`);
     parts.push(`<table><tr><th>Candidate</th><th>Input</th><th>SHA-256</th></tr>${r.lot.order.map((o) => `<tr><td>${h(names.get(o.candidate) ?? o.candidate)}${r.lot?.elected.includes(o.candidate) ? ' (elected)' : ''}</td><td class="mono">${h(o.input)}</td><td class="mono">${o.sha256}</td></tr>`).join('')}</table>`);
   }
-  parts.push(`<h2>Statement of rejected papers</h2>`);
+  parts.push(`<h2>Rejected papers by reason code</h2>`);
   parts.push(rejected.length === 0 ? '<p>None.</p>' : `<table><tr><th>Reason</th><th>Number</th><th>Meaning</th></tr>${rejected.map(([k, n]) => `<tr><td>${k}</td><td class="n">${n}</td><td>${h(REASON_TEXT[k])}</td></tr>`).join('')}</table>`);
   if (pending.length > 0) {
     parts.push(`<h2>Awaiting adjudication</h2><table><tr><th>Reason</th><th>Number</th></tr>${pending.map(([k, n]) => `<tr><td>${k}</td><td class="n">${n}</td></tr>`).join('')}</table>`);

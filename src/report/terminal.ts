@@ -1,6 +1,7 @@
 import type { ChalkInstance } from 'chalk';
 import { formatInZone } from '../inputs/time.js';
 import { DISPOSITIONS, REASON_TEXT, reasonsInOrder } from '../model/reasons.js';
+import { statementOfRejected, totalRejected } from './statement.js';
 import type { MessageRecord, ResultModel } from '../model/result.js';
 import { decisionLines, pendingItems } from './pending.js';
 import { safe, safeAddress } from './sanitize.js';
@@ -22,7 +23,7 @@ function local(iso: string | null, zone: string): string {
 }
 
 /** The declaration, the statement of rejected papers, councils that did not vote, and one line per message. */
-export function renderTerminal(r: ResultModel, c: ChalkInstance): string {
+export function renderTerminal(r: ResultModel, c: ChalkInstance, opts: { officer?: string | undefined; witness?: string | undefined } = {}): string {
   const out: string[] = [];
   const zone = r.election.timezone;
   const names = new Map(r.election.candidates.map((x) => [x.id, x.name]));
@@ -44,6 +45,14 @@ export function renderTerminal(r: ResultModel, c: ChalkInstance): string {
   }
   out.push('');
   out.push(`Turnout: ${r.turnout.text}`);
+  const elected = r.tally.filter((t) => t.elected).map((t) => safe(t.name));
+  const who = opts.officer ? safe(opts.officer) : '(name)';
+  out.push(
+    r.final
+      ? `I, ${who}, the Returning Officer for the election of ${safe(r.election.title)}, declare that the votes recorded were as above, and that ${elected.join(', ') || 'no candidate'} ${elected.length === 1 ? 'is' : 'are'} duly elected.`
+      : `Provisional: on the count so far ${elected.join(', ') || 'no candidate'} would be elected. This is not a declaration.`,
+  );
+  if (opts.witness) out.push(`Witness or scrutineer: ${safe(opts.witness)}.`);
   if (r.lot) {
     out.push(`Tie decided by lot. Seed: "${safe(r.lot.seed)}". Order (lowest SHA-256 of "<seed>:<candidate id>" first):`);
     for (const o of r.lot.order) out.push(`  ${pad(o.candidate, 16)} sha256("${safe(o.input)}") = ${o.sha256}${r.lot.elected.includes(o.candidate) ? '  ← elected' : ''}`);
@@ -52,9 +61,10 @@ export function renderTerminal(r: ResultModel, c: ChalkInstance): string {
   out.push(rule);
 
   out.push(c.bold('STATEMENT OF REJECTED PAPERS'));
-  const rejected = reasonsInOrder(r.summary.rejected);
-  if (rejected.length === 0) out.push('  none');
-  for (const [reason, n] of rejected) out.push(`  ${pad(reason, 24)} ${padStart(String(n), 4)}  ${REASON_TEXT[reason]}`);
+  for (const l of statementOfRejected(r)) {
+    out.push(`  ${pad(l.heading, 66)} ${padStart(String(l.count), 4)}  ${l.codes.length > 0 ? `[${l.codes.join(', ')}]` : ''}${l.statutory ? '' : ' (this election\'s rules)'}`);
+  }
+  out.push(`  ${pad('Total rejected', 66)} ${padStart(String(totalRejected(r)), 4)}`);
   const pending = reasonsInOrder(r.summary.needsAdjudication);
   if (pending.length > 0) {
     out.push('');
