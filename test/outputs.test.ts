@@ -1,7 +1,9 @@
 /**
  * What people do with the count (issue 9): the spreadsheet, the declaration, the tally sheet.
  */
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { execSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
@@ -31,6 +33,60 @@ describe('--csv', () => {
       expect(hostile?.subject).toBe('\'=HYPERLINK("http://x.example","click")');
       expect(bytes.toString('utf8')).toContain('\r\n');
       expect(['=1+1', '+1', '-1', '@SUM(A1)', '\tx', 'plain'].map(neutralise)).toEqual(["'=1+1", "'+1", "'-1", "'@SUM(A1)", "'\tx", 'plain']);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
+describe('the tally sheet and receipts', () => {
+  const SECRET = join(ELECTION, '..', 'secret.txt');
+  it('every counted paper is a line "hash  choices" sorted by hash; each council finds its own with sha256sum; the totals re-add; verify checks it', async () => {
+    const t = tempDir();
+    try {
+      const sheet = join(t.dir, 'sheet.txt');
+      const json = join(t.dir, 'r.json');
+      const receipts = join(t.dir, 'receipts');
+      const r = await run(['tally', MAILBOX, ...COMMON, '--tally-sheet', sheet, '--secret-file', SECRET, '--json', json]);
+      expect(r.code).toBe(0);
+      const result = JSON.parse(readFileSync(json, 'utf8')) as { tally: { candidate: string; votes: number }[]; tallySheet: { sha256: string; lines: number }; messages: { council: string | null; disposition: string; choices: string[] }[] };
+      const text = readFileSync(sheet, 'utf8');
+      const lines = text.trimEnd().split('\n');
+      expect(lines).toHaveLength(result.tally.reduce((a, x) => a + x.votes, 0));
+      expect(lines).toEqual([...lines].sort());
+      for (const l of lines) expect(l).toMatch(/^[0-9a-f]{64} {2}[a-z+]+$/);
+      // Anyone re-adds the totals from the sheet alone.
+      const added = new Map<string, number>();
+      for (const l of lines) for (const c of l.split('  ')[1]!.split('+')) added.set(c, (added.get(c) ?? 0) + 1);
+      for (const x of result.tally) expect(added.get(x.candidate) ?? 0).toBe(x.votes);
+      expect(result.tallySheet.sha256).toBe(createHash('sha256').update(text).digest('hex'));
+      expect(r.stdout).toContain(`Tally sheet of receipts: ${lines.length} lines, SHA-256 ${result.tallySheet.sha256}`);
+      expect(readFileSync(json, 'utf8')).not.toContain(readFileSync(SECRET, 'utf8').trim());
+
+      const rc = await run(['receipts', MAILBOX, ...COMMON, '--secret-file', SECRET, '--out', receipts]);
+      expect(rc.code).toBe(0);
+      const sent = new Set(result.messages.filter((m) => m.council !== null).map((m) => m.council));
+      const files = readdirSync(receipts);
+      expect(files.filter((f) => f.endsWith('.txt')).map((f) => f.replace(/\.txt$/, '')).sort()).toEqual([...sent].sort());
+      expect(files.filter((f) => f.endsWith('.eml'))).toHaveLength(sent.size);
+      // Each council that had a paper counted finds its line, with printf and sha256sum alone.
+      for (const m of result.messages.filter((x) => x.disposition === 'counted')) {
+        const notice = readFileSync(join(receipts, `${m.council}.txt`), 'utf8');
+        const command = /^ {2}(printf '%s' '[^']+' \| sha256sum)$/m.exec(notice)?.[1];
+        expect(command, m.council ?? '').toBeDefined();
+        const hash = execSync(command!, { encoding: 'utf8', shell: '/bin/sh' }).split(' ')[0];
+        expect(lines, m.council ?? '').toContain(`${hash}  ${m.choices.join('+')}`);
+      }
+      const eml = readFileSync(join(receipts, 'westminster.eml'), 'utf8');
+      expect(eml).toMatch(/^From: ballots@ccin\.example\r\nTo: leader@westminster\.gov\.uk\r\n/);
+
+      // verify checks the published sheet too.
+      const ok = await run(['verify', json, MAILBOX, ...COMMON, '--tally-sheet', sheet, '--secret-file', SECRET]);
+      expect(ok.code).toBe(0);
+      writeFileSync(sheet, text.replace(/ {2}williams\n/, '  alty\n'));
+      const bad = await run(['verify', json, MAILBOX, ...COMMON, '--tally-sheet', sheet, '--secret-file', SECRET]);
+      expect(bad.code).toBe(4);
+      expect(bad.stdout).toMatch(/the tally sheet .* is not the one the recount makes/);
     } finally {
       t.cleanup();
     }

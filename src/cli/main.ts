@@ -61,6 +61,8 @@ interface CountOptions {
   csv?: string;
   officer?: string;
   witness?: string;
+  tallySheet?: string;
+  secretFile?: string;
 }
 
 function addCountOptions(cmd: Command): Command {
@@ -73,6 +75,8 @@ function addCountOptions(cmd: Command): Command {
     .option('--dns', 'look up DKIM keys missing from --keys in live DNS (otherwise nothing touches the network)')
     .option('--save-keys <file>', 'with --dns: write the keys fetched, to pin with --keys')
     .option('--jobs <n>', 'threads that read messages (default: one per core, up to 8; 1: the main thread only)', positiveInteger)
+    .option('--tally-sheet <file>', 'the tally sheet of receipts: for every counted paper "hash  choices", sorted by hash (needs the secret)')
+    .option('--secret-file <file>', "the officer's secret (as for papers; else CCIN_TALLY_SECRET), for the tally sheet and receipts")
     .option('--quiet', 'no progress bar');
 }
 
@@ -83,11 +87,13 @@ function positiveInteger(value: string): number {
 }
 
 /** Runs a count with the options every counting command shares, saving fetched keys when asked. */
-async function count(paths: string[], opts: CountOptions, io: CliIo): Promise<ResultModel> {
+/** A count, and the officer's secret when it was needed (kept beside the result, never in it). */
+async function count(paths: string[], opts: CountOptions, io: CliIo, needsSecret = false): Promise<{ result: ResultModel; receiptSecret: Buffer | undefined }> {
   if (opts.saveKeys !== undefined && !opts.dns) throw new InputError('KEYS_INVALID', { file: opts.saveKeys }, '--save-keys saves what --dns fetched: give --dns too');
   const fetched: TxtRecords = new Map();
   const resolveTxt = io.resolveTxt ?? ((name: string) => dnsResolveTxt(name));
   const { runCount } = await pipeline();
+  const receiptSecret = opts.tallySheet !== undefined || needsSecret ? await readSecret(opts.secretFile, io.env) : undefined;
   const result = await runCount({
     paths,
     election: opts.election,
@@ -99,12 +105,15 @@ async function count(paths: string[], opts: CountOptions, io: CliIo): Promise<Re
     generator: GENERATOR,
     jobs: opts.jobs,
     progress: io.progressStream && !opts.quiet ? (await import('./progress.js')).progressBar(io.progressStream) : undefined,
+    receiptSecret,
   });
   if (opts.saveKeys !== undefined) await writeAtomic(opts.saveKeys, (await import('../inputs/keys.js')).renderKeysFile(fetched));
-  return result;
+  return { result, receiptSecret };
 }
 
 interface OutputOptions {
+  tallySheet?: string | undefined;
+  receiptSecret?: Buffer | undefined;
   json?: string | undefined;
   html?: string | undefined;
   pending?: string | undefined;
@@ -116,6 +125,10 @@ interface OutputOptions {
 async function writeOutputs(result: ResultModel, opts: OutputOptions): Promise<void> {
   const { renderJson, renderHtml, renderPendingTemplate } = await reports();
   if (opts.csv !== undefined) await writeAtomic(opts.csv, (await import('../report/csv.js')).renderCsv(result));
+  if (opts.tallySheet !== undefined && opts.receiptSecret) {
+    const { tallySheet } = await import('../issue/receipts.js');
+    await writeAtomic(opts.tallySheet, tallySheet(result.election.id, result.messages, opts.receiptSecret));
+  }
   if (opts.json !== undefined) await writeAtomic(opts.json, renderJson(result));
   if (opts.html !== undefined) await writeAtomic(opts.html, renderHtml(result, { officer: opts.officer, witness: opts.witness }));
   if (opts.pending !== undefined) await writeAtomic(opts.pending, renderPendingTemplate(result));
@@ -123,13 +136,14 @@ async function writeOutputs(result: ResultModel, opts: OutputOptions): Promise<v
 
 /** The files a counting command reads, and the files it will write, checked before anything is counted. */
 function preflight(paths: readonly string[], opts: Partial<CountOptions> & { pending?: string | undefined; csv?: string | undefined }, extraInputs: string[] = []): void {
-  const inputs = [opts.election, opts.roster, opts.adjudications, opts.keys, opts.issued, ...extraInputs].filter((x): x is string => x !== undefined);
+  const inputs = [opts.election, opts.roster, opts.adjudications, opts.keys, opts.issued, opts.secretFile, ...extraInputs].filter((x): x is string => x !== undefined);
   const outputs = [
     ['--json', opts.json],
     ['--html', opts.html],
     ['--save-keys', opts.saveKeys],
     ['--pending', opts.pending],
     ['--csv', opts.csv],
+    ['--tally-sheet', opts.tallySheet],
   ]
     .filter((o): o is [string, string] => o[1] !== undefined)
     .map(([option, path]) => ({ option, path }));
@@ -161,9 +175,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .option('--witness <name>', 'the witness or scrutineer who signs beside the officer')
     .action(async (paths: string[], opts: CountOptions) => {
       preflight(paths, opts);
-      const result = await count(paths, opts, io);
+      const { result, receiptSecret } = await count(paths, opts, io);
       io.stdout((await reports()).renderTerminal(result, colour, { officer: opts.officer, witness: opts.witness }));
-      await writeOutputs(result, opts);
+      await writeOutputs(result, { ...opts, receiptSecret });
       exitCode = result.final ? EXIT.ok : EXIT.provisional;
     });
 
@@ -174,11 +188,26 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       .argument('<result>', 'result JSON written by tally --json')
       .argument('<paths...>', 'the mailbox export the result was counted from'),
   ).action(async (resultPath: string, paths: string[], opts: CountOptions) => {
-    preflight(paths, opts, [resultPath]);
+    preflight(paths, { ...opts, tallySheet: undefined }, [resultPath, ...(opts.tallySheet ? [opts.tallySheet] : [])]);
     const { loadInputFile } = await import('../inputs/files.js');
     const claimed = (await import('../inputs/result-file.js')).parseResultFile(await loadInputFile(resultPath, 'result'));
-    const recount = await count(paths, opts, io);
+    const { result: recount, receiptSecret } = await count(paths, opts, io);
     const cmp = (await import('../report/compare.js')).compareResults(claimed, recount);
+    if (opts.tallySheet !== undefined) {
+      // The published tally sheet: the one the recount makes, and the one the result names.
+      const { sheetDigest, tallySheet } = await import('../issue/receipts.js');
+      const published = (await loadInputFile(opts.tallySheet, 'tally sheet')).bytes.toString('utf8');
+      const remade = tallySheet(recount.election.id, recount.messages, receiptSecret!);
+      if (published !== remade) {
+        cmp.verified = false;
+        cmp.differences.push(`the tally sheet ${opts.tallySheet} (sha256 ${sheetDigest(published)}) is not the one the recount makes (sha256 ${sheetDigest(remade)})`);
+      }
+      const named = (claimed as { tallySheet?: { sha256?: string } | null }).tallySheet?.sha256;
+      if (named !== undefined && named !== sheetDigest(published)) {
+        cmp.verified = false;
+        cmp.differences.push(`the result names a tally sheet with sha256 ${named}, not ${opts.tallySheet}`);
+      }
+    }
     if (cmp.verified) {
       io.stdout(`${colour.green.bold('VERIFIED')}: the recount reproduces ${safe(resultPath)} exactly (${recount.digest}).\n`);
       exitCode = EXIT.ok;
@@ -203,11 +232,34 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       const { paths, ids } = splitPathsAndIds(args);
       if (paths.length === 0) throw new InputError('FILE_NOT_FOUND', { file: args.join(' ') }, 'give the mailbox paths of the count, then the ids of the messages to show');
       preflight(paths, opts);
-      const result = await count(paths, opts, io);
+      const { result } = await count(paths, opts, io);
       const chosen = selectMessages(result, ids);
       io.stdout((await reports()).renderInspect({ ...result, messages: chosen }, colour));
       if (ids.length > 0 || opts.saveAttachments !== undefined) io.stdout(await officerView(paths, chosen, colour, opts.saveAttachments));
       exitCode = EXIT.ok;
+    });
+
+  addCountOptions(
+    program
+      .command('receipts')
+      .description("write one private notice per council that sent anything: its messages, what became of them, its receipt code and how to find its line on the tally sheet")
+      .argument('<paths...>', 'the mailbox export of the count'),
+  )
+    .requiredOption('--out <dir>', 'folder to write <council_id>.txt and <council_id>.eml into')
+    .action(async (paths: string[], opts: CountOptions & { out: string }) => {
+      preflight(paths, opts);
+      const { result, receiptSecret } = await count(paths, opts, io, true);
+      const { receiptNotices, sheetDigest, tallySheet } = await import('../issue/receipts.js');
+      const { roster } = await (await pipeline()).loadInputs(opts);
+      const sheet = tallySheet(result.election.id, result.messages, receiptSecret!);
+      await mkdir(opts.out, { recursive: true });
+      const notices = receiptNotices(result, roster, receiptSecret!, sheetDigest(sheet));
+      for (const n of notices) {
+        await writeAtomic(join(opts.out, `${n.council}.txt`), n.text);
+        await writeAtomic(join(opts.out, `${n.council}.eml`), n.eml);
+      }
+      io.stdout(`Wrote receipts for ${notices.length} council(s) into ${safe(opts.out)}: <council_id>.txt and <council_id>.eml, ready to send. The tally sheet they refer to has SHA-256 ${sheetDigest(sheet)}.\n`);
+      exitCode = result.final ? EXIT.ok : EXIT.provisional;
     });
 
   program

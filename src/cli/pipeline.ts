@@ -32,6 +32,8 @@ export interface CountRequest {
   jobs?: number | undefined;
   /** Told of the mailbox's size, and of each message as it is read (the progress bar). */
   progress?: Progress | undefined;
+  /** The officer's secret, to make the tally sheet of receipts. */
+  receiptSecret?: Buffer | undefined;
 }
 
 export interface Progress {
@@ -155,7 +157,7 @@ export async function runCount(req: CountRequest): Promise<ResultModel> {
   const threads = req.dns === undefined && jobs > 1 ? { pinned: inputs.keys, jobs } : null;
   const { entries, files } = await readMailbox(req.paths, inputs.election, limits, keyLookup(inputs.keys, req.dns), threads, req.progress);
   if (entries.length === 0) throw new InputError('NO_MESSAGES', { file: req.paths.join(', ') }, nothingRead(files));
-  return countMessages(entries, files, { ...inputs, dnsLookups: req.dns !== undefined }, limits, req.generator);
+  return countMessages(entries, files, { ...inputs, dnsLookups: req.dns !== undefined }, limits, req.generator, req.receiptSecret ?? null);
 }
 
 /** Why a count read nothing: a result from no messages is never a declaration. */
@@ -176,6 +178,7 @@ export function countMessages(
   inputs: LoadedInputs,
   limits: SourceLimits & ReadLimits,
   generator: string,
+  receiptSecret: Buffer | null = null,
 ): ResultModel {
   const duplicateOf = findDuplicateCopies(entries);
   const judged: JudgedMessage[] = entries.map((e, i) => {
@@ -202,5 +205,6 @@ export function countMessages(
     limits,
     messages: judged,
     adjudications: resolved.value,
+    receiptSecret,
   });
 }

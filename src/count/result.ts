@@ -7,6 +7,7 @@ import { RESULT_SCHEMA, type MessageRecord, type ResultModel } from '../model/re
 import type { Judgement } from '../judge/judge.js';
 import type { MessageFacts, ReadLimits } from '../read/message.js';
 import { SERVICES } from '../read/services.js';
+import { sheetDigest, tallySheet } from '../issue/receipts.js';
 import type { InputFileRecord, Provenance, SourceLimits } from '../sources/types.js';
 import type { Adjudication } from './adjudicate.js';
 import { applyDuplicatePolicy, type ValidPaper } from './duplicates.js';
@@ -38,6 +39,8 @@ export interface CountInputs {
   limits: SourceLimits & ReadLimits;
   messages: JudgedMessage[];
   adjudications: Map<string, Adjudication>;
+  /** The officer's secret, when a tally sheet of receipts is made: its SHA-256 enters the result. */
+  receiptSecret?: Buffer | null;
 }
 
 /** Message order in the result: by source file and position, never by argument order. */
@@ -122,6 +125,7 @@ export function buildResult(input: CountInputs): ResultModel {
   }
   if (outcome.unresolvedTie) provisional.push(`tie at the boundary between ${outcome.unresolvedTie.join(', ')} and the election file gives no lot seed`);
   const notices = officerNotices(input, records, ballots.length);
+  const sheet = input.receiptSecret ? tallySheet(election.id, records, input.receiptSecret) : null;
 
   const withoutDigest: Omit<ResultModel, 'digest'> = {
     schema: RESULT_SCHEMA,
@@ -193,6 +197,7 @@ export function buildResult(input: CountInputs): ResultModel {
     },
     councilsNotVoted,
     lot: outcome.lot,
+    tallySheet: sheet === null ? null : { sha256: sheetDigest(sheet), lines: sheet === '' ? 0 : sheet.split('\n').length - 1 },
     final: provisional.length === 0,
     provisional,
     notices,

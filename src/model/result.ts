@@ -165,6 +165,8 @@ export interface ResultModel {
   turnout: { voted: number; eligible: number; text: string };
   councilsNotVoted: { council: string; name: string; sent: string[] }[];
   lot: { seed: string; seats: number; order: { candidate: string; input: string; sha256: string }[]; elected: string[] } | null;
+  /** The published tally sheet of receipts (`--tally-sheet`): its SHA-256 and lines; null when none was made. */
+  tallySheet: { sha256: string; lines: number } | null;
   final: boolean;
   provisional: string[];
   /** What the officer must read beside the declaration: checks not made, and likely slips in the inputs. */

@@ -101,7 +101,7 @@ th{background:#eee}td.n{text-align:right}.mono{font-family:Menlo,Consolas,monosp
   parts.push(
     `<div class="signatures"><div>Signed: Returning Officer${opts.officer ? ` — ${h(opts.officer)}` : ''}</div><div>Date</div><div>Witness or scrutineer${opts.witness ? ` — ${h(opts.witness)}` : ''}</div><div>Date</div></div>`,
   );
-  parts.push(`<p class="small">Result digest <span class="mono">${h(r.digest)}</span>: anyone holding the same files can reproduce it with <span class="mono">ccin-tally verify</span>.</p>`);
+  parts.push(`<p class="small">Result digest <span class="mono">${h(r.digest)}</span>: anyone holding the same files can reproduce it with <span class="mono">ccin-tally verify</span>.${r.tallySheet ? ` Tally sheet of receipts: ${r.tallySheet.lines} lines, SHA-256 <span class="mono">${h(r.tallySheet.sha256)}</span>.` : ''}</p>`);
   parts.push(`</section>`);
 
   if (r.notices.length > 0) parts.push(`<h2>Read before declaring</h2><ul class="notices">${r.notices.map((n) => `<li>${h(n)}</li>`).join('')}</ul>`);

@@ -106,6 +106,7 @@ export function renderTerminal(r: ResultModel, c: ChalkInstance, opts: { officer
     for (const f of skipped) out.push(`  ${safe(f.file)} — ${safe(f.note ?? '')}`);
   }
   out.push(rule);
+  if (r.tallySheet) out.push(`Tally sheet of receipts: ${r.tallySheet.lines} lines, SHA-256 ${r.tallySheet.sha256}`);
   out.push(`Result digest ${r.digest}`);
   return out.join('\n') + '\n';
 }
