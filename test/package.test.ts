@@ -5,7 +5,7 @@
  * `npm ci` does.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, tempDir } from './helpers.js';
@@ -36,6 +36,9 @@ describe('the package', () => {
       const example = sh(['example', '--json', result]);
       expect(example.code).toBe(0);
       expect(example.out).toMatch(/DECLARATION OF RESULT/);
+      const sheet = join(t.dir, 'sheet.txt');
+      expect(sh(['example', '--tally-sheet', sheet, '--quiet']).code).toBe(0);
+      expect(readFileSync(sheet, 'utf8').trimEnd().split('\n')).toHaveLength((JSON.parse(readFileSync(result, 'utf8')) as { turnout: { voted: number } }).turnout.voted);
       const ex = join(prefix, 'lib', 'node_modules', 'ccin-tally', 'fixtures', 'ccin-2024');
       const verify = sh(['verify', result, join(ex, 'mailbox'), '--election', join(ex, 'election.json'), '--roster', join(ex, 'roster.csv'), '--keys', join(ex, 'keys.zone'), '--issued', join(ex, 'issued', 'issued.csv'), '--adjudications', join(ex, 'adjudications.csv')]);
       expect(verify.out).toMatch(/^VERIFIED/);

@@ -310,11 +310,29 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .option('--csv <file>', 'write one row per message for a spreadsheet (UTF-8 with BOM)')
     .option('--officer <name>', "the returning officer's name, for the declaration")
     .option('--witness <name>', 'the witness or scrutineer who signs beside the officer')
+    .option('--tally-sheet <file>', "write the tally sheet of receipts, with the example's own (test) secret")
+    .option('--jobs <n>', 'threads that read messages', positiveInteger)
+    .option('--quiet', 'no progress bar')
     .option('--no-adjudications', 'leave the needs-adjudication messages undecided')
-    .action(async (opts: OutputOptions & { adjudications: boolean }) => {
+    .action(async (opts: OutputOptions & { adjudications: boolean; jobs?: number }) => {
       const ex = (f: string): string => join(EXAMPLE_DIR, f);
-      preflight([ex('mailbox')], { json: opts.json, html: opts.html, pending: opts.pending, csv: opts.csv, election: ex('election.json'), roster: ex('roster.csv'), adjudications: ex('adjudications.csv'), keys: ex('keys.zone'), issued: ex(join('issued', 'issued.csv')) });
+      preflight([ex('mailbox')], {
+        json: opts.json,
+        html: opts.html,
+        pending: opts.pending,
+        csv: opts.csv,
+        tallySheet: opts.tallySheet,
+        election: ex('election.json'),
+        roster: ex('roster.csv'),
+        adjudications: ex('adjudications.csv'),
+        keys: ex('keys.zone'),
+        issued: ex(join('issued', 'issued.csv')),
+        secretFile: ex('secret.txt'),
+      });
+      const receiptSecret = opts.tallySheet !== undefined ? await readSecret(ex('secret.txt'), io.env) : undefined;
       const result = await (await pipeline()).runCount({
+        receiptSecret,
+        jobs: opts.jobs,
         paths: [join(EXAMPLE_DIR, 'mailbox')],
         election: join(EXAMPLE_DIR, 'election.json'),
         roster: join(EXAMPLE_DIR, 'roster.csv'),
@@ -324,7 +342,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
         generator: GENERATOR,
       });
       io.stdout((await reports()).renderTerminal(result, colour, { officer: opts.officer, witness: opts.witness }));
-      await writeOutputs(result, opts);
+      await writeOutputs(result, { ...opts, receiptSecret });
       exitCode = result.final ? EXIT.ok : EXIT.provisional;
     });
 
