@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DISPOSITIONS, REJECTION_REASONS, ADJUDICATION_REASONS } from '../src/model/reasons.js';
@@ -11,6 +11,20 @@ async function tally(extra: string[] = []): Promise<{ result: ResultModel; code:
     const out = join(t.dir, 'r.json');
     const r = await run(['tally', MAILBOX, '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--issued', ISSUED, '--json', out, ...extra]);
     return { result: JSON.parse(readFileSync(out, 'utf8')) as ResultModel, code: r.code, stdout: r.stdout };
+  } finally {
+    t.cleanup();
+  }
+}
+
+/** The example counted under its own election file with some keys changed. */
+async function tallyWithElection(changes: Record<string, unknown>): Promise<ResultModel> {
+  const t = tempDir();
+  try {
+    const path = join(t.dir, 'election.json');
+    writeFileSync(path, JSON.stringify({ ...(JSON.parse(readFileSync(ELECTION, 'utf8')) as Record<string, unknown>), ...changes }));
+    const out = join(t.dir, 'r.json');
+    await run(['tally', MAILBOX, '--election', path, '--roster', ROSTER, '--keys', KEYS, '--issued', ISSUED, '--json', out]);
+    return JSON.parse(readFileSync(out, 'utf8')) as ResultModel;
   } finally {
     t.cleanup();
   }
@@ -149,22 +163,11 @@ describe('the bundled 2024 example', () => {
   });
 
   it('under dkim: require, every paper nothing authenticates is rejected unauthenticated', async () => {
-    const t = tempDir();
-    try {
-      const e = JSON.parse(readFileSync(ELECTION, 'utf8')) as Record<string, unknown>;
-      const path = join(t.dir, 'election.json');
-      const { writeFileSync } = await import('node:fs');
-      writeFileSync(path, JSON.stringify({ ...e, dkim: 'require' }));
-      const out = join(t.dir, 'r.json');
-      await run(['tally', MAILBOX, '--election', path, '--roster', ROSTER, '--keys', KEYS, '--issued', ISSUED, '--json', out]);
-      const result = JSON.parse(readFileSync(out, 'utf8')) as ResultModel;
-      for (const id of ['<ccin-2024-052@stockport.gov.uk>', '<ccin-2024-053@brent.gov.uk>', '<ccin-2024-060@westminster.gov.uk>', '<ccin-2024-061@north-herts.gov.uk>']) {
-        expect({ id, d: byId(result, id).disposition, r: byId(result, id).reason }).toEqual({ id, d: 'rejected', r: 'unauthenticated' });
-      }
-      expect(byId(result, '<ccin-2024-002@westminster.gov.uk>').disposition).toBe('counted');
-    } finally {
-      t.cleanup();
+    const result = await tallyWithElection({ dkim: 'require' });
+    for (const id of ['<ccin-2024-052@stockport.gov.uk>', '<ccin-2024-053@brent.gov.uk>', '<ccin-2024-060@westminster.gov.uk>', '<ccin-2024-061@north-herts.gov.uk>']) {
+      expect({ id, d: byId(result, id).disposition, r: byId(result, id).reason }).toEqual({ id, d: 'rejected', r: 'unauthenticated' });
     }
+    expect(byId(result, '<ccin-2024-002@westminster.gov.uk>').disposition).toBe('counted');
   });
 
   it('counts the overlapping .eml export of a message once', async () => {
@@ -208,23 +211,12 @@ describe('the bundled 2024 example', () => {
   });
 
   it('under duplicates: reject, a council whose valid papers disagree has all rejected conflicting-duplicates', async () => {
-    const t = tempDir();
-    try {
-      const e = JSON.parse(readFileSync(ELECTION, 'utf8')) as Record<string, unknown>;
-      const path = join(t.dir, 'election.json');
-      const { writeFileSync } = await import('node:fs');
-      writeFileSync(path, JSON.stringify({ ...e, duplicates: 'reject' }));
-      const out = join(t.dir, 'r.json');
-      await run(['tally', MAILBOX, '--election', path, '--roster', ROSTER, '--keys', KEYS, '--issued', ISSUED, '--json', out]);
-      const result = JSON.parse(readFileSync(out, 'utf8')) as ResultModel;
-      const sefton = result.messages.filter((m) => m.council === 'sefton');
-      expect(sefton.map((m) => [m.disposition, m.reason])).toEqual([
-        ['rejected', 'conflicting-duplicates'],
-        ['rejected', 'conflicting-duplicates'],
-      ]);
-      expect(result.councilsNotVoted.map((c) => c.council)).toContain('sefton');
-    } finally {
-      t.cleanup();
-    }
+    const result = await tallyWithElection({ duplicates: 'reject' });
+    const sefton = result.messages.filter((m) => m.council === 'sefton');
+    expect(sefton.map((m) => [m.disposition, m.reason])).toEqual([
+      ['rejected', 'conflicting-duplicates'],
+      ['rejected', 'conflicting-duplicates'],
+    ]);
+    expect(result.councilsNotVoted.map((c) => c.council)).toContain('sefton');
   });
 });
