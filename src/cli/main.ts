@@ -9,7 +9,7 @@ import type { TxtRecords } from '../inputs/keys.js';
 import { InputError } from '../model/errors.js';
 import type { ResultModel } from '../model/result.js';
 import { safe } from '../report/sanitize.js';
-import { preflightOutputs, writeAtomic } from './outputs.js';
+import { preflightOutputs, writeAtomic, writeAtomicPieces } from './outputs.js';
 
 // The counting machinery and the renderers are loaded when a command needs them, so that `--help`,
 // `--version` and a usage mistake answer at once.
@@ -123,13 +123,16 @@ interface OutputOptions {
 }
 
 async function writeOutputs(result: ResultModel, opts: OutputOptions): Promise<void> {
-  const { renderJson, renderHtml, renderPendingTemplate } = await reports();
+  const { renderHtml, renderPendingTemplate } = await reports();
   if (opts.csv !== undefined) await writeAtomic(opts.csv, (await import('../report/csv.js')).renderCsv(result));
   if (opts.tallySheet !== undefined && opts.receiptSecret) {
     const { tallySheet } = await import('../issue/receipts.js');
     await writeAtomic(opts.tallySheet, tallySheet(result.election.id, result.messages, opts.receiptSecret));
   }
-  if (opts.json !== undefined) await writeAtomic(opts.json, renderJson(result));
+  if (opts.json !== undefined) {
+    const { writeJson } = await import('../report/json.js');
+    writeAtomicPieces(opts.json, (write) => writeJson(result, write));
+  }
   if (opts.html !== undefined) await writeAtomic(opts.html, renderHtml(result, { officer: opts.officer, witness: opts.witness }));
   if (opts.pending !== undefined) await writeAtomic(opts.pending, renderPendingTemplate(result));
 }
@@ -360,6 +363,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     }
     io.stderr(`ccin-tally: internal error (please report): ${(e as Error).stack ?? String(e)}\n`);
     return EXIT.internal;
+  } finally {
+    // A large count's spilled messages are not wanted once its outputs are written.
+    (await import('./spill.js')).closeSpills();
   }
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { realpathSync, statSync } from 'node:fs';
+import { closeSync, openSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { InputError } from '../model/errors.js';
@@ -65,6 +65,37 @@ export async function writeAtomic(path: string, data: string | Uint8Array): Prom
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === undefined) throw e;
+    throw new InputError('OUTPUT_INVALID', { file: path }, `cannot be written (${code})`);
+  }
+}
+
+/**
+ * As writeAtomic, for output made piece by piece (a large result): the pieces go to the temporary
+ * file as they come, a megabyte at a time, and the file is renamed over the target when whole.
+ */
+export function writeAtomicPieces(path: string, produce: (write: (s: string) => void) => void): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  let fd: number | null = null;
+  try {
+    fd = openSync(tmp, 'wx');
+    const out = fd;
+    let pending = '';
+    produce((s) => {
+      pending += s;
+      if (pending.length >= 1 << 20) {
+        writeSync(out, pending, null, 'utf8');
+        pending = '';
+      }
+    });
+    writeSync(out, pending, null, 'utf8');
+    closeSync(out);
+    fd = null;
+    renameSync(tmp, path);
+  } catch (e) {
+    if (fd !== null) closeSync(fd);
+    rmSync(tmp, { force: true });
     const code = (e as NodeJS.ErrnoException).code;
     if (code === undefined) throw e;
     throw new InputError('OUTPUT_INVALID', { file: path }, `cannot be written (${code})`);

@@ -12,7 +12,9 @@ import { resolveDecisions } from '../count/decisions.js';
 import { buildResult, findDuplicateCopies, type JudgedMessage } from '../count/result.js';
 import { judgeMessage } from '../judge/judge.js';
 import { DEFAULT_READ_LIMITS, type MessageFacts, type ReadLimits } from '../read/message.js';
-import { defaultJobs, readAll } from '../read/pool.js';
+import { defaultJobs, readAll, type Keep } from '../read/pool.js';
+import { SpillFile } from './spill.js';
+import type { Judgement } from '../judge/judge.js';
 import { readOptionsFrom, type ReaderSetup } from '../read/setup.js';
 import { DEFAULT_LIMITS, type InputFileRecord, type Provenance, type RawMessage, type SourceLimits } from '../sources/types.js';
 import { walkSources } from '../sources/walk.js';
@@ -34,6 +36,8 @@ export interface CountRequest {
   progress?: Progress | undefined;
   /** The officer's secret, to make the tally sheet of receipts. */
   receiptSecret?: Buffer | undefined;
+  /** Messages kept whole in memory before the rest are spilled to disk (default SPILL_AFTER). */
+  spillAfter?: number | undefined;
 }
 
 export interface Progress {
@@ -120,7 +124,8 @@ export async function readMailbox(
   lookup: TxtLookup | null,
   threads: { pinned: TxtRecords; jobs: number } | null = null,
   progress?: Progress,
-): Promise<{ entries: { source: Provenance; facts: MessageFacts }[]; files: InputFileRecord[] }> {
+  keep?: Keep<CountEntry>,
+): Promise<{ entries: CountEntry[]; files: InputFileRecord[] }> {
   const walk = walkSources(paths, limits);
   if (progress) void walk.plannedBytes.then((n) => progress.start(n));
   const setup: ReaderSetup = {
@@ -133,7 +138,7 @@ export async function readMailbox(
   const options = readOptionsFrom(setup, lookup ?? undefined);
   // Reader threads look keys up in the pinned file only; a count that may ask live DNS reads here.
   try {
-    const entries = await readAll(walk.messages, options, threads ? setup : null, threads?.jobs ?? 1, progress ? (raw) => progress.read(raw) : undefined);
+    const entries = await readAll<CountEntry>(walk.messages, options, threads ? setup : null, threads?.jobs ?? 1, progress ? (raw) => progress.read(raw) : undefined, keep);
     return { entries, files: walk.files };
   } finally {
     progress?.stop();
@@ -155,7 +160,8 @@ export async function runCount(req: CountRequest): Promise<ResultModel> {
   const limits = { ...DEFAULT_LIMITS, ...DEFAULT_READ_LIMITS, ...req.limits };
   const jobs = req.jobs ?? defaultJobs();
   const threads = req.dns === undefined && jobs > 1 ? { pinned: inputs.keys, jobs } : null;
-  const { entries, files } = await readMailbox(req.paths, inputs.election, limits, keyLookup(inputs.keys, req.dns), threads, req.progress);
+  const keep = spilling(inputs, req.spillAfter ?? SPILL_AFTER);
+  const { entries, files } = await readMailbox(req.paths, inputs.election, limits, keyLookup(inputs.keys, req.dns), threads, req.progress, keep);
   if (entries.length === 0) throw new InputError('NO_MESSAGES', { file: req.paths.join(', ') }, nothingRead(files));
   return countMessages(entries, files, { ...inputs, dnsLookups: req.dns !== undefined }, limits, req.generator, req.receiptSecret ?? null);
 }
@@ -172,8 +178,89 @@ function nothingRead(files: readonly InputFileRecord[]): string {
  * The pure middle of a count: messages already read, judged against the election and roster, one
  * vote per council, tallied. No file or network is touched; the same entries give the same result.
  */
+/**
+ * What the count keeps of a message: all of its facts; or, past SPILL_AFTER messages, slim facts
+ * and judgement (what counting needs) with the whole spilled to disk, to be read back for evidence.
+ */
+export interface CountEntry {
+  source: Provenance;
+  facts: MessageFacts;
+  judgement?: Judgement;
+  full?: () => { facts: MessageFacts; judgement: Judgement };
+}
+
+/** A count keeps every message's facts in memory up to this many messages, and spills the rest. */
+export const SPILL_AFTER = 2000;
+
+/** The facts the count needs once a message is judged: identity, times, sender; nothing of the evidence. */
+function slimFacts(f: MessageFacts): MessageFacts {
+  // Strings the parser sliced out of a whole message keep that message alive; copies do not.
+  const own = <T extends string | null>(x: T): T => (x === null ? x : (Buffer.from(x, 'utf8').toString('utf8') as T));
+  return {
+    ...f,
+    sha256: own(f.sha256),
+    identity: own(f.identity),
+    messageId: own(f.messageId),
+    from: f.from ? { address: own(f.from.address), name: own(f.from.name) } : null,
+    unreadable: own(f.unreadable),
+    dkimError: own(f.dkimError),
+    dateHeaderAt: own(f.dateHeaderAt),
+    receivedAt: own(f.receivedAt),
+    fromHeader: null,
+    fromAddresses: [],
+    senderHeader: null,
+    replyToHeader: null,
+    subject: null,
+    dateHeader: null,
+    received: [],
+    receiptNote: null,
+    signals: [],
+    papers: [],
+    forwarded: [],
+    attachments: [],
+    dkim: f.dkim === null ? null : f.dkim.filter((d) => d.result === 'pass'),
+    authResults: [],
+    notes: [],
+  };
+}
+
+function slimJudgement(j: Judgement): Judgement {
+  return {
+    verdict: j.verdict,
+    council: j.council,
+    senderMatch: null,
+    choices: j.choices,
+    findings: [],
+    papers: [],
+    rawPapers: [],
+    signOff: null,
+    auth: j.auth ? { ...j.auth, summary: '', signatures: [], trustedHeaders: [], ignoredHeaders: [] } : null,
+  };
+}
+
+/** Keeps the first `after` messages whole, and spills each one after them, judged as it is read. */
+function spilling(inputs: LoadedInputs, after: number): Keep<CountEntry> {
+  let file: SpillFile | null = null;
+  const judge = (facts: MessageFacts): Judgement => judgeMessage(facts, inputs.election, inputs.roster, { issued: inputs.issued });
+  return (index, e) => {
+      if (index < after) return e;
+      file ??= new SpillFile();
+      const store = file;
+      store.put(index, e.facts);
+      return {
+        source: e.source,
+        facts: slimFacts(e.facts),
+        judgement: slimJudgement(judge(e.facts)),
+        full: () => {
+          const facts = store.get<MessageFacts>(index);
+          return { facts, judgement: judge(facts) };
+        },
+      };
+  };
+}
+
 export function countMessages(
-  entries: readonly { source: Provenance; facts: MessageFacts }[],
+  entries: readonly CountEntry[],
   files: InputFileRecord[],
   inputs: LoadedInputs,
   limits: SourceLimits & ReadLimits,
@@ -183,7 +270,8 @@ export function countMessages(
   const duplicateOf = findDuplicateCopies(entries);
   const judged: JudgedMessage[] = entries.map((e, i) => {
     const dup = duplicateOf.get(i) ?? null;
-    return { source: e.source, facts: e.facts, duplicateOf: dup, judgement: dup ? null : judgeMessage(e.facts, inputs.election, inputs.roster, { issued: inputs.issued }) };
+    const judgement = dup ? null : (e.judgement ?? judgeMessage(e.facts, inputs.election, inputs.roster, { issued: inputs.issued }));
+    return { source: e.source, facts: e.facts, duplicateOf: dup, judgement, ...(e.full ? { full: e.full } : {}) };
   });
   const resolved = resolveDecisions(judged, inputs.adjudicationRows, inputs.election, inputs.adjudicationFile?.path ?? '');
   if (!resolved.ok) throw resolved.error;

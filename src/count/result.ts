@@ -3,8 +3,9 @@ import type { Roster } from '../inputs/roster.js';
 import { isoSeconds } from '../inputs/time.js';
 import { resultDigest } from '../model/canonical.js';
 import { DISPOSITIONS, REASON_TEXT, type Disposition, type Reason } from '../model/reasons.js';
-import { RESULT_SCHEMA, type MessageRecord, type ResultModel } from '../model/result.js';
+import { RESULT_SCHEMA, type FindingRecord, type MessageRecord, type ResultModel } from '../model/result.js';
 import type { Judgement } from '../judge/judge.js';
+import type { AuthAssessment } from '../judge/auth.js';
 import type { MessageFacts, ReadLimits } from '../read/message.js';
 import { SERVICES } from '../read/services.js';
 import { sheetDigest, tallySheet } from '../issue/receipts.js';
@@ -20,6 +21,11 @@ export interface JudgedMessage {
   facts: MessageFacts;
   judgement: Judgement | null;
   duplicateOf: string | null;
+  /**
+   * For a large count whose facts were spilled to disk: `facts` and `judgement` above are slim
+   * (what the count needs), and this loads the whole of them again for the message's evidence.
+   */
+  full?: () => { facts: MessageFacts; judgement: Judgement | null };
 }
 
 export interface CountInputs {
@@ -105,6 +111,10 @@ export function buildResult(input: CountInputs): ResultModel {
     }
   }
   const ballots = records.filter((r) => r.disposition !== 'not-a-ballot' && r.disposition !== 'duplicate-copy');
+  // Authentication as the judge assessed it (a copy of another message is not assessed), without loading evidence.
+  const authOf = (i: number): AuthAssessment | null => messages[i]?.judgement?.auth ?? null;
+  const ballotIndexes = records.flatMap((r, i) => (r.disposition !== 'not-a-ballot' && r.disposition !== 'duplicate-copy' ? [i] : []));
+  const ballotAuth = ballotIndexes.map(authOf);
   const votedCouncils = new Set(counted.map((r) => r.council));
   const sentBy = new Map<string, string[]>();
   for (const r of records) {
@@ -181,11 +191,9 @@ export function buildResult(input: CountInputs): ResultModel {
       authentication: {
         policy: election.dkim,
         ballots: ballots.length,
-        authenticated: ballots.filter((r) => r.evidence.authentication.authenticated).length,
-        unauthenticatedBallots: ballots
-          .filter((r) => r.evidence.authentication.checked && !r.evidence.authentication.authenticated && !r.evidence.authentication.failing)
-          .map((r) => r.sha256),
-        failingSignatures: ballots.filter((r) => r.evidence.authentication.failing).map((r) => r.sha256),
+        authenticated: ballotAuth.filter((a) => a?.authenticated === true).length,
+        unauthenticatedBallots: ballotIndexes.filter((i) => authOf(i)?.checked === true && !authOf(i)?.authenticated && !authOf(i)?.failing).map((i) => records[i]!.sha256),
+        failingSignatures: ballotIndexes.filter((i) => authOf(i)?.failing === true).map((i) => records[i]!.sha256),
         unauthenticatedInCouncilName,
       },
     },
@@ -265,9 +273,8 @@ function unauthenticatedAgainstAuthenticated(
   return out;
 }
 
-function authenticationRecord(m: JudgedMessage): MessageRecord['evidence']['authentication'] {
-  const a = m.judgement?.auth;
-  const f = m.facts;
+function authenticationRecord(f: MessageFacts, j: Judgement | null): MessageRecord['evidence']['authentication'] {
+  const a = j?.auth;
   if (!a) {
     return { checked: false, authenticated: false, decidedBy: null, summary: 'not assessed (a copy of another message, or unreadable)', failing: false, dkimSignaturesPresent: f.dkimSignatures, signatures: [], trustedHeaders: [], ignoredHeaders: [] };
   }
@@ -301,7 +308,8 @@ function toRecord(
 ): MessageRecord {
   const f = m.facts;
   const j = m.judgement;
-  const findings = j ? j.findings.map((x) => ({ code: x.code, detail: x.detail })) : [];
+  // Findings of the count itself (policy, adjudication, copies), after the judge's own.
+  const findings: FindingRecord[] = [];
   let disposition: Disposition;
   let reason: Reason | null = null;
   let choices: string[] = [];
@@ -356,7 +364,7 @@ function toRecord(
       throw new Error(`internal: valid message ${f.sha256} has no count outcome`);
     }
   }
-  return {
+  const core = {
     sha256: f.sha256,
     messageId: f.messageId,
     source: { file: m.source.file, kind: m.source.kind, index: m.source.index, line: m.source.line },
@@ -368,8 +376,28 @@ function toRecord(
     receivedAt: f.receivedAt,
     receivedAtSource: f.receivedAtSource,
     adjudication,
-    evidence: {
-      findings,
+  };
+  if (m.full) {
+    // A spilled message: its evidence is read back from disk each time it is wanted, never held.
+    const load = m.full;
+    // An accessor in the literal itself: serialised like a field, and the object keeps fast properties.
+    return {
+      ...core,
+      get evidence() {
+        return evidenceOf(m, load(), findings, supersededBy);
+      },
+    };
+  }
+  return { ...core, evidence: evidenceOf(m, { facts: f, judgement: j }, findings, supersededBy) };
+}
+
+/** Everything read and found about a message: the judge's findings, then the count's own. */
+function evidenceOf(m: JudgedMessage, full: { facts: MessageFacts; judgement: Judgement | null }, countFindings: readonly FindingRecord[], supersededBy: string | null): MessageRecord['evidence'] {
+  const f = full.facts;
+  // A copy of another message is shown unjudged, whatever was worked out about it along the way.
+  const j = m.judgement === null ? null : full.judgement;
+  return {
+      findings: [...(j ? j.findings.map((x) => ({ code: x.code, detail: x.detail })) : []), ...countFindings],
       subject: f.subject,
       fromHeader: f.fromHeader,
       senderMatch: j?.senderMatch ?? null,
@@ -397,9 +425,8 @@ function toRecord(
       forwarded: f.forwarded.map((x) => ({ origin: x.origin, from: x.header.from, date: x.header.date, subject: x.header.subject, papers: x.papers.length })),
       duplicateOf: m.duplicateOf,
       supersededBy,
-      authentication: authenticationRecord(m),
+      authentication: authenticationRecord(f, j),
       size: f.size,
-    },
   };
 }
 

@@ -1,17 +1,53 @@
 import { createHash } from 'node:crypto';
 
-/** JSON with object keys sorted at every level and no white space: the bytes the digest is taken of. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+/**
+ * JSON with object keys sorted at every level and no white space: the bytes the digest is taken
+ * of. Written piece by piece, so that a result of any size is hashed without being held as one
+ * string.
+ */
+export function writeCanonical(value: unknown, write: (s: string) => void): void {
+  if (value === null || typeof value !== 'object') {
+    write(JSON.stringify(value));
+    return;
+  }
+  if (Array.isArray(value)) {
+    write('[');
+    value.forEach((v, i) => {
+      if (i > 0) write(',');
+      writeCanonical(v, write);
+    });
+    write(']');
+    return;
+  }
   const entries = Object.entries(value as Record<string, unknown>)
     .filter(([, v]) => v !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  write('{');
+  entries.forEach(([k, v], i) => {
+    write(`${i > 0 ? ',' : ''}${JSON.stringify(k)}:`);
+    writeCanonical(v, write);
+  });
+  write('}');
+}
+
+export function canonicalJson(value: unknown): string {
+  const parts: string[] = [];
+  writeCanonical(value, (s) => parts.push(s));
+  return parts.join('');
 }
 
 /** "sha256:<hex>" of the canonical JSON of the result without its digest field. */
 export function resultDigest(result: Record<string, unknown>): string {
   const { digest: _ignored, ...rest } = result;
-  return 'sha256:' + createHash('sha256').update(canonicalJson(rest), 'utf8').digest('hex');
+  const hash = createHash('sha256');
+  let pending = '';
+  writeCanonical(rest, (s) => {
+    pending += s;
+    if (pending.length >= 1 << 16) {
+      hash.update(pending, 'utf8');
+      pending = '';
+    }
+  });
+  hash.update(pending, 'utf8');
+  return 'sha256:' + hash.digest('hex');
 }

@@ -25,6 +25,9 @@ export interface ReadEntry {
   facts: MessageFacts;
 }
 
+/** What the caller keeps of each message as it is read (the count may keep less than all of it). */
+export type Keep<T> = (index: number, entry: ReadEntry) => T;
+
 /** The worker's module: the compiled one beside this file, or (running from the sources) the TypeScript one through tsx. */
 function spawn(setup: ReaderSetup): Worker {
   const fromSources = import.meta.url.endsWith('.ts');
@@ -47,14 +50,15 @@ async function readHere(raw: RawMessage, options: ReadOptions): Promise<MessageF
  * once the mailbox proves larger than IN_PROCESS_FIRST messages; `setup` null (a count that looks
  * keys up in live DNS) keeps all reading on the main thread.
  */
-export async function readAll(
+export async function readAll<T = ReadEntry>(
   messages: AsyncIterable<RawMessage>,
   options: ReadOptions,
   setup: ReaderSetup | null,
   jobs: number,
   onRead: (raw: RawMessage) => void = () => undefined,
-): Promise<ReadEntry[]> {
-  const entries: ReadEntry[] = [];
+  keep: Keep<T> = (_i, e) => e as unknown as T,
+): Promise<T[]> {
+  const entries: T[] = [];
   const workers: Worker[] = [];
   const busy: number[] = [];
   const waiting = new Map<number, { resolve: (facts: MessageFacts) => void; reject: (e: Error) => void }>();
@@ -72,7 +76,7 @@ export async function readAll(
       const at = seq++;
       onRead(raw);
       if (setup === null || jobs <= 1 || at < IN_PROCESS_FIRST) {
-        entries[at] = { source: raw.source, facts: await readHere(raw, options) };
+        entries[at] = keep(at, { source: raw.source, facts: await readHere(raw, options) });
         continue;
       }
       if (workers.length === 0) {
@@ -107,7 +111,7 @@ export async function readAll(
         workers[k]!.postMessage(job, [bytes.buffer]);
       }).then(
         (facts) => {
-          entries[at] = { source: raw.source, facts };
+          entries[at] = keep(at, { source: raw.source, facts });
           busy[k]!--;
           inFlight--;
           settle();
