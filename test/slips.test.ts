@@ -77,6 +77,9 @@ describe('no declaration from a count that cannot be right', () => {
       expect(prefer.code).toBe(3);
       const top = prefer.stdout.split('STATEMENT OF REJECTED PAPERS')[0] ?? '';
       expect(top).toMatch(/No DKIM keys were given \(--keys\) and live DNS was not asked for/);
+      writeFileSync(election, JSON.stringify({ ...JSON.parse(readFileSync(ELECTION, 'utf8')), dkim: 'off' }));
+      const off = await run(['tally', MAILBOX, '--election', election, '--roster', ROSTER, '--issued', ISSUED]);
+      expect(off.stdout.split('STATEMENT OF REJECTED PAPERS')[0] ?? '').toMatch(/"dkim": "off": no sender was authenticated/);
     });
   });
 

@@ -220,9 +220,11 @@ export function buildResult(input: CountInputs): ResultModel {
 function officerNotices(input: CountInputs, records: readonly MessageRecord[], ballots: number): string[] {
   const { election } = input;
   const out: string[] = [];
-  if (election.dkim !== 'off' && input.files.keys === null && !input.files.dns) {
+  if (election.dkim === 'off') {
+    out.push('The election says "dkim": "off": no sender was authenticated, so a paper anyone sent in a council\'s name counts like the council\'s own.');
+  } else if (input.files.keys === null && !input.files.dns) {
     out.push('No DKIM keys were given (--keys) and live DNS was not asked for (--dns): no signature was checked, so no ballot is authenticated. Count again with the pinned keys.');
-  } else if (election.dkim !== 'off' && input.files.keys !== null && input.files.keys.records === 0 && !input.files.dns) {
+  } else if (input.files.keys !== null && input.files.keys.records === 0 && !input.files.dns) {
     out.push(`The keys file ${input.files.keys.file} holds no DKIM key: no signature could be checked.`);
   }
   if (input.files.issued === null) {
