@@ -70,10 +70,13 @@ describe('an unauthenticated paper never beats an authenticated one', () => {
     expect([reject.get('s1')?.disposition, reject.get('s2')?.disposition, reject.get('u1')?.disposition]).toEqual(['rejected', 'rejected', 'rejected']);
   });
   it("a council that proved itself on a spoilt paper gets no vote from an unsigned one unseen", () => {
-    const out = applyDuplicatePolicy([p('u5', 'x', ['b'], '2024-01-25T10:00:00Z', false)], 'latest', new Map([['x', 'spoilt1']]));
+    const out = applyDuplicatePolicy([p('u5', 'x', ['b'], '2024-01-25T10:00:00Z', false)], 'latest', new Map([['x', { message: 'spoilt1' }]]));
     expect(out.get('u5')).toMatchObject({ disposition: 'needs-adjudication', reason: 'unauthenticated-change', against: ['spoilt1'] });
     // Another council's spoilt paper changes nothing for this one.
-    expect(applyDuplicatePolicy([p('u6', 'y', ['b'], '2024-01-25T10:00:00Z', false)], 'latest', new Map([['x', 'spoilt1']])).get('u6')?.disposition).toBe('counted');
+    expect(applyDuplicatePolicy([p('u6', 'y', ['b'], '2024-01-25T10:00:00Z', false)], 'latest', new Map([['x', { message: 'spoilt1' }]])).get('u6')?.disposition).toBe('counted');
+    // A council whose domain's DKIM key the officer pinned signs its mail: an unsigned paper alone gives it no vote unseen.
+    const keyed = applyDuplicatePolicy([p('u7', 'z', ['a'], '2024-01-25T10:00:00Z', false)], 'latest', new Map([['z', { key: 'z.gov.uk' }]]));
+    expect(keyed.get('u7')).toMatchObject({ disposition: 'needs-adjudication', reason: 'unauthenticated-change', against: [] });
   });
   it('with nothing authenticated (or dkim off) the policy treats every paper alike', () => {
     expect(applyDuplicatePolicy([p('u4', 'x', ['a'], '2024-01-20T10:00:00Z', false), later], 'latest').get('u1')?.disposition).toBe('counted');

@@ -149,3 +149,30 @@ describe('only the issued paper', () => {
     expect(notes(same.judgement)).not.toMatch(/another election/);
   });
 });
+
+describe('a council whose mail is signed', () => {
+  it('gets no vote from an unsigned paper alone when the officer pinned its key; without a pinned key, prefer counts it', async () => {
+    const { runCount } = await import('../src/cli/pipeline.js');
+    const t = (await import('./helpers.js')).tempDir();
+    try {
+      const { writeFileSync, mkdirSync } = await import('node:fs');
+      const { join } = await import('node:path');
+      const box = join(t.dir, 'box');
+      mkdirSync(box);
+      // Knowsley sends nothing else in this mailbox; its key is in the example's keys.zone.
+      writeFileSync(join(box, 'forged.eml'), eml({ from: 'Leader <leader@knowsley.gov.uk>', body: paperText({ williams: 'X' }, { council: 'Knowsley Council', name: 'Cllr Graham Mooney' }), messageId: '<forged@knowsley.gov.uk>' }));
+      const req = { paths: [box], election: ELECTION, roster: ROSTER, generator: 'test' };
+      const pinned = await runCount({ ...req, keys: join(ELECTION, '..', 'keys.zone') });
+      const m = pinned.messages[0]!;
+      expect(m).toMatchObject({ disposition: 'needs-adjudication', reason: 'unauthenticated-change' });
+      expect(m.evidence.findings.find((f) => f.code === 'unauthenticated-change')?.detail).toMatch(/a DKIM key for knowsley\.gov\.uk is pinned in the keys file/);
+      expect(pinned.final).toBe(false);
+      const empty = join(t.dir, 'other.zone');
+      writeFileSync(empty, '$ORIGIN unrelated.example.\nsel._domainkey IN TXT "v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC"\n');
+      const unpinned = await runCount({ ...req, keys: empty });
+      expect(unpinned.messages[0]?.disposition).toBe('counted');
+    } finally {
+      t.cleanup();
+    }
+  });
+});

@@ -8,7 +8,7 @@ import { parseKeysFile, type TxtRecords } from '../inputs/keys.js';
 import { parseRoster, type Roster } from '../inputs/roster.js';
 import type { TxtLookup } from '../read/dkim.js';
 import type { ResultModel } from '../model/result.js';
-import { resolveDecisions } from '../count/decisions.js';
+import { councilsWithPinnedKeys, resolveDecisions } from '../count/decisions.js';
 import { buildResult, findDuplicateCopies, type JudgedMessage } from '../count/result.js';
 import { judgeMessage } from '../judge/judge.js';
 import { DEFAULT_READ_LIMITS, type MessageFacts, type ReadLimits } from '../read/message.js';
@@ -273,7 +273,9 @@ export function countMessages(
     const judgement = dup ? null : (e.judgement ?? judgeMessage(e.facts, inputs.election, inputs.roster, { issued: inputs.issued }));
     return { source: e.source, facts: e.facts, duplicateOf: dup, judgement, ...(e.full ? { full: e.full } : {}) };
   });
-  const resolved = resolveDecisions(judged, inputs.adjudicationRows, inputs.election, inputs.adjudicationFile?.path ?? '');
+  // A council whose domain's key the officer pinned signs its mail: unsigned papers in its name go to the officer.
+  const keyedCouncils = inputs.election.dkim === 'off' ? new Map<string, string>() : councilsWithPinnedKeys(inputs.roster, inputs.keys);
+  const resolved = resolveDecisions(judged, inputs.adjudicationRows, inputs.election, inputs.adjudicationFile?.path ?? '', keyedCouncils);
   if (!resolved.ok) throw resolved.error;
   return buildResult({
     generator,
@@ -294,5 +296,6 @@ export function countMessages(
     messages: judged,
     adjudications: resolved.value,
     receiptSecret,
+    keyedCouncils,
   });
 }

@@ -1,10 +1,11 @@
 import type { Election } from '../inputs/election.js';
+import type { Roster } from '../inputs/roster.js';
 import type { AdjudicationRow } from '../inputs/adjudications.js';
 import type { InputError } from '../model/errors.js';
 import type { Result } from '../model/result-type.js';
 import type { AdjudicationReason } from '../model/reasons.js';
 import { resolveAdjudications, type AdjudicableMessage, type Adjudication } from './adjudicate.js';
-import { applyDuplicatePolicy, type ValidPaper } from './duplicates.js';
+import { applyDuplicatePolicy, type SignedProof, type ValidPaper } from './duplicates.js';
 import type { JudgedMessage } from './result.js';
 
 /** Whether the judge proved the message's sender: null when the election does not check (dkim off). */
@@ -43,17 +44,19 @@ export function validPapers(messages: readonly JudgedMessage[], decisions: Reado
  * did not cast this vote, which an unauthenticated paper must not silently turn into a vote. The
  * lowest message hash is named, so the choice never depends on order.
  */
-export function spoiltBallots(messages: readonly JudgedMessage[], decisions: ReadonlyMap<string, Adjudication>): Map<string, string> {
-  const out = new Map<string, string>();
+export function spoiltBallots(messages: readonly JudgedMessage[], decisions: ReadonlyMap<string, Adjudication>, keyed: ReadonlyMap<string, string> = new Map()): Map<string, SignedProof> {
+  const found = new Map<string, string>();
   for (const m of messages) {
     const j = m.judgement;
     if (!j || !j.council || provenSender(m) !== true) continue;
     const kind = j.verdict.kind;
     const counted = kind === 'valid' || (kind === 'needs-adjudication' && decisions.get(m.facts.sha256)?.decision === 'count');
     if (counted) continue;
-    const prior = out.get(j.council.id);
-    if (prior === undefined || m.facts.sha256 < prior) out.set(j.council.id, m.facts.sha256);
+    const prior = found.get(j.council.id);
+    if (prior === undefined || m.facts.sha256 < prior) found.set(j.council.id, m.facts.sha256);
   }
+  const out = new Map<string, SignedProof>([...keyed].map(([council, domain]) => [council, { key: domain }]));
+  for (const [council, sha] of found) out.set(council, { message: sha });
   return out;
 }
 
@@ -81,6 +84,7 @@ export function resolveDecisions(
   rows: readonly AdjudicationRow[],
   election: Election,
   file: string,
+  keyed: ReadonlyMap<string, string> = new Map(),
 ): Result<Map<string, Adjudication>, InputError> {
   if (rows.length === 0) return resolveAdjudications(rows, adjudicable(messages, election, new Set()), election, file);
   // First pass: every valid unauthenticated paper may be named, so that the rows can be read at all.
@@ -90,7 +94,7 @@ export function resolveDecisions(
   const judgeFound = new Set(messages.filter((m) => judgePending(m) !== null).map((m) => m.facts.sha256));
   const onJudgeFindings = new Map([...first.value].filter(([sha]) => judgeFound.has(sha)));
   // Second pass: only the unauthenticated changes that those decisions leave pending may be decided.
-  const pending = pendingUnauthenticatedChanges(messages, onJudgeFindings, election.duplicates);
+  const pending = pendingUnauthenticatedChanges(messages, onJudgeFindings, election.duplicates, keyed);
   return resolveAdjudications(rows, adjudicable(messages, election, pending), election, file);
 }
 
@@ -99,7 +103,28 @@ export function pendingUnauthenticatedChanges(
   messages: readonly JudgedMessage[],
   decisions: ReadonlyMap<string, Adjudication>,
   policy: Election['duplicates'],
+  keyed: ReadonlyMap<string, string> = new Map(),
 ): Set<string> {
-  const outcome = applyDuplicatePolicy(validPapers(messages, decisions), policy, spoiltBallots(messages, decisions));
+  const outcome = applyDuplicatePolicy(validPapers(messages, decisions), policy, spoiltBallots(messages, decisions, keyed));
   return new Set([...outcome].filter(([, o]) => o.disposition === 'needs-adjudication').map(([id]) => id));
+}
+
+/**
+ * Councils whose mail is known to be signed because the officer pinned a DKIM key for one of their
+ * domains (a key with an empty p=, withdrawn, does not count): council id → that domain.
+ */
+export function councilsWithPinnedKeys(roster: Roster, keys: ReadonlyMap<string, string[][]>): Map<string, string> {
+  const domains = new Set<string>();
+  for (const [name, records] of keys) {
+    const m = /^[^.]+\._domainkey\.(.+)$/i.exec(name);
+    if (!m?.[1]) continue;
+    if (records.some((r) => /(?:^|;)\s*p=\s*[A-Za-z0-9+/]/.test(r.join('')))) domains.add(m[1].toLowerCase().replace(/\.$/, ''));
+  }
+  const out = new Map<string, string>();
+  for (const c of roster.councils) {
+    const own = [...c.domains, ...c.emails.map((e) => e.slice(e.lastIndexOf('@') + 1))];
+    const d = own.find((x) => domains.has(x));
+    if (d !== undefined) out.set(c.id, d);
+  }
+  return out;
 }

@@ -64,12 +64,19 @@ function decideAmong(council: string, list: readonly ValidPaper[], policy: Dupli
 }
 
 /**
- * `papers`: the valid papers. `spoilt`: for each council whose sender is proved on a message that is
- * no valid paper (a ballot unmarked, late, without sign-off…, or an auto-reply), that message's hash:
- * the council's mail is signed and it cast no valid vote, so an unauthenticated paper may not give
- * it one unseen.
+ * `papers`: the valid papers. `spoilt`: for each council whose mail is shown to be signed though
+ * none of its valid papers is authenticated (an authenticated message of it that is no valid paper —
+ * a ballot unmarked, late, without sign-off…, or an auto-reply — or a pinned key for its domain):
+ * an unauthenticated paper may not give it a vote unseen.
  */
-export function applyDuplicatePolicy(papers: readonly ValidPaper[], policy: DuplicatesPolicy, spoilt: ReadonlyMap<string, string> = new Map()): Map<string, PolicyOutcome> {
+/**
+ * What shows that a council's mail is signed though no valid paper of it is authenticated: an
+ * authenticated message of it that is no valid paper, or a DKIM key for its domain pinned in the
+ * keys file (the officer pinned it because the council signs).
+ */
+export type SignedProof = { message: string } | { key: string };
+
+export function applyDuplicatePolicy(papers: readonly ValidPaper[], policy: DuplicatesPolicy, spoilt: ReadonlyMap<string, SignedProof> = new Map()): Map<string, PolicyOutcome> {
   const out = new Map<string, PolicyOutcome>();
   const byCouncil = new Map<string, ValidPaper[]>();
   for (const p of papers) {
@@ -80,17 +87,20 @@ export function applyDuplicatePolicy(papers: readonly ValidPaper[], policy: Dupl
   for (const [council, list] of byCouncil) {
     list.sort(chronological);
     const proved = list.filter((p) => p.authenticated === true);
-    const spoiltBallot = spoilt.get(council);
-    if (proved.length === 0 && spoiltBallot !== undefined) {
+    const proof = spoilt.get(council);
+    if (proved.length === 0 && proof !== undefined) {
+      const why =
+        'message' in proof
+          ? `its authenticated message ${proof.message.slice(0, 12)} is no valid paper`
+          : `its mail is signed (a DKIM key for ${proof.key} is pinned in the keys file) and this paper is not`;
       for (const p of list) {
         out.set(p.id, {
           disposition: 'needs-adjudication',
           reason: 'unauthenticated-change',
-          against: [spoiltBallot],
+          against: 'message' in proof ? [proof.message] : [],
           note:
-            `an UNAUTHENTICATED paper in the name of ${council} (→ ${shown(p)}) would give it a vote, but its authenticated message ` +
-            `${spoiltBallot.slice(0, 12)} is no valid paper; the council has no vote until the returning officer decides; ` +
-            'someone other than the council may have sent it',
+            `an UNAUTHENTICATED paper in the name of ${council} (→ ${shown(p)}) would give it a vote, but ${why}; ` +
+            'the council has no vote until the returning officer decides; someone other than the council may have sent it',
         });
       }
       continue;

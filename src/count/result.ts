@@ -11,7 +11,7 @@ import { SERVICES } from '../read/services.js';
 import { sheetDigest, tallySheet } from '../issue/receipts.js';
 import type { InputFileRecord, Provenance, SourceLimits } from '../sources/types.js';
 import type { Adjudication } from './adjudicate.js';
-import { applyDuplicatePolicy, type ValidPaper } from './duplicates.js';
+import { applyDuplicatePolicy, type SignedProof, type ValidPaper } from './duplicates.js';
 import { spoiltBallots, validPapers } from './decisions.js';
 import { tallyVotes } from './tally.js';
 
@@ -47,6 +47,8 @@ export interface CountInputs {
   adjudications: Map<string, Adjudication>;
   /** The officer's secret, when a tally sheet of receipts is made: its SHA-256 enters the result. */
   receiptSecret?: Buffer | null;
+  /** Councils known to sign their mail from the pinned keys: council id → domain (see decisions.ts). */
+  keyedCouncils?: ReadonlyMap<string, string>;
 }
 
 /** Message order in the result: by source file and position, never by argument order. */
@@ -85,7 +87,7 @@ export function buildResult(input: CountInputs): ResultModel {
   const eligibleCouncils = roster.councils.filter((c) => election.eligibleMembership.includes(c.membership));
 
   const valid = validPapers(messages, input.adjudications);
-  const spoilt = spoiltBallots(messages, input.adjudications);
+  const spoilt = spoiltBallots(messages, input.adjudications, input.keyedCouncils);
   const policy = applyDuplicatePolicy(valid, election.duplicates, spoilt);
   const validById = new Map(valid.map((v) => [v.id, v]));
 
@@ -253,7 +255,7 @@ function unauthenticatedAgainstAuthenticated(
   messages: readonly JudgedMessage[],
   records: readonly MessageRecord[],
   valid: readonly ValidPaper[],
-  spoilt: ReadonlyMap<string, string>,
+  spoilt: ReadonlyMap<string, SignedProof>,
 ): ResultModel['summary']['authentication']['unauthenticatedInCouncilName'] {
   const proved = new Map<string, string[]>();
   for (const v of valid) {
@@ -268,7 +270,8 @@ function unauthenticatedAgainstAuthenticated(
     const r = records[i];
     if (!j || !j.council || !r || j.verdict.kind !== 'valid' || !j.auth?.checked || j.auth.authenticated) return;
     // A paper the officer counted stands as authenticated: the council's other authenticated paper is meant.
-    const against = (proved.get(j.council.id) ?? []).find((id) => id !== m.facts.sha256) ?? spoilt.get(j.council.id);
+    const proof = spoilt.get(j.council.id);
+    const against = (proved.get(j.council.id) ?? []).find((id) => id !== m.facts.sha256) ?? (proof === undefined ? undefined : 'message' in proof ? proof.message : `key:${proof.key}`);
     if (against === undefined) return;
     out.push({ council: j.council.id, sha256: m.facts.sha256, choices: j.choices, disposition: r.disposition, reason: r.reason, authenticatedPaper: against });
   });

@@ -158,7 +158,15 @@ export interface ResultModel {
        * Unauthenticated papers sent in the name of a council that also sent an authenticated one
        * (someone else may have sent them), with what became of each.
        */
-      unauthenticatedInCouncilName: { council: string; sha256: string; choices: string[]; disposition: Disposition; reason: Reason | null; authenticatedPaper: string }[];
+      unauthenticatedInCouncilName: {
+        council: string;
+        sha256: string;
+        choices: string[];
+        disposition: Disposition;
+        reason: Reason | null;
+        /** The council's authenticated message, or "key:<domain>" when a pinned key for its domain shows that it signs. */
+        authenticatedPaper: string;
+      }[];
     };
   };
   tally: { candidate: string; name: string; votes: number; elected: boolean }[];

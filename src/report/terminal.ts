@@ -121,7 +121,8 @@ export function unauthenticatedAlert(r: ResultModel): string[] {
   const out = [`  ! ${list.length} UNAUTHENTICATED paper(s) sent in the name of a council that also sent an authenticated one — someone else may have sent them:`];
   for (const u of list) {
     const fate = u.disposition === 'needs-adjudication' ? 'awaits the officer; meanwhile the council\'s authenticated ballot alone decides its vote' : `${u.disposition}${u.reason ? `: ${u.reason}` : ''}`;
-    out.push(`    ${u.council}: ${u.sha256.slice(0, 12)} (→ ${u.choices.join('+') || 'none'}) against authenticated ${u.authenticatedPaper.slice(0, 12)} — ${fate}`);
+    const against = u.authenticatedPaper.startsWith('key:') ? `its signed mail (a DKIM key for ${u.authenticatedPaper.slice(4)} is pinned)` : `authenticated ${u.authenticatedPaper.slice(0, 12)}`;
+    out.push(`    ${u.council}: ${u.sha256.slice(0, 12)} (→ ${u.choices.join('+') || 'none'}) against ${against} — ${fate}`);
   }
   return out;
 }
