@@ -83,10 +83,19 @@ describe('the tally sheet and receipts', () => {
       // verify checks the published sheet too.
       const ok = await run(['verify', json, MAILBOX, ...COMMON, '--tally-sheet', sheet, '--secret-file', SECRET]);
       expect(ok.code).toBe(0);
+      // A second person, without the secret, checks all but the line hashes: the result, the sheet's SHA-256, its totals.
+      const publicCheck = await run(['verify', json, MAILBOX, ...COMMON, '--tally-sheet', sheet]);
+      expect(publicCheck.code).toBe(0);
+      expect(publicCheck.stdout).toMatch(/note: the tally sheet's line hashes were not recomputed \(no secret given\)/);
+      expect(publicCheck.stdout).toMatch(/VERIFIED/);
       writeFileSync(sheet, text.replace(/ {2}williams\n/, '  alty\n'));
       const bad = await run(['verify', json, MAILBOX, ...COMMON, '--tally-sheet', sheet, '--secret-file', SECRET]);
       expect(bad.code).toBe(4);
       expect(bad.stdout).toMatch(/the tally sheet .* is not the one the recount makes/);
+      const badPublic = await run(['verify', json, MAILBOX, ...COMMON, '--tally-sheet', sheet]);
+      expect(badPublic.code).toBe(4);
+      expect(badPublic.stdout).toMatch(/the result names a tally sheet with sha256 [0-9a-f]{64}, not/);
+      expect(badPublic.stdout).toMatch(/the tally sheet gives williams \d+ votes; the recount \d+/);
     } finally {
       t.cleanup();
     }
