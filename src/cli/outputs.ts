@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { InputError } from '../model/errors.js';
@@ -48,6 +48,11 @@ export function preflightOutputs(outputs: readonly OutputPath[], inputFiles: rea
     const fst = statSync(folder, { throwIfNoEntry: false });
     if (!fst) throw new InputError('OUTPUT_INVALID', where, `${o.option}: the folder ${dirname(o.path)} does not exist; create it first`);
     if (!fst.isDirectory()) throw new InputError('OUTPUT_INVALID', where, `${o.option}: ${dirname(o.path)} is not a folder`);
+    try {
+      accessSync(folder, constants.W_OK);
+    } catch {
+      throw new InputError('OUTPUT_INVALID', where, `${o.option}: the folder ${dirname(o.path)} cannot be written to; choose another`);
+    }
     if (inputs.includes(target)) throw new InputError('OUTPUT_INVALID', where, `${o.option} would overwrite an input of this count; choose another file name`);
     const box = mailboxes.find((m) => inside(target, m));
     if (box !== undefined) throw new InputError('OUTPUT_INVALID', where, `${o.option} would be written inside the mailbox export (${box}), and read as mail by the next count; write it elsewhere`);
