@@ -192,6 +192,9 @@ export interface CountEntry {
 /** A count keeps every message's facts in memory up to this many messages, and spills the rest. */
 export const SPILL_AFTER = 2000;
 
+/** One empty list for every slim record (nothing adds to a judged message's facts). */
+const NONE: never[] = Object.freeze([]) as unknown as never[];
+
 /** The facts the count needs once a message is judged: identity, times, sender; nothing of the evidence. */
 function slimFacts(f: MessageFacts): MessageFacts {
   // Strings the parser sliced out of a whole message keep that message alive; copies do not.
@@ -207,20 +210,20 @@ function slimFacts(f: MessageFacts): MessageFacts {
     dateHeaderAt: own(f.dateHeaderAt),
     receivedAt: own(f.receivedAt),
     fromHeader: null,
-    fromAddresses: [],
+    fromAddresses: NONE,
     senderHeader: null,
     replyToHeader: null,
     subject: null,
     dateHeader: null,
-    received: [],
+    received: NONE,
     receiptNote: null,
-    signals: [],
-    papers: [],
-    forwarded: [],
-    attachments: [],
-    dkim: f.dkim === null ? null : f.dkim.filter((d) => d.result === 'pass'),
-    authResults: [],
-    notes: [],
+    signals: NONE,
+    papers: NONE,
+    forwarded: NONE,
+    attachments: NONE,
+    dkim: f.dkim === null ? null : f.dkim.some((d) => d.result === 'pass') ? f.dkim.filter((d) => d.result === 'pass') : NONE,
+    authResults: NONE,
+    notes: NONE,
   };
 }
 
@@ -230,11 +233,11 @@ function slimJudgement(j: Judgement): Judgement {
     council: j.council,
     senderMatch: null,
     choices: j.choices,
-    findings: [],
-    papers: [],
-    rawPapers: [],
+    findings: NONE,
+    papers: NONE,
+    rawPapers: NONE,
     signOff: null,
-    auth: j.auth ? { ...j.auth, summary: '', signatures: [], trustedHeaders: [], ignoredHeaders: [] } : null,
+    auth: j.auth ? { ...j.auth, summary: '', signatures: NONE, trustedHeaders: NONE, ignoredHeaders: NONE } : null,
   };
 }
 
