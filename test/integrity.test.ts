@@ -50,6 +50,15 @@ describe('one sender or none', () => {
     }
   });
 
+  it('a From header of thousands of addresses is ambiguous-sender, its evidence kept short', async () => {
+    const many = Array.from({ length: 3000 }, (_, i) => `x${i}@evil.example`).join(', ');
+    const { judgement } = await judge(eml({ from: `leader@north-herts.gov.uk, ${many}`, body: paper }));
+    expect(judgement.verdict).toEqual({ kind: 'rejected', reason: 'ambiguous-sender' });
+    const detail = judgement.findings.find((f) => f.code === 'ambiguous-sender')!.detail;
+    expect(detail).toMatch(/naming 3001 address\(es\): leader@north-herts\.gov\.uk \(north-herts\).* and 2991 more/);
+    expect(detail.length).toBeLessThan(1000);
+  });
+
   it('two From headers and no paper, one of them an eligible council: still ambiguous-sender, not a quiet not-a-ballot', async () => {
     const { judgement } = await judge(eml({ body: 'We vote for Cllr Jason Williams.', headers: ['From: x@attacker.example'] }));
     expect(judgement.verdict).toEqual({ kind: 'rejected', reason: 'ambiguous-sender' });

@@ -184,7 +184,8 @@ export function judgeMessage(facts: MessageFacts, election: Election, roster: Ro
   const rejections: { reason: RejectionReason; detail: string }[] = [];
   const adjudications: { reason: AdjudicationReason; detail: string }[] = [];
   if (ambiguous) {
-    const who = claimed.map((c) => `${showAddress(c.address)}${c.council ? ` (${c.council.id})` : ''}`).join(', ');
+    const shownClaims = claimed.slice(0, 10).map((c) => `${showAddress(c.address)}${c.council ? ` (${c.council.id})` : ''}`);
+    const who = `${shownClaims.join(', ')}${claimed.length > 10 ? ` and ${claimed.length - 10} more` : ''}`;
     rejections.push({
       reason: 'ambiguous-sender',
       detail: `${f.fromHeaders > 1 ? `${f.fromHeaders} From headers` : 'one From header'} naming ${f.fromAddresses.length} address(es): ${who}; a ballot must name exactly one sender, so it is attributed to no council`,
