@@ -65,6 +65,7 @@ export async function readAll<T = ReadEntry>(
   let inFlight = 0;
   let wake: (() => void) | null = null;
   let failure: Error | null = null;
+  let closing = false;
   const settle = (): void => {
     const w = wake;
     wake = null;
@@ -87,12 +88,17 @@ export async function readAll<T = ReadEntry>(
             waiting.delete(done.seq);
             p?.resolve(done.facts);
           });
-          // A thread that dies is a bug (every bad message is a row, not an exception): stop the count.
-          w.on('error', (e) => {
-            failure = e;
+          // A thread that dies is a bug (every bad message is a row, not an exception): stop the
+          // count, never wait for it forever.
+          const fail = (e: Error): void => {
+            failure ??= e;
             for (const p of waiting.values()) p.reject(e);
             waiting.clear();
             settle();
+          };
+          w.on('error', fail);
+          w.on('exit', (code) => {
+            if (!closing) fail(new Error(`a reader thread stopped (exit code ${code}) while messages were being read`));
           });
           workers.push(w);
           busy.push(0);
@@ -123,6 +129,7 @@ export async function readAll<T = ReadEntry>(
     if (failure) throw failure;
     return entries;
   } finally {
+    closing = true;
     await Promise.all(workers.map((w) => w.terminate()));
   }
 }
