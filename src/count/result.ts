@@ -372,7 +372,7 @@ function toRecord(
   const core = {
     sha256: f.sha256,
     messageId: f.messageId,
-    source: { file: m.source.file, kind: m.source.kind, index: m.source.index, line: m.source.line },
+    source: m.source,
     from: f.from?.address ?? null,
     council: j?.council?.id ?? null,
     disposition,
