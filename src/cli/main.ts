@@ -86,8 +86,10 @@ function positiveInteger(value: string): number {
   return n;
 }
 
-/** Runs a count with the options every counting command shares, saving fetched keys when asked. */
-/** A count, and the officer's secret when it was needed (kept beside the result, never in it). */
+/**
+ * Runs a count with the options every counting command shares, saving fetched keys when asked.
+ * Returns the result, and the officer's secret when it was needed (kept beside the result, never in it).
+ */
 async function count(paths: string[], opts: CountOptions, io: CliIo, needsSecret = false): Promise<{ result: ResultModel; receiptSecret: Buffer | undefined }> {
   if (opts.saveKeys !== undefined && !opts.dns) throw new InputError('KEYS_INVALID', { file: opts.saveKeys }, '--save-keys saves what --dns fetched: give --dns too');
   const fetched: TxtRecords = new Map();
