@@ -22,16 +22,33 @@ export class SpillFile {
     open.add(this);
   }
 
+  /** Records not yet written: written a megabyte at a time, not with a system call each. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private written = 0;
+
   put(index: number, value: unknown): void {
     if (this.fd === null) throw new Error('internal: spill file used after it was closed');
     const bytes = serialize(value);
-    writeSync(this.fd, bytes, 0, bytes.length, this.end);
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
     this.offsets[index] = this.end;
     this.lengths[index] = bytes.length;
     this.end += bytes.length;
+    if (this.pendingBytes >= 1 << 20) this.flush();
+  }
+
+  private flush(): void {
+    if (this.fd === null || this.pending.length === 0) return;
+    const chunk = Buffer.concat(this.pending, this.pendingBytes);
+    writeSync(this.fd, chunk, 0, chunk.length, this.written);
+    this.written += chunk.length;
+    this.pending = [];
+    this.pendingBytes = 0;
   }
 
   get<T>(index: number): T {
+    this.flush();
     const offset = this.offsets[index];
     const length = this.lengths[index];
     if (this.fd === null || offset === undefined || length === undefined) throw new Error(`internal: no spilled record ${index}`);
