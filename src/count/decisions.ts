@@ -39,10 +39,11 @@ export function validPapers(messages: readonly JudgedMessage[], decisions: Reado
 }
 
 /**
- * For each council, an authenticated message of it that is not a valid paper (a rejected ballot, one
- * awaiting the officer, or even an auto-reply): proof that the council's mail is signed and that it
- * did not cast this vote, which an unauthenticated paper must not silently turn into a vote. The
- * lowest message hash is named, so the choice never depends on order.
+ * For each council, proof that its mail is signed though no valid paper of it is authenticated: an
+ * authenticated message of it that is not a valid paper (a rejected ballot, one awaiting the
+ * officer, or even an auto-reply), else a DKIM key for its domain pinned in the keys file (`keyed`).
+ * An unauthenticated paper must not silently turn such a council's silence into a vote. Of several
+ * messages the lowest hash is named, so the choice never depends on order.
  */
 export function spoiltBallots(messages: readonly JudgedMessage[], decisions: ReadonlyMap<string, Adjudication>, keyed: ReadonlyMap<string, string> = new Map()): Map<string, SignedProof> {
   const found = new Map<string, string>();
