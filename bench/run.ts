@@ -12,7 +12,7 @@
  * peak memory is its own. Sizes: BENCH_SIZES (default 1000,10000,100000).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -49,9 +49,12 @@ async function bareLoop(mbox: string): Promise<void> {
 async function count(mbox: string, election: string, roster: string, out: string): Promise<void> {
   const started = performance.now();
   const { runCount } = await built<typeof Pipeline>('cli/pipeline.js');
-  const { renderJson } = await built<typeof Json>('report/json.js');
+  const { writeJson } = await built<typeof Json>('report/json.js');
   const result = await runCount({ paths: [mbox], election, roster, generator: 'bench' });
-  writeFileSync(out, renderJson(result));
+  // Written piece by piece, as the command writes it.
+  const fd = openSync(out, 'w');
+  writeJson(result, (s) => writeSync(fd, s));
+  closeSync(fd);
   report({ ms: performance.now() - started, maxRssMiB: process.resourceUsage().maxRSS / 1024, messages: result.summary.read });
 }
 
