@@ -70,6 +70,11 @@ describe('one sender or none', () => {
     expect(notes(judgement)).toMatch(/display name "leader@north-herts\.gov\.uk" looks like an address of north-herts/);
   });
 
+  it('a display name of 200,000 characters is read in one pass', async () => {
+    const { judgement } = await judge(eml({ from: `"${'a'.repeat(200_000)}" <someone@attacker.example>`, body: paper }));
+    expect(judgement.verdict).toEqual({ kind: 'rejected', reason: 'unknown-sender' });
+  });
+
   it('Sender: and Reply-To: are recorded and never decide', async () => {
     const { judgement } = await judge(eml({ from: 'Someone <someone@attacker.example>', body: paper, headers: ['Sender: leader@north-herts.gov.uk', 'Reply-To: leader@north-herts.gov.uk'] }));
     expect(judgement.verdict).toEqual({ kind: 'rejected', reason: 'unknown-sender' });

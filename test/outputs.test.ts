@@ -96,6 +96,12 @@ describe('the tally sheet and receipts', () => {
       expect(badPublic.code).toBe(4);
       expect(badPublic.stdout).toMatch(/the result names a tally sheet with sha256 [0-9a-f]{64}, not/);
       expect(badPublic.stdout).toMatch(/the tally sheet gives williams \d+ votes; the recount \d+/);
+      // A line that is not a hash and this election's candidate ids is named, not silently added.
+      writeFileSync(sheet, text + `${'0'.repeat(64)}  mallory\nnot a line\n`);
+      const odd = await run(['verify', json, MAILBOX, ...COMMON, '--tally-sheet', sheet]);
+      expect(odd.code).toBe(4);
+      expect(odd.stdout).toMatch(/line \d+ of the tally sheet is not "<hash> {2}<candidate ids>" of this election: "0{64} {2}mallory"/);
+      expect(odd.stdout).toMatch(/line \d+ of the tally sheet is not .*"not a line"/);
     } finally {
       t.cleanup();
     }

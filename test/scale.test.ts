@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { runCount } from '../src/cli/pipeline.js';
 import { canonicalJson } from '../src/model/canonical.js';
 import { renderJson } from '../src/report/json.js';
-import { ADJUDICATIONS, ELECTION, ISSUED, KEYS, MAILBOX, ROSTER, run, tempDir } from './helpers.js';
+import { ADJUDICATIONS, ELECTION, ISSUED, KEYS, MAILBOX, ROOT, ROSTER, run, tempDir } from './helpers.js';
 
 describe('spilling a large count to disk', () => {
   it('a count whose messages are spilled and read back gives the same result, byte for byte', async () => {
@@ -20,6 +20,15 @@ describe('spilling a large count to disk', () => {
     const spilled = renderJson(await runCount({ ...req, spillAfter: 0 }));
     expect(spilled).toBe(whole);
     expect((JSON.parse(spilled) as { messages: unknown[] }).messages).toHaveLength(68);
+  });
+
+  it('a DNS failure on a spilled message still leaves the result provisional', async () => {
+    const failing = async (): Promise<string[][]> => {
+      throw Object.assign(new Error('queryTxt ETIMEOUT'), { code: 'ETIMEOUT' });
+    };
+    const result = await runCount({ paths: [join(ROOT, 'fixtures', 'dkim', 'messages', 'pass.eml')], election: ELECTION, roster: ROSTER, generator: 'test', spillAfter: 0, dns: { resolveTxt: failing, fetched: new Map() } });
+    expect(result.final).toBe(false);
+    expect(result.provisional.join('\n')).toMatch(/1 message\(s\) met a DNS failure/);
   });
 
   it('the JSON written piece by piece is JSON.stringify(result, null, 2), and the digest is that of the canonical JSON', async () => {

@@ -138,6 +138,20 @@ describe('outputs are checked before anything is counted, and written whole', ()
   });
 });
 
+describe('folders a command writes into', () => {
+  it('receipts --out and inspect --save-attachments inside the mailbox export, or naming a file, are refused before counting', async () => {
+    const secret = join(EXAMPLE, 'secret.txt');
+    const inside = await run(['receipts', MAILBOX, ...COMMON, '--secret-file', secret, '--out', join(MAILBOX, 'receipts')]);
+    expect(inside.code).toBe(2);
+    expect(inside.stdout).toBe('');
+    expect(inside.stderr).toMatch(/--out would be written inside the mailbox export/);
+    expect(existsSync(join(MAILBOX, 'receipts'))).toBe(false);
+    const file = await run(['inspect', MAILBOX, ...COMMON, '--save-attachments', ELECTION]);
+    expect(file.code).toBe(2);
+    expect(file.stderr).toMatch(/--save-attachments names a file, not a folder/);
+  });
+});
+
 describe('papers never overwrites an issued set', () => {
   it('refuses a folder that holds issued.csv; --force replaces it and keeps the old one', async () => {
     await withDir(async (dir) => {

@@ -8,8 +8,9 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import type { TxtRecords } from '../inputs/keys.js';
 import { InputError } from '../model/errors.js';
 import type { ResultModel } from '../model/result.js';
+import type { Roster } from '../inputs/roster.js';
 import { safe } from '../report/sanitize.js';
-import { preflightOutputs, writeAtomic, writeAtomicPieces } from './outputs.js';
+import { preflightFolder, preflightOutputs, writeAtomic, writeAtomicPieces } from './outputs.js';
 
 // The counting machinery and the renderers are loaded when a command needs them, so that `--help`,
 // `--version` and a usage mistake answer at once.
@@ -90,13 +91,13 @@ function positiveInteger(value: string): number {
  * Runs a count with the options every counting command shares, saving fetched keys when asked.
  * Returns the result, and the officer's secret when it was needed (kept beside the result, never in it).
  */
-async function count(paths: string[], opts: CountOptions, io: CliIo, needsSecret = false): Promise<{ result: ResultModel; receiptSecret: Buffer | undefined }> {
+async function count(paths: string[], opts: CountOptions, io: CliIo, needsSecret = false): Promise<{ result: ResultModel; receiptSecret: Buffer | undefined; roster: Roster }> {
   if (opts.saveKeys !== undefined && !opts.dns) throw new InputError('KEYS_INVALID', { file: opts.saveKeys }, '--save-keys saves what --dns fetched: give --dns too');
   const fetched: TxtRecords = new Map();
   const resolveTxt = io.resolveTxt ?? ((name: string) => dnsResolveTxt(name));
-  const { runCount } = await pipeline();
+  const { countWithInputs } = await pipeline();
   const receiptSecret = opts.tallySheet !== undefined || needsSecret ? await readSecret(opts.secretFile, io.env) : undefined;
-  const result = await runCount({
+  const { result, inputs } = await countWithInputs({
     paths,
     election: opts.election,
     roster: opts.roster,
@@ -110,7 +111,7 @@ async function count(paths: string[], opts: CountOptions, io: CliIo, needsSecret
     receiptSecret,
   });
   if (opts.saveKeys !== undefined) await writeAtomic(opts.saveKeys, (await import('../inputs/keys.js')).renderKeysFile(fetched));
-  return { result, receiptSecret };
+  return { result, receiptSecret, roster: inputs.roster };
 }
 
 interface OutputOptions {
@@ -213,30 +214,13 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     }
     const cmp = (await import('../report/compare.js')).compareResults(claimed, recount);
     if (opts.tallySheet !== undefined) {
-      const { sheetDigest, tallySheet } = await import('../issue/receipts.js');
+      const { sheetDifferences, tallySheet } = await import('../issue/receipts.js');
       const published = (await loadInputFile(opts.tallySheet, 'tally sheet')).bytes.toString('utf8');
-      if (claimedSheet !== null && claimedSheet.sha256 !== sheetDigest(published)) {
+      const remade = withSecret ? tallySheet(recount.election.id, recount.messages, counted.receiptSecret!) : null;
+      const differences = sheetDifferences(published, opts.tallySheet, recount, claimedSheet, remade);
+      if (differences.length > 0) {
         cmp.verified = false;
-        cmp.differences.push(`the result names a tally sheet with sha256 ${claimedSheet.sha256}, not ${opts.tallySheet} (sha256 ${sheetDigest(published)})`);
-      }
-      if (withSecret) {
-        const remade = tallySheet(recount.election.id, recount.messages, counted.receiptSecret!);
-        if (published !== remade) {
-          cmp.verified = false;
-          cmp.differences.push(`the tally sheet ${opts.tallySheet} (sha256 ${sheetDigest(published)}) is not the one the recount makes (sha256 ${sheetDigest(remade)})`);
-        }
-      } else {
-        // Anyone can re-add the totals from the sheet: they must be the recount's.
-        const added = new Map<string, number>();
-        for (const line of published.split('\n').filter((l) => l !== '')) {
-          for (const c of (line.split('  ')[1] ?? '').split('+')) added.set(c, (added.get(c) ?? 0) + 1);
-        }
-        for (const t of recount.tally) {
-          if ((added.get(t.candidate) ?? 0) !== t.votes) {
-            cmp.verified = false;
-            cmp.differences.push(`the tally sheet gives ${t.candidate} ${added.get(t.candidate) ?? 0} votes; the recount ${t.votes}`);
-          }
-        }
+        cmp.differences.push(...differences);
       }
     }
     for (const n of notes) io.stdout(`  note: ${n}\n`);
@@ -264,6 +248,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       const { paths, ids } = splitPathsAndIds(args);
       if (paths.length === 0) throw new InputError('FILE_NOT_FOUND', { file: args.join(' ') }, 'give the mailbox paths of the count, then the ids of the messages to show');
       preflight(paths, opts);
+      if (opts.saveAttachments !== undefined) preflightFolder('--save-attachments', opts.saveAttachments, paths);
       const { result } = await count(paths, opts, io);
       const chosen = selectMessages(result, ids);
       io.stdout((await reports()).renderInspect({ ...result, messages: chosen }, colour));
@@ -280,9 +265,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .requiredOption('--out <dir>', 'folder to write <council_id>.txt and <council_id>.eml into')
     .action(async (paths: string[], opts: CountOptions & { out: string }) => {
       preflight(paths, opts);
-      const { result, receiptSecret } = await count(paths, opts, io, true);
+      preflightFolder('--out', opts.out, paths);
+      const { result, receiptSecret, roster } = await count(paths, opts, io, true);
       const { receiptNotices, sheetDigest, tallySheet } = await import('../issue/receipts.js');
-      const { roster } = await (await pipeline()).loadInputs(opts);
       const sheet = tallySheet(result.election.id, result.messages, receiptSecret!);
       await mkdir(opts.out, { recursive: true });
       const notices = receiptNotices(result, roster, receiptSecret!, sheetDigest(sheet));
@@ -346,7 +331,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .option('--jobs <n>', 'threads that read messages', positiveInteger)
     .option('--quiet', 'no progress bar')
     .option('--no-adjudications', 'leave the needs-adjudication messages undecided')
-    .action(async (opts: OutputOptions & { adjudications: boolean; jobs?: number }) => {
+    .action(async (opts: OutputOptions & { adjudications: boolean; jobs?: number; quiet?: boolean }) => {
       const ex = (f: string): string => join(EXAMPLE_DIR, f);
       preflight([ex('mailbox')], {
         json: opts.json,
@@ -365,6 +350,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       const result = await (await pipeline()).runCount({
         receiptSecret,
         jobs: opts.jobs,
+        progress: io.progressStream && !opts.quiet ? (await import('./progress.js')).progressBar(io.progressStream) : undefined,
         paths: [join(EXAMPLE_DIR, 'mailbox')],
         election: join(EXAMPLE_DIR, 'election.json'),
         roster: join(EXAMPLE_DIR, 'roster.csv'),

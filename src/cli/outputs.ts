@@ -62,6 +62,19 @@ export function preflightOutputs(outputs: readonly OutputPath[], inputFiles: rea
   }
 }
 
+/**
+ * A folder a command writes several files into (`receipts --out`, `inspect --save-attachments`):
+ * not a file, and not inside the mailbox export, where the next count would read what is written.
+ */
+export function preflightFolder(option: string, dir: string, mailboxPaths: readonly string[]): void {
+  const where = { file: dir, field: option };
+  const target = canonical(dir);
+  const st = statSync(target, { throwIfNoEntry: false });
+  if (st && !st.isDirectory()) throw new InputError('OUTPUT_INVALID', where, `${option} names a file, not a folder`);
+  const box = mailboxPaths.map(canonical).find((m) => inside(target, m));
+  if (box !== undefined) throw new InputError('OUTPUT_INVALID', where, `${option} would be written inside the mailbox export (${box}), and read as mail by the next count; write it elsewhere`);
+}
+
 /** Writes a file whole or not at all: a temporary file beside it, then a rename over the target. */
 export async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);

@@ -15,7 +15,9 @@ import { DEFAULT_READ_LIMITS, type MessageFacts, type ReadLimits } from '../read
 import { defaultJobs, readAll, type Keep } from '../read/pool.js';
 import { SpillFile } from './spill.js';
 import type { Judgement } from '../judge/judge.js';
-import { readOptionsFrom, type ReaderSetup } from '../read/setup.js';
+import { keyLookup, readOptionsFrom, type DnsSource, type ReaderSetup } from '../read/setup.js';
+
+export { keyLookup };
 import { DEFAULT_LIMITS, type InputFileRecord, type Provenance, type RawMessage, type SourceLimits } from '../sources/types.js';
 import { walkSources } from '../sources/walk.js';
 
@@ -27,7 +29,7 @@ export interface CountRequest {
   keys?: string | undefined;
   issued?: string | undefined;
   /** Live DNS for keys the pinned file lacks (`--dns`); what it finds is added to `fetched`. */
-  dns?: { resolveTxt: (name: string) => Promise<string[][]>; fetched: TxtRecords } | undefined;
+  dns?: DnsSource | undefined;
   limits?: Partial<SourceLimits & ReadLimits>;
   generator: string;
   /** Reader threads (`--jobs`); default: one per core, up to 8. 1 reads on the main thread only. */
@@ -95,27 +97,6 @@ export async function loadInputs(req: Pick<CountRequest, 'election' | 'roster' |
   return { election, roster, electionFile, rosterFile, adjudicationFile, adjudicationRows, keysFile, keys, issuedFile, issued };
 }
 
-/** Pinned keys first; live DNS only when asked for, and what it returns is kept for --save-keys. */
-export function keyLookup(pinned: TxtRecords, dns: CountRequest['dns']): TxtLookup {
-  return async (name) => {
-    const p = pinned.get(name);
-    if (p) return { records: p, source: 'pinned' };
-    if (!dns) return null;
-    try {
-      const records = await dns.resolveTxt(name);
-      if (records.length === 0) return null;
-      dns.fetched.set(name, records);
-      return { records, source: 'dns' };
-    } catch (e) {
-      // No such record is "no key"; anything else (a time-out, a refused query) is a DNS failure
-      // that mailauth reports as temperror, and that leaves the result provisional.
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOTFOUND' || code === 'ENODATA') return null;
-      throw e;
-    }
-  };
-}
-
 /** Reads every message once, on every core when the mailbox is large; only the facts are kept, never a mailbox's bytes. */
 export async function readMailbox(
   paths: readonly string[],
@@ -146,6 +127,11 @@ export async function readMailbox(
 }
 
 export async function runCount(req: CountRequest): Promise<ResultModel> {
+  return (await countWithInputs(req)).result;
+}
+
+/** A count, and the inputs it loaded (the roster, for the receipts), so that nothing is read twice. */
+export async function countWithInputs(req: CountRequest): Promise<{ result: ResultModel; inputs: LoadedInputs }> {
   const inputs = await loadInputs(req);
   if (inputs.election.dkim === 'require' && inputs.keys.size === 0 && !req.dns) {
     const where = inputs.keysFile ? { file: inputs.keysFile.path } : { file: inputs.electionFile.path, field: 'dkim' };
@@ -163,7 +149,7 @@ export async function runCount(req: CountRequest): Promise<ResultModel> {
   const keep = spilling(inputs, req.spillAfter ?? SPILL_AFTER);
   const { entries, files } = await readMailbox(req.paths, inputs.election, limits, keyLookup(inputs.keys, req.dns), threads, req.progress, keep);
   if (entries.length === 0) throw new InputError('NO_MESSAGES', { file: req.paths.join(', ') }, nothingRead(files));
-  return countMessages(entries, files, { ...inputs, dnsLookups: req.dns !== undefined }, limits, req.generator, req.receiptSecret ?? null);
+  return { result: countMessages(entries, files, { ...inputs, dnsLookups: req.dns !== undefined }, limits, req.generator, req.receiptSecret ?? null), inputs };
 }
 
 /** Why a count read nothing: a result from no messages is never a declaration. */
@@ -174,10 +160,6 @@ function nothingRead(files: readonly InputFileRecord[]): string {
   return `no message was read; ${skipped.length} file(s) were not mail: ${listed.join('; ')}${skipped.length > 8 ? '; …' : ''}`;
 }
 
-/**
- * The pure middle of a count: messages already read, judged against the election and roster, one
- * vote per council, tallied. No file or network is touched; the same entries give the same result.
- */
 /**
  * What the count keeps of a message: all of its facts; or, past SPILL_AFTER messages, slim facts
  * and judgement (what counting needs) with the whole spilled to disk, to be read back for evidence.
@@ -227,6 +209,8 @@ function slimFacts(f: MessageFacts): MessageFacts {
   };
 }
 
+const temperror = (s: { result: string }): boolean => s.result === 'temperror';
+
 function slimJudgement(j: Judgement): Judgement {
   return {
     verdict: j.verdict,
@@ -237,7 +221,8 @@ function slimJudgement(j: Judgement): Judgement {
     papers: NONE,
     rawPapers: NONE,
     signOff: null,
-    auth: j.auth ? { ...j.auth, summary: '', signatures: NONE, trustedHeaders: NONE, ignoredHeaders: NONE } : null,
+    // Signatures a DNS failure left undecided stay: they make the result provisional.
+    auth: j.auth ? { ...j.auth, summary: '', signatures: j.auth.signatures.some(temperror) ? j.auth.signatures.filter(temperror) : NONE, trustedHeaders: NONE, ignoredHeaders: NONE } : null,
   };
 }
 
@@ -246,22 +231,27 @@ function spilling(inputs: LoadedInputs, after: number): Keep<CountEntry> {
   let file: SpillFile | null = null;
   const judge = (facts: MessageFacts): Judgement => judgeMessage(facts, inputs.election, inputs.roster, { issued: inputs.issued });
   return (index, e) => {
-      if (index < after) return e;
-      file ??= new SpillFile();
-      const store = file;
-      store.put(index, e.facts);
-      return {
-        source: e.source,
-        facts: slimFacts(e.facts),
-        judgement: slimJudgement(judge(e.facts)),
-        full: () => {
-          const facts = store.get<MessageFacts>(index);
-          return { facts, judgement: judge(facts) };
-        },
-      };
+    if (index < after) return e;
+    file ??= new SpillFile();
+    const store = file;
+    store.put(index, e.facts);
+    return {
+      source: e.source,
+      facts: slimFacts(e.facts),
+      judgement: slimJudgement(judge(e.facts)),
+      full: () => {
+        const facts = store.get<MessageFacts>(index);
+        return { facts, judgement: judge(facts) };
+      },
+    };
   };
 }
 
+/**
+ * The pure middle of a count: messages already read, judged against the election and roster, one
+ * vote per council, tallied. Nothing is read from files or the network here (a spilled message's
+ * evidence aside); the same entries give the same result.
+ */
 export function countMessages(
   entries: readonly CountEntry[],
   files: InputFileRecord[],

@@ -112,11 +112,10 @@ export function buildResult(input: CountInputs): ResultModel {
       notABallot[why] = (notABallot[why] ?? 0) + 1;
     }
   }
-  const ballots = records.filter((r) => r.disposition !== 'not-a-ballot' && r.disposition !== 'duplicate-copy');
+  const ballotIndexes = records.flatMap((r, i) => (r.disposition !== 'not-a-ballot' && r.disposition !== 'duplicate-copy' ? [i] : []));
+  const ballots = ballotIndexes.map((i) => records[i]!);
   // Authentication as the judge assessed it (a copy of another message is not assessed), without loading evidence.
   const authOf = (i: number): AuthAssessment | null => messages[i]?.judgement?.auth ?? null;
-  const ballotIndexes = records.flatMap((r, i) => (r.disposition !== 'not-a-ballot' && r.disposition !== 'duplicate-copy' ? [i] : []));
-  const ballotAuth = ballotIndexes.map(authOf);
   const votedCouncils = new Set(counted.map((r) => r.council));
   const sentBy = new Map<string, string[]>();
   for (const r of records) {
@@ -131,7 +130,8 @@ export function buildResult(input: CountInputs): ResultModel {
   const provisional: string[] = [];
   const pending = dispositions['needs-adjudication'];
   if (pending > 0) provisional.push(`${pending} message(s) need adjudication`);
-  const dnsFailures = records.filter((r) => r.evidence.authentication.signatures.some((sig) => sig.result === 'temperror')).length;
+  // From the judgements, not the records' evidence: a large count would read every message back for it.
+  const dnsFailures = messages.filter((m) => m.judgement?.auth?.signatures.some((sig) => sig.result === 'temperror')).length;
   if (dnsFailures > 0 && election.dkim !== 'off') {
     provisional.push(`${dnsFailures} message(s) met a DNS failure looking up a DKIM key: count again, or pin the keys with --keys`);
   }
@@ -193,7 +193,7 @@ export function buildResult(input: CountInputs): ResultModel {
       authentication: {
         policy: election.dkim,
         ballots: ballots.length,
-        authenticated: ballotAuth.filter((a) => a?.authenticated === true).length,
+        authenticated: ballotIndexes.filter((i) => authOf(i)?.authenticated === true).length,
         unauthenticatedBallots: ballotIndexes.filter((i) => authOf(i)?.checked === true && !authOf(i)?.authenticated && !authOf(i)?.failing).map((i) => records[i]!.sha256),
         failingSignatures: ballotIndexes.filter((i) => authOf(i)?.failing === true).map((i) => records[i]!.sha256),
         unauthenticatedInCouncilName,
@@ -247,9 +247,10 @@ function officerNotices(input: CountInputs, records: readonly MessageRecord[], b
 }
 
 /**
- * Every valid paper the judge could not authenticate, from a council that also sent a paper that is
- * authenticated (by its signature, a trusted stamp or the officer's decision): someone other than the
- * council may have sent it. Listed whatever became of it.
+ * Every valid paper the judge could not authenticate, from a council shown to sign its mail — by a
+ * paper authenticated by its signature, a trusted stamp or the officer's decision, by another
+ * authenticated message, or by a pinned key for its domain: someone other than the council may have
+ * sent it. Listed whatever became of it.
  */
 function unauthenticatedAgainstAuthenticated(
   messages: readonly JudgedMessage[],
@@ -402,36 +403,36 @@ function evidenceOf(m: JudgedMessage, full: { facts: MessageFacts; judgement: Ju
   // A copy of another message is shown unjudged, whatever was worked out about it along the way.
   const j = m.judgement === null ? null : full.judgement;
   return {
-      findings: [...(j ? j.findings.map((x) => ({ code: x.code, detail: x.detail })) : []), ...countFindings],
-      subject: f.subject,
-      fromHeader: f.fromHeader,
-      senderMatch: j?.senderMatch ?? null,
-      dateHeader: f.dateHeader,
-      receipt: f.receiptNote,
-      received: f.received.map((h) => ({ by: h.by, at: h.at ? isoSeconds(h.at) : null })),
-      papers: (j?.papers ?? []).map((p, i) => {
-        const raw = j?.rawPapers[i];
-        return {
-          origin: p.origin,
-          choices: p.choices,
-          marks: p.marks,
-          marksOmitted: p.marksOmitted,
-          uncertain: p.uncertain,
-          reference: raw?.reference ?? null,
-          council: raw?.council ?? null,
-          name: raw?.name ?? null,
-          position: raw?.position ?? null,
-          date: raw?.date ?? null,
-        };
-      }),
-      quotedPapersIgnored: f.quotedPapers,
-      signOff: j?.signOff ?? null,
-      attachments: f.attachments.map((a) => ({ ...a })),
-      forwarded: f.forwarded.map((x) => ({ origin: x.origin, from: x.header.from, date: x.header.date, subject: x.header.subject, papers: x.papers.length })),
-      duplicateOf: m.duplicateOf,
-      supersededBy,
-      authentication: authenticationRecord(f, j),
-      size: f.size,
+    findings: [...(j ? j.findings.map((x) => ({ code: x.code, detail: x.detail })) : []), ...countFindings],
+    subject: f.subject,
+    fromHeader: f.fromHeader,
+    senderMatch: j?.senderMatch ?? null,
+    dateHeader: f.dateHeader,
+    receipt: f.receiptNote,
+    received: f.received.map((h) => ({ by: h.by, at: h.at ? isoSeconds(h.at) : null })),
+    papers: (j?.papers ?? []).map((p, i) => {
+      const raw = j?.rawPapers[i];
+      return {
+        origin: p.origin,
+        choices: p.choices,
+        marks: p.marks,
+        marksOmitted: p.marksOmitted,
+        uncertain: p.uncertain,
+        reference: raw?.reference ?? null,
+        council: raw?.council ?? null,
+        name: raw?.name ?? null,
+        position: raw?.position ?? null,
+        date: raw?.date ?? null,
+      };
+    }),
+    quotedPapersIgnored: f.quotedPapers,
+    signOff: j?.signOff ?? null,
+    attachments: f.attachments.map((a) => ({ ...a })),
+    forwarded: f.forwarded.map((x) => ({ origin: x.origin, from: x.header.from, date: x.header.date, subject: x.header.subject, papers: x.papers.length })),
+    duplicateOf: m.duplicateOf,
+    supersededBy,
+    authentication: authenticationRecord(f, j),
+    size: f.size,
   };
 }
 

@@ -45,6 +45,44 @@ export function tallySheet(electionId: string, messages: readonly { disposition:
 
 export const sheetDigest = (sheet: string): string => createHash('sha256').update(sheet, 'utf8').digest('hex');
 
+/**
+ * What differs between a published tally sheet and a recount. With the officer's secret (`remade`,
+ * the sheet the recount makes) it is compared line by line; without it, what anyone can check: the
+ * SHA-256 the result names, that every line is "<64 hex>  <known candidate ids>", and that the lines
+ * add up to the recount's tally.
+ */
+export function sheetDifferences(
+  published: string,
+  name: string,
+  recount: Pick<ResultModel, 'tally'>,
+  named: { sha256: string } | null,
+  remade: string | null,
+): string[] {
+  const out: string[] = [];
+  const digest = sheetDigest(published);
+  if (named !== null && named.sha256 !== digest) out.push(`the result names a tally sheet with sha256 ${named.sha256}, not ${name} (sha256 ${digest})`);
+  if (remade !== null) {
+    if (published !== remade) out.push(`the tally sheet ${name} (sha256 ${digest}) is not the one the recount makes (sha256 ${sheetDigest(remade)})`);
+    return out;
+  }
+  const known = new Set(recount.tally.map((t) => t.candidate));
+  const added = new Map<string, number>();
+  const lines = published.split('\n').filter((l) => l !== '');
+  lines.forEach((line, i) => {
+    const m = /^[0-9a-f]{64} {2}([a-z0-9_+-]+)$/.exec(line);
+    const choices = m?.[1]?.split('+') ?? [];
+    if (!m || choices.some((c) => !known.has(c))) {
+      if (out.length < 20) out.push(`line ${i + 1} of the tally sheet is not "<hash>  <candidate ids>" of this election: ${JSON.stringify(line.slice(0, 120))}`);
+      return;
+    }
+    for (const c of choices) added.set(c, (added.get(c) ?? 0) + 1);
+  });
+  for (const t of recount.tally) {
+    if ((added.get(t.candidate) ?? 0) !== t.votes) out.push(`the tally sheet gives ${t.candidate} ${added.get(t.candidate) ?? 0} votes; the recount ${t.votes}`);
+  }
+  return out;
+}
+
 export interface ReceiptNotice {
   council: string;
   text: string;

@@ -62,6 +62,21 @@ function unknownSenderDetail(address: string, roster: Roster): string {
 }
 
 /**
+ * The first thing shaped like an address in a display name: found from its "@" outwards, so a long
+ * hostile name costs one pass, never a backtracking search.
+ */
+function addressIn(name: string): string | undefined {
+  const at = name.indexOf('@');
+  if (at <= 0) return undefined;
+  const part = /[^\s<>"'()@]/;
+  let from = at;
+  while (from > 0 && part.test(name[from - 1]!)) from--;
+  let to = at + 1;
+  while (to < name.length && part.test(name[to]!)) to++;
+  return from < at && to > at + 1 ? name.slice(from, to) : undefined;
+}
+
+/**
  * What the officer should know about the identity headers that do not decide who sent a message:
  * a display name that looks like another address, Sender: and Reply-To:. None of them ever makes a
  * message a council's: the From address alone does (and DKIM aligned with it proves it).
@@ -69,7 +84,7 @@ function unknownSenderDetail(address: string, roster: Roster): string {
 function identityNotes(f: MessageFacts, roster: Roster): string[] {
   const notes: string[] = [];
   if (f.from) {
-    const inName = /[^\s<>"'()@]+@[^\s<>"'()@]+/.exec(f.from.name)?.[0];
+    const inName = addressIn(f.from.name);
     if (inName && asciiLower(inName) !== f.from.address) {
       const c = councilForAddress(roster, inName)?.council;
       notes.push(`the From display name "${f.from.name}" looks like an address${c ? ` of ${c.id}` : ''}, but the address is ${showAddress(f.from.address)}: the address decides, never the name`);
@@ -170,7 +185,7 @@ export function judgeMessage(facts: MessageFacts, election: Election, roster: Ro
     j.verdict = { kind: 'needs-adjudication', reason: 'forwarded' };
     // The outer sender is not the voter; when it is no council, the forwarded sender's council is recorded.
     if (!j.council && fw.header.from) {
-      const inner = /<([^<>\s]+@[^<>\s]+)>/.exec(fw.header.from)?.[1] ?? /\S+@\S+/.exec(fw.header.from)?.[0];
+      const inner = /<([^<>\s]+@[^<>\s]+)>/.exec(fw.header.from)?.[1] ?? addressIn(fw.header.from);
       const innerMatch = inner ? councilForAddress(roster, inner.replace(/^mailto:/i, '')) : null;
       if (innerMatch) {
         j.council = innerMatch.council;

@@ -37,6 +37,23 @@ function stripComments(s: string): string {
   return out;
 }
 
+/**
+ * The ballot address's own server (`receivedBy`): a stamp is its own when it stands above the
+ * bottom-most Received header that server added (header positions of those `ours`).
+ */
+export function receivedByRegion(ours: readonly number[], ids: readonly string[]): TrustRegion {
+  const lowestOurs = ours.length > 0 ? Math.max(...ours) : -1;
+  return {
+    ids,
+    check: (position) =>
+      lowestOurs < 0
+        ? { trusted: false, why: "no Received header from the ballot address's servers, so nothing shows who added it" }
+        : position > lowestOurs
+          ? { trusted: false, why: "it stands below the ballot address's own Received header, so the sender wrote it" }
+          : { trusted: true, why: "added by the ballot address's own server" },
+  };
+}
+
 /** Parses one header value into its authserv-id and the DKIM, DMARC and compauth results it reports. */
 export function parseAuthenticationResults(value: string): Pick<AuthResultsFact, 'authservId' | 'dkim' | 'dmarc' | 'compauth'> {
   const parts = stripComments(value)

@@ -5,8 +5,8 @@ import { isoSeconds } from '../inputs/time.js';
 import { asciiLower } from '../model/address.js';
 import type { RawMessage } from '../sources/types.js';
 import { parseRfc5322Date, parseReceived, type ReceivedHop } from './dates.js';
-import { assessAuthenticationResults, type AuthResultsFact, type TrustRegion } from './auth-results.js';
-import { serviceBoundary, type ServiceProfile, type TrustBoundary } from './services.js';
+import { assessAuthenticationResults, receivedByRegion, type AuthResultsFact } from './auth-results.js';
+import { serviceBoundary, serviceRegion, type ServiceProfile, type TrustBoundary } from './services.js';
 import type { DkimSignatureFact, TxtLookup } from './dkim.js';
 import { findPapers, type RawPaper } from './paper.js';
 import type { MsgConversion } from './msg.js';
@@ -193,6 +193,19 @@ function hasTextPlain(bytes: Buffer): boolean {
 /** Facts for a message that could not be read at all, with the reason. */
 export function unreadableFacts(raw: RawMessage, why: string): MessageFacts {
   return { ...emptyFacts(raw), unreadable: why };
+}
+
+/**
+ * readMessage with the net under it: the reader turns every bad message it foresees into facts;
+ * anything else a library throws on one message makes that message an unreadable row, never the
+ * end of the count. Every thread reads through this.
+ */
+export async function readSafely(raw: RawMessage, options: ReadOptions): Promise<MessageFacts> {
+  try {
+    return await readMessage(raw, options);
+  } catch (e) {
+    return unreadableFacts(raw, `the reader failed on this message: ${(e as Error).message.slice(0, 200)}`);
+  }
 }
 
 /** A quick look before parsing, so that a hostile message is refused cheaply. */
@@ -396,33 +409,15 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
   facts.receivedAtSource = r.source;
   facts.receiptNote = r.note;
   facts.dkimSignatures = headerList.filter((h) => h.key === 'dkim-signature').length;
-  let region: TrustRegion;
-  if (service) {
-    region = {
-      ids: [...service.authservIds, ...(options.trustedAuthservIds ?? [])],
-      check: (position) =>
-        boundary === null
-          ? { trusted: false, why: `the message has no Received header from ${service.label}'s edge, so nothing shows who added it` }
-          : position < boundary.trustedBelow
-            ? { trusted: true, why: `written by ${service.label} at its edge (${boundary.by})` }
-            : { trusted: false, why: `it stands below ${service.label}'s edge Received header (${boundary.by}) and the block written with it, so the sender wrote it` },
-    };
-  } else {
-    const ourReceived = receivedAt.filter((pos) => {
-      const by = byAt.get(pos);
-      return by !== null && by !== undefined && (options.receivedBy ?? []).includes(by);
-    });
-    const lowestOurs = ourReceived.length > 0 ? Math.max(...ourReceived) : -1;
-    region = {
-      ids: options.trustedAuthservIds ?? [],
-      check: (position) =>
-        lowestOurs < 0
-          ? { trusted: false, why: "no Received header from the ballot address's servers, so nothing shows who added it" }
-          : position > lowestOurs
-            ? { trusted: false, why: "it stands below the ballot address's own Received header, so the sender wrote it" }
-            : { trusted: true, why: "added by the ballot address's own server" },
-    };
-  }
+  const region = service
+    ? serviceRegion(service, boundary, options.trustedAuthservIds ?? [])
+    : receivedByRegion(
+        receivedAt.filter((pos) => {
+          const by = byAt.get(pos);
+          return by !== null && by !== undefined && (options.receivedBy ?? []).includes(by);
+        }),
+        options.trustedAuthservIds ?? [],
+      );
   facts.authResults = assessAuthenticationResults(headerList, region);
   if (options.dkim && r.at && !options.verifiable) {
     facts.dkim = [];

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { RawMessage, Provenance } from '../sources/types.js';
-import { readMessage, unreadableFacts, type MessageFacts, type ReadOptions } from './message.js';
+import { readSafely, type MessageFacts, type ReadOptions } from './message.js';
 import type { ReaderSetup } from './setup.js';
 import type { ReadDone, ReadJob } from './worker.js';
 
@@ -33,16 +33,6 @@ function spawn(setup: ReaderSetup): Worker {
   const fromSources = import.meta.url.endsWith('.ts');
   const url = new URL(fromSources ? './worker-from-sources.mjs' : './worker.js', import.meta.url);
   return new Worker(url, { workerData: setup });
-}
-
-async function readHere(raw: RawMessage, options: ReadOptions): Promise<MessageFacts> {
-  try {
-    return await readMessage(raw, options);
-  } catch (e) {
-    // The reader turns every bad message it foresees into facts; this is the net under the rest,
-    // so that one message a library chokes on is a row, not the end of the count.
-    return unreadableFacts(raw, `the reader failed on this message: ${(e as Error).message.slice(0, 200)}`);
-  }
 }
 
 /**
@@ -77,7 +67,7 @@ export async function readAll<T = ReadEntry>(
       const at = seq++;
       onRead(raw);
       if (setup === null || jobs <= 1 || at < IN_PROCESS_FIRST) {
-        entries[at] = keep(at, { source: raw.source, facts: await readHere(raw, options) });
+        entries[at] = keep(at, { source: raw.source, facts: await readSafely(raw, options) });
         continue;
       }
       if (workers.length === 0) {

@@ -8,6 +8,8 @@
  * Each profile says how to find the edge (the Received header the service adds when the message
  * enters it from outside), which headers it writes with that edge, and under which authserv-ids.
  */
+import type { TrustRegion } from './auth-results.js';
+
 export type ServiceName = 'microsoft365' | 'google' | 'postfix';
 
 export interface ServiceProfile {
@@ -107,4 +109,17 @@ export function serviceBoundary(service: ServiceProfile, headers: readonly { key
     return { edge: i, trustedBelow: end, by };
   }
   return null;
+}
+
+/** Which stamps are the service's own: those above its edge, or in the block it writes with it. */
+export function serviceRegion(service: ServiceProfile, boundary: TrustBoundary | null, extraIds: readonly string[]): TrustRegion {
+  return {
+    ids: [...service.authservIds, ...extraIds],
+    check: (position) =>
+      boundary === null
+        ? { trusted: false, why: `the message has no Received header from ${service.label}'s edge, so nothing shows who added it` }
+        : position < boundary.trustedBelow
+          ? { trusted: true, why: `written by ${service.label} at its edge (${boundary.by})` }
+          : { trusted: false, why: `it stands below ${service.label}'s edge Received header (${boundary.by}) and the block written with it, so the sender wrote it` },
+  };
 }

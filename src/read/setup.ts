@@ -18,11 +18,30 @@ export interface ReaderSetup {
   service: ServiceName | null;
 }
 
-/** Keys from the pinned file only: what a worker can look up without the network. */
-export function pinnedLookup(pinned: PinnedKeys): TxtLookup {
+/** Live DNS for the keys the pinned file lacks (`--dns`); what it finds is added to `fetched`. */
+export interface DnsSource {
+  resolveTxt: (name: string) => Promise<string[][]>;
+  fetched: Map<string, string[][]>;
+}
+
+/** Pinned keys first; live DNS only when asked for, and what it returns is kept for --save-keys. */
+export function keyLookup(pinned: PinnedKeys, dns: DnsSource | undefined): TxtLookup {
   return async (name) => {
     const p = pinned.get(name);
-    return p ? { records: p, source: 'pinned' } : null;
+    if (p) return { records: p, source: 'pinned' };
+    if (!dns) return null;
+    try {
+      const records = await dns.resolveTxt(name);
+      if (records.length === 0) return null;
+      dns.fetched.set(name, records);
+      return { records, source: 'dns' };
+    } catch (e) {
+      // No such record is "no key"; anything else (a time-out, a refused query) is a DNS failure
+      // that mailauth reports as temperror, and that leaves the result provisional.
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOTFOUND' || code === 'ENODATA') return null;
+      throw e;
+    }
   };
 }
 
@@ -30,7 +49,8 @@ export function readOptionsFrom(setup: ReaderSetup, lookup?: TxtLookup): ReadOpt
   return {
     receivedBy: setup.receivedBy,
     limits: setup.limits,
-    dkim: setup.pinnedKeys === null ? null : { lookup: lookup ?? pinnedLookup(new Map(setup.pinnedKeys)) },
+    // A reader thread looks keys up in the pinned file only: a count that may ask live DNS reads on the main thread.
+    dkim: setup.pinnedKeys === null ? null : { lookup: lookup ?? keyLookup(new Map(setup.pinnedKeys), undefined) },
     trustedAuthservIds: setup.trustedAuthservIds,
     service: setup.service ? SERVICES[setup.service] : null,
   };

@@ -3,7 +3,7 @@
  * thread runs, with the same options rebuilt from plain data, so facts are the same wherever read.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { readMessage, unreadableFacts, type MessageFacts } from './message.js';
+import { readSafely, type MessageFacts } from './message.js';
 import { readOptionsFrom, type ReaderSetup } from './setup.js';
 import type { Provenance } from '../sources/types.js';
 
@@ -23,7 +23,5 @@ export interface ReadDone {
 const options = readOptionsFrom(workerData as ReaderSetup);
 parentPort?.on('message', (job: ReadJob) => {
   const raw = { source: job.source, bytes: Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength), size: job.size, sha256: job.sha256, oversize: job.oversize };
-  readMessage(raw, options)
-    .catch((e: unknown) => unreadableFacts(raw, `the reader failed on this message: ${(e as Error).message.slice(0, 200)}`))
-    .then((facts) => parentPort?.postMessage({ seq: job.seq, facts } satisfies ReadDone));
+  void readSafely(raw, options).then((facts) => parentPort?.postMessage({ seq: job.seq, facts } satisfies ReadDone));
 });
