@@ -22,6 +22,17 @@ describe('spilling a large count to disk', () => {
     expect((JSON.parse(spilled) as { messages: unknown[] }).messages).toHaveLength(68);
   });
 
+  it('messages judged and written out on reader threads give the same result, byte for byte', async () => {
+    const req = { paths: [MAILBOX], election: ELECTION, roster: ROSTER, keys: KEYS, issued: ISSUED, adjudications: ADJUDICATIONS, generator: 'test' };
+    const whole = renderJson(await runCount({ ...req, jobs: 1 }));
+    // Half the messages on the main thread, kept whole; every one from the tenth on spilled; from the thirtieth on, read on two threads.
+    const mixed = await runCount({ ...req, jobs: 2, spillAfter: 10, inProcessFirst: 30 });
+    expect(renderJson(mixed)).toBe(whole);
+    // The evidence read back from the spilled text is the evidence of the whole-object path.
+    const wholeMessages = (JSON.parse(whole) as { messages: { evidence: unknown }[] }).messages;
+    mixed.messages.forEach((m, i) => expect(m.evidence).toEqual(wholeMessages[i]?.evidence));
+  });
+
   it('a DNS failure on a spilled message still leaves the result provisional', async () => {
     const failing = async (): Promise<string[][]> => {
       throw Object.assign(new Error('queryTxt ETIMEOUT'), { code: 'ETIMEOUT' });

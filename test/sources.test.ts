@@ -100,6 +100,18 @@ describe('paths to messages', () => {
     for (const f of files) expect(f.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it('a copy of a Maildir that lost its empty new and tmp folders (a git checkout, a zip) reads as the Maildir it was', async () => {
+    const whole = join(t.dir, 'md-whole');
+    const copy = join(t.dir, 'md-copy');
+    for (const d of ['cur', 'new', 'tmp']) mkdirSync(join(whole, d), { recursive: true });
+    mkdirSync(join(copy, 'cur'), { recursive: true });
+    for (const root of [whole, copy]) writeFileSync(join(root, 'cur', '1706.M1.host:2,S'), eml({ body: 'c' }));
+    const a = await collect([whole]);
+    const b = await collect([copy]);
+    expect(a.messages.map((m) => m.source.kind)).toEqual(['maildir']);
+    expect(b.messages.map((m) => [m.source.kind, m.source.file.replace('md-copy', 'md-whole')])).toEqual(a.messages.map((m) => [m.source.kind, m.source.file]));
+  });
+
   it("an Apple Mail export (a Ballots.mbox folder holding an mbox file, Info.plist and table_of_contents) is read as its mbox", async () => {
     const bundle = join(t.dir, 'Ballots.mbox');
     mkdirSync(bundle);

@@ -196,7 +196,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   ).action(async (resultPath: string, paths: string[], opts: CountOptions) => {
     preflight(paths, { ...opts, tallySheet: undefined }, [resultPath, ...(opts.tallySheet ? [opts.tallySheet] : [])]);
     const { loadInputFile } = await import('../inputs/files.js');
-    const claimed = (await import('../inputs/result-file.js')).parseResultFile(await loadInputFile(resultPath, 'result'));
+    // Read as a stream: a result of any size is checked without holding it whole.
+    const claimedFile = await (await import('../inputs/result-file.js')).readResultFile(resultPath);
+    const claimed = claimedFile.top;
     // The tally sheet's line hashes need the officer's secret; a second person has the sheet and the
     // result but not the secret, and checks what can be checked without it.
     const claimedSheet = (claimed as { tallySheet?: { sha256: string; lines: number } | null }).tallySheet ?? null;
@@ -212,7 +214,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       recount = { ...rest, digest: resultDigest(rest as unknown as Record<string, unknown>) } as ResultModel;
       notes.push('the tally sheet\'s line hashes were not recomputed (no secret given): give --secret-file to check them');
     }
-    const cmp = (await import('../report/compare.js')).compareResults(claimed, recount);
+    const cmp = (await import('../report/compare.js')).compareResults(claimedFile, recount);
     if (opts.tallySheet !== undefined) {
       const { sheetDifferences, tallySheet } = await import('../issue/receipts.js');
       const published = (await loadInputFile(opts.tallySheet, 'tally sheet')).bytes.toString('utf8');

@@ -14,6 +14,9 @@ import { judgeMessage } from '../judge/judge.js';
 import { DEFAULT_READ_LIMITS, type MessageFacts, type ReadLimits } from '../read/message.js';
 import { defaultJobs, readAll, type Keep } from '../read/pool.js';
 import { SpillFile } from './spill.js';
+import { compactMessage } from '../count/compact.js';
+import { councilById } from '../inputs/roster.js';
+import type { EvidenceText } from '../report/evidence-text.js';
 import type { Judgement } from '../judge/judge.js';
 import { keyLookup, readOptionsFrom, type DnsSource, type ReaderSetup } from '../read/setup.js';
 
@@ -40,6 +43,8 @@ export interface CountRequest {
   receiptSecret?: Buffer | undefined;
   /** Messages kept whole in memory before the rest are spilled to disk (default SPILL_AFTER). */
   spillAfter?: number | undefined;
+  /** Messages read on the main thread before reader threads start (default IN_PROCESS_FIRST; tests set 0). */
+  inProcessFirst?: number | undefined;
 }
 
 export interface Progress {
@@ -103,9 +108,10 @@ export async function readMailbox(
   election: Election,
   limits: SourceLimits & ReadLimits,
   lookup: TxtLookup | null,
-  threads: { pinned: TxtRecords; jobs: number } | null = null,
+  threads: { pinned: TxtRecords; jobs: number; judge?: ReaderSetup['judge'] } | null = null,
   progress?: Progress,
   keep?: Keep<CountEntry>,
+  inProcessFirst?: number,
 ): Promise<{ entries: CountEntry[]; files: InputFileRecord[] }> {
   const walk = walkSources(paths, limits);
   if (progress) void walk.plannedBytes.then((n) => progress.start(n));
@@ -115,11 +121,12 @@ export async function readMailbox(
     pinnedKeys: election.dkim === 'off' || lookup === null ? null : [...(threads?.pinned ?? new Map<string, string[][]>())],
     trustedAuthservIds: [...(election.authservId ?? []), ...(election.receivedBy ?? [])],
     service: election.receivedVia,
+    judge: threads?.judge,
   };
   const options = readOptionsFrom(setup, lookup ?? undefined);
   // Reader threads look keys up in the pinned file only; a count that may ask live DNS reads here.
   try {
-    const entries = await readAll<CountEntry>(walk.messages, options, threads ? setup : null, threads?.jobs ?? 1, progress ? (raw) => progress.read(raw) : undefined, keep);
+    const entries = await readAll<CountEntry>(walk.messages, options, threads ? setup : null, threads?.jobs ?? 1, progress ? (raw) => progress.read(raw) : undefined, keep, inProcessFirst);
     return { entries, files: walk.files };
   } finally {
     progress?.stop();
@@ -145,9 +152,11 @@ export async function countWithInputs(req: CountRequest): Promise<{ result: Resu
   }
   const limits = { ...DEFAULT_LIMITS, ...DEFAULT_READ_LIMITS, ...req.limits };
   const jobs = req.jobs ?? defaultJobs();
-  const threads = req.dns === undefined && jobs > 1 ? { pinned: inputs.keys, jobs } : null;
-  const keep = spilling(inputs, req.spillAfter ?? SPILL_AFTER);
-  const { entries, files } = await readMailbox(req.paths, inputs.election, limits, keyLookup(inputs.keys, req.dns), threads, req.progress, keep);
+  const spillAfter = req.spillAfter ?? SPILL_AFTER;
+  const judge = { election: inputs.election, roster: inputs.roster, issued: inputs.issued, from: spillAfter };
+  const threads = req.dns === undefined && jobs > 1 ? { pinned: inputs.keys, jobs, judge } : null;
+  const keep = spilling(inputs, spillAfter);
+  const { entries, files } = await readMailbox(req.paths, inputs.election, limits, keyLookup(inputs.keys, req.dns), threads, req.progress, keep, req.inProcessFirst);
   if (entries.length === 0) throw new InputError('NO_MESSAGES', { file: req.paths.join(', ') }, nothingRead(files));
   return { result: countMessages(entries, files, { ...inputs, dnsLookups: req.dns !== undefined }, limits, req.generator, req.receiptSecret ?? null), inputs };
 }
@@ -162,88 +171,34 @@ function nothingRead(files: readonly InputFileRecord[]): string {
 
 /**
  * What the count keeps of a message: all of its facts; or, past SPILL_AFTER messages, slim facts
- * and judgement (what counting needs) with the whole spilled to disk, to be read back for evidence.
+ * and judgement (what counting needs) with its evidence, already written out, spilled to disk.
  */
 export interface CountEntry {
   source: Provenance;
   facts: MessageFacts;
   judgement?: Judgement;
-  full?: () => { facts: MessageFacts; judgement: Judgement };
+  evidence?: () => EvidenceText;
 }
 
 /** A count keeps every message's facts in memory up to this many messages, and spills the rest. */
 export const SPILL_AFTER = 2000;
 
-/** One empty list for every slim record (nothing adds to a judged message's facts). */
-const NONE: never[] = Object.freeze([]) as unknown as never[];
-
-/** The facts the count needs once a message is judged: identity, times, sender; nothing of the evidence. */
-function slimFacts(f: MessageFacts): MessageFacts {
-  // Strings the parser sliced out of a whole message keep that message alive; copies do not.
-  const own = <T extends string | null>(x: T): T => (x === null ? x : (Buffer.from(x, 'utf8').toString('utf8') as T));
-  return {
-    ...f,
-    sha256: own(f.sha256),
-    identity: own(f.identity),
-    messageId: own(f.messageId),
-    from: f.from ? { address: own(f.from.address), name: '' } : null,
-    unreadable: own(f.unreadable),
-    dkimError: own(f.dkimError),
-    dateHeaderAt: null,
-    receivedAt: own(f.receivedAt),
-    fromHeader: null,
-    fromAddresses: NONE,
-    senderHeader: null,
-    replyToHeader: null,
-    subject: null,
-    dateHeader: null,
-    received: NONE,
-    receiptNote: null,
-    signals: NONE,
-    papers: NONE,
-    forwarded: NONE,
-    attachments: NONE,
-    dkim: f.dkim === null ? null : f.dkim.some((d) => d.result === 'pass') ? f.dkim.filter((d) => d.result === 'pass') : NONE,
-    authResults: NONE,
-    notes: NONE,
-  };
-}
-
-const temperror = (s: { result: string }): boolean => s.result === 'temperror';
-
-function slimJudgement(j: Judgement): Judgement {
-  return {
-    verdict: j.verdict,
-    council: j.council,
-    senderMatch: null,
-    choices: j.choices,
-    findings: NONE,
-    papers: NONE,
-    rawPapers: NONE,
-    signOff: null,
-    // Signatures a DNS failure left undecided stay: they make the result provisional.
-    auth: j.auth ? { ...j.auth, summary: '', signatures: j.auth.signatures.some(temperror) ? j.auth.signatures.filter(temperror) : NONE, trustedHeaders: NONE, ignoredHeaders: NONE } : null,
-  };
-}
-
-/** Keeps the first `after` messages whole, and spills each one after them, judged as it is read. */
+/**
+ * Keeps the first `after` messages whole; each one after them is judged and its evidence written
+ * out as it is read (by the reader thread that read it, or here), and that text is spilled.
+ */
 function spilling(inputs: LoadedInputs, after: number): Keep<CountEntry> {
   let file: SpillFile | null = null;
-  const judge = (facts: MessageFacts): Judgement => judgeMessage(facts, inputs.election, inputs.roster, { issued: inputs.issued });
   return (index, e) => {
-    if (index < after) return e;
+    if (index < after) return { source: e.source, facts: e.facts };
+    const compact = e.compact ?? compactMessage(e.source, e.facts, judgeMessage(e.facts, inputs.election, inputs.roster, { issued: inputs.issued }));
     file ??= new SpillFile();
     const store = file;
-    store.put(index, e.facts);
-    return {
-      source: e.source,
-      facts: slimFacts(e.facts),
-      judgement: slimJudgement(judge(e.facts)),
-      full: () => {
-        const facts = store.get<MessageFacts>(index);
-        return { facts, judgement: judge(facts) };
-      },
-    };
+    store.put(index, compact.evidence);
+    const judgement = compact.judgement;
+    // A council judged on a reader thread is that thread's copy: the count's own roster entry stands for it.
+    if (judgement.council !== null) judgement.council = councilById(inputs.roster, judgement.council.id) ?? judgement.council;
+    return { source: compact.source, facts: compact.facts, judgement, evidence: () => store.get<EvidenceText>(index) };
   };
 }
 
@@ -264,7 +219,7 @@ export function countMessages(
   const judged: JudgedMessage[] = entries.map((e, i) => {
     const dup = duplicateOf.get(i) ?? null;
     const judgement = dup ? null : (e.judgement ?? judgeMessage(e.facts, inputs.election, inputs.roster, { issued: inputs.issued }));
-    return { source: e.source, facts: e.facts, duplicateOf: dup, judgement, ...(e.full ? { full: e.full } : {}) };
+    return { source: e.source, facts: e.facts, duplicateOf: dup, judgement, ...(e.evidence ? { evidence: e.evidence } : {}) };
   });
   // A council whose domain's key the officer pinned signs its mail: unsigned papers in its name go to the officer.
   const keyedCouncils = inputs.election.dkim === 'off' ? new Map<string, string>() : councilsWithPinnedKeys(inputs.roster, inputs.keys);

@@ -3,7 +3,8 @@ import type { Roster } from '../inputs/roster.js';
 import { isoSeconds } from '../inputs/time.js';
 import { resultDigest } from '../model/canonical.js';
 import { DISPOSITIONS, REASON_TEXT, type Disposition, type Reason } from '../model/reasons.js';
-import { RESULT_SCHEMA, type FindingRecord, type MessageRecord, type ResultModel } from '../model/result.js';
+import { RENDERED, RESULT_SCHEMA, type FindingRecord, type MessageRecord, type RenderedRecord, type ResultModel } from '../model/result.js';
+import { composeRecord, type EvidenceText } from '../report/evidence-text.js';
 import type { Judgement } from '../judge/judge.js';
 import type { AuthAssessment } from '../judge/auth.js';
 import type { MessageFacts, ReadLimits } from '../read/message.js';
@@ -22,10 +23,10 @@ export interface JudgedMessage {
   judgement: Judgement | null;
   duplicateOf: string | null;
   /**
-   * For a large count whose facts were spilled to disk: `facts` and `judgement` above are slim
-   * (what the count needs), and this loads the whole of them again for the message's evidence.
+   * For a large count whose evidence was spilled to disk: `facts` and `judgement` above are slim
+   * (what the count needs), and this reads the message's evidence, already written out, back.
    */
-  full?: () => { facts: MessageFacts; judgement: Judgement | null };
+  evidence?: () => EvidenceText;
 }
 
 export interface CountInputs {
@@ -383,25 +384,33 @@ function toRecord(
     receivedAtSource: f.receivedAtSource,
     adjudication,
   };
-  if (m.full) {
-    // A spilled message: its evidence is read back from disk each time it is wanted, never held.
-    const load = m.full;
+  if (m.evidence) {
+    // A spilled message: its evidence text is read back from disk each time it is wanted, never held.
+    const load = m.evidence;
+    const compose = (): RenderedRecord => composeRecord(core, load(), { judged: j !== null, findings, duplicateOf: m.duplicateOf, supersededBy });
     // An accessor in the literal itself: serialised like a field, and the object keeps fast properties.
-    return {
+    const record = {
       ...core,
-      get evidence() {
-        return evidenceOf(m, load(), findings, supersededBy);
+      get evidence(): MessageRecord['evidence'] {
+        return JSON.parse(compose().evidence) as MessageRecord['evidence'];
       },
     };
+    // How writeJson and the digest write it: the text itself, never parsed.
+    Object.defineProperty(record, RENDERED, { value: compose, enumerable: false });
+    return record;
   }
-  return { ...core, evidence: evidenceOf(m, { facts: f, judgement: j }, findings, supersededBy) };
+  return { ...core, evidence: evidenceOf(f, j, findings, m.duplicateOf, supersededBy) };
 }
 
 /** Everything read and found about a message: the judge's findings, then the count's own. */
-function evidenceOf(m: JudgedMessage, full: { facts: MessageFacts; judgement: Judgement | null }, countFindings: readonly FindingRecord[], supersededBy: string | null): MessageRecord['evidence'] {
-  const f = full.facts;
-  // A copy of another message is shown unjudged, whatever was worked out about it along the way.
-  const j = m.judgement === null ? null : full.judgement;
+export function evidenceOf(
+  f: MessageFacts,
+  j: Judgement | null,
+  countFindings: readonly FindingRecord[],
+  duplicateOf: string | null,
+  supersededBy: string | null,
+): MessageRecord['evidence'] {
+  // A copy of another message is shown unjudged (j null), whatever was worked out about it along the way.
   return {
     findings: [...(j ? j.findings.map((x) => ({ code: x.code, detail: x.detail })) : []), ...countFindings],
     subject: f.subject,
@@ -429,7 +438,7 @@ function evidenceOf(m: JudgedMessage, full: { facts: MessageFacts; judgement: Ju
     signOff: j?.signOff ?? null,
     attachments: f.attachments.map((a) => ({ ...a })),
     forwarded: f.forwarded.map((x) => ({ origin: x.origin, from: x.header.from, date: x.header.date, subject: x.header.subject, papers: x.papers.length })),
-    duplicateOf: m.duplicateOf,
+    duplicateOf,
     supersededBy,
     authentication: authenticationRecord(f, j),
     size: f.size,

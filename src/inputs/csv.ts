@@ -14,8 +14,7 @@ export interface CsvTable {
 /** A spreadsheet export read with csv-parse; a syntax error names the file, line and column. */
 export function readCsv(file: LoadedFile, options: { comments?: boolean } = {}): CsvTable {
   const { text, encoding } = decodeSpreadsheetText(file.bytes);
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  const firstLine = (options.comments ? lines.find((l) => !l.startsWith('#') && l.trim() !== '') : lines[0]) ?? '';
+  const firstLine = headerLine(text.replace(/^\uFEFF/, ''), options.comments === true);
   if (firstLine.includes(';') && !firstLine.includes(',') && !firstLine.includes('\t')) {
     throw new InputError(
       'CSV_SYNTAX',
@@ -23,18 +22,20 @@ export function readCsv(file: LoadedFile, options: { comments?: boolean } = {}):
       'the columns are separated by ";" (as Excel writes CSV in some languages), but this file must be comma-separated: in Excel use Save As → "CSV UTF-8 (Comma delimited)"',
     );
   }
-  let rows: { record: string[]; info: { lines: number } }[];
+  let rows: { record: string[]; line: number }[];
   try {
-    rows = parse(text, {
+    // csv-parse's types allow on_record to return only a record; it may return any value.
+    rows = (parse as unknown as (input: string, options: object) => typeof rows)(text, {
       bom: true,
-      info: true,
+      // Each record keeps its line only: csv-parse's whole info object per row weighs more than a roster of 100,000 councils.
+      on_record: (record: string[], context: { lines: number }) => ({ record, line: context.lines }),
       skip_empty_lines: true,
       skip_records_with_empty_values: true,
       trim: true,
       relax_column_count: false,
       // Whole-line "#" comments only (the template that --pending writes); a "#" inside a field is text.
       ...(options.comments ? { comment: '#', comment_no_infix: true } : {}),
-    }) as unknown as typeof rows;
+    });
   } catch (e) {
     if (e instanceof CsvError) {
       const ctx = e as CsvError & { lines?: number; column?: number | string; index?: number };
@@ -44,7 +45,21 @@ export function readCsv(file: LoadedFile, options: { comments?: boolean } = {}):
   }
   return {
     header: rows[0]?.record.map((h) => h.trim().toLowerCase()) ?? [],
-    rows: rows.slice(1).map((r) => ({ record: r.record, line: r.info.lines })),
+    rows: rows.slice(1),
     encoding,
   };
+}
+
+/** The first line that holds the header (past "#" comments and blank lines when they are allowed), found without splitting the whole file. */
+function headerLine(text: string, comments: boolean): string {
+  let at = 0;
+  while (at <= text.length) {
+    const nl = text.indexOf('\n', at);
+    const end = nl === -1 ? text.length : nl;
+    const line = text.slice(at, end).replace(/\r$/, '');
+    if (!comments || (!line.startsWith('#') && line.trim() !== '')) return line;
+    if (nl === -1) return '';
+    at = nl + 1;
+  }
+  return '';
 }

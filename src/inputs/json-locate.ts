@@ -131,7 +131,7 @@ export function jsonErrorLocation(text: string, error: Error): { line: number; c
   if (pos) return lineColumn(text, Number(pos[1]));
   if (/end of JSON input/i.test(msg)) return lineColumn(text, text.length);
   // "Unexpected token 'c', "council_id"... is not valid JSON": find the quoted excerpt.
-  const excerpt = /"(.{1,40}?)"\.\.\. is not valid JSON/.exec(msg)?.[1];
+  const excerpt = /"(.{1,40}?)"\.\.\. is not valid JSON/s.exec(msg)?.[1];
   const at = excerpt ? text.indexOf(excerpt.replace(/\\"/g, '"')) : -1;
   return lineColumn(text, at >= 0 ? at : 0);
 }

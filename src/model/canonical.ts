@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { renderedOf } from './result.js';
 
 /**
  * JSON with object keys sorted at every level and no white space: the bytes the digest is taken
@@ -17,6 +18,11 @@ export function writeCanonical(value: unknown, write: (s: string) => void): void
       writeCanonical(v, write);
     });
     write(']');
+    return;
+  }
+  const rendered = renderedOf(value);
+  if (rendered) {
+    write(rendered().canonical);
     return;
   }
   const entries = Object.entries(value as Record<string, unknown>)

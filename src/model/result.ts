@@ -69,6 +69,22 @@ export interface AuthenticationRecord {
   ignoredHeaders: { authservId: string; why: string }[];
 }
 
+/**
+ * A message record whose evidence was spilled carries, under this key (not enumerable, so never a
+ * field), how to write it: its text as writeJson lays it out and as the digest's canonical JSON.
+ */
+export const RENDERED = Symbol('ccin-tally rendered record');
+export interface RenderedRecord {
+  /** The record as writeJson writes it inside `messages`, from its "{". */
+  pretty: string;
+  canonical: string;
+  /** The evidence object alone, as JSON. */
+  evidence: string;
+}
+export function renderedOf(value: object): (() => RenderedRecord) | undefined {
+  return (value as { [RENDERED]?: () => RenderedRecord })[RENDERED];
+}
+
 export interface MessageRecord {
   sha256: string;
   messageId: string | null;

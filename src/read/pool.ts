@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { RawMessage, Provenance } from '../sources/types.js';
 import { readSafely, type MessageFacts, type ReadOptions } from './message.js';
 import type { ReaderSetup } from './setup.js';
+import type { CompactMessage } from '../count/compact.js';
 import type { ReadDone, ReadJob } from './worker.js';
 
 /**
@@ -23,6 +24,8 @@ export function defaultJobs(): number {
 export interface ReadEntry {
   source: Provenance;
   facts: MessageFacts;
+  /** Judged and written out on a reader thread (a large count; see ReaderSetup.judge): `facts` are then slim. */
+  compact?: CompactMessage;
 }
 
 /** What the caller keeps of each message as it is read (the count may keep less than all of it). */
@@ -47,11 +50,12 @@ export async function readAll<T = ReadEntry>(
   jobs: number,
   onRead: (raw: RawMessage) => void = () => undefined,
   keep: Keep<T> = (_i, e) => e as unknown as T,
+  inProcessFirst = IN_PROCESS_FIRST,
 ): Promise<T[]> {
   const entries: T[] = [];
   const workers: Worker[] = [];
   const busy: number[] = [];
-  const waiting = new Map<number, { resolve: (facts: MessageFacts) => void; reject: (e: Error) => void }>();
+  const waiting = new Map<number, { resolve: (done: ReadDone) => void; reject: (e: Error) => void }>();
   let inFlight = 0;
   let wake: (() => void) | null = null;
   let failure: Error | null = null;
@@ -66,7 +70,7 @@ export async function readAll<T = ReadEntry>(
     for await (const raw of messages) {
       const at = seq++;
       onRead(raw);
-      if (setup === null || jobs <= 1 || at < IN_PROCESS_FIRST) {
+      if (setup === null || jobs <= 1 || at < inProcessFirst) {
         entries[at] = keep(at, { source: raw.source, facts: await readSafely(raw, options) });
         continue;
       }
@@ -76,7 +80,7 @@ export async function readAll<T = ReadEntry>(
           w.on('message', (done: ReadDone) => {
             const p = waiting.get(done.seq);
             waiting.delete(done.seq);
-            p?.resolve(done.facts);
+            p?.resolve(done);
           });
           // A thread that dies is a bug (every bad message is a row, not an exception): stop the
           // count, never wait for it forever.
@@ -102,12 +106,12 @@ export async function readAll<T = ReadEntry>(
       // A copy the thread owns: the mbox splitter's buffers may share memory with other messages.
       const bytes = new Uint8Array(raw.bytes);
       const job: ReadJob = { seq: at, source: raw.source, bytes, size: raw.size, sha256: raw.sha256, oversize: raw.oversize };
-      new Promise<MessageFacts>((resolve, reject) => {
+      new Promise<ReadDone>((resolve, reject) => {
         waiting.set(at, { resolve, reject });
         workers[k]!.postMessage(job, [bytes.buffer]);
       }).then(
-        (facts) => {
-          entries[at] = keep(at, { source: raw.source, facts });
+        (done) => {
+          entries[at] = keep(at, 'compact' in done ? { source: raw.source, facts: done.compact.facts, compact: done.compact } : { source: raw.source, facts: done.facts });
           busy[k]!--;
           inFlight--;
           settle();

@@ -1,4 +1,3 @@
-import { resultDigest } from '../model/canonical.js';
 import type { ResultModel } from '../model/result.js';
 import type { ResultFile } from '../inputs/result-file.js';
 
@@ -13,9 +12,10 @@ const key = (m: { sha256: string; source: { file: string; index: number | null }
   `${m.sha256}@${m.source.file}#${m.source.index ?? 0}`;
 
 /** Compares a claimed result with a recount, naming every message and figure that differs. */
-export function compareResults(claimed: ResultFile, recount: ResultModel): Comparison {
+export function compareResults(file: ResultFile, recount: ResultModel): Comparison {
   const differences: string[] = [];
-  const tampered = resultDigest(claimed) !== claimed.digest;
+  const claimed = { ...file.top, messages: file.messages };
+  const tampered = file.contentDigest !== claimed.digest;
   if (tampered) differences.push(`the file's digest ${claimed.digest} does not match its content: it was changed after it was made`);
 
   const ci = claimed.inputs;

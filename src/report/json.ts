@@ -1,4 +1,4 @@
-import type { ResultModel } from '../model/result.js';
+import { renderedOf, type ResultModel } from '../model/result.js';
 
 /**
  * The canonical result file: fields in the model's fixed order, two-space indented, one final
@@ -14,7 +14,10 @@ export function writeJson(result: ResultModel, write: (s: string) => void): void
     write(`  ${JSON.stringify(key)}: `);
     if (key === 'messages' && Array.isArray(value) && value.length > 0) {
       write('[\n');
-      value.forEach((m, k) => write(`${k > 0 ? ',\n' : ''}    ${JSON.stringify(m, null, 2).replace(/\n/g, '\n    ')}`));
+      (value as object[]).forEach((m, k) => {
+        const rendered = renderedOf(m);
+        write(`${k > 0 ? ',\n' : ''}    ${rendered ? rendered().pretty : JSON.stringify(m, null, 2).replace(/\n/g, '\n    ')}`);
+      });
       write('\n  ]');
     } else {
       write(JSON.stringify(value, null, 2).replace(/\n/g, '\n  '));

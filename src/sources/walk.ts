@@ -67,7 +67,9 @@ export async function plan(paths: readonly string[]): Promise<Planned[]> {
     if (visitedDirs.has(real)) return;
     visitedDirs.add(real);
     const entries = (await readdir(dir, { withFileTypes: true })).map((e) => e.name).sort(byName);
-    const isMaildir = entries.includes('cur') && entries.includes('new');
+    // A Maildir holds cur, new and tmp; a copy of one (git, a zip, a sync) keeps only the folders
+    // that hold something, so cur alone marks it too: the same mailbox reads the same from any copy.
+    const isMaildir = entries.includes('cur');
     for (const entry of entries) {
       const full = join(dir, entry);
       const childName = `${name}/${entry}`;

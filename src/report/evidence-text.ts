@@ -1,0 +1,117 @@
+import { canonicalJson as canonical } from '../model/canonical.js';
+import type { FindingRecord, MessageRecord } from '../model/result.js';
+
+/**
+ * A message's evidence written out once, where the message is read (on a reader thread for a large
+ * count), as the text the result file and its digest will hold: so that a count of any size keeps
+ * no message's evidence in memory, and never works it out twice. Only what the count itself adds
+ * (its findings, duplicateOf, supersededBy, and for a copy of another message the parts a copy is
+ * not judged on) is filled in when the result is written.
+ *
+ * The text is exactly what `JSON.stringify(record, null, 2)` inside writeJson's layout, and the
+ * canonical JSON of the digest, would give for the same evidence: `composeRecord` puts the pieces
+ * together, and test/scale.test.ts checks it byte for byte against the whole-object path.
+ */
+export interface EvidenceText {
+  /** The evidence keys in their order, each value as [pretty, canonical]; findings as one pair per finding. */
+  judged: EvidencePiece[];
+  /** For a copy of another message (not judged): the keys whose values differ from `judged`. */
+  copy: EvidencePiece[];
+}
+
+/** [key, pretty, canonical]; for "findings", one text per finding (the count adds its own after them). */
+export type EvidencePiece = [key: string, pretty: string | string[], canonical: string | string[]];
+
+type Evidence = MessageRecord['evidence'];
+
+/** writeJson nests a message's evidence values this deep: messages (4) + record (2) + evidence (2). */
+const VALUE_INDENT = '        ';
+/** And each finding one level deeper. */
+const ITEM_INDENT = VALUE_INDENT + '  ';
+
+/** The keys the count fills in itself when the result is written. */
+const COUNT_KEYS = new Set(['duplicateOf', 'supersededBy']);
+
+const pretty = (v: unknown, indent: string): string => JSON.stringify(v, null, 2).replace(/\n/g, '\n' + indent);
+
+function pieces(evidence: Evidence): EvidencePiece[] {
+  const out: EvidencePiece[] = [];
+  for (const [key, value] of Object.entries(evidence)) {
+    if (value === undefined) continue; // as JSON.stringify leaves it out
+    if (COUNT_KEYS.has(key)) {
+      out.push([key, '', '']);
+      continue;
+    }
+    if (key === 'findings') {
+      const items = value as FindingRecord[];
+      out.push([key, items.map((f) => pretty(f, ITEM_INDENT)), items.map((f) => canonical(f))]);
+      continue;
+    }
+    out.push([key, pretty(value, VALUE_INDENT), canonical(value)]);
+  }
+  return out;
+}
+
+/**
+ * The text of a message's evidence as judged, and as a copy of another message would show it
+ * (`copy`: the evidence with no judgement). Both are given with no count findings and with
+ * duplicateOf and supersededBy unset; the count sets those.
+ */
+export function renderEvidence(judged: Evidence, copy: Evidence): EvidenceText {
+  const j = pieces(judged);
+  const c = pieces(copy);
+  const differs = c.filter((piece, i) => JSON.stringify(piece) !== JSON.stringify(j[i]));
+  if (c.length !== j.length || c.some((piece, i) => piece[0] !== j[i]?.[0])) throw new Error('internal: a copy\'s evidence has other keys than a judged message\'s');
+  return { judged: j, copy: differs };
+}
+
+/** What the count adds to a message's evidence. */
+export interface CountEvidence {
+  /** Judged (false: a copy of another message, shown unjudged). */
+  judged: boolean;
+  findings: readonly FindingRecord[];
+  duplicateOf: string | null;
+  supersededBy: string | null;
+}
+
+function evidenceValues(text: EvidenceText, add: CountEvidence): { key: string; pretty: string; canonical: string }[] {
+  const override = add.judged ? null : new Map(text.copy.map((p) => [p[0], p]));
+  return text.judged.map((base) => {
+    const [key, p, c] = override?.get(base[0]) ?? base;
+    if (key === 'findings') {
+      const pp = [...(p as string[]), ...add.findings.map((f) => pretty(f, ITEM_INDENT))];
+      const cc = [...(c as string[]), ...add.findings.map((f) => canonical(f))];
+      return {
+        key,
+        pretty: pp.length === 0 ? '[]' : `[\n${ITEM_INDENT}${pp.join(`,\n${ITEM_INDENT}`)}\n${VALUE_INDENT}]`,
+        canonical: `[${cc.join(',')}]`,
+      };
+    }
+    if (key === 'duplicateOf') return { key, pretty: JSON.stringify(add.duplicateOf), canonical: JSON.stringify(add.duplicateOf) };
+    if (key === 'supersededBy') return { key, pretty: JSON.stringify(add.supersededBy), canonical: JSON.stringify(add.supersededBy) };
+    return { key, pretty: p as string, canonical: c as string };
+  });
+}
+
+const byKey = (a: { key: string }, b: { key: string }): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
+/**
+ * A whole message record from its fields (`core`, everything but the evidence) and its evidence
+ * text: as writeJson lays the record out (`pretty`, starting at the record's "{"), and as the
+ * digest's canonical JSON (`canonical`).
+ */
+export function composeRecord(core: Omit<MessageRecord, 'evidence'>, text: EvidenceText, add: CountEvidence): { pretty: string; canonical: string; evidence: string } {
+  const values = evidenceValues(text, add);
+  const evidence = `{\n${values.map((v) => `${VALUE_INDENT}${JSON.stringify(v.key)}: ${v.pretty}`).join(',\n')}\n      }`;
+  const evidenceCanonical = `{${[...values].sort(byKey).map((v) => `${JSON.stringify(v.key)}:${v.canonical}`).join(',')}}`;
+  const head = pretty(core, '    ');
+  const fields = Object.entries(core)
+    .filter(([, v]) => v !== undefined)
+    .map(([key, v]) => ({ key, canonical: canonical(v) }));
+  fields.push({ key: 'evidence', canonical: evidenceCanonical });
+  return {
+    pretty: `${head.slice(0, -'\n    }'.length)},\n      "evidence": ${evidence}\n    }`,
+    canonical: `{${fields.sort(byKey).map((f) => `${JSON.stringify(f.key)}:${f.canonical}`).join(',')}}`,
+    evidence,
+  };
+}
