@@ -14,9 +14,9 @@ import { judgeMessage } from '../judge/judge.js';
 import { DEFAULT_READ_LIMITS, type MessageFacts, type ReadLimits } from '../read/message.js';
 import { defaultJobs, readAll, type Keep } from '../read/pool.js';
 import { SpillFile } from './spill.js';
-import { compactMessage } from '../count/compact.js';
-import { councilById } from '../inputs/roster.js';
+import { compactMessage, evidenceText } from '../count/compact.js';
 import type { EvidenceText } from '../report/evidence-text.js';
+import { councilById } from '../inputs/roster.js';
 import type { Judgement } from '../judge/judge.js';
 import { keyLookup, readOptionsFrom, type DnsSource, type ReaderSetup } from '../read/setup.js';
 
@@ -194,11 +194,11 @@ function spilling(inputs: LoadedInputs, after: number): Keep<CountEntry> {
     const compact = e.compact ?? compactMessage(e.source, e.facts, judgeMessage(e.facts, inputs.election, inputs.roster, { issued: inputs.issued }));
     file ??= new SpillFile();
     const store = file;
-    store.put(index, compact.evidence);
+    store.putBytes(index, compact.evidence);
     const judgement = compact.judgement;
     // A council judged on a reader thread is that thread's copy: the count's own roster entry stands for it.
     if (judgement.council !== null) judgement.council = councilById(inputs.roster, judgement.council.id) ?? judgement.council;
-    return { source: compact.source, facts: compact.facts, judgement, evidence: () => store.get<EvidenceText>(index) };
+    return { source: compact.source, facts: compact.facts, judgement, evidence: () => evidenceText(store.getBytes(index)) };
   };
 }
 

@@ -23,13 +23,17 @@ export class SpillFile {
   }
 
   /** Records not yet written: written a megabyte at a time, not with a system call each. */
-  private pending: Buffer[] = [];
+  private pending: Uint8Array[] = [];
   private pendingBytes = 0;
   private written = 0;
 
   put(index: number, value: unknown): void {
+    this.putBytes(index, serialize(value));
+  }
+
+  /** A record already serialised (v8.serialize), as a reader thread hands it over. */
+  putBytes(index: number, bytes: Uint8Array): void {
     if (this.fd === null) throw new Error('internal: spill file used after it was closed');
-    const bytes = serialize(value);
     this.pending.push(bytes);
     this.pendingBytes += bytes.length;
     this.offsets[index] = this.end;
@@ -48,13 +52,17 @@ export class SpillFile {
   }
 
   get<T>(index: number): T {
+    return deserialize(this.getBytes(index)) as T;
+  }
+
+  getBytes(index: number): Buffer {
     this.flush();
     const offset = this.offsets[index];
     const length = this.lengths[index];
     if (this.fd === null || offset === undefined || length === undefined) throw new Error(`internal: no spilled record ${index}`);
     const bytes = Buffer.allocUnsafe(length);
     readSync(this.fd, bytes, 0, length, offset);
-    return deserialize(bytes) as T;
+    return bytes;
   }
 
   close(): void {

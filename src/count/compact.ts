@@ -1,3 +1,4 @@
+import { deserialize, serialize } from 'node:v8';
 import type { Judgement } from '../judge/judge.js';
 import type { MessageFacts } from '../read/message.js';
 import { renderEvidence, type EvidenceText } from '../report/evidence-text.js';
@@ -14,16 +15,23 @@ export interface CompactMessage {
   source: Provenance;
   facts: MessageFacts;
   judgement: Judgement;
-  evidence: EvidenceText;
+  /** The evidence text (EvidenceText), serialised: as a reader thread hands it over (transferred, not copied) and as the spill file keeps it. */
+  evidence: Uint8Array;
 }
 
 export function compactMessage(source: Provenance, facts: MessageFacts, judgement: Judgement): CompactMessage {
-  return {
-    source,
-    facts: slimFacts(facts),
-    judgement: slimJudgement(judgement),
-    evidence: renderEvidence(evidenceOf(facts, judgement, [], null, null), evidenceOf(facts, null, [], null, null)),
-  };
+  const text = renderEvidence(evidenceOf(facts, judgement, [], null, null), evidenceOf(facts, null, [], null, null));
+  return { source, facts: slimFacts(facts), judgement: slimJudgement(judgement), evidence: ownBytes(serialize(text)) };
+}
+
+/** The evidence text back from its bytes. */
+export function evidenceText(bytes: Uint8Array): EvidenceText {
+  return deserialize(bytes) as EvidenceText;
+}
+
+/** Bytes that own their whole buffer, so that they can be transferred to another thread. */
+function ownBytes(b: Buffer): Uint8Array {
+  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? new Uint8Array(b.buffer, 0, b.byteLength) : new Uint8Array(b);
 }
 
 /** One empty list for every slim record (nothing adds to a judged message's facts). */

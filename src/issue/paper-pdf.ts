@@ -1,4 +1,4 @@
-import { PDFDocument, StandardFonts, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
+import { PDFDocument, StandardFonts, rgb, type PDFFont, type PDFPage } from 'pdf-lib/dist/pdf-lib.esm.min.js';
 import type { Election } from '../inputs/election.js';
 import type { Council } from '../inputs/roster.js';
 import { PDF_FIELDS } from '../model/paper-form.js';

@@ -1,4 +1,4 @@
-import { PDFCheckBox, PDFDocument, PDFHexString, PDFName, PDFRadioGroup, PDFString, PDFTextField, type PDFField } from 'pdf-lib';
+import { PDFCheckBox, PDFDocument, PDFHexString, PDFName, PDFRadioGroup, PDFString, PDFTextField, type PDFField } from 'pdf-lib/dist/pdf-lib.esm.min.js';
 import { PDF_FIELDS } from '../model/paper-form.js';
 import type { BoxLine, RawPaper } from './paper.js';
 

@@ -35,7 +35,9 @@ export type Keep<T> = (index: number, entry: ReadEntry) => T;
 function spawn(setup: ReaderSetup): Worker {
   const fromSources = import.meta.url.endsWith('.ts');
   const url = new URL(fromSources ? './worker-from-sources.mjs' : './worker.js', import.meta.url);
-  return new Worker(url, { workerData: setup });
+  // A small young generation: a reader thread's garbage is short-lived, and collecting it often keeps
+  // each thread's memory small (measured at 10k messages: 396 MB peak against 476 MB, no slower).
+  return new Worker(url, { workerData: setup, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
 }
 
 /**

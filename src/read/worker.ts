@@ -29,7 +29,9 @@ parentPort?.on('message', (job: ReadJob) => {
   void readSafely(raw, options).then((facts) => {
     if (judge && job.seq >= judge.from) {
       const judgement = judgeMessage(facts, judge.election, judge.roster, { issued: judge.issued });
-      parentPort?.postMessage({ seq: job.seq, compact: compactMessage(job.source, facts, judgement) } satisfies ReadDone);
+      const compact = compactMessage(job.source, facts, judgement);
+      // The evidence text goes over as bytes, transferred: the main thread only writes them to the spill file.
+      parentPort?.postMessage({ seq: job.seq, compact } satisfies ReadDone, [compact.evidence.buffer as ArrayBuffer]);
     } else {
       parentPort?.postMessage({ seq: job.seq, facts } satisfies ReadDone);
     }
