@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
@@ -95,6 +95,26 @@ describe('verify', () => {
     const r = await run(['verify', ROSTER, MAILBOX, '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--issued', ISSUED]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/roster\.csv:1/);
+  });
+});
+
+describe('a reader that stops early', () => {
+  it('`ccin-tally tally … | head`: no error, and the files asked for are still written', async () => {
+    const t = tempDir();
+    try {
+      const out = join(t.dir, 'r.json');
+      const child = spawn(BIN, ['tally', MAILBOX, '--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--issued', ISSUED, '--adjudications', ADJUDICATIONS, '--json', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      // The reading end closed before the report is written, as when head has had its lines.
+      child.stdout.destroy();
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      expect(JSON.parse(readFileSync(out, 'utf8')).final).toBe(true);
+    } finally {
+      t.cleanup();
+    }
   });
 });
 
