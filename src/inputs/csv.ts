@@ -13,6 +13,22 @@ export interface CsvTable {
 
 /** A spreadsheet export read with csv-parse; a syntax error names the file, line and column. */
 export function readCsv(file: LoadedFile, options: { comments?: boolean } = {}): CsvTable {
+  let header: string[] = [];
+  const rows: CsvTable['rows'] = [];
+  const { encoding } = eachCsvRow(file, options, (h) => (header = h), (record, line) => rows.push({ record, line }));
+  return { header, rows, encoding };
+}
+
+/**
+ * The same, row by row: the header to `onHeader`, then each record to `onRow` as csv-parse reads
+ * it, so that a large file's rows are never all held at once (a roster of 100,000 councils).
+ */
+export function eachCsvRow(
+  file: LoadedFile,
+  options: { comments?: boolean },
+  onHeader: (header: string[]) => void,
+  onRow: (record: string[], line: number) => void,
+): { encoding: CsvTable['encoding'] } {
   const { text, encoding } = decodeSpreadsheetText(file.bytes);
   const firstLine = headerLine(text.replace(/^\uFEFF/, ''), options.comments === true);
   if (firstLine.includes(';') && !firstLine.includes(',') && !firstLine.includes('\t')) {
@@ -22,13 +38,17 @@ export function readCsv(file: LoadedFile, options: { comments?: boolean } = {}):
       'the columns are separated by ";" (as Excel writes CSV in some languages), but this file must be comma-separated: in Excel use Save As → "CSV UTF-8 (Comma delimited)"',
     );
   }
-  let rows: { record: string[]; line: number }[];
+  let seenHeader = false;
   try {
-    // csv-parse's types allow on_record to return only a record; it may return any value.
-    rows = (parse as unknown as (input: string, options: object) => typeof rows)(text, {
+    parse(text, {
       bom: true,
-      // Each record keeps its line only: csv-parse's whole info object per row weighs more than a roster of 100,000 councils.
-      on_record: (record: string[], context: { lines: number }) => ({ record, line: context.lines }),
+      // Each record is handed on as it is read, and nothing is kept here (on_record returns null).
+      on_record: (record: string[], context: { lines: number }) => {
+        if (seenHeader) onRow(record, context.lines);
+        else onHeader(record.map((h) => h.trim().toLowerCase()));
+        seenHeader = true;
+        return null;
+      },
       skip_empty_lines: true,
       skip_records_with_empty_values: true,
       trim: true,
@@ -43,11 +63,7 @@ export function readCsv(file: LoadedFile, options: { comments?: boolean } = {}):
     }
     throw e;
   }
-  return {
-    header: rows[0]?.record.map((h) => h.trim().toLowerCase()) ?? [],
-    rows: rows.slice(1),
-    encoding,
-  };
+  return { encoding };
 }
 
 /** The first line that holds the header (past "#" comments and blank lines when they are allowed), found without splitting the whole file. */

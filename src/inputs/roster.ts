@@ -3,7 +3,7 @@ import { domainToUnicode } from 'node:url';
 import { asciiLower, readAddress, visualSkeleton } from '../model/address.js';
 import { InputError } from '../model/errors.js';
 import { councilKey, councilWrittenExactly, foldText, nameTokens } from '../model/names.js';
-import { readCsv } from './csv.js';
+import { eachCsvRow } from './csv.js';
 import type { LoadedFile } from './files.js';
 import type { Membership } from './election.js';
 
@@ -37,6 +37,8 @@ const list = (s: string): string[] =>
     .map((x) => asciiLower(x.trim()))
     .filter((x) => x.length > 0);
 
+const MEMBERSHIP: Record<'full' | 'associate' | 'affiliate', Membership> = { full: 'Full', associate: 'Associate', affiliate: 'Affiliate' };
+
 const RowSchema = z.object({
   council_id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'must be letters, digits, "-" or "_"'),
   council: z.string().min(1, 'must not be empty'),
@@ -44,7 +46,8 @@ const RowSchema = z.object({
     .string()
     .transform((s) => s.trim().toLowerCase())
     .pipe(z.enum(['full', 'associate', 'affiliate'], { message: 'must be Full, Associate or Affiliate' }))
-    .transform((s) => (s.charAt(0).toUpperCase() + s.slice(1)) as Membership),
+    // One string per kind, not one per council.
+    .transform((s) => MEMBERSHIP[s]),
   leader: z.string(),
   mayor: z.string(),
   emails: z
@@ -65,28 +68,28 @@ const RowSchema = z.object({
 });
 
 export function parseRoster(file: LoadedFile): Roster {
-  const { header: names, rows, encoding } = readCsv(file);
-  if (names.length === 0) throw new InputError('CSV_HEADER', { file: file.path, line: 1 }, 'the roster is empty');
   const index = new Map<string, number>();
-  names.forEach((n, i) => {
-    if (index.has(n) && (ROSTER_COLUMNS as readonly string[]).includes(n)) {
-      throw new InputError('CSV_HEADER', { file: file.path, line: 1, column: n }, `column "${n}" appears twice`);
+  const onHeader = (names: string[]): void => {
+    names.forEach((n, i) => {
+      if (index.has(n) && (ROSTER_COLUMNS as readonly string[]).includes(n)) {
+        throw new InputError('CSV_HEADER', { file: file.path, line: 1, column: n }, `column "${n}" appears twice`);
+      }
+      index.set(n, i);
+    });
+    const missing = ROSTER_COLUMNS.filter((c) => !index.has(c));
+    if (missing.length > 0) {
+      throw new InputError('CSV_HEADER', { file: file.path, line: 1 }, `missing column(s): ${missing.join(', ')} (header is: ${names.join(',')})`);
     }
-    index.set(n, i);
-  });
-  const missing = ROSTER_COLUMNS.filter((c) => !index.has(c));
-  if (missing.length > 0) {
-    throw new InputError('CSV_HEADER', { file: file.path, line: 1 }, `missing column(s): ${missing.join(', ')} (header is: ${names.join(',')})`);
-  }
+  };
 
   const councils: Council[] = [];
   const byId = new Map<string, Council>();
   const emailOwner = new Map<string, Council>();
   const domainOwner = new Map<string, Council>();
-  for (const row of rows) {
-    const line = row.line;
+  // Each row is checked and made a council as it is read: the rows of a large roster are never all held.
+  const onRow = (record: string[], line: number): void => {
     const obj: Record<string, string> = {};
-    for (const col of ROSTER_COLUMNS) obj[col] = row.record[index.get(col) ?? -1] ?? '';
+    for (const col of ROSTER_COLUMNS) obj[col] = record[index.get(col) ?? -1] ?? '';
     const parsed = RowSchema.safeParse(obj);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -121,7 +124,9 @@ export function parseRoster(file: LoadedFile): Roster {
       domainOwner.set(d, council);
     }
     councils.push(council);
-  }
+  };
+  const { encoding } = eachCsvRow(file, {}, onHeader, onRow);
+  if (index.size === 0) throw new InputError('CSV_HEADER', { file: file.path, line: 1 }, 'the roster is empty');
   // A council typed twice under two ids would be counted twice: the same name, or the same person as leader or mayor.
   const nameOwner = new Map<string, Council>();
   const personOwner = new Map<string, { council: Council; column: string }>();
