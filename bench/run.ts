@@ -4,15 +4,17 @@
  *
  *   - sha256sum of the file: the I/O floor;
  *   - a bare loop that only runs mailparser's simpleParser on each message of the same file: the
- *     baseline every ratio is taken against, measured here, in this run, on this machine;
- *   - ccin-tally counting it (dkim off, and dkim prefer), timed inside the process (Node start
- *     excluded) and as the command a user runs (Node start included), with peak RSS;
+ *     baseline every ratio is taken against, measured here, in this run, on this machine; and the
+ *     same loop split over two worker threads, to show what this machine gives a parser on both cores;
+ *   - ccin-tally counting it (dkim off with the default reader threads and with --jobs 1, and dkim
+ *     prefer), timed inside the process (Node start excluded) and as the command a user runs (Node
+ *     start included), with peak RSS; and verify's streaming read of the result file it wrote;
  *
  * then `--help` and the bundled example, end to end. Each measurement runs in a fresh process, so
  * peak memory is its own. Sizes: BENCH_SIZES (default 1000,10000,100000).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -20,6 +22,7 @@ import { writeSynthetic } from './synthetic.js';
 import type * as Pipeline from '../src/cli/pipeline.js';
 import type * as Json from '../src/report/json.js';
 import type * as Walk from '../src/sources/walk.js';
+import type * as ResultFile from '../src/inputs/result-file.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin', 'ccin-tally');
@@ -45,12 +48,41 @@ async function bareLoop(mbox: string): Promise<void> {
   report({ ms: performance.now() - started, maxRssMiB: process.resourceUsage().maxRSS / 1024, messages: n });
 }
 
+/**
+ * In a child: the same bare loop on two worker threads, each parsing every other message: what this
+ * machine gives a parser on both cores (the most reader threads can gain here).
+ */
+async function bareThreads(mbox: string): Promise<void> {
+  const { Worker } = await import('node:worker_threads');
+  const { walkSources } = await built<typeof Walk>('sources/walk.js');
+  const messages: Uint8Array[] = [];
+  for await (const m of walkSources([mbox], { maxMessageBytes: 25 * 1024 * 1024 }).messages) messages.push(new Uint8Array(m.bytes));
+  const source = `const { parentPort, workerData } = require('node:worker_threads');
+    const { simpleParser } = require(${JSON.stringify(join(ROOT, 'node_modules', 'mailparser'))});
+    parentPort.once('message', async () => { for (const b of workerData) await simpleParser(Buffer.from(b)); parentPort.postMessage('done'); });`;
+  const workers = [0, 1].map((k) => new Worker(source, { eval: true, workerData: messages.filter((_, i) => i % 2 === k) }));
+  // Timed from when both threads hold their messages (mailparser loaded), so only the parsing is measured.
+  await new Promise((r) => setTimeout(r, 500));
+  const started = performance.now();
+  await Promise.all(workers.map((w) => new Promise((r) => { w.once('message', r); w.postMessage('go'); })));
+  report({ ms: performance.now() - started, maxRssMiB: process.resourceUsage().maxRSS / 1024, messages: messages.length });
+  await Promise.all(workers.map((w) => w.terminate()));
+}
+
+/** In a child: what verify does with a result file before it recounts: read it as a stream, hash it. */
+async function readResult(path: string): Promise<void> {
+  const started = performance.now();
+  const { readResultFile } = await built<typeof ResultFile>('inputs/result-file.js');
+  const r = await readResultFile(path);
+  report({ ms: performance.now() - started, maxRssMiB: process.resourceUsage().maxRSS / 1024, messages: r.messages.length });
+}
+
 /** In a child: ccin-tally's count, as the CLI runs it (compiled JavaScript), writing the JSON result. */
-async function count(mbox: string, election: string, roster: string, out: string): Promise<void> {
+async function count(mbox: string, election: string, roster: string, out: string, jobs?: number): Promise<void> {
   const started = performance.now();
   const { runCount } = await built<typeof Pipeline>('cli/pipeline.js');
   const { writeJson } = await built<typeof Json>('report/json.js');
-  const result = await runCount({ paths: [mbox], election, roster, generator: 'bench' });
+  const result = await runCount({ paths: [mbox], election, roster, generator: 'bench', jobs });
   // Written piece by piece, as the command writes it.
   const fd = openSync(out, 'w');
   writeJson(result, (s) => writeSync(fd, s));
@@ -103,14 +135,19 @@ async function main(): Promise<void> {
         console.log(row([n, f(mib, 1), what, f(ms / 1000), Math.round((n / ms) * 1000), Math.round((ms * 1000) / n), rss === null ? '-' : Math.round(rss), f(ms / bare.ms), f(ms / sha.ms, 1)]));
       line('sha256sum (the I/O floor)', sha.ms, sha.maxRssMiB);
       line('bare simpleParser loop', bare.ms, bare.maxRssMiB);
-      for (const [label, election] of [
-        ['dkim off', s.election],
-        ['dkim prefer (no signatures)', prefer],
+      const bare2 = child(['--bare-threads', s.mbox]);
+      line('bare loop on 2 threads (parse only)', bare2.ms, bare2.maxRssMiB);
+      for (const [label, election, jobs] of [
+        ['dkim off', s.election, ''],
+        ['dkim off, --jobs 1', s.election, '1'],
+        ['dkim prefer (no signatures)', prefer, ''],
       ] as const) {
-        const m = child(['--count', s.mbox, election, s.roster, join(sub, 'r.json')]);
+        const m = child(['--count', s.mbox, election, s.roster, join(sub, 'r.json'), jobs]);
         if (m.messages !== n) throw new Error(`expected ${n} messages, counted ${m.messages}`);
         line(`ccin-tally, ${label}`, m.ms, m.maxRssMiB);
       }
+      const verify = child(['--read-result', join(sub, 'r.json')]);
+      line(`verify: reads the result (${f(statSync(join(sub, 'r.json')).size / 1048576, 0)} MiB) as a stream`, verify.ms, verify.maxRssMiB);
       const cli = command(BIN, ['tally', s.mbox, '--election', s.election, '--roster', s.roster, '--json', join(sub, 'cli.json'), '--quiet']);
       line('ccin-tally command, Node start incl.', cli.ms, cli.maxRssMiB);
       rmSync(sub, { recursive: true, force: true });
@@ -124,5 +161,7 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === '--bare') await bareLoop(process.argv[3] ?? '');
-else if (process.argv[2] === '--count') await count(process.argv[3] ?? '', process.argv[4] ?? '', process.argv[5] ?? '', process.argv[6] ?? '');
+else if (process.argv[2] === '--count') await count(process.argv[3] ?? '', process.argv[4] ?? '', process.argv[5] ?? '', process.argv[6] ?? '', process.argv[7] ? Number(process.argv[7]) : undefined);
+else if (process.argv[2] === '--bare-threads') await bareThreads(process.argv[3] ?? '');
+else if (process.argv[2] === '--read-result') await readResult(process.argv[3] ?? '');
 else await main();

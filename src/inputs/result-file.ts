@@ -60,7 +60,8 @@ export async function readResultFile(path: string, options: { locateUpTo?: numbe
   const locateUpTo = options.locateUpTo ?? LOCATE_UP_TO;
   const size = await fileSize(path);
   const skip = (await startsWithBom(path)) ? 3 : 0;
-  const tokens = (): ReturnType<typeof chain> => chain([createReadStream(path, { start: skip }), parser()]);
+  // Packed values only (no piece-by-piece string tokens): fewer tokens, and no value here is large.
+  const tokens = (): ReturnType<typeof chain> => chain([createReadStream(path, { start: skip }), parser({ streamValues: false })]);
   let topValue: unknown;
   try {
     const values: unknown[] = [];
