@@ -5,10 +5,12 @@ import { parseElection } from '../src/inputs/election.js';
 import { sha256Hex } from '../src/inputs/files.js';
 import { parseRoster } from '../src/inputs/roster.js';
 import { judgeMessage } from '../src/judge/judge.js';
-import { DEFAULT_READ_LIMITS, readMessage, type MessageFacts } from '../src/read/message.js';
-import type { RawMessage } from '../src/sources/types.js';
+import { DEFAULT_READ_LIMITS, hasTextPlain, readMessage, type MessageFacts } from '../src/read/message.js';
+import { DEFAULT_LIMITS, type RawMessage } from '../src/sources/types.js';
+import { walkSources } from '../src/sources/walk.js';
+import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
-import { ELECTION, ROSTER, eml, paperText } from './helpers.js';
+import { ELECTION, MAILBOX, ROSTER, eml, paperText } from './helpers.js';
 
 const election = parseElection({ name: 'e', path: ELECTION, bytes: readFileSync(ELECTION), sha256: '' });
 const roster = parseRoster({ name: 'r', path: ROSTER, bytes: readFileSync(ROSTER), sha256: '' });
@@ -169,5 +171,26 @@ describe('bad and hostile messages become rows, never crashes', () => {
     const parts = Array.from({ length: 300 }, (_, i) => `--z\r\nContent-Type: text/plain\r\n\r\n${i}\r\n`).join('') + '--z--';
     const f = await read(eml({ body: parts, contentType: 'multipart/mixed; boundary="z"' }));
     expect(f.unreadable).toMatch(/MIME parts, over the limit of 200/);
+  });
+});
+
+describe('the text/plain scan on the bytes', () => {
+  // The pattern it replaces, over the message read as Latin-1.
+  const byPattern = (bytes: Buffer): boolean => {
+    const latin = bytes.toString('latin1');
+    return /^content-type:\s*text\/plain/im.test(latin) || !/^content-type:/im.test(latin);
+  };
+  const pieces = ['Content-Type:', 'content-type:', 'CONTENT-TYPE:', 'Content-Typ', 'ontent-type:', ':', ' ', '\t', '\r', '\n', '\r\n ', '\u000b', '\u00a0', '\u0085', 'text/plain', 'TEXT/Plain', 'text/plai', 'text/html', 'x', 'é', 'K'];
+  it('says what /^content-type:\\s*text\\/plain/im (or no Content-Type line) says, on generated headers', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 40 }), (parts) => {
+        const bytes = Buffer.from(parts.join(''), 'latin1');
+        expect(hasTextPlain(bytes)).toBe(byPattern(bytes));
+      }),
+      { seed: 8, numRuns: 3000 },
+    );
+  });
+  it('on the bundled example\'s messages', async () => {
+    for await (const m of walkSources([MAILBOX], DEFAULT_LIMITS).messages) expect(hasTextPlain(m.bytes)).toBe(byPattern(m.bytes));
   });
 });

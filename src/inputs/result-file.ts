@@ -50,6 +50,8 @@ export interface ResultFile {
 
 type Sink = (s: string) => void;
 
+const own = (s: string): string => Buffer.from(s, 'utf8').toString('utf8');
+
 /**
  * Reads a result file twice as a stream (stream-json): once for everything but the messages, once
  * for the messages one at a time, hashing the canonical JSON as it goes. Only the figures `verify`
@@ -108,7 +110,8 @@ export async function readResultFile(path: string, options: { locateUpTo?: numbe
         if (index > 0) write(',');
         writeCanonical(value, write);
         const { sha256, source, disposition, reason, choices } = m.data;
-        messages.push({ sha256, source: { file: source.file, index: source.index }, disposition, reason, choices });
+        // Copies: the parser's strings are slices of its input chunks, and would keep every chunk alive.
+        messages.push({ sha256: own(sha256), source: { file: own(source.file), index: source.index }, disposition: own(disposition), reason: reason === null ? null : own(reason), choices: choices.map(own) });
       }
     } catch (e) {
       if (e instanceof InputError) return await failWhole(path, size, locateUpTo, e);

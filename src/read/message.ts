@@ -185,9 +185,38 @@ function emptyFacts(raw: RawMessage): MessageFacts {
 }
 
 /** Whether a message has a text/plain part, so that text mailparser made from HTML can be told apart. */
-function hasTextPlain(bytes: Buffer): boolean {
-  const latin = bytes.toString('latin1');
-  return /^content-type:\s*text\/plain/im.test(latin) || !/^content-type:/im.test(latin);
+/**
+ * Whether the message has a text/plain part (a line "Content-Type: text/plain"), or no Content-Type
+ * line at all: /^content-type:\s*text\/plain/im, or no /^content-type:/im, over the bytes read as
+ * Latin-1. Scanned on the bytes, from each ":" (a base64 attachment has none), without making a
+ * string of the whole message.
+ */
+export function hasTextPlain(bytes: Uint8Array): boolean {
+  let anyContentType = false;
+  let i = -1;
+  while ((i = bytes.indexOf(0x3a /* : */, i + 1)) >= 0) {
+    const start = i - 12;
+    if (start < 0 || !matchesFolded(bytes, start, CONTENT_TYPE)) continue;
+    // At a line's start, as ^ in a multiline pattern: the first byte, or after LF or CR.
+    if (start > 0 && bytes[start - 1] !== 0x0a && bytes[start - 1] !== 0x0d) continue;
+    anyContentType = true;
+    let k = i + 1;
+    while (k < bytes.length && isRegExpSpace(bytes[k]!)) k++;
+    if (matchesFolded(bytes, k, TEXT_PLAIN)) return true;
+  }
+  return !anyContentType;
+}
+const TEXT_PLAIN = Buffer.from('text/plain', 'latin1');
+/** \s of a JavaScript pattern, over Latin-1: tab, LF, VT, FF, CR, space, no-break space. */
+const isRegExpSpace = (b: number): boolean => (b >= 0x09 && b <= 0x0d) || b === 0x20 || b === 0xa0;
+/** Whether `lower` (ASCII lower case) is at `at`, A–Z folded as a case-insensitive pattern folds them. */
+function matchesFolded(bytes: Uint8Array, at: number, lower: Uint8Array): boolean {
+  if (at + lower.length > bytes.length) return false;
+  for (let k = 0; k < lower.length; k++) {
+    const b = bytes[at + k]!;
+    if ((b >= 0x41 && b <= 0x5a ? b | 0x20 : b) !== lower[k]) return false;
+  }
+  return true;
 }
 
 /** Facts for a message that could not be read at all, with the reason. */
