@@ -122,6 +122,7 @@ async function main(): Promise<void> {
   try {
     console.log(`ccin-tally benchmark · node ${process.version} · ${new Date().toISOString().slice(0, 10)} · ratios against a bare simpleParser loop over the same file, measured in this run`);
     console.log(row(['messages', 'MiB', 'what', 'seconds', 'msg/s', 'µs/msg', 'peak MiB', '× bare', '× sha256sum']));
+    const timed: { n: number; ms: number; bareMs: number }[] = [];
     for (const n of sizes) {
       const sub = join(dir, String(n));
       mkdirSync(sub);
@@ -145,12 +146,21 @@ async function main(): Promise<void> {
         const m = child(['--count', s.mbox, election, s.roster, join(sub, 'r.json'), jobs]);
         if (m.messages !== n) throw new Error(`expected ${n} messages, counted ${m.messages}`);
         line(`ccin-tally, ${label}`, m.ms, m.maxRssMiB);
+        if (label === 'dkim off') timed.push({ n, ms: m.ms, bareMs: bare.ms });
       }
       const verify = child(['--read-result', join(sub, 'r.json')]);
       line(`verify: reads the result (${f(statSync(join(sub, 'r.json')).size / 1048576, 0)} MiB) as a stream`, verify.ms, verify.maxRssMiB);
       const cli = command(BIN, ['tally', s.mbox, '--election', s.election, '--roster', s.roster, '--json', join(sub, 'cli.json'), '--quiet']);
       line('ccin-tally command, Node start incl.', cli.ms, cli.maxRssMiB);
       rmSync(sub, { recursive: true, force: true });
+    }
+    // How cost grows: the cost of each further message, between one size and the next, so that what
+    // is paid once (modules, threads, the roster) is left out.
+    for (let i = 1; i < timed.length; i++) {
+      const [a, b] = [timed[i - 1]!, timed[i]!];
+      const each = ((b.ms - a.ms) * 1000) / (b.n - a.n);
+      const bareEach = ((b.bareMs - a.bareMs) * 1000) / (b.n - a.n);
+      console.log(`from ${a.n} to ${b.n} messages, each further message: ccin-tally (dkim off) ${Math.round(each)} µs, bare loop ${Math.round(bareEach)} µs (× ${f(each / bareEach)})`);
     }
     const help = command(BIN, ['--help']);
     const example = command(BIN, ['example']);

@@ -3,7 +3,7 @@ import type { Roster } from '../inputs/roster.js';
 import { isoSeconds } from '../inputs/time.js';
 import { resultDigest } from '../model/canonical.js';
 import { DISPOSITIONS, REASON_TEXT, type Disposition, type Reason } from '../model/reasons.js';
-import { RENDERED, RESULT_SCHEMA, type FindingRecord, type MessageRecord, type RenderedRecord, type ResultModel } from '../model/result.js';
+import { RENDERED, RESULT_SCHEMA, type FindingRecord, type MessageRecord, type RenderedForm, type ResultModel } from '../model/result.js';
 import { composeRecord, type EvidenceText } from '../report/evidence-text.js';
 import type { Judgement } from '../judge/judge.js';
 import type { AuthAssessment } from '../judge/auth.js';
@@ -387,12 +387,12 @@ function toRecord(
   if (m.evidence) {
     // A spilled message: its evidence text is read back from disk each time it is wanted, never held.
     const load = m.evidence;
-    const compose = (): RenderedRecord => composeRecord(core, load(), { judged: j !== null, findings, duplicateOf: m.duplicateOf, supersededBy });
+    const compose = (form: RenderedForm): string => composeRecord(core, load(), { judged: j !== null, findings, duplicateOf: m.duplicateOf, supersededBy }, form);
     // An accessor in the literal itself: serialised like a field, and the object keeps fast properties.
     const record = {
       ...core,
       get evidence(): MessageRecord['evidence'] {
-        return JSON.parse(compose().evidence) as MessageRecord['evidence'];
+        return JSON.parse(compose('evidence')) as MessageRecord['evidence'];
       },
     };
     // How writeJson and the digest write it: the text itself, never parsed.

@@ -22,7 +22,7 @@ export function writeCanonical(value: unknown, write: (s: string) => void): void
   }
   const rendered = renderedOf(value);
   if (rendered) {
-    write(rendered().canonical);
+    write(rendered('canonical'));
     return;
   }
   const entries = Object.entries(value as Record<string, unknown>)

@@ -74,15 +74,11 @@ export interface AuthenticationRecord {
  * field), how to write it: its text as writeJson lays it out and as the digest's canonical JSON.
  */
 export const RENDERED = Symbol('ccin-tally rendered record');
-export interface RenderedRecord {
-  /** The record as writeJson writes it inside `messages`, from its "{". */
-  pretty: string;
-  canonical: string;
-  /** The evidence object alone, as JSON. */
-  evidence: string;
-}
-export function renderedOf(value: object): (() => RenderedRecord) | undefined {
-  return (value as { [RENDERED]?: () => RenderedRecord })[RENDERED];
+/** The record as writeJson writes it inside `messages` (from its "{"), as canonical JSON, or its evidence object alone as JSON. */
+export type RenderedForm = 'pretty' | 'canonical' | 'evidence';
+export type RenderRecord = (form: RenderedForm) => string;
+export function renderedOf(value: object): RenderRecord | undefined {
+  return (value as { [RENDERED]?: RenderRecord })[RENDERED];
 }
 
 export interface MessageRecord {

@@ -1,5 +1,5 @@
 import { canonicalJson as canonical } from '../model/canonical.js';
-import type { FindingRecord, MessageRecord } from '../model/result.js';
+import type { FindingRecord, MessageRecord, RenderedForm } from '../model/result.js';
 
 /**
  * A message's evidence written out once, where the message is read (on a reader thread for a large
@@ -34,7 +34,7 @@ const COUNT_KEYS = new Set(['duplicateOf', 'supersededBy']);
 
 const pretty = (v: unknown, indent: string): string => JSON.stringify(v, null, 2).replace(/\n/g, '\n' + indent);
 
-function pieces(evidence: Evidence): EvidencePiece[] {
+function pieces(evidence: Partial<Evidence>): EvidencePiece[] {
   const out: EvidencePiece[] = [];
   for (const [key, value] of Object.entries(evidence)) {
     if (value === undefined) continue; // as JSON.stringify leaves it out
@@ -54,15 +54,17 @@ function pieces(evidence: Evidence): EvidencePiece[] {
 
 /**
  * The text of a message's evidence as judged, and as a copy of another message would show it
- * (`copy`: the evidence with no judgement). Both are given with no count findings and with
- * duplicateOf and supersededBy unset; the count sets those.
+ * (`copy`: the evidence with no judgement; only the values that differ are written out again).
+ * Both are given with no count findings and with duplicateOf and supersededBy unset; the count
+ * sets those.
  */
 export function renderEvidence(judged: Evidence, copy: Evidence): EvidenceText {
-  const j = pieces(judged);
-  const c = pieces(copy);
-  const differs = c.filter((piece, i) => JSON.stringify(piece) !== JSON.stringify(j[i]));
-  if (c.length !== j.length || c.some((piece, i) => piece[0] !== j[i]?.[0])) throw new Error('internal: a copy\'s evidence has other keys than a judged message\'s');
-  return { judged: j, copy: differs };
+  const keys = Object.keys(judged);
+  if (keys.join() !== Object.keys(copy).join()) throw new Error("internal: a copy's evidence has other keys than a judged message's");
+  const j = judged as unknown as Record<string, unknown>;
+  const c = copy as unknown as Record<string, unknown>;
+  const differing = Object.fromEntries(keys.filter((k) => !COUNT_KEYS.has(k) && JSON.stringify(c[k]) !== JSON.stringify(j[k])).map((k) => [k, c[k]]));
+  return { judged: pieces(judged), copy: pieces(differing) };
 }
 
 /** What the count adds to a message's evidence. */
@@ -74,22 +76,20 @@ export interface CountEvidence {
   supersededBy: string | null;
 }
 
-function evidenceValues(text: EvidenceText, add: CountEvidence): { key: string; pretty: string; canonical: string }[] {
+function evidenceValues(text: EvidenceText, add: CountEvidence, form: 'pretty' | 'canonical'): { key: string; text: string }[] {
   const override = add.judged ? null : new Map(text.copy.map((p) => [p[0], p]));
+  const at = form === 'pretty' ? 1 : 2;
   return text.judged.map((base) => {
-    const [key, p, c] = override?.get(base[0]) ?? base;
+    const piece = override?.get(base[0]) ?? base;
+    const key = piece[0];
     if (key === 'findings') {
-      const pp = [...(p as string[]), ...add.findings.map((f) => pretty(f, ITEM_INDENT))];
-      const cc = [...(c as string[]), ...add.findings.map((f) => canonical(f))];
-      return {
-        key,
-        pretty: pp.length === 0 ? '[]' : `[\n${ITEM_INDENT}${pp.join(`,\n${ITEM_INDENT}`)}\n${VALUE_INDENT}]`,
-        canonical: `[${cc.join(',')}]`,
-      };
+      const items = [...(piece[at] as string[]), ...add.findings.map((f) => (form === 'pretty' ? pretty(f, ITEM_INDENT) : canonical(f)))];
+      if (form === 'canonical') return { key, text: `[${items.join(',')}]` };
+      return { key, text: items.length === 0 ? '[]' : `[\n${ITEM_INDENT}${items.join(`,\n${ITEM_INDENT}`)}\n${VALUE_INDENT}]` };
     }
-    if (key === 'duplicateOf') return { key, pretty: JSON.stringify(add.duplicateOf), canonical: JSON.stringify(add.duplicateOf) };
-    if (key === 'supersededBy') return { key, pretty: JSON.stringify(add.supersededBy), canonical: JSON.stringify(add.supersededBy) };
-    return { key, pretty: p as string, canonical: c as string };
+    if (key === 'duplicateOf') return { key, text: JSON.stringify(add.duplicateOf) };
+    if (key === 'supersededBy') return { key, text: JSON.stringify(add.supersededBy) };
+    return { key, text: piece[at] as string };
   });
 }
 
@@ -97,21 +97,21 @@ const byKey = (a: { key: string }, b: { key: string }): number => (a.key < b.key
 
 /**
  * A whole message record from its fields (`core`, everything but the evidence) and its evidence
- * text: as writeJson lays the record out (`pretty`, starting at the record's "{"), and as the
- * digest's canonical JSON (`canonical`).
+ * text, in one form: as writeJson lays the record out (`pretty`, starting at the record's "{"), as
+ * the digest's canonical JSON (`canonical`), or the evidence object alone (`evidence`). Only the
+ * form asked for is put together: the result file and the digest each want one.
  */
-export function composeRecord(core: Omit<MessageRecord, 'evidence'>, text: EvidenceText, add: CountEvidence): { pretty: string; canonical: string; evidence: string } {
-  const values = evidenceValues(text, add);
-  const evidence = `{\n${values.map((v) => `${VALUE_INDENT}${JSON.stringify(v.key)}: ${v.pretty}`).join(',\n')}\n      }`;
-  const evidenceCanonical = `{${[...values].sort(byKey).map((v) => `${JSON.stringify(v.key)}:${v.canonical}`).join(',')}}`;
-  const head = pretty(core, '    ');
+export function composeRecord(core: Omit<MessageRecord, 'evidence'>, text: EvidenceText, add: CountEvidence, form: RenderedForm): string {
+  const values = evidenceValues(text, add, form === 'canonical' ? 'canonical' : 'pretty');
+  if (form !== 'canonical') {
+    const evidence = `{\n${values.map((v) => `${VALUE_INDENT}${JSON.stringify(v.key)}: ${v.text}`).join(',\n')}\n      }`;
+    if (form === 'evidence') return evidence;
+    const head = pretty(core, '    ');
+    return `${head.slice(0, -'\n    }'.length)},\n      "evidence": ${evidence}\n    }`;
+  }
   const fields = Object.entries(core)
     .filter(([, v]) => v !== undefined)
-    .map(([key, v]) => ({ key, canonical: canonical(v) }));
-  fields.push({ key: 'evidence', canonical: evidenceCanonical });
-  return {
-    pretty: `${head.slice(0, -'\n    }'.length)},\n      "evidence": ${evidence}\n    }`,
-    canonical: `{${fields.sort(byKey).map((f) => `${JSON.stringify(f.key)}:${f.canonical}`).join(',')}}`,
-    evidence,
-  };
+    .map(([key, v]) => ({ key, text: canonical(v) }));
+  fields.push({ key: 'evidence', text: `{${values.sort(byKey).map((v) => `${JSON.stringify(v.key)}:${v.text}`).join(',')}}` });
+  return `{${fields.sort(byKey).map((f) => `${JSON.stringify(f.key)}:${f.text}`).join(',')}}`;
 }

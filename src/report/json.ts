@@ -16,7 +16,7 @@ export function writeJson(result: ResultModel, write: (s: string) => void): void
       write('[\n');
       (value as object[]).forEach((m, k) => {
         const rendered = renderedOf(m);
-        write(`${k > 0 ? ',\n' : ''}    ${rendered ? rendered().pretty : JSON.stringify(m, null, 2).replace(/\n/g, '\n    ')}`);
+        write(`${k > 0 ? ',\n' : ''}    ${rendered ? rendered('pretty') : JSON.stringify(m, null, 2).replace(/\n/g, '\n    ')}`);
       });
       write('\n  ]');
     } else {
