@@ -11,15 +11,27 @@ import { createHash } from 'node:crypto';
 import { runCount } from '../src/cli/pipeline.js';
 import { canonicalJson } from '../src/model/canonical.js';
 import { renderJson } from '../src/report/json.js';
+import { renderTerminal } from '../src/report/terminal.js';
+import { renderHtml } from '../src/report/html.js';
+import { renderCsv } from '../src/report/csv.js';
+import { Chalk } from 'chalk';
 import { ADJUDICATIONS, ELECTION, ISSUED, KEYS, MAILBOX, ROOT, ROSTER, run, tempDir } from './helpers.js';
 
 describe('spilling a large count to disk', () => {
   it('a count whose messages are spilled and read back gives the same result, byte for byte', async () => {
     const req = { paths: [MAILBOX], election: ELECTION, roster: ROSTER, keys: KEYS, issued: ISSUED, adjudications: ADJUDICATIONS, generator: 'test', jobs: 1 };
-    const whole = renderJson(await runCount(req));
-    const spilled = renderJson(await runCount({ ...req, spillAfter: 0 }));
+    const wholeResult = await runCount(req);
+    const spilledResult = await runCount({ ...req, spillAfter: 0 });
+    const whole = renderJson(wholeResult);
+    const spilled = renderJson(spilledResult);
     expect(spilled).toBe(whole);
     expect((JSON.parse(spilled) as { messages: unknown[] }).messages).toHaveLength(68);
+    // And every other report made from the records, which read a spilled message's evidence back.
+    const plain = new Chalk({ level: 0 });
+    expect(renderTerminal(spilledResult, plain)).toBe(renderTerminal(wholeResult, plain));
+    expect(renderHtml(spilledResult)).toBe(renderHtml(wholeResult));
+    expect(renderCsv(spilledResult)).toBe(renderCsv(wholeResult));
+    expect(JSON.stringify(spilledResult)).toBe(JSON.stringify(wholeResult));
   });
 
   it('messages judged and written out on reader threads give the same result, byte for byte', async () => {

@@ -3,8 +3,8 @@ import type { Roster } from '../inputs/roster.js';
 import { isoSeconds } from '../inputs/time.js';
 import { resultDigest } from '../model/canonical.js';
 import { DISPOSITIONS, REASON_TEXT, type Disposition, type Reason } from '../model/reasons.js';
-import { RENDERED, RESULT_SCHEMA, type FindingRecord, type MessageRecord, type RenderedForm, type ResultModel } from '../model/result.js';
-import { composeRecord, type EvidenceText } from '../report/evidence-text.js';
+import { RENDERED, RESULT_SCHEMA, type FindingRecord, type MessageRecord, type RenderRecord, type ResultModel } from '../model/result.js';
+import { composeRecord, type CountEvidence, type EvidenceText } from '../report/evidence-text.js';
 import type { Judgement } from '../judge/judge.js';
 import type { AuthAssessment } from '../judge/auth.js';
 import type { MessageFacts, ReadLimits } from '../read/message.js';
@@ -384,22 +384,65 @@ function toRecord(
     receivedAtSource: f.receivedAtSource,
     adjudication,
   };
-  if (m.evidence) {
-    // A spilled message: its evidence text is read back from disk each time it is wanted, never held.
-    const load = m.evidence;
-    const compose = (form: RenderedForm): string => composeRecord(core, load(), { judged: j !== null, findings, duplicateOf: m.duplicateOf, supersededBy }, form);
-    // An accessor in the literal itself: serialised like a field, and the object keeps fast properties.
-    const record = {
-      ...core,
-      get evidence(): MessageRecord['evidence'] {
-        return JSON.parse(compose('evidence')) as MessageRecord['evidence'];
-      },
-    };
-    // How writeJson and the digest write it: the text itself, never parsed.
-    Object.defineProperty(record, RENDERED, { value: compose, enumerable: false });
-    return record;
-  }
+  if (m.evidence) return new SpilledRecord(core, m.evidence, { judged: j !== null, findings, duplicateOf: m.duplicateOf, supersededBy });
   return { ...core, evidence: evidenceOf(f, j, findings, m.duplicateOf, supersededBy) };
+}
+
+/**
+ * The record of a spilled message: its fields, and its evidence text read back from disk each time
+ * it is wanted, never held. One class for every such record, so that a count of any size shares one
+ * shape (a getter written in each object literal gives every record a shape of its own, some
+ * hundreds of bytes each). It serialises as a plain record does: JSON.stringify through toJSON,
+ * writeJson and the digest through RENDERED (the text itself, never parsed).
+ */
+class SpilledRecord implements MessageRecord {
+  sha256: string;
+  messageId: string | null;
+  source: MessageRecord['source'];
+  from: string | null;
+  council: string | null;
+  disposition: Disposition;
+  reason: Reason | null;
+  choices: string[];
+  receivedAt: string | null;
+  receivedAtSource: MessageRecord['receivedAtSource'];
+  adjudication: MessageRecord['adjudication'];
+  readonly #load: () => EvidenceText;
+  readonly #add: CountEvidence;
+
+  constructor(core: Omit<MessageRecord, 'evidence'>, load: () => EvidenceText, add: CountEvidence) {
+    // In the order of a plain record's fields: the result file's order.
+    this.sha256 = core.sha256;
+    this.messageId = core.messageId;
+    this.source = core.source;
+    this.from = core.from;
+    this.council = core.council;
+    this.disposition = core.disposition;
+    this.reason = core.reason;
+    this.choices = core.choices;
+    this.receivedAt = core.receivedAt;
+    this.receivedAtSource = core.receivedAtSource;
+    this.adjudication = core.adjudication;
+    this.#load = load;
+    this.#add = add;
+  }
+
+  /** The record's own fields (everything but the evidence), as a plain object. */
+  #core(): Omit<MessageRecord, 'evidence'> {
+    return { ...this };
+  }
+
+  get evidence(): MessageRecord['evidence'] {
+    return JSON.parse(this[RENDERED]('evidence')) as MessageRecord['evidence'];
+  }
+
+  get [RENDERED](): RenderRecord {
+    return (form) => composeRecord(this.#core(), this.#load(), this.#add, form);
+  }
+
+  toJSON(): MessageRecord {
+    return { ...this.#core(), evidence: this.evidence };
+  }
 }
 
 /** Everything read and found about a message: the judge's findings, then the count's own. */
