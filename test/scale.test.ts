@@ -34,10 +34,10 @@ describe('spilling a large count to disk', () => {
     expect(JSON.stringify(spilledResult)).toBe(JSON.stringify(wholeResult));
   });
 
-  it('messages judged and written out on reader threads give the same result, byte for byte', async () => {
+  it('messages read on reader threads and spilled give the same result, byte for byte', async () => {
     const req = { paths: [MAILBOX], election: ELECTION, roster: ROSTER, keys: KEYS, issued: ISSUED, adjudications: ADJUDICATIONS, generator: 'test' };
     const whole = renderJson(await runCount({ ...req, jobs: 1 }));
-    // Half the messages on the main thread, kept whole; every one from the tenth on spilled; from the thirtieth on, read on two threads.
+    // The first ten kept whole, every one after them spilled; from the thirtieth on, read on two threads.
     const mixed = await runCount({ ...req, jobs: 2, spillAfter: 10, inProcessFirst: 30 });
     expect(renderJson(mixed)).toBe(whole);
     // The evidence read back from the spilled text is the evidence of the whole-object path.

@@ -31,7 +31,7 @@ export class SpillFile {
     this.putBytes(index, serialize(value));
   }
 
-  /** A record already serialised (v8.serialize), as a reader thread hands it over. */
+  /** A record already serialised (v8.serialize). */
   putBytes(index: number, bytes: Uint8Array): void {
     if (this.fd === null) throw new Error('internal: spill file used after it was closed');
     this.pending.push(bytes);

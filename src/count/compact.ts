@@ -6,7 +6,7 @@ import type { Provenance } from '../sources/types.js';
 import { evidenceOf } from './result.js';
 
 /**
- * What a large count keeps of a message once it is judged (on a reader thread, or here): slim
+ * What a large count keeps of a message once it is judged: slim
  * facts and judgement, which is all that one vote per council and the tally need, and the evidence
  * already written out as text (which the count spills to disk). Nothing is judged or rendered
  * twice, and nothing of the message's bytes is held.
@@ -15,13 +15,13 @@ export interface CompactMessage {
   source: Provenance;
   facts: MessageFacts;
   judgement: Judgement;
-  /** The evidence text (EvidenceText), serialised: as a reader thread hands it over (transferred, not copied) and as the spill file keeps it. */
+  /** The evidence text (EvidenceText), serialised as the spill file keeps it. */
   evidence: Uint8Array;
 }
 
 export function compactMessage(source: Provenance, facts: MessageFacts, judgement: Judgement): CompactMessage {
   const text = renderEvidence(evidenceOf(facts, judgement, [], null, null), evidenceOf(facts, null, [], null, null));
-  return { source, facts: slimFacts(facts), judgement: slimJudgement(judgement), evidence: ownBytes(serialize(text)) };
+  return { source, facts: slimFacts(facts), judgement: slimJudgement(judgement), evidence: serialize(text) };
 }
 
 /** The evidence text back from its bytes. */
@@ -29,10 +29,7 @@ export function evidenceText(bytes: Uint8Array): EvidenceText {
   return deserialize(bytes) as EvidenceText;
 }
 
-/** Bytes that own their whole buffer, so that they can be transferred to another thread. */
-function ownBytes(b: Buffer): Uint8Array {
-  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? new Uint8Array(b.buffer, 0, b.byteLength) : new Uint8Array(b);
-}
+
 
 /** One empty list for every slim record (nothing adds to a judged message's facts). */
 const NONE: never[] = Object.freeze([]) as unknown as never[];

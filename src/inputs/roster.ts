@@ -236,11 +236,6 @@ export function lookalikeOf(roster: Roster, address: string): { council: Council
   return null;
 }
 
-/** The council with this id (as the roster spells it), by index. */
-export function councilById(roster: Roster, id: string): Council | undefined {
-  return rosterIndex(roster).ids.get(id);
-}
-
 /** The roster councils a paper's "Council:" line names exactly (its name's words, or its id), found by index. */
 export function councilsNamedExactly(roster: Roster, written: string): Council[] {
   const w = councilWrittenExactly(written);

@@ -3,7 +3,6 @@ import { Worker } from 'node:worker_threads';
 import type { RawMessage, Provenance } from '../sources/types.js';
 import { readSafely, type MessageFacts, type ReadOptions } from './message.js';
 import type { ReaderSetup } from './setup.js';
-import type { CompactMessage } from '../count/compact.js';
 import type { ReadDone, ReadJob } from './worker.js';
 
 /**
@@ -26,8 +25,6 @@ export function defaultJobs(): number {
 export interface ReadEntry {
   source: Provenance;
   facts: MessageFacts;
-  /** Judged and written out on a reader thread (a large count; see ReaderSetup.judge): `facts` are then slim. */
-  compact?: CompactMessage;
 }
 
 /** What the caller keeps of each message as it is read (the count may keep less than all of it). */
@@ -59,7 +56,7 @@ export async function readAll<T = ReadEntry>(
   const entries: T[] = [];
   const workers: Worker[] = [];
   const busy: number[] = [];
-  const waiting = new Map<number, { resolve: (done: ReadDone) => void; reject: (e: Error) => void }>();
+  const waiting = new Map<number, { resolve: (facts: MessageFacts) => void; reject: (e: Error) => void }>();
   let inFlight = 0;
   let wake: (() => void) | null = null;
   let failure: Error | null = null;
@@ -84,7 +81,7 @@ export async function readAll<T = ReadEntry>(
           w.on('message', (done: ReadDone) => {
             const p = waiting.get(done.seq);
             waiting.delete(done.seq);
-            p?.resolve(done);
+            p?.resolve(done.facts);
           });
           // A thread that dies is a bug (every bad message is a row, not an exception): stop the
           // count, never wait for it forever.
@@ -110,12 +107,12 @@ export async function readAll<T = ReadEntry>(
       // A copy the thread owns: the mbox splitter's buffers may share memory with other messages.
       const bytes = new Uint8Array(raw.bytes);
       const job: ReadJob = { seq: at, source: raw.source, bytes, size: raw.size, sha256: raw.sha256, oversize: raw.oversize };
-      new Promise<ReadDone>((resolve, reject) => {
+      new Promise<MessageFacts>((resolve, reject) => {
         waiting.set(at, { resolve, reject });
         workers[k]!.postMessage(job, [bytes.buffer]);
       }).then(
-        (done) => {
-          entries[at] = keep(at, 'compact' in done ? { source: raw.source, facts: done.compact.facts, compact: done.compact } : { source: raw.source, facts: done.facts });
+        (facts) => {
+          entries[at] = keep(at, { source: raw.source, facts });
           busy[k]!--;
           inFlight--;
           settle();

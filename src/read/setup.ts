@@ -1,6 +1,3 @@
-import type { Election } from '../inputs/election.js';
-import type { IssuedReferences } from '../inputs/issued.js';
-import type { Roster } from '../inputs/roster.js';
 import type { ReadLimits, ReadOptions } from './message.js';
 import type { TxtLookup } from './dkim.js';
 import { SERVICES, type ServiceName } from './services.js';
@@ -19,12 +16,6 @@ export interface ReaderSetup {
   pinnedKeys: [string, string[][]][] | null;
   trustedAuthservIds: string[];
   service: ServiceName | null;
-  /**
-   * For a large count: the election, roster and issued references, so that a reader thread also
-   * judges each message from `from` on and writes its evidence out (count/compact.ts), sending
-   * back only what the count keeps.
-   */
-  judge?: { election: Election; roster: Roster; issued: IssuedReferences | null; from: number } | undefined;
 }
 
 /** Live DNS for the keys the pinned file lacks (`--dns`); what it finds is added to `fetched`. */

@@ -2,8 +2,7 @@ import { canonicalJson as canonical } from '../model/canonical.js';
 import type { FindingRecord, MessageRecord, RenderedForm } from '../model/result.js';
 
 /**
- * A message's evidence written out once, where the message is read (on a reader thread for a large
- * count), as the text the result file and its digest will hold: so that a count of any size keeps
+ * A message's evidence written out once, as soon as a large count has judged the message, as the text the result file and its digest will hold: so that a count of any size keeps
  * no message's evidence in memory, and never works it out twice. Only what the count itself adds
  * (its findings, duplicateOf, supersededBy, and for a copy of another message the parts a copy is
  * not judged on) is filled in when the result is written.
