@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { countMessages, keyLookup, loadInputs, readMailbox, type LoadedInputs } from '../src/cli/pipeline.js';
 import type { ResultModel } from '../src/model/result.js';
+import { canonicalJson, canonicalJsonOfData } from '../src/model/canonical.js';
 import { DEFAULT_READ_LIMITS, readMessage, type MessageFacts } from '../src/read/message.js';
 import { DEFAULT_LIMITS, type Provenance } from '../src/sources/types.js';
 import { ADJUDICATIONS, ELECTION, ISSUED, KEYS, MAILBOX, ROSTER, paperText } from './helpers.js';
@@ -238,5 +239,17 @@ describe('properties of the count over generated mailboxes', () => {
     const r = count([stripped, ...base]);
     expect(r.messages.find((m) => m.sha256 === 'f'.repeat(64))?.disposition).toBe('duplicate-copy');
     expect(r.messages.find((m) => m.sha256 === signed.facts.sha256)).toMatchObject({ disposition: 'counted', choices: ['williams'] });
+  });
+});
+
+describe('canonical JSON of plain data, the fast way', () => {
+  it('is canonicalJson, byte for byte, for any JSON value (index-like keys, unicode, -0 and all)', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => {
+        expect(canonicalJsonOfData(v)).toBe(canonicalJson(v));
+      }),
+      { seed: 21, numRuns: 2000 },
+    );
+    expect(canonicalJsonOfData({ b: 1, a: { '10': 1, '9': 2, z: [{ y: 1, x: 2 }] } })).toBe(canonicalJson({ b: 1, a: { '10': 1, '9': 2, z: [{ y: 1, x: 2 }] } }));
   });
 });

@@ -8,7 +8,11 @@ import { describe, expect, it } from 'vitest';
 import { writeSynthetic } from '../bench/synthetic.js';
 import { IN_PROCESS_FIRST } from '../src/read/pool.js';
 import { createHash } from 'node:crypto';
-import { runCount } from '../src/cli/pipeline.js';
+import { keyLookup, loadInputs, readMailbox, runCount } from '../src/cli/pipeline.js';
+import { JUDGED_EVIDENCE, evidenceOf } from '../src/count/result.js';
+import { judgeMessage } from '../src/judge/judge.js';
+import { DEFAULT_READ_LIMITS } from '../src/read/message.js';
+import { DEFAULT_LIMITS } from '../src/sources/types.js';
 import { canonicalJson } from '../src/model/canonical.js';
 import { renderJson } from '../src/report/json.js';
 import { renderTerminal } from '../src/report/terminal.js';
@@ -43,6 +47,18 @@ describe('spilling a large count to disk', () => {
     // The evidence read back from the spilled text is the evidence of the whole-object path.
     const wholeMessages = (JSON.parse(whole) as { messages: { evidence: unknown }[] }).messages;
     mixed.messages.forEach((m, i) => expect(m.evidence).toEqual(wholeMessages[i]?.evidence));
+  });
+
+  it('a copy of another message differs from its judged evidence only in the parts written out again for it (JUDGED_EVIDENCE)', async () => {
+    const inputs = await loadInputs({ election: ELECTION, roster: ROSTER, keys: KEYS, issued: ISSUED });
+    const { entries } = await readMailbox([MAILBOX], inputs.election, { ...DEFAULT_LIMITS, ...DEFAULT_READ_LIMITS }, keyLookup(inputs.keys, undefined));
+    const differing = new Set<string>();
+    for (const { facts } of entries) {
+      const judged = evidenceOf(facts, judgeMessage(facts, inputs.election, inputs.roster, { issued: inputs.issued }), [], null, null) as unknown as Record<string, unknown>;
+      const copy = evidenceOf(facts, null, [], null, null) as unknown as Record<string, unknown>;
+      for (const k of Object.keys(judged)) if (JSON.stringify(judged[k]) !== JSON.stringify(copy[k])) differing.add(k);
+    }
+    expect([...differing].sort()).toEqual([...JUDGED_EVIDENCE].sort());
   });
 
   it('a DNS failure on a spilled message still leaves the result provisional', async () => {

@@ -3,7 +3,7 @@ import type { Judgement } from '../judge/judge.js';
 import type { MessageFacts } from '../read/message.js';
 import { renderEvidence, type EvidenceText } from '../report/evidence-text.js';
 import type { Provenance } from '../sources/types.js';
-import { evidenceOf } from './result.js';
+import { JUDGED_EVIDENCE, evidenceOf } from './result.js';
 
 /**
  * What a large count keeps of a message once it is judged: slim
@@ -20,7 +20,7 @@ export interface CompactMessage {
 }
 
 export function compactMessage(source: Provenance, facts: MessageFacts, judgement: Judgement): CompactMessage {
-  const text = renderEvidence(evidenceOf(facts, judgement, [], null, null), evidenceOf(facts, null, [], null, null));
+  const text = renderEvidence(evidenceOf(facts, judgement, [], null, null), evidenceOf(facts, null, [], null, null), JUDGED_EVIDENCE);
   return { source, facts: slimFacts(facts), judgement: slimJudgement(judgement), evidence: serialize(text) };
 }
 

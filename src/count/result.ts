@@ -445,6 +445,9 @@ class SpilledRecord implements MessageRecord {
   }
 }
 
+/** The parts of a message's evidence that come from its judgement: what a copy of another message, shown unjudged, has otherwise. */
+export const JUDGED_EVIDENCE = ['findings', 'senderMatch', 'papers', 'signOff', 'authentication'] as const satisfies readonly (keyof MessageRecord['evidence'])[];
+
 /** Everything read and found about a message: the judge's findings, then the count's own. */
 export function evidenceOf(
   f: MessageFacts,

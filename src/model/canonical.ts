@@ -42,6 +42,30 @@ export function canonicalJson(value: unknown): string {
   return parts.join('');
 }
 
+const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * canonicalJson of plain JSON data (no toJSON, no undefined in arrays), by V8's own JSON.stringify
+ * with each object's keys put in order: several times faster, for the evidence a large count writes
+ * out for every message. An object with a key that looks like an array index (which no object would
+ * keep in sorted order) is left to canonicalJson. A property test holds the two equal.
+ */
+export function canonicalJsonOfData(value: unknown): string {
+  let indexKey = false;
+  const text = JSON.stringify(value, function (_key, v: unknown) {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+    const keys = Object.keys(v);
+    const sorted: Record<string, unknown> = {};
+    for (const k of keys.sort(byCodeUnits)) {
+      if (INDEX_LIKE.test(k)) indexKey = true;
+      sorted[k] = (v as Record<string, unknown>)[k];
+    }
+    return sorted;
+  });
+  return indexKey ? canonicalJson(value) : text;
+}
+const INDEX_LIKE = /^(0|[1-9][0-9]*)$/;
+
 /** "sha256:<hex>" of the canonical JSON of the result without its digest field. */
 export function resultDigest(result: Record<string, unknown>): string {
   const { digest: _ignored, ...rest } = result;

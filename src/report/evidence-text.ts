@@ -1,4 +1,4 @@
-import { canonicalJson as canonical } from '../model/canonical.js';
+import { canonicalJsonOfData as canonical } from '../model/canonical.js';
 import type { FindingRecord, MessageRecord, RenderedForm } from '../model/result.js';
 
 /**
@@ -52,18 +52,13 @@ function pieces(evidence: Partial<Evidence>): EvidencePiece[] {
 }
 
 /**
- * The text of a message's evidence as judged, and as a copy of another message would show it
- * (`copy`: the evidence with no judgement; only the values that differ are written out again).
- * Both are given with no count findings and with duplicateOf and supersededBy unset; the count
- * sets those.
+ * The text of a message's evidence as judged, and of the values a copy of another message shows in
+ * place of the judged ones (`copy`: the evidence with no judgement; only `copyKeys`, the values that
+ * depend on the judgement, are written out again). Both are given with no count findings and with
+ * duplicateOf and supersededBy unset; the count sets those.
  */
-export function renderEvidence(judged: Evidence, copy: Evidence): EvidenceText {
-  const keys = Object.keys(judged);
-  if (keys.join() !== Object.keys(copy).join()) throw new Error("internal: a copy's evidence has other keys than a judged message's");
-  const j = judged as unknown as Record<string, unknown>;
-  const c = copy as unknown as Record<string, unknown>;
-  const differing = Object.fromEntries(keys.filter((k) => !COUNT_KEYS.has(k) && JSON.stringify(c[k]) !== JSON.stringify(j[k])).map((k) => [k, c[k]]));
-  return { judged: pieces(judged), copy: pieces(differing) };
+export function renderEvidence(judged: Evidence, copy: Evidence, copyKeys: readonly (keyof Evidence)[]): EvidenceText {
+  return { judged: pieces(judged), copy: pieces(Object.fromEntries(copyKeys.map((k) => [k, copy[k]]))) };
 }
 
 /** What the count adds to a message's evidence. */
