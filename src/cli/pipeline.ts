@@ -192,8 +192,8 @@ function spilling(inputs: LoadedInputs, after: number): Keep<CountEntry> {
     const compact = compactMessage(e.source, e.facts, judgeMessage(e.facts, inputs.election, inputs.roster, { issued: inputs.issued }));
     file ??= new SpillFile();
     const store = file;
-    store.putBytes(index, compact.evidence);
-    return { source: compact.source, facts: compact.facts, judgement: compact.judgement, evidence: () => evidenceText(store.getBytes(index)) };
+    store.put(index, compact.evidence);
+    return { source: compact.source, facts: compact.facts, judgement: compact.judgement, evidence: () => evidenceText(store.get(index)) };
   };
 }
 

@@ -1,13 +1,12 @@
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deserialize, serialize } from 'node:v8';
 
 /**
- * Where a large count keeps what it read of each message while it counts: a temporary file, one
- * structured-clone record per message, read back one at a time when a message's evidence is
- * written out. Memory then holds a small record per message, not its facts, whatever the size of
- * the mailbox. The file is deleted when the command ends (or the process exits).
+ * Where a large count keeps each message's evidence while it counts: a temporary file, one record
+ * of bytes per message (its evidence text, serialised: count/compact.ts), read back one at a time
+ * when the result is written. Memory then holds a small record per message, not its evidence,
+ * whatever the size of the mailbox. The file is deleted when the command ends (or the process exits).
  */
 export class SpillFile {
   private readonly dir: string;
@@ -27,12 +26,8 @@ export class SpillFile {
   private pendingBytes = 0;
   private written = 0;
 
-  put(index: number, value: unknown): void {
-    this.putBytes(index, serialize(value));
-  }
-
-  /** A record already serialised (v8.serialize). */
-  putBytes(index: number, bytes: Uint8Array): void {
+  /** A message's record, already serialised. */
+  put(index: number, bytes: Uint8Array): void {
     if (this.fd === null) throw new Error('internal: spill file used after it was closed');
     this.pending.push(bytes);
     this.pendingBytes += bytes.length;
@@ -51,11 +46,7 @@ export class SpillFile {
     this.pendingBytes = 0;
   }
 
-  get<T>(index: number): T {
-    return deserialize(this.getBytes(index)) as T;
-  }
-
-  getBytes(index: number): Buffer {
+  get(index: number): Buffer {
     this.flush();
     const offset = this.offsets[index];
     const length = this.lengths[index];
