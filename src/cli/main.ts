@@ -182,7 +182,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .action(async (paths: string[], opts: CountOptions) => {
       preflight(paths, opts);
       const { result, receiptSecret } = await count(paths, opts, io);
-      io.stdout((await reports()).renderTerminal(result, colour, { officer: opts.officer, witness: opts.witness }));
+      (await reports()).writeTerminal(result, colour, { officer: opts.officer, witness: opts.witness }, io.stdout);
       await writeOutputs(result, { ...opts, receiptSecret });
       exitCode = result.final ? EXIT.ok : EXIT.provisional;
     });
@@ -361,7 +361,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
         issued: join(EXAMPLE_DIR, 'issued', 'issued.csv'),
         generator: GENERATOR,
       });
-      io.stdout((await reports()).renderTerminal(result, colour, { officer: opts.officer, witness: opts.witness }));
+      (await reports()).writeTerminal(result, colour, { officer: opts.officer, witness: opts.witness }, io.stdout);
       await writeOutputs(result, { ...opts, receiptSecret });
       exitCode = result.final ? EXIT.ok : EXIT.provisional;
     });

@@ -24,7 +24,28 @@ function local(iso: string | null, zone: string): string {
 
 /** The declaration, the statement of rejected papers, councils that did not vote, and one line per message. */
 export function renderTerminal(r: ResultModel, c: ChalkInstance, opts: { officer?: string | undefined; witness?: string | undefined } = {}): string {
-  const out: string[] = [];
+  const parts: string[] = [];
+  writeTerminal(r, c, opts, (text) => parts.push(text));
+  return parts.join('');
+}
+
+/**
+ * The terminal report, handed to `write` a piece at a time (about 64 KiB each): a large count's
+ * report (a line per message) is never built whole in memory.
+ */
+export function writeTerminal(r: ResultModel, c: ChalkInstance, opts: { officer?: string | undefined; witness?: string | undefined }, write: (text: string) => void): void {
+  let buffered = '';
+  const out = {
+    push(...lines: string[]): void {
+      for (const line of lines) {
+        buffered += line + '\n';
+        if (buffered.length >= 1 << 16) {
+          write(buffered);
+          buffered = '';
+        }
+      }
+    },
+  };
   const zone = r.election.timezone;
   const names = new Map(r.election.candidates.map((x) => [x.id, x.name]));
   const rule = '─'.repeat(72);
@@ -108,7 +129,7 @@ export function renderTerminal(r: ResultModel, c: ChalkInstance, opts: { officer
   out.push(rule);
   if (r.tallySheet) out.push(`Tally sheet of receipts: ${r.tallySheet.lines} lines, SHA-256 ${r.tallySheet.sha256}`);
   out.push(`Result digest ${r.digest}`);
-  return out.join('\n') + '\n';
+  write(buffered);
 }
 
 /**
