@@ -266,7 +266,8 @@ function parserOptions(limits: ReadLimits) {
     ignoreEmbedded: true,
     maxHtmlLengthToParse: limits.maxHtmlChars,
     maxChildNodes: limits.maxMimeParts,
-    checksumAlgo: 'sha256',
+    // No checksum from the parser: the reader hashes each attachment itself, once (sha256 below).
+    checksumAlgo: false,
   } as const;
 }
 
