@@ -6,10 +6,10 @@ import type { Provenance } from '../sources/types.js';
 import { JUDGED_EVIDENCE, evidenceOf } from './result.js';
 
 /**
- * What a large count keeps of a message once it is judged: slim
- * facts and judgement, which is all that one vote per council and the tally need, and the evidence
- * already written out as text (which the count spills to disk). Nothing is judged or rendered
- * twice, and nothing of the message's bytes is held.
+ * What a large count keeps of a message once it is judged: slim facts and judgement, which is all
+ * that one vote per council and the tally need, and the evidence already written out as text (which
+ * the count spills to disk). Nothing is judged or rendered twice, and nothing of the message's
+ * bytes is held.
  */
 export interface CompactMessage {
   source: Provenance;
@@ -28,8 +28,6 @@ export function compactMessage(source: Provenance, facts: MessageFacts, judgemen
 export function evidenceText(bytes: Uint8Array): EvidenceText {
   return deserialize(bytes) as EvidenceText;
 }
-
-
 
 /** One empty list for every slim record (nothing adds to a judged message's facts). */
 const NONE: never[] = Object.freeze([]) as unknown as never[];

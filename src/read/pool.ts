@@ -11,9 +11,9 @@ import type { ReadDone, ReadJob } from './worker.js';
  * message to a reader thread (node:worker_threads: no dependency, and structured clone carries the
  * facts back); results are put back in input order, so the count is the same, byte for byte, as a
  * one-thread run. A small mailbox is read on the main thread alone: threads cost more to start
- * than a few messages cost to read. Each thread loads the reader's modules and a copy of the roster,
- * about half a second here (`npm run bench` at 1,000 messages: 1.66 s with threads from message 200,
- * 1.02 s on the main thread alone), so threads start only past the first thousand messages.
+ * than a few messages cost to read. Starting the threads (each loads the reader's modules) cost about
+ * half a second here (`npm run bench` at 1,000 messages: 1.66 s with threads from message 200, 1.02 s
+ * on the main thread alone), so threads start only past the first thousand messages.
  */
 export const IN_PROCESS_FIRST = 1000;
 const IN_FLIGHT_PER_THREAD = 8;

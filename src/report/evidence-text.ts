@@ -2,8 +2,9 @@ import { canonicalJsonOfData as canonical } from '../model/canonical.js';
 import type { FindingRecord, MessageRecord, RenderedForm } from '../model/result.js';
 
 /**
- * A message's evidence written out once, as soon as a large count has judged the message, as the text the result file and its digest will hold: so that a count of any size keeps
- * no message's evidence in memory, and never works it out twice. Only what the count itself adds
+ * A message's evidence written out once, as soon as a large count has judged the message, as the
+ * text the result file and its digest will hold: so that a count of any size keeps no message's
+ * evidence in memory, and never works it out twice. Only what the count itself adds
  * (its findings, duplicateOf, supersededBy, and for a copy of another message the parts a copy is
  * not judged on) is filled in when the result is written.
  *
@@ -14,7 +15,7 @@ import type { FindingRecord, MessageRecord, RenderedForm } from '../model/result
 export interface EvidenceText {
   /** The evidence keys in their order, each value as [pretty, canonical]; findings as one pair per finding. */
   judged: EvidencePiece[];
-  /** For a copy of another message (not judged): the keys whose values differ from `judged`. */
+  /** For a copy of another message (not judged): the values that come from a judgement (JUDGED_EVIDENCE), as a copy shows them. */
   copy: EvidencePiece[];
 }
 
