@@ -46,8 +46,8 @@ const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 
 
 /**
  * canonicalJson of plain JSON data (no toJSON, no undefined in arrays), by V8's own JSON.stringify
- * with each object's keys put in order: several times faster, for the evidence a large count writes
- * out for every message. An object with a key that looks like an array index (which no object would
+ * with each object's keys put in order: about a third less time on a message's evidence (18 µs
+ * against 26), which a large count writes out for every message. An object with a key that looks like an array index (which no object would
  * keep in sorted order) is left to canonicalJson. A property test holds the two equal.
  */
 export function canonicalJsonOfData(value: unknown): string {
