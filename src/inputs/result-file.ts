@@ -62,7 +62,7 @@ export async function readResultFile(path: string, options: { locateUpTo?: numbe
   const locateUpTo = options.locateUpTo ?? LOCATE_UP_TO;
   const size = await fileSize(path);
   const skip = (await startsWithBom(path)) ? 3 : 0;
-  // Packed values only (no piece-by-piece string tokens): fewer tokens, and no value here is large.
+  // Packed values only, no piece-by-piece string tokens: fewer tokens (each value is assembled whole either way).
   const tokens = (): ReturnType<typeof chain> => chain([createReadStream(path, { start: skip }), parser({ streamValues: false })]);
   let topValue: unknown;
   try {
