@@ -8,7 +8,9 @@
  *     same loop split over two worker threads, to show what this machine gives a parser on both cores;
  *   - ccin-tally counting it (dkim off with the default reader threads and with --jobs 1, and dkim
  *     prefer), timed inside the process (Node start excluded) and as the command a user runs (Node
- *     start included), with peak RSS; and verify's streaming read of the result file it wrote;
+ *     start included), with peak RSS; the same election with every message DKIM-signed, counted
+ *     under dkim prefer with the keys pinned (each signature verified; its ratio is to the bare
+ *     loop over the unsigned file); and verify's streaming read of the result file it wrote;
  *
  * then `--help` and the bundled example, end to end. Each measurement runs in a fresh process, so
  * peak memory is its own. Sizes: BENCH_SIZES (default 1000,10000,100000).
@@ -78,11 +80,11 @@ async function readResult(path: string): Promise<void> {
 }
 
 /** In a child: ccin-tally's count, as the CLI runs it (compiled JavaScript), writing the JSON result. */
-async function count(mbox: string, election: string, roster: string, out: string, jobs?: number): Promise<void> {
+async function count(mbox: string, election: string, roster: string, out: string, jobs?: number, keys?: string): Promise<void> {
   const started = performance.now();
   const { runCount } = await built<typeof Pipeline>('cli/pipeline.js');
   const { writeJson } = await built<typeof Json>('report/json.js');
-  const result = await runCount({ paths: [mbox], election, roster, generator: 'bench', jobs });
+  const result = await runCount({ paths: [mbox], election, roster, generator: 'bench', jobs, keys });
   // Written piece by piece, as the command writes it.
   const fd = openSync(out, 'w');
   writeJson(result, (s) => writeSync(fd, s));
@@ -148,6 +150,14 @@ async function main(): Promise<void> {
         line(`ccin-tally, ${label}`, m.ms, m.maxRssMiB);
         if (label === 'dkim off') timed.push({ n, ms: m.ms, bareMs: bare.ms });
       }
+      // The same election with every message signed (Ed25519, aligned, keys pinned): each signature is verified.
+      const signedDir = join(sub, 'signed');
+      mkdirSync(signedDir);
+      const signed = await writeSynthetic(signedDir, n, 'prefer', { signed: true });
+      const sm = child(['--count', signed.mbox, signed.election, signed.roster, join(signedDir, 'r.json'), '', signed.keys ?? '']);
+      if (sm.messages !== n) throw new Error(`expected ${n} signed messages, counted ${sm.messages}`);
+      line(`ccin-tally, dkim prefer, all signed (${f(signed.bytes / 1048576, 0)} MiB)`, sm.ms, sm.maxRssMiB);
+      rmSync(signedDir, { recursive: true, force: true });
       const verify = child(['--read-result', join(sub, 'r.json')]);
       line(`verify: reads the result (${f(statSync(join(sub, 'r.json')).size / 1048576, 0)} MiB) as a stream`, verify.ms, verify.maxRssMiB);
       const cli = command(BIN, ['tally', s.mbox, '--election', s.election, '--roster', s.roster, '--json', join(sub, 'cli.json'), '--quiet']);
@@ -171,7 +181,7 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === '--bare') await bareLoop(process.argv[3] ?? '');
-else if (process.argv[2] === '--count') await count(process.argv[3] ?? '', process.argv[4] ?? '', process.argv[5] ?? '', process.argv[6] ?? '', process.argv[7] ? Number(process.argv[7]) : undefined);
+else if (process.argv[2] === '--count') await count(process.argv[3] ?? '', process.argv[4] ?? '', process.argv[5] ?? '', process.argv[6] ?? '', process.argv[7] ? Number(process.argv[7]) : undefined, process.argv[8] || undefined);
 else if (process.argv[2] === '--bare-threads') await bareThreads(process.argv[3] ?? '');
 else if (process.argv[2] === '--read-result') await readResult(process.argv[3] ?? '');
 else await main();

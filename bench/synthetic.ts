@@ -3,7 +3,8 @@
  * roster, one plain-text paper from each, every tenth with a 30 KB image attached, in one mboxrd
  * file as a receiving server would store them. Deterministic: the same N gives the same bytes.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
+import { dkimSign } from 'mailauth/lib/dkim/sign.js';
 import { createWriteStream, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
@@ -33,7 +34,18 @@ export interface Synthetic {
   mbox: string;
   messages: number;
   bytes: number;
+  /** With `signed`: the keys file that pins every council's DKIM key (--keys). */
+  keys: string | null;
 }
+
+/**
+ * The councils' DKIM key when the mail is signed: one Ed25519 key from a fixed seed, published for
+ * every council's domain, so that the same N gives the same bytes (Ed25519 signatures are
+ * deterministic, and each signature's time is its message's Date).
+ */
+const SIGNING_KEY = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), createHash('sha256').update('ccin-tally bench key').digest()]), format: 'der', type: 'pkcs8' });
+const SELECTOR = 'bench';
+const SIGNING_PEM = SIGNING_KEY.export({ format: 'pem', type: 'pkcs8' });
 
 const IMAGE = (() => {
   // 30 KB of incompressible bytes behind a JPEG header: what a phone photo of a paper weighs.
@@ -50,7 +62,12 @@ function rfc2822(ms: number): string {
   return new Date(ms).toUTCString().replace('GMT', '+0000');
 }
 
-export async function writeSynthetic(dir: string, councils: number, dkim: 'off' | 'prefer' | 'require' = 'off'): Promise<Synthetic> {
+/**
+ * `signed`: each message carries a real DKIM signature (mailauth's signer, ed25519-sha256, d= the
+ * council's domain), and `keys.zone` pins the key, so that a count verifies every message.
+ */
+export async function writeSynthetic(dir: string, councils: number, dkim: 'off' | 'prefer' | 'require' = 'off', options: { signed?: boolean } = {}): Promise<Synthetic> {
+  const signed = options.signed === true;
   const election = join(dir, 'election.json');
   writeFileSync(
     election,
@@ -131,6 +148,15 @@ export async function writeSynthetic(dir: string, councils: number, dkim: 'off' 
     } else {
       message = [...head, 'Content-Type: text/plain; charset=utf-8', '', paper, ''].join('\n');
     }
+    if (signed) {
+      // Signed as the council's server would send it (CRLF), before the receiving server's mbox line.
+      const [fromLine, ...rest] = message.split('\n');
+      const wire = rest.join('\r\n');
+      const options = { signTime: new Date(at), signatureData: [{ signingDomain: domain, selector: SELECTOR, privateKey: SIGNING_PEM, algorithm: 'ed25519-sha256' }] };
+      const { signatures, errors } = await dkimSign(wire, options as unknown as Parameters<typeof dkimSign>[1]);
+      if (errors.length > 0 || !signatures.startsWith('DKIM-Signature:')) throw new Error(`the synthetic message ${i} could not be signed: ${String(errors[0] ?? signatures)}`);
+      message = [fromLine, ...signatures.trimEnd().split('\r\n'), ...rest].join('\n');
+    }
     // mboxrd: a body line starting "From " (or ">From ") gains one ">".
     const escaped = message.replace(/\n(>*From )/g, '\n>$1') + '\n';
     bytes += Buffer.byteLength(escaped);
@@ -138,5 +164,13 @@ export async function writeSynthetic(dir: string, councils: number, dkim: 'off' 
   }
   out.end();
   await once(out, 'finish');
-  return { dir, election, roster, mbox, messages: councils, bytes };
+  let keys: string | null = null;
+  if (signed) {
+    keys = join(dir, 'keys.zone');
+    const p = createPublicKey(SIGNING_KEY).export({ format: 'der', type: 'spki' }).subarray(-32).toString('base64');
+    const lines = ['; the synthetic councils\' DKIM key (one Ed25519 key for every domain)'];
+    for (let i = 0; i < councils; i++) lines.push(`${SELECTOR}._domainkey.${place(i).toLowerCase()}.gov.uk. IN TXT "v=DKIM1; k=ed25519; p=${p}"`);
+    writeFileSync(keys, lines.join('\n') + '\n');
+  }
+  return { dir, election, roster, mbox, messages: councils, bytes, keys };
 }
