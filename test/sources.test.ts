@@ -96,7 +96,8 @@ describe('paths to messages', () => {
       'mbox:export/sub/Inbox#2',
       'eml:export/sub/deeper/b.eml',
     ]);
-    expect(files.filter((f) => f.kind === 'skipped').map((f) => f.file)).toEqual(['export/.DS_Store', 'export/sub/Inbox.msf']);
+    expect(files.filter((f) => f.kind === 'skipped').map((f) => f.file)).toEqual(['export/.DS_Store', 'export/md/tmp/1708.M3.host', 'export/sub/Inbox.msf']);
+    expect(files.find((f) => f.file === 'export/md/tmp/1708.M3.host')?.note).toMatch(/still being delivered/);
     for (const f of files) expect(f.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 

@@ -28,6 +28,8 @@ interface Planned {
   note?: string;
   /** Named on the command line itself, not met inside a folder. */
   explicit?: boolean;
+  /** A skipped file that is still recorded with its SHA-256 and size (a Maildir's tmp message). */
+  hash?: boolean;
 }
 
 const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -85,7 +87,10 @@ export async function plan(paths: readonly string[]): Promise<Planned[]> {
             else out.push({ path: mailPath, name: `${childName}/${m}`, kind: 'skip', note: 'not a message file in a Maildir folder' });
           }
         } else if (isMaildir && entry === 'tmp') {
-          continue; // messages still being delivered
+          // Messages still being delivered are not read, but each is named, so that none goes unseen.
+          for (const m of (await readdir(full)).sort(byName)) {
+            out.push({ path: join(full, m), name: `${childName}/${m}`, kind: 'skip', hash: true, note: 'in the Maildir\'s tmp folder: a message still being delivered when the mailbox was exported, not read' });
+          }
         } else {
           await visitDir(full, childName, visitedDirs);
         }
@@ -140,6 +145,13 @@ async function sniff(path: string, name: string): Promise<SourceKind | { skip: s
 
 async function* readPlanned(p: Planned, limits: SourceLimits, files: InputFileRecord[]): AsyncGenerator<RawMessage> {
   if (p.kind === 'skip') {
+    const st = p.hash ? await stat(p.path).catch(() => null) : null;
+    if (st?.isFile()) {
+      const h = createHash('sha256');
+      for await (const chunk of createReadStream(p.path)) h.update(chunk as Buffer);
+      files.push({ file: p.name, kind: 'skipped', sha256: h.digest('hex'), bytes: st.size, messages: 0, note: p.note ?? 'skipped' });
+      return;
+    }
     files.push({ file: p.name, kind: 'skipped', sha256: '', bytes: 0, messages: 0, note: p.note ?? 'skipped' });
     return;
   }
