@@ -3,10 +3,12 @@
  * content come out as reading it whole gives them, and a file that is not a result is refused with
  * its line, as before.
  */
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCount } from '../src/cli/pipeline.js';
+import { loadInputFile } from '../src/inputs/files.js';
 import { readResultFile } from '../src/inputs/result-file.js';
 import { resultDigest } from '../src/model/canonical.js';
 import { InputError } from '../src/model/errors.js';
@@ -92,5 +94,17 @@ describe('reading a result file as a stream', () => {
     const broken = await refusal(write('large-broken.json', text.slice(0, text.length / 2)), { locateUpTo: 0 });
     expect(broken.code).toBe('JSON_SYNTAX');
     expect(broken.location.line).toBeUndefined();
+  });
+
+  it('a folder, or a named pipe (which would be read forever), given as the result is refused, never read', async () => {
+    const folder = await refusal(t.dir);
+    expect(folder.code).toBe('FILE_UNREADABLE');
+    expect(folder.message).toMatch(/a folder/);
+    const fifo = join(t.dir, 'pipe.json');
+    execFileSync('mkfifo', [fifo]);
+    const pipe = await refusal(fifo);
+    expect(pipe.code).toBe('FILE_UNREADABLE');
+    // Every input file is checked the same way (the roster, the election, the keys…).
+    await expect(loadInputFile(fifo, 'roster')).rejects.toMatchObject({ code: 'FILE_UNREADABLE' });
   });
 });

@@ -107,11 +107,9 @@ export async function readMailbox(
   election: Election,
   limits: SourceLimits & ReadLimits,
   lookup: TxtLookup | null,
-  threads: { pinned: TxtRecords; jobs: number } | null = null,
-  progress?: Progress,
-  keep?: Keep<CountEntry>,
-  inProcessFirst?: number,
+  how: { threads?: { pinned: TxtRecords; jobs: number } | null; progress?: Progress | undefined; keep?: Keep<CountEntry>; inProcessFirst?: number | undefined } = {},
 ): Promise<{ entries: CountEntry[]; files: InputFileRecord[] }> {
+  const { threads = null, progress, keep = (_i, e) => e, inProcessFirst } = how;
   const walk = walkSources(paths, limits);
   if (progress) void walk.plannedBytes.then((n) => progress.start(n));
   const setup: ReaderSetup = {
@@ -124,7 +122,13 @@ export async function readMailbox(
   const options = readOptionsFrom(setup, lookup ?? undefined);
   // Reader threads look keys up in the pinned file only; a count that may ask live DNS reads here.
   try {
-    const entries = await readAll<CountEntry>(walk.messages, options, threads ? setup : null, threads?.jobs ?? 1, progress ? (raw) => progress.read(raw) : undefined, keep, inProcessFirst);
+    const entries = await readAll<CountEntry>(walk.messages, options, {
+      setup: threads ? setup : null,
+      jobs: threads?.jobs ?? 1,
+      onRead: progress ? (raw) => progress.read(raw) : undefined,
+      keep,
+      inProcessFirst,
+    });
     return { entries, files: walk.files };
   } finally {
     progress?.stop();
@@ -152,7 +156,7 @@ export async function countWithInputs(req: CountRequest): Promise<{ result: Resu
   const jobs = req.jobs ?? defaultJobs();
   const threads = req.dns === undefined && jobs > 1 ? { pinned: inputs.keys, jobs } : null;
   const keep = spilling(inputs, req.spillAfter ?? SPILL_AFTER);
-  const { entries, files } = await readMailbox(req.paths, inputs.election, limits, keyLookup(inputs.keys, req.dns), threads, req.progress, keep, req.inProcessFirst);
+  const { entries, files } = await readMailbox(req.paths, inputs.election, limits, keyLookup(inputs.keys, req.dns), { threads, progress: req.progress, keep, inProcessFirst: req.inProcessFirst });
   if (entries.length === 0) throw new InputError('NO_MESSAGES', { file: req.paths.join(', ') }, nothingRead(files));
   return { result: countMessages(entries, files, { ...inputs, dnsLookups: req.dns !== undefined }, limits, req.generator, req.receiptSecret ?? null), inputs };
 }

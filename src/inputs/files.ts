@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { InputError } from '../model/errors.js';
 
 export interface LoadedFile {
@@ -19,15 +19,35 @@ export function displayName(path: string): string {
   return parts[parts.length - 1] ?? path;
 }
 
+/**
+ * The size of an input file, which must be a regular file: a folder is refused, and so are a device
+ * or a named pipe, which would be read forever (or block until something writes to them).
+ */
+export async function inputFileSize(path: string, what: string): Promise<number> {
+  let st;
+  try {
+    st = await stat(path);
+  } catch (e) {
+    throw unreadable(path, what, e);
+  }
+  if (!st.isFile()) throw new InputError('FILE_UNREADABLE', { file: path }, `${what} file is ${st.isDirectory() ? 'a folder' : 'not a regular file (a device or a pipe)'}`);
+  return st.size;
+}
+
+function unreadable(path: string, what: string, e: unknown): InputError {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return new InputError('FILE_NOT_FOUND', { file: path }, `${what} file not found`);
+  return new InputError('FILE_UNREADABLE', { file: path }, `${what} file cannot be read (${code ?? String(e)})`);
+}
+
 export async function loadInputFile(path: string, what: string): Promise<LoadedFile> {
   const name = displayName(path);
+  await inputFileSize(path, what);
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new InputError('FILE_NOT_FOUND', { file: path }, `${what} file not found`);
-    throw new InputError('FILE_UNREADABLE', { file: path }, `${what} file cannot be read (${code ?? String(e)})`);
+    throw unreadable(path, what, e);
   }
   return { name, path, bytes, sha256: sha256Hex(bytes) };
 }

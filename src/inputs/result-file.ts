@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { z } from 'zod';
 import chain from 'stream-chain';
 import { parser } from 'stream-json';
@@ -11,7 +11,7 @@ import { streamValues } from 'stream-json/streamers/stream-values.js';
 import { writeCanonical } from '../model/canonical.js';
 import { InputError } from '../model/errors.js';
 import { RESULT_SCHEMA } from '../model/result.js';
-import { loadInputFile } from './files.js';
+import { inputFileSize, loadInputFile } from './files.js';
 import { lineOfPath, readJsonFile } from './json-locate.js';
 
 /** What `verify` needs of a result file besides its messages; the rest is compared through the digest. */
@@ -60,7 +60,7 @@ const own = (s: string): string => Buffer.from(s, 'utf8').toString('utf8');
  */
 export async function readResultFile(path: string, options: { locateUpTo?: number } = {}): Promise<ResultFile> {
   const locateUpTo = options.locateUpTo ?? LOCATE_UP_TO;
-  const size = await fileSize(path);
+  const size = await inputFileSize(path, 'result');
   const skip = (await startsWithBom(path)) ? 3 : 0;
   // Packed values only, no piece-by-piece string tokens: fewer tokens (each value is assembled whole either way).
   const tokens = (): ReturnType<typeof chain> => chain([createReadStream(path, { start: skip }), parser({ streamValues: false })]);
@@ -123,16 +123,6 @@ export async function readResultFile(path: string, options: { locateUpTo?: numbe
   hash.update(pending, 'utf8');
   const { messages: _null, ...fields } = top.data;
   return { top: fields as ResultFile['top'], messages, contentDigest: 'sha256:' + hash.digest('hex') };
-}
-
-async function fileSize(path: string): Promise<number> {
-  try {
-    return (await stat(path)).size;
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new InputError('FILE_NOT_FOUND', { file: path }, 'result file not found');
-    throw new InputError('FILE_UNREADABLE', { file: path }, `result file cannot be read (${code ?? String(e)})`);
-  }
 }
 
 async function startsWithBom(path: string): Promise<boolean> {

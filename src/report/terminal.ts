@@ -22,16 +22,10 @@ function local(iso: string | null, zone: string): string {
   return iso ? formatInZone(new Date(iso), zone) : 'unknown';
 }
 
-/** The declaration, the statement of rejected papers, councils that did not vote, and one line per message. */
-export function renderTerminal(r: ResultModel, c: ChalkInstance, opts: { officer?: string | undefined; witness?: string | undefined } = {}): string {
-  const parts: string[] = [];
-  writeTerminal(r, c, opts, (text) => parts.push(text));
-  return parts.join('');
-}
-
 /**
- * The terminal report, handed to `write` a piece at a time (about 64 KiB each): a large count's
- * report (a line per message) is never built whole in memory.
+ * The terminal report: the declaration, the statement of rejected papers, councils that did not
+ * vote, and one line per message. Handed to `write` a piece at a time (about 64 KiB each), so that a
+ * large count's report is never built whole in memory.
  */
 export function writeTerminal(r: ResultModel, c: ChalkInstance, opts: { officer?: string | undefined; witness?: string | undefined }, write: (text: string) => void): void {
   let buffered = '';

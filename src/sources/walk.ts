@@ -42,7 +42,16 @@ export function walkSources(paths: readonly string[], limits: SourceLimits): Sou
 }
 
 async function* generate(paths: readonly string[], limits: SourceLimits, files: InputFileRecord[], reportBytes: (n: number) => void): AsyncGenerator<RawMessage> {
-  const planned = await plan(paths);
+  let planned: Planned[];
+  try {
+    planned = await plan(paths);
+  } catch (e) {
+    // A folder of the mailbox that cannot be listed (permissions, removed meanwhile): an input error naming it.
+    if (e instanceof InputError) throw e;
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === undefined) throw e;
+    throw new InputError('FILE_UNREADABLE', { file: err.path ?? paths.join(', ') }, `mailbox folder cannot be read (${err.code})`);
+  }
   let total = 0;
   for (const p of planned) if (p.kind !== 'skip') total += (await stat(p.path).catch(() => null))?.size ?? 0;
   reportBytes(total);
