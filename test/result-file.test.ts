@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCount } from '../src/cli/pipeline.js';
+import { closeSpills } from '../src/cli/spill.js';
 import { loadInputFile } from '../src/inputs/files.js';
 import { readResultFile } from '../src/inputs/result-file.js';
 import { resultDigest } from '../src/model/canonical.js';
@@ -22,7 +23,10 @@ beforeAll(async () => {
   // Spilled from the tenth message on: the file is written from the spilled evidence text.
   text = renderJson(await runCount({ paths: [MAILBOX], election: ELECTION, roster: ROSTER, keys: KEYS, issued: ISSUED, adjudications: ADJUDICATIONS, generator: 'test', jobs: 1, spillAfter: 10 }));
 });
-afterAll(() => t.cleanup());
+afterAll(() => {
+  closeSpills();
+  t.cleanup();
+});
 
 const write = (name: string, body: string): string => {
   const path = join(t.dir, name);

@@ -4,7 +4,10 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { closeSpills } from '../src/cli/spill.js';
 import { writeSynthetic } from '../bench/synthetic.js';
 import { IN_PROCESS_FIRST } from '../src/read/pool.js';
 import { createHash } from 'node:crypto';
@@ -20,6 +23,8 @@ import { renderHtml } from '../src/report/html.js';
 import { renderCsv } from '../src/report/csv.js';
 import { Chalk } from 'chalk';
 import { ADJUDICATIONS, ELECTION, ISSUED, KEYS, MAILBOX, ROOT, ROSTER, run, tempDir } from './helpers.js';
+
+afterAll(closeSpills);
 
 describe('spilling a large count to disk', () => {
   it('a count whose messages are spilled and read back gives the same result, byte for byte', async () => {
@@ -63,6 +68,27 @@ describe('spilling a large count to disk', () => {
       for (const k of Object.keys(judged)) if (JSON.stringify(judged[k]) !== JSON.stringify(copy[k])) differing.add(k);
     }
     expect([...differing].sort()).toEqual([...JUDGED_EVIDENCE].sort());
+  });
+
+  it('a count interrupted or terminated deletes its spill file (it holds what the mail says) and ends by the same signal', async () => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      const t = tempDir();
+      try {
+        const spill = join(ROOT, 'src', 'cli', 'spill.ts');
+        const script = `import { SpillFile } from ${JSON.stringify(spill)}; new SpillFile().put(0, Buffer.from('evidence')); console.log('open'); setInterval(() => {}, 1000);`;
+        // Its own temporary folder: the spill file is made there.
+        const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, env: { ...process.env, TMPDIR: t.dir }, stdio: ['ignore', 'pipe', 'inherit'] });
+        await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+        const spills = (): string[] => readdirSync(t.dir).filter((f) => f.startsWith('ccin-tally-spill-'));
+        expect(spills()).toHaveLength(1);
+        child.kill(signal);
+        const ended = await new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once('exit', (code, sig) => resolve({ code, signal: sig })));
+        expect(ended).toEqual({ code: null, signal });
+        expect(spills()).toEqual([]);
+      } finally {
+        t.cleanup();
+      }
+    }
   });
 
   it('a DNS failure on a spilled message still leaves the result provisional', async () => {

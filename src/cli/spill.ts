@@ -6,7 +6,9 @@ import { join } from 'node:path';
  * Where a large count keeps each message's evidence while it counts: a temporary file, one record
  * of bytes per message (its evidence text, serialised: count/compact.ts), read back one at a time
  * when the result is written. Memory then holds a small record per message, not its evidence,
- * whatever the size of the mailbox. The file is deleted when the command ends (or the process exits).
+ * whatever the size of the mailbox. The file holds what the mail says (senders, subjects, choices):
+ * it is deleted when the command ends, when the process exits, and when it is interrupted or
+ * terminated (SIGINT, SIGTERM, SIGHUP) while a count runs.
  */
 export class SpillFile {
   private readonly dir: string;
@@ -18,6 +20,7 @@ export class SpillFile {
   constructor() {
     this.dir = mkdtempSync(join(tmpdir(), 'ccin-tally-spill-'));
     this.fd = openSync(join(this.dir, 'messages.bin'), 'w+', 0o600);
+    if (open.size === 0) for (const signal of SIGNALS) process.on(signal, onSignal);
     open.add(this);
   }
 
@@ -61,10 +64,23 @@ export class SpillFile {
     this.fd = null;
     rmSync(this.dir, { recursive: true, force: true });
     open.delete(this);
+    if (open.size === 0) for (const signal of SIGNALS) process.off(signal, onSignal);
   }
 }
 
 const open = new Set<SpillFile>();
+
+/**
+ * A signal that would end the process skips the exit handlers: the spill files are deleted first,
+ * then the signal is raised again, so that the process ends as it would have (130 for Ctrl-C).
+ * Listened for only while a spill file is open.
+ */
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+function onSignal(signal: NodeJS.Signals): void {
+  closeSpills();
+  process.kill(process.pid, signal);
+}
+
 /** Deletes every spill file still open: when a command has written its outputs, and at exit. */
 export function closeSpills(): void {
   for (const s of [...open]) s.close();

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import iconv from 'iconv-lite';
 import { simpleParser, type Attachment, type ParsedMail } from 'mailparser';
 import { isoSeconds } from '../inputs/time.js';
@@ -133,7 +133,7 @@ const dkimVerifier = lazy(() => import('./dkim.js'));
 const msgToMime = async (bytes: Buffer, maxDepth: number, depth = 0): Promise<MsgConversion> => (await msgReader()).msgToMime(bytes, maxDepth, depth);
 
 function sha256(data: Buffer | string): string {
-  return createHash('sha256').update(data).digest('hex');
+  return hash('sha256', data);
 }
 
 function headerValues(mail: ParsedMail, key: string): string[] {

@@ -1,4 +1,4 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, hash, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 
 /**
@@ -32,7 +32,8 @@ export async function* splitMbox(
     line: number;
     parts: Buffer[];
     size: number;
-    hash: Hash;
+    /** Hashed line by line only once the message is over the size limit and its lines are let go; else hashed whole at its end. */
+    hash: Hash | null;
     oversize: boolean;
     pendingBlank: Buffer | null;
   } | null = null;
@@ -61,11 +62,17 @@ export async function* splitMbox(
   };
   const push = (b: Buffer): void => {
     if (!current) return;
-    current.hash.update(b);
     current.size += b.length;
-    if (current.oversize) return;
+    if (current.oversize) {
+      current.hash?.update(b);
+      return;
+    }
     if (current.size > maxMessageBytes) {
       current.oversize = true;
+      const h = createHash('sha256');
+      for (const part of current.parts) h.update(part);
+      h.update(b);
+      current.hash = h;
       current.parts = [];
       return;
     }
@@ -73,12 +80,13 @@ export async function* splitMbox(
   };
   const finish = (): MboxMessage | null => {
     if (!current) return null;
+    const bytes = current.oversize ? Buffer.alloc(0) : Buffer.concat(current.parts, current.size);
     const m: MboxMessage = {
       index: ++index,
       line: current.line,
-      bytes: current.oversize ? Buffer.alloc(0) : Buffer.concat(current.parts),
+      bytes,
       size: current.size,
-      sha256: current.hash.digest('hex'),
+      sha256: current.hash ? current.hash.digest('hex') : hash('sha256', bytes),
       oversize: current.oversize,
     };
     current = null;
@@ -92,7 +100,7 @@ export async function* splitMbox(
       if (preamble && !preamble.blank && !current) emitted = preambleMessage(preamble, ++index, maxMessageBytes);
       preamble = null;
       const done = finish();
-      current = { line: lineNo, parts: [], size: 0, hash: createHash('sha256'), oversize: false, pendingBlank: null };
+      current = { line: lineNo, parts: [], size: 0, hash: null, oversize: false, pendingBlank: null };
       prevBlank = false;
       return done ?? emitted;
     }
