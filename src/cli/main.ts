@@ -75,7 +75,7 @@ function addCountOptions(cmd: Command): Command {
     .option('--keys <file>', 'pinned DKIM keys: zone-file TXT records or mailauth DNS-cache JSON')
     .option('--dns', 'look up DKIM keys missing from --keys in live DNS (otherwise nothing touches the network)')
     .option('--save-keys <file>', 'with --dns: write the keys fetched, to pin with --keys')
-    .option('--jobs <n>', 'threads that read messages (default: one per core, up to 8; 1: the main thread only)', positiveInteger)
+    .option('--jobs <n>', 'threads at work: the main thread and N-1 that read messages (default: one per core, up to 8; 1: the main thread only)', positiveInteger)
     .option('--tally-sheet <file>', 'the tally sheet of receipts: for every counted paper "hash  choices", sorted by hash (needs the secret)')
     .option('--secret-file <file>', "the officer's secret (as for papers; else CCIN_TALLY_SECRET), for the tally sheet and receipts")
     .option('--quiet', 'no progress bar');
@@ -330,7 +330,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .option('--officer <name>', "the returning officer's name, for the declaration")
     .option('--witness <name>', 'the witness or scrutineer who signs beside the officer')
     .option('--tally-sheet <file>', "write the tally sheet of receipts, with the example's own (test) secret")
-    .option('--jobs <n>', 'threads that read messages', positiveInteger)
+    .option('--jobs <n>', 'threads at work: the main thread and N-1 that read messages', positiveInteger)
     .option('--quiet', 'no progress bar')
     .option('--no-adjudications', 'leave the needs-adjudication messages undecided')
     .action(async (opts: OutputOptions & { adjudications: boolean; jobs?: number; quiet?: boolean }) => {

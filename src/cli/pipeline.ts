@@ -34,7 +34,7 @@ export interface CountRequest {
   dns?: DnsSource | undefined;
   limits?: Partial<SourceLimits & ReadLimits>;
   generator: string;
-  /** Reader threads (`--jobs`); default: one per core, up to 8. 1 reads on the main thread only. */
+  /** Threads at work (`--jobs`): the main thread and jobs − 1 readers; default: one per core, up to 8. 1 reads on the main thread only. */
   jobs?: number | undefined;
   /** Told of the mailbox's size, and of each message as it is read (the progress bar). */
   progress?: Progress | undefined;

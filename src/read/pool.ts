@@ -10,10 +10,14 @@ import type { ReadDone, ReadJob } from './worker.js';
  * every message: so it runs on every core. The main thread streams the mailbox and hands each
  * message to a reader thread (node:worker_threads: no dependency, and structured clone carries the
  * facts back); results are put back in input order, so the count is the same, byte for byte, as a
- * one-thread run. A small mailbox is read on the main thread alone: threads cost more to start
- * than a few messages cost to read. Starting the threads (each loads the reader's modules) cost about
- * half a second here (`npm run bench` at 1,000 messages: 1.66 s with threads from message 200, 1.02 s
- * on the main thread alone), so threads start only past the first thousand messages.
+ * one-thread run. The main thread has work of its own (it judges each message as it comes back and
+ * writes its evidence out), so `jobs` threads at work are the main thread and jobs − 1 readers: on
+ * two cores, one reader (`npm run bench`, 100,000 messages: 39.8 s and 726 MB with one reader,
+ * against 42.8 s and 795 MB with two, which left the three threads taking turns on two cores).
+ * A small mailbox is read on the main thread alone: threads cost more to start than a few messages
+ * cost to read. Starting a thread (it loads the reader's modules) cost about half a second here
+ * (`npm run bench` at 1,000 messages: 1.66 s with threads from message 200, 1.02 s on the main
+ * thread alone), so threads start only past the first thousand messages.
  */
 export const IN_PROCESS_FIRST = 1000;
 const IN_FLIGHT_PER_THREAD = 8;
@@ -41,13 +45,14 @@ function spawn(setup: ReaderSetup): Worker {
 }
 
 /**
- * Reads every message of the stream; entries come back in the stream's order. `jobs` threads read
+ * Reads every message of the stream; entries come back in the stream's order. `jobs` − 1 threads read
  * once the mailbox proves larger than IN_PROCESS_FIRST messages; `setup` null (a count that looks
  * keys up in live DNS) keeps all reading on the main thread.
  */
 export interface ReadAllOptions<T> {
   /** Reader threads' setup; null (a count that looks keys up in live DNS) reads on the main thread only. */
   setup: ReaderSetup | null;
+  /** Threads at work: the main thread and jobs − 1 reader threads; 1, the main thread alone. */
   jobs: number;
   /** Told of each message as it is taken from the mailbox (the progress bar). */
   onRead?: (raw: RawMessage) => void;
@@ -58,6 +63,7 @@ export interface ReadAllOptions<T> {
 
 export async function readAll<T>(messages: AsyncIterable<RawMessage>, options: ReadOptions, how: ReadAllOptions<T>): Promise<T[]> {
   const { setup, jobs, onRead = () => undefined, keep, inProcessFirst = IN_PROCESS_FIRST } = how;
+  const readers = jobs - 1;
   const entries: T[] = [];
   const workers: Worker[] = [];
   const busy: number[] = [];
@@ -76,12 +82,12 @@ export async function readAll<T>(messages: AsyncIterable<RawMessage>, options: R
     for await (const raw of messages) {
       const at = seq++;
       onRead(raw);
-      if (setup === null || jobs <= 1 || at < inProcessFirst) {
+      if (setup === null || readers < 1 || at < inProcessFirst) {
         entries[at] = keep(at, { source: raw.source, facts: await readSafely(raw, options) });
         continue;
       }
       if (workers.length === 0) {
-        for (let i = 0; i < jobs; i++) {
+        for (let i = 0; i < readers; i++) {
           const w = spawn(setup);
           w.on('message', (done: ReadDone) => {
             const p = waiting.get(done.seq);
@@ -104,7 +110,7 @@ export async function readAll<T>(messages: AsyncIterable<RawMessage>, options: R
           busy.push(0);
         }
       }
-      while (inFlight >= jobs * IN_FLIGHT_PER_THREAD && failure === null) await new Promise<void>((r) => (wake = r));
+      while (inFlight >= readers * IN_FLIGHT_PER_THREAD && failure === null) await new Promise<void>((r) => (wake = r));
       if (failure) throw failure;
       const k = busy.indexOf(Math.min(...busy));
       busy[k]!++;
