@@ -33,6 +33,15 @@ describe('one vote per council', () => {
     const agree = applyDuplicatePolicy([p('m1', 'x', ['a'], '2024-01-20T10:00:00Z'), p('m2', 'x', ['a'], '2024-01-25T10:00:00Z')], 'reject');
     expect([agree.get('m1')?.disposition, agree.get('m2')?.disposition]).toEqual(['superseded', 'counted']);
   });
+  it('reject: the note each of many disagreeing papers carries lists ten of them, so the result grows with the papers, not their square', () => {
+    const many = Array.from({ length: 5000 }, (_, i) => p(`m${String(i).padStart(5, '0')}`, 'x', [i % 2 === 0 ? 'a' : 'b'], new Date(Date.UTC(2024, 0, 20, 10, 0, i)).toISOString().replace('.000Z', 'Z')));
+    const out = applyDuplicatePolicy(many, 'reject');
+    expect(out.size).toBe(5000);
+    const notes = [...out.values()].map((o) => (o.disposition === 'rejected' ? o.note : ''));
+    expect(new Set(notes).size).toBe(1);
+    expect(notes[0]).toMatch(/^x sent 5000 valid papers that disagree: 2024-01-20T10:00:00Z → a; 2024-01-20T10:00:01Z → b; .*; and 4990 more$/);
+    expect(notes[0]!.split('; ')).toHaveLength(11);
+  });
   it('the outcome does not depend on the order papers are given in', () => {
     const same = [p('m9', 'x', ['a'], '2024-01-20T10:00:00Z'), p('m0', 'x', ['b'], '2024-01-20T10:00:00Z')];
     const one = applyDuplicatePolicy(same, 'latest');
