@@ -10,7 +10,7 @@ import { judgeMessage } from '../src/judge/judge.js';
 import { InputError } from '../src/model/errors.js';
 import { parseAuthenticationResults } from '../src/read/auth-results.js';
 import { verifyDkim } from '../src/read/dkim.js';
-import { DEFAULT_READ_LIMITS, readMessage } from '../src/read/message.js';
+import { DEFAULT_READ_LIMITS, MAX_DKIM_SIGNATURES, readMessage } from '../src/read/message.js';
 import type { RawMessage } from '../src/sources/types.js';
 import { walkSources } from '../src/sources/walk.js';
 import { ELECTION, ROOT, ROSTER, run, tempDir } from './helpers.js';
@@ -161,6 +161,58 @@ describe('DKIM, verified at the receipt time with pinned keys', () => {
     expect(parseAuthenticationResults('spf=pass (sender IP is 192.0.2.1) smtp.mailfrom=a.example; dkim=fail (body hash did not verify) header.d=a.example;dmarc=fail').dkim).toEqual([
       { result: 'fail', domain: 'a.example', selector: null },
     ]);
+  });
+});
+
+describe('a hostile message cannot hold the count up', () => {
+  it('each key name is asked of DNS once in a count, answered or failing, however many messages name it', async () => {
+    const asked: string[] = [];
+    const dns = {
+      fetched: new Map<string, string[][]>(),
+      resolveTxt: async (name: string): Promise<string[][]> => {
+        asked.push(name);
+        if (name.startsWith('down.')) throw Object.assign(new Error('queryTxt ETIMEOUT'), { code: 'ETIMEOUT' });
+        return [['v=DKIM1; p=AB']];
+      },
+    };
+    const lookup = keyLookup(new Map(), dns);
+    for (let i = 0; i < 3; i++) {
+      expect(await lookup('up._domainkey.x.example')).toEqual({ records: [['v=DKIM1; p=AB']], source: 'dns' });
+      await expect(lookup('down._domainkey.x.example')).rejects.toThrow(/ETIMEOUT/);
+    }
+    expect(asked).toEqual(['up._domainkey.x.example', 'down._domainkey.x.example']);
+  });
+
+  it(`a message with more than ${MAX_DKIM_SIGNATURES} DKIM signatures has none verified and is not authenticated; at the limit, its signatures are checked`, async () => {
+    const pass = readFileSync(join(DIR, 'messages', 'pass.eml'), 'latin1');
+    const lines = pass.split('\n');
+    const start = lines.findIndex((l) => l.startsWith('DKIM-Signature:'));
+    let end = start + 1;
+    while (/^[ \t]/.test(lines[end] ?? '')) end++;
+    // Copies of the message's own signature, its body hash spoilt: each one is a key to look up.
+    const spoilt = lines.slice(start, end).join('\n').replace('bh=', 'bh=A');
+    const withCopies = async (n: number) => {
+      const looked: string[] = [];
+      const bytes = Buffer.from([...lines.slice(0, start), ...Array<string>(n).fill(spoilt), ...lines.slice(start)].join('\n'), 'latin1');
+      const election = electionWith('require');
+      const lookup = keyLookup(KEYS, undefined);
+      const facts = await readMessage(
+        { source: { file: 'many.eml', kind: 'eml', index: null, line: null }, bytes, size: bytes.length, sha256: sha256Hex(bytes), oversize: false },
+        { receivedBy: election.receivedBy, limits: DEFAULT_READ_LIMITS, dkim: { lookup: (name) => (looked.push(name), lookup(name)) }, trustedAuthservIds: ['mx.ccin.example'] },
+      );
+      return { facts, looked, judgement: judgeMessage(facts, election, roster) };
+    };
+    const atLimit = await withCopies(MAX_DKIM_SIGNATURES - 1);
+    expect(atLimit.facts.dkimSignatures).toBe(MAX_DKIM_SIGNATURES);
+    expect(atLimit.facts.dkim?.filter((d) => d.result === 'pass')).toHaveLength(1);
+    expect(atLimit.judgement.verdict.kind).toBe('valid');
+    const over = await withCopies(200);
+    expect(over.facts.dkimSignatures).toBe(201);
+    expect(over.looked).toEqual([]);
+    expect(over.facts.dkim).toEqual([]);
+    expect(over.facts.dkimError).toBe(`the message has 201 DKIM-Signature headers, over the limit of ${MAX_DKIM_SIGNATURES}: none was verified`);
+    expect(over.judgement.auth?.authenticated).toBe(false);
+    expect(over.judgement.verdict).toMatchObject({ kind: 'rejected', reason: 'unauthenticated' });
   });
 });
 

@@ -184,7 +184,10 @@ function rosterIndex(roster: Roster): RosterIndex {
   if (!idx) {
     idx = { emails: new Map(), domains: new Map(), skeletons: new Map(), names: new Map(), ids: new Map() };
     for (const c of roster.councils) {
-      idx.names.set(councilKey(c.name), [...(idx.names.get(councilKey(c.name)) ?? []), c]);
+      const key = councilKey(c.name);
+      const named = idx.names.get(key);
+      if (named) named.push(c);
+      else idx.names.set(key, [c]);
       idx.ids.set(c.id, c);
       for (const e of c.emails) idx.emails.set(e, c);
       for (const d of c.domains) idx.domains.set(d, c);

@@ -184,6 +184,14 @@ function emptyFacts(raw: RawMessage): MessageFacts {
   };
 }
 
+/**
+ * Signatures a message may carry and still be verified. Mail carries one to three; each one is a
+ * key to look up (live DNS under --dns) and a signature to check, so a message with hundreds of them
+ * could hold the count up for as long as its sender liked. Above the limit none is verified, and
+ * the message is not authenticated (as mail servers cap them: KumoMTA verifies ten).
+ */
+export const MAX_DKIM_SIGNATURES = 10;
+
 /** Whether a message has a text/plain part, so that text mailparser made from HTML can be told apart. */
 /**
  * Whether the message has a text/plain part (a line "Content-Type: text/plain"), or no Content-Type
@@ -454,6 +462,9 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
     facts.dkimError = 'read from an Outlook .msg, whose original bytes are gone: DKIM cannot be re-verified';
   } else if (options.dkim && r.at && facts.dkimSignatures === 0) {
     facts.dkim = []; // nothing to verify: the verifier is not even loaded
+  } else if (options.dkim && r.at && facts.dkimSignatures > MAX_DKIM_SIGNATURES) {
+    facts.dkim = [];
+    facts.dkimError = `the message has ${facts.dkimSignatures} DKIM-Signature headers, over the limit of ${MAX_DKIM_SIGNATURES}: none was verified`;
   } else if (options.dkim && r.at) {
     try {
       facts.dkim = await (await dkimVerifier()).verifyDkim(options.bytes, r.at, options.dkim.lookup);

@@ -24,16 +24,19 @@ export interface DnsSource {
   fetched: Map<string, string[][]>;
 }
 
-/** Pinned keys first; live DNS only when asked for, and what it returns is kept for --save-keys. */
+/**
+ * Pinned keys first; live DNS only when asked for, and what it returns is kept for --save-keys.
+ * Each name is asked of DNS once in a count: every message signed with the same key is judged on
+ * the same answer (or the same failure), and a mailbox of messages naming keys whose servers never
+ * answer costs one time-out a name, not one a message.
+ */
 export function keyLookup(pinned: PinnedKeys, dns: DnsSource | undefined): TxtLookup {
-  return async (name) => {
-    const p = pinned.get(name);
-    if (p) return { records: p, source: 'pinned' };
-    if (!dns) return null;
+  const asked = new Map<string, ReturnType<TxtLookup>>();
+  const live = async (source: DnsSource, name: string): ReturnType<TxtLookup> => {
     try {
-      const records = await dns.resolveTxt(name);
+      const records = await source.resolveTxt(name);
       if (records.length === 0) return null;
-      dns.fetched.set(name, records);
+      source.fetched.set(name, records);
       return { records, source: 'dns' };
     } catch (e) {
       // No such record is "no key"; anything else (a time-out, a refused query) is a DNS failure
@@ -42,6 +45,17 @@ export function keyLookup(pinned: PinnedKeys, dns: DnsSource | undefined): TxtLo
       if (code === 'ENOTFOUND' || code === 'ENODATA') return null;
       throw e;
     }
+  };
+  return (name) => {
+    const p = pinned.get(name);
+    if (p) return Promise.resolve({ records: p, source: 'pinned' });
+    if (!dns) return Promise.resolve(null);
+    let answer = asked.get(name);
+    if (!answer) {
+      answer = live(dns, name);
+      asked.set(name, answer);
+    }
+    return answer;
   };
 }
 
