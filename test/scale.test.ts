@@ -19,8 +19,8 @@ import { DEFAULT_LIMITS } from '../src/sources/types.js';
 import { canonicalJson } from '../src/model/canonical.js';
 import { renderJson } from '../src/report/json.js';
 import { writeTerminal } from '../src/report/terminal.js';
-import { renderHtml } from '../src/report/html.js';
-import { renderCsv } from '../src/report/csv.js';
+import { renderHtml, writeHtml } from '../src/report/html.js';
+import { renderCsv, writeCsv } from '../src/report/csv.js';
 import { Chalk } from 'chalk';
 import { ADJUDICATIONS, ELECTION, ISSUED, KEYS, MAILBOX, ROOT, ROSTER, run, tempDir } from './helpers.js';
 
@@ -89,6 +89,25 @@ describe('spilling a large count to disk', () => {
         t.cleanup();
       }
     }
+  });
+
+  it('the declaration and the spreadsheet are written a piece at a time, as they are rendered whole', async () => {
+    const result = await runCount({ paths: [MAILBOX], election: ELECTION, roster: ROSTER, keys: KEYS, issued: ISSUED, adjudications: ADJUDICATIONS, generator: 'test', jobs: 1, spillAfter: 10 });
+    const html: string[] = [];
+    writeHtml(result, (s) => html.push(s), { officer: 'A. Officer' });
+    const page = renderHtml(result, { officer: 'A. Officer' });
+    expect(page.match(/<tr><td class="n">\d+<\/td><td class="mono">/g)).toHaveLength(result.messages.length);
+    // Each message's row is a piece of its own: no piece holds the list.
+    expect(html.length).toBeGreaterThan(result.messages.length);
+    expect(Math.max(...html.map((p) => p.length))).toBeLessThan(page.length / 5);
+    // The spreadsheet in blocks of rows: 2,500 rows are three blocks, numbered on across them.
+    const many = { ...result, messages: Array.from({ length: 2500 }, (_, i) => result.messages[i % result.messages.length]!) };
+    const csv: string[] = [];
+    writeCsv(many, (s) => csv.push(s));
+    expect(csv).toHaveLength(4);
+    const lines = csv.join('').split('\r\n');
+    expect(lines).toHaveLength(2502);
+    expect(lines.slice(1, -1).map((l) => Number(l.split(',')[0]))).toEqual(Array.from({ length: 2500 }, (_, i) => i + 1));
   });
 
   it('a DNS failure on a spilled message still leaves the result provisional', async () => {

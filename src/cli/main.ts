@@ -126,8 +126,11 @@ interface OutputOptions {
 }
 
 async function writeOutputs(result: ResultModel, opts: OutputOptions): Promise<void> {
-  const { renderHtml, renderPendingTemplate } = await reports();
-  if (opts.csv !== undefined) await writeAtomic(opts.csv, (await import('../report/csv.js')).renderCsv(result));
+  const { writeHtml, renderPendingTemplate } = await reports();
+  if (opts.csv !== undefined) {
+    const { writeCsv } = await import('../report/csv.js');
+    writeAtomicPieces(opts.csv, (write) => writeCsv(result, write));
+  }
   if (opts.tallySheet !== undefined && opts.receiptSecret) {
     const { tallySheet } = await import('../issue/receipts.js');
     await writeAtomic(opts.tallySheet, tallySheet(result.election.id, result.messages, opts.receiptSecret));
@@ -136,7 +139,7 @@ async function writeOutputs(result: ResultModel, opts: OutputOptions): Promise<v
     const { writeJson } = await import('../report/json.js');
     writeAtomicPieces(opts.json, (write) => writeJson(result, write));
   }
-  if (opts.html !== undefined) await writeAtomic(opts.html, renderHtml(result, { officer: opts.officer, witness: opts.witness }));
+  if (opts.html !== undefined) writeAtomicPieces(opts.html, (write) => writeHtml(result, write, { officer: opts.officer, witness: opts.witness }));
   if (opts.pending !== undefined) await writeAtomic(opts.pending, renderPendingTemplate(result));
 }
 

@@ -52,6 +52,18 @@ export interface DeclarationOptions {
  * page number. Self-contained: no network, no script.
  */
 export function renderHtml(r: ResultModel, opts: DeclarationOptions = {}): string {
+  const out: string[] = [];
+  writeHtml(r, (s) => out.push(s), opts);
+  return out.join('');
+}
+
+/**
+ * renderHtml, written piece by piece: the lists that grow with the mailbox or the roster (every
+ * message, the councils that did not vote, the authentication warnings) are written a row at a
+ * time, never held as one string (at a million messages the page would pass the longest string
+ * JavaScript can hold).
+ */
+export function writeHtml(r: ResultModel, write: (s: string) => void, opts: DeclarationOptions = {}): void {
   const zone = r.election.timezone;
   const local = (iso: string | null): string => (iso ? formatInZone(new Date(iso), zone) : 'unknown');
   const names = new Map(r.election.candidates.map((c) => [c.id, c.name]));
@@ -74,7 +86,20 @@ th{background:#eee}td.n{text-align:right}.mono{font-family:Menlo,Consolas,monosp
 .signatures{display:grid;grid-template-columns:2fr 1fr;gap:1.6rem 2rem;margin-top:1.6rem}.signatures div{border-top:1px solid #111;padding-top:.2rem;font-size:.85rem}
 .statutory td:first-child{width:64%}.statutory td.mono{white-space:nowrap;font-size:.7rem}.declaration table{font-size:.8rem}.declaration td,.declaration th{padding:.12rem .35rem}
 @media print{body{margin:0;max-width:none;padding:0;font-size:10pt}h2{break-after:avoid}tr{break-inside:avoid}.declaration{break-after:page}}`;
-  const parts: string[] = [];
+  // The page's parts, one line apart; a part that lists rows has its rows written one by one.
+  let first = true;
+  const parts = {
+    push(s: string): void {
+      write(first ? s : `\n${s}`);
+      first = false;
+    },
+  };
+  const rows = <T>(head: string, items: Iterable<T>, row: (item: T, i: number) => string, tail: string): void => {
+    parts.push(head);
+    let i = 0;
+    for (const item of items) write(row(item, i++));
+    write(tail);
+  };
   parts.push(`<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><title>${h(r.election.title)} — declaration of result</title>`);
   parts.push(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:"><style>${css}</style></head><body>`);
 
@@ -127,14 +152,28 @@ th{background:#eee}td.n{text-align:right}.mono{font-family:Menlo,Consolas,monosp
       return `<tr><td class="mono">${sha.slice(0, 12)}</td><td>${h(m?.council ?? '')}</td><td>${h(showAddress(m?.from ?? ''))}</td><td>${h(what)}</td><td>${h(m?.disposition ?? '')}${m?.reason ? `: ${h(m.reason)}` : ''}${h(why)}</td></tr>`;
     };
     parts.push(`<h2>Authentication warnings (dkim: ${h(auth.policy)})</h2><p>${auth.authenticated} of ${auth.ballots} ballots authenticated.</p><table><tr><th>Message</th><th>Council</th><th>From</th><th>Warning</th><th>Disposition</th></tr>`);
-    parts.push(auth.failingSignatures.map((sha) => row(sha, 'signature present and fails: altered after signing?')).join('') + auth.unauthenticatedBallots.map((sha) => row(sha, 'not authenticated')).join('') + '</table>');
+    const warnings = [
+      ...auth.failingSignatures.map((sha) => [sha, 'signature present and fails: altered after signing?'] as const),
+      ...auth.unauthenticatedBallots.map((sha) => [sha, 'not authenticated'] as const),
+    ];
+    rows('', warnings, ([sha, what]) => row(sha, what), '</table>');
   }
   const adjudicated = r.messages.filter((m) => m.adjudication);
   if (adjudicated.length > 0) {
     parts.push(`<h2>Adjudicated by the returning officer</h2><table><tr><th>Message</th><th>Council</th><th>Automatic finding</th><th>Decision</th><th>Reason given</th></tr>`);
-    parts.push(adjudicated.map((m) => `<tr><td class="mono">${m.sha256.slice(0, 12)}</td><td>${h(m.council)}</td><td>${h(m.adjudication?.automatic.reason)}</td><td>${h(m.adjudication?.decision)} ${h(m.adjudication?.choices.join(', '))}</td><td>${h(m.adjudication?.reason)}</td></tr>`).join('') + '</table>');
+    rows(
+      '',
+      adjudicated,
+      (m) => `<tr><td class="mono">${m.sha256.slice(0, 12)}</td><td>${h(m.council)}</td><td>${h(m.adjudication?.automatic.reason)}</td><td>${h(m.adjudication?.decision)} ${h(m.adjudication?.choices.join(', '))}</td><td>${h(m.adjudication?.reason)}</td></tr>`,
+      '</table>',
+    );
   }
-  parts.push(`<h2>Eligible councils that did not vote (${r.councilsNotVoted.length})</h2><table><tr><th>Council</th><th>What was received</th></tr>${r.councilsNotVoted.map((c) => `<tr><td>${h(c.name)}</td><td>${h(c.sent.join('; ') || 'nothing')}</td></tr>`).join('')}</table>`);
+  rows(
+    `<h2>Eligible councils that did not vote (${r.councilsNotVoted.length})</h2><table><tr><th>Council</th><th>What was received</th></tr>`,
+    r.councilsNotVoted,
+    (c) => `<tr><td>${h(c.name)}</td><td>${h(c.sent.join('; ') || 'nothing')}</td></tr>`,
+    '</table>',
+  );
 
   parts.push(`<h2 class="appendix">Audit appendix</h2>`);
   parts.push(`<p>${r.summary.read} messages read = ${d.counted} counted + ${d.rejected} rejected + ${d.superseded} superseded + ${d['duplicate-copy']} duplicate copies + ${d['not-a-ballot']} not ballots + ${d['needs-adjudication']} awaiting adjudication${r.summary.accounted === r.summary.read ? '' : ' — <strong>DOES NOT ADD UP</strong>'}.</p>`);
@@ -146,15 +185,13 @@ th{background:#eee}td.n{text-align:right}.mono{font-family:Menlo,Consolas,monosp
   ];
   parts.push(`<table><tr><th>Input file</th><th>Kind</th><th>SHA-256</th></tr>${files.map((f) => `<tr><td>${h(f.file)}</td><td>${h(f.what)}</td><td class="mono">${f.sha256}</td></tr>`).join('')}</table>`);
   parts.push(`<h3>Every message</h3><table><tr><th>#</th><th>Message</th><th>Source</th><th>Sender</th><th>Received (UTC)</th><th>Disposition</th><th>Findings</th></tr>`);
-  parts.push(
-    r.messages
-      .map(
-        (m, i) =>
-          `<tr><td class="n">${i + 1}</td><td class="mono">${m.sha256.slice(0, 16)}</td><td>${h(m.source.file)}${m.source.index !== null ? `#${m.source.index}` : ''}</td><td>${h(showAddress(m.from ?? ''))}<br><span class="small">${h(m.council ?? 'no roster council')}</span></td><td>${h(m.receivedAt)} <span class="small">${h(m.receivedAtSource)}</span></td><td><strong>${h(m.disposition)}</strong>${m.reason ? `: ${h(m.reason)}` : ''}${m.choices.length ? `<br>${h(m.choices.map((c) => names.get(c) ?? c).join(', '))}` : ''}</td><td class="small">${m.evidence.findings.map((f) => `${h(f.code)}: ${h(f.detail)}`).join('<br>')}</td></tr>`,
-      )
-      .join(''),
+  rows(
+    '',
+    r.messages,
+    (m, i) =>
+      `<tr><td class="n">${i + 1}</td><td class="mono">${m.sha256.slice(0, 16)}</td><td>${h(m.source.file)}${m.source.index !== null ? `#${m.source.index}` : ''}</td><td>${h(showAddress(m.from ?? ''))}<br><span class="small">${h(m.council ?? 'no roster council')}</span></td><td>${h(m.receivedAt)} <span class="small">${h(m.receivedAtSource)}</span></td><td><strong>${h(m.disposition)}</strong>${m.reason ? `: ${h(m.reason)}` : ''}${m.choices.length ? `<br>${h(m.choices.map((c) => names.get(c) ?? c).join(', '))}` : ''}</td><td class="small">${m.evidence.findings.map((f) => `${h(f.code)}: ${h(f.detail)}`).join('<br>')}</td></tr>`,
+    '',
   );
   parts.push('</table>');
   parts.push(`<p class="small">Produced by ${h(r.generator)} · schema ${h(r.schema)} · result digest <span class="mono">${h(r.digest)}</span></p></body></html>\n`);
-  return parts.join('\n');
 }
