@@ -13,6 +13,7 @@ import { IN_PROCESS_FIRST } from '../src/read/pool.js';
 import { createHash } from 'node:crypto';
 import { keyLookup, loadInputs, readMailbox, runCount } from '../src/cli/pipeline.js';
 import { JUDGED_EVIDENCE, evidenceOf } from '../src/count/result.js';
+import { slimFacts, slimJudgement } from '../src/count/compact.js';
 import { judgeMessage } from '../src/judge/judge.js';
 import { DEFAULT_READ_LIMITS } from '../src/read/message.js';
 import { DEFAULT_LIMITS } from '../src/sources/types.js';
@@ -68,6 +69,29 @@ describe('spilling a large count to disk', () => {
       for (const k of Object.keys(judged)) if (JSON.stringify(judged[k]) !== JSON.stringify(copy[k])) differing.add(k);
     }
     expect([...differing].sort()).toEqual([...JUDGED_EVIDENCE].sort());
+  });
+
+  it('slim facts and judgements answer every field, with the values the count reads kept and the rest empty', async () => {
+    const inputs = await loadInputs({ election: ELECTION, roster: ROSTER, keys: KEYS, issued: ISSUED });
+    const { entries } = await readMailbox([MAILBOX], inputs.election, { ...DEFAULT_LIMITS, ...DEFAULT_READ_LIMITS }, keyLookup(inputs.keys, undefined));
+    const kept = ['sha256', 'size', 'messageId', 'fromHeaders', 'unreadable', 'identity', 'dkimSignatures', 'dkimError', 'receivedAt', 'receivedAtSource', 'quotedPapers'];
+    for (const { facts } of entries) {
+      const judgement = judgeMessage(facts, inputs.election, inputs.roster, { issued: inputs.issued });
+      const slim = slimFacts(facts) as unknown as Record<string, unknown>;
+      for (const key of Object.keys(facts)) {
+        if (kept.includes(key)) expect(slim[key]).toEqual((facts as unknown as Record<string, unknown>)[key]);
+        else if (key === 'from') expect(slim.from).toEqual(facts.from ? { address: facts.from.address, name: '' } : null);
+        else if (key === 'dkim') expect(facts.dkim === null ? null : facts.dkim.some((d) => d.result === 'pass')).toBe(facts.dkim === null ? null : (slim.dkim as { result: string }[]).some((d) => d.result === 'pass'));
+        else expect([null, 0, false]).toContain(Array.isArray(slim[key]) ? (slim[key] as unknown[]).length : slim[key]);
+      }
+      const slimJ = slimJudgement(judgement);
+      expect(slimJ.verdict).toEqual(judgement.verdict);
+      expect(slimJ.council).toBe(judgement.council);
+      expect(slimJ.choices).toEqual(judgement.choices);
+      expect(slimJ.auth && { ...slimJ.auth, signatures: [] }).toEqual(judgement.auth && { ...judgement.auth, summary: '', signatures: [], trustedHeaders: [], ignoredHeaders: [] });
+      // Shared values are frozen: nothing can change one message's through another's.
+      expect(Object.isFrozen(slimJ.verdict)).toBe(true);
+    }
   });
 
   it('a count interrupted or terminated deletes its spill file (it holds what the mail says) and ends by the same signal', async () => {
