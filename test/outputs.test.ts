@@ -107,3 +107,22 @@ describe('the tally sheet and receipts', () => {
     }
   });
 });
+
+describe('a flood of forged papers', () => {
+  it('the alert near the top shows twenty of the unauthenticated papers in a council\'s name and counts the rest', async () => {
+    const { runCount } = await import('../src/cli/pipeline.js');
+    const { unauthenticatedAlert } = await import('../src/report/terminal.js');
+    const result = await runCount({ paths: [MAILBOX], election: ELECTION, roster: ROSTER, keys: KEYS, issued: ISSUED, adjudications: ADJUDICATIONS, generator: 'test', jobs: 1 });
+    const real = result.summary.authentication.unauthenticatedInCouncilName;
+    expect(real.length).toBeGreaterThan(0);
+    // The example's own entries, repeated as a flood of 45 from three councils would make them.
+    const flood = Array.from({ length: 45 }, (_, i) => ({ ...real[i % real.length]!, council: `c${i % 3}`, sha256: createHash('sha256').update(String(i)).digest('hex') }));
+    const lines = unauthenticatedAlert({ ...result, summary: { ...result.summary, authentication: { ...result.summary.authentication, unauthenticatedInCouncilName: flood } } });
+    expect(lines).toHaveLength(22);
+    expect(lines[0]).toMatch(/^ {2}! 45 UNAUTHENTICATED paper\(s\)/);
+    expect(lines.slice(1, 21).map((l) => l.trim().slice(0, 16))).toEqual(flood.slice(0, 20).map((u) => `${u.council}: ${u.sha256.slice(0, 12)}`.slice(0, 16)));
+    expect(lines[21]).toBe('    … and 25 more, from 3 council(s) in all: every one is in the message list, and in the JSON (summary.authentication.unauthenticatedInCouncilName)');
+    // Twenty or fewer are all shown.
+    expect(unauthenticatedAlert(result)).toHaveLength(1 + real.length);
+  });
+});

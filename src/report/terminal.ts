@@ -134,13 +134,20 @@ export function unauthenticatedAlert(r: ResultModel): string[] {
   const list = r.summary.authentication.unauthenticatedInCouncilName;
   if (list.length === 0) return [];
   const out = [`  ! ${list.length} UNAUTHENTICATED paper(s) sent in the name of a council that also sent an authenticated one — someone else may have sent them:`];
-  for (const u of list) {
+  // Shown near the top (and on the declaration's first page): a mailbox flooded with forged papers
+  // must not push the result out of sight. The list is whole in the JSON and in the message list.
+  for (const u of list.slice(0, ALERT_LINES)) {
     const fate = u.disposition === 'needs-adjudication' ? 'awaits the officer; meanwhile the council\'s authenticated ballot alone decides its vote' : `${u.disposition}${u.reason ? `: ${u.reason}` : ''}`;
     const against = u.authenticatedPaper.startsWith('key:') ? `its signed mail (a DKIM key for ${u.authenticatedPaper.slice(4)} is pinned)` : `authenticated ${u.authenticatedPaper.slice(0, 12)}`;
     out.push(`    ${u.council}: ${u.sha256.slice(0, 12)} (→ ${u.choices.join('+') || 'none'}) against ${against} — ${fate}`);
   }
+  if (list.length > ALERT_LINES) {
+    const councils = new Set(list.map((u) => u.council)).size;
+    out.push(`    … and ${list.length - ALERT_LINES} more, from ${councils} council(s) in all: every one is in the message list, and in the JSON (summary.authentication.unauthenticatedInCouncilName)`);
+  }
   return out;
 }
+const ALERT_LINES = 20;
 
 /** Under dkim "prefer", every ballot that failed or lacked authentication, prominently (spec §2.1, issue 3). */
 function authenticationSection(r: ResultModel, c: ChalkInstance): string[] {
