@@ -20,7 +20,14 @@ import type { ReadDone, ReadJob } from './worker.js';
  * thread alone), so threads start only past the first thousand messages.
  */
 export const IN_PROCESS_FIRST = 1000;
-const IN_FLIGHT_PER_THREAD = 8;
+/**
+ * Messages handed to each reader and not yet back. Enough that a reader never runs dry while the
+ * main thread is held up (a collection of its heap, judging a burst of results): 100,000 messages
+ * took 36.5–37.6 s with 64, 42.0 s with 8, 38.9 s with 256. Bounded in bytes too, so that a mailbox
+ * of large messages holds no more than IN_FLIGHT_BYTES of them at once (always at least one).
+ */
+const IN_FLIGHT_PER_THREAD = 64;
+const IN_FLIGHT_BYTES = 64 * 1024 * 1024;
 
 export function defaultJobs(): number {
   return Math.max(1, Math.min(availableParallelism(), 8));
@@ -69,6 +76,7 @@ export async function readAll<T>(messages: AsyncIterable<RawMessage>, options: R
   const busy: number[] = [];
   const waiting = new Map<number, { resolve: (facts: MessageFacts) => void; reject: (e: Error) => void }>();
   let inFlight = 0;
+  let inFlightBytes = 0;
   let wake: (() => void) | null = null;
   let failure: Error | null = null;
   let closing = false;
@@ -110,11 +118,14 @@ export async function readAll<T>(messages: AsyncIterable<RawMessage>, options: R
           busy.push(0);
         }
       }
-      while (inFlight >= readers * IN_FLIGHT_PER_THREAD && failure === null) await new Promise<void>((r) => (wake = r));
+      const full = (): boolean => inFlight >= readers * IN_FLIGHT_PER_THREAD || (inFlight > 0 && inFlightBytes + raw.bytes.length > IN_FLIGHT_BYTES);
+      while (full() && failure === null) await new Promise<void>((r) => (wake = r));
       if (failure) throw failure;
       const k = busy.indexOf(Math.min(...busy));
       busy[k]!++;
       inFlight++;
+      inFlightBytes += raw.bytes.length;
+      const size = raw.bytes.length;
       // A copy the thread owns: the mbox splitter's buffers may share memory with other messages.
       const bytes = new Uint8Array(raw.bytes);
       const job: ReadJob = { seq: at, source: raw.source, bytes, size: raw.size, sha256: raw.sha256, oversize: raw.oversize };
@@ -126,6 +137,7 @@ export async function readAll<T>(messages: AsyncIterable<RawMessage>, options: R
           entries[at] = keep(at, { source: raw.source, facts });
           busy[k]!--;
           inFlight--;
+          inFlightBytes -= size;
           settle();
         },
         () => undefined,
