@@ -1,3 +1,4 @@
+import cryptoModule, { generateKeyPairSync, sign } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import { judgeMessage } from '../src/judge/judge.js';
 import { InputError } from '../src/model/errors.js';
 import { parseAuthenticationResults } from '../src/read/auth-results.js';
 import { verifyDkim } from '../src/read/dkim.js';
+import { installKeyCache } from '../src/read/key-cache.js';
 import { DEFAULT_READ_LIMITS, MAX_DKIM_SIGNATURES, readMessage } from '../src/read/message.js';
 import type { RawMessage } from '../src/sources/types.js';
 import { walkSources } from '../src/sources/walk.js';
@@ -161,6 +163,32 @@ describe('DKIM, verified at the receipt time with pinned keys', () => {
     expect(parseAuthenticationResults('spf=pass (sender IP is 192.0.2.1) smtp.mailfrom=a.example; dkim=fail (body hash did not verify) header.d=a.example;dmarc=fail').dkim).toEqual([
       { result: 'fail', domain: 'a.example', selector: null },
     ]);
+  });
+});
+
+describe('the key cache DKIM verification runs with', () => {
+  it('makes each public key once, verifies with it as with the text it came from, and never remembers a key it cannot read', async () => {
+    installKeyCache();
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+    const other = generateKeyPairSync('ed25519').publicKey;
+    const der = publicKey.export({ type: 'spki', format: 'der' });
+    const made = cryptoModule.createPublicKey({ key: der, format: 'der', type: 'spki' });
+    expect(cryptoModule.createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' })).toBe(made);
+    expect(cryptoModule.createPublicKey({ key: other.export({ type: 'spki', format: 'der' }), format: 'der', type: 'spki' })).not.toBe(made);
+    // What mailauth does with it: export to PEM, then verify with the PEM text.
+    const pem = made.export({ type: 'spki', format: 'pem' }) as string;
+    expect(made.export({ type: 'spki', format: 'pem' })).toBe(pem);
+    // Bytes are the caller's own: changing those it was given changes no later caller's.
+    for (let i = 0; i < 2; i++) made.export({ type: 'spki', format: 'der' })[0] = 0;
+    expect(made.export({ type: 'spki', format: 'der' })).toEqual(der);
+    const data = Buffer.from('signed header block');
+    const signature = sign(null, data, privateKey);
+    expect(cryptoModule.verify(null, data, pem, signature)).toBe(true);
+    expect(cryptoModule.verify(null, Buffer.from('altered'), pem, signature)).toBe(false);
+    expect(cryptoModule.verify(null, data, other.export({ type: 'spki', format: 'pem' }) as string, signature)).toBe(false);
+    const broken = { key: Buffer.from('not a key'), format: 'der' as const, type: 'spki' as const };
+    expect(() => cryptoModule.createPublicKey(broken)).toThrow();
+    expect(() => cryptoModule.createPublicKey(broken)).toThrow();
   });
 });
 

@@ -1,4 +1,8 @@
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
+import { installKeyCache } from './key-cache.js';
+
+// Each key is made once per thread, not once per signature (see key-cache.ts).
+installKeyCache();
 
 /**
  * DKIM verification (RFC 6376) with mailauth, given an injected key lookup and the message's
