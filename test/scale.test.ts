@@ -9,7 +9,9 @@ import { readdirSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeSpills } from '../src/cli/spill.js';
 import { writeSynthetic } from '../bench/synthetic.js';
-import { IN_PROCESS_FIRST } from '../src/read/pool.js';
+import { IN_PROCESS_FIRST, readAll } from '../src/read/pool.js';
+import { readOptionsFrom, type ReaderSetup } from '../src/read/setup.js';
+import { walkSources } from '../src/sources/walk.js';
 import { createHash } from 'node:crypto';
 import { keyLookup, loadInputs, readMailbox, runCount } from '../src/cli/pipeline.js';
 import { JUDGED_EVIDENCE, evidenceOf } from '../src/count/result.js';
@@ -172,6 +174,27 @@ describe('reader threads', () => {
       expect(result.summary.dispositions.counted).toBe(IN_PROCESS_FIRST + 150);
     } finally {
       t.cleanup();
+    }
+  });
+
+  it('the main thread reads its share when the readers have their fill, and every message comes back as the main thread alone reads it', async () => {
+    const inputs = await loadInputs({ election: ELECTION, roster: ROSTER, keys: KEYS, issued: ISSUED });
+    const limits = { ...DEFAULT_LIMITS, ...DEFAULT_READ_LIMITS };
+    const setup: ReaderSetup = { receivedBy: inputs.election.receivedBy, limits, pinnedKeys: [...inputs.keys], trustedAuthservIds: [...(inputs.election.authservId ?? []), ...(inputs.election.receivedBy ?? [])], service: inputs.election.receivedVia };
+    const options = readOptionsFrom(setup);
+    const read = async (jobs: number, ahead: number): Promise<{ facts: unknown[]; here: number }> => {
+      let here = 0;
+      // Counts the messages read on the main thread: only they read these options.
+      const watched = { ...options, get limits() { here++; return options.limits; } };
+      const facts = await readAll(walkSources([MAILBOX], limits).messages, watched, { setup, jobs, inProcessFirst: 0, ahead, keep: (_i, e) => e.facts });
+      return { facts, here };
+    };
+    const alone = await read(1, 1);
+    for (const [jobs, ahead] of [[2, 1], [3, 1], [2, 64]] as const) {
+      const shared = await read(jobs, ahead);
+      expect(shared.facts).toEqual(alone.facts);
+      // Handed one message ahead, a reader is always full when the next comes: the main thread reads some.
+      if (ahead === 1) expect(shared.here).toBeGreaterThan(0);
     }
   });
 
