@@ -12,8 +12,10 @@
  *     under dkim prefer with the keys pinned (each signature verified; its ratio is to the bare
  *     loop over the unsigned file); and verify's streaming read of the result file it wrote;
  *
- * then `--help` and the bundled example, end to end. Each measurement runs in a fresh process, so
- * peak memory is its own. Sizes: BENCH_SIZES (default 1000,10000,100000).
+ * then `--help` and the bundled example, end to end; then hostile text (runs of the characters the
+ * paper, quote and date patterns look for) read and judged at 128 KiB and 1 MiB, to show that the
+ * cost grows with the size of a message and never faster. Each measurement runs in a fresh process,
+ * so peak memory is its own. Sizes: BENCH_SIZES (default 1000,10000,100000).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
@@ -25,6 +27,8 @@ import type * as Pipeline from '../src/cli/pipeline.js';
 import type * as Json from '../src/report/json.js';
 import type * as Walk from '../src/sources/walk.js';
 import type * as ResultFile from '../src/inputs/result-file.js';
+import type * as Message from '../src/read/message.js';
+import type * as Judge from '../src/judge/judge.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin', 'ccin-tally');
@@ -90,6 +94,44 @@ async function count(mbox: string, election: string, roster: string, out: string
   writeJson(result, (s) => writeSync(fd, s));
   closeSync(fd);
   report({ ms: performance.now() - started, maxRssMiB: process.resourceUsage().maxRSS / 1024, messages: result.summary.read });
+}
+
+/**
+ * In a child: messages of hostile text (lines of the characters the paper, quote and date patterns
+ * look for), read and judged at two sizes eight times apart. Printed: the time at each size and how
+ * much it grew (8 is linear; a pattern that backtracks would show 64 or more).
+ */
+async function hostileText(): Promise<void> {
+  const { readMessage, DEFAULT_READ_LIMITS } = await built<typeof Message>('read/message.js');
+  const { judgeMessage } = await built<typeof Judge>('judge/judge.js');
+  const { loadInputs } = await built<typeof Pipeline>('cli/pipeline.js');
+  const inputs = await loadInputs({ election: join(ROOT, 'fixtures', 'ccin-2024', 'election.json'), roster: join(ROOT, 'fixtures', 'ccin-2024', 'roster.csv') });
+  const shapes: [string, (n: number) => string][] = [
+    ['soft line breaks', (n) => '=\n'.repeat(n / 2)],
+    ['one line of spaces', (n) => ' '.repeat(n) + '!'],
+    ['ticked boxes', (n) => Array.from({ length: n / 64 }, () => '[X] '.repeat(15) + '!').join('\n')],
+    ['quote markers', (n) => Array.from({ length: n / 32 }, () => '> '.repeat(15) + '!').join('\n')],
+    ['header-like lines', (n) => Array.from({ length: n / 96 }, () => 'From: '.repeat(15) + '!').join('\n')],
+    ['"On … wrote"', (n) => Array.from({ length: n / 48 }, () => 'On '.repeat(15) + '!').join('\n')],
+    ['ballot lines', (n) => '[X] Cllr Jacky Alty\n'.repeat(n / 20)],
+  ];
+  const timeOf = async (body: string): Promise<number> => {
+    const bytes = Buffer.from(['From: Leader <leader@york.gov.uk>', 'Subject: Ballot', 'Date: Thu, 25 Jan 2024 10:00:00 +0000', 'Content-Type: text/plain; charset=utf-8', '', body].join('\r\n'));
+    const started = performance.now();
+    const facts = await readMessage({ source: { file: 'hostile.eml', kind: 'eml', index: null, line: null }, bytes, size: bytes.length, sha256: '', oversize: false }, { limits: DEFAULT_READ_LIMITS, receivedBy: null, dkim: null });
+    judgeMessage(facts, inputs.election, inputs.roster);
+    return performance.now() - started;
+  };
+  await timeOf(shapes[0]![1](1 << 14)); // warm-up
+  const rows: string[] = [];
+  for (const [name, make] of shapes) {
+    // The better of two runs at each size: a collection falling in one run is not the text's cost.
+    const [smallText, largeText] = [make(1 << 17), make(1 << 20)];
+    const small = Math.min(await timeOf(smallText), await timeOf(smallText));
+    const large = Math.min(await timeOf(largeText), await timeOf(largeText));
+    rows.push(`${name.padEnd(22)} 128 KiB ${f(small, 1).padStart(7)} ms · 1 MiB ${f(large, 1).padStart(7)} ms · ×${f(large / small, 1)}`);
+  }
+  process.stdout.write(rows.join('\n') + '\n');
 }
 
 function report(m: Measure): void {
@@ -175,6 +217,8 @@ async function main(): Promise<void> {
     const help = command(BIN, ['--help']);
     const example = command(BIN, ['example']);
     console.log(`\nccin-tally --help: ${f(help.ms / 1000)} s · the bundled example end to end (68 messages, DKIM, PDF, Word, .msg): ${f(example.ms / 1000)} s, peak ${example.maxRssMiB === null ? '-' : Math.round(example.maxRssMiB)} MiB (Node start included)`);
+    console.log('\nhostile text, one message read and judged (×8 is linear in its size):');
+    process.stdout.write(execFileSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--hostile-text'], { encoding: 'utf8' }));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -184,4 +228,5 @@ if (process.argv[2] === '--bare') await bareLoop(process.argv[3] ?? '');
 else if (process.argv[2] === '--count') await count(process.argv[3] ?? '', process.argv[4] ?? '', process.argv[5] ?? '', process.argv[6] ?? '', process.argv[7] ? Number(process.argv[7]) : undefined, process.argv[8] || undefined);
 else if (process.argv[2] === '--bare-threads') await bareThreads(process.argv[3] ?? '');
 else if (process.argv[2] === '--read-result') await readResult(process.argv[3] ?? '');
+else if (process.argv[2] === '--hostile-text') await hostileText();
 else await main();
