@@ -12,8 +12,8 @@ import type { ReadDone, ReadJob } from './worker.js';
  * facts back); results are put back in input order, so the count is the same, byte for byte, as a
  * one-thread run. The main thread has work of its own (it judges each message as it comes back and
  * writes its evidence out), so `jobs` threads at work are the main thread and jobs − 1 readers: on
- * two cores, one reader (`npm run bench`, 100,000 messages: 39.8 s and 726 MB with one reader,
- * against 42.8 s and 795 MB with two, which left the three threads taking turns on two cores).
+ * two cores, one reader (`npm run bench`, 100,000 messages: 39.8 s and 709 MiB with one reader,
+ * against 42.8 s and 776 MiB with two, which left the three threads taking turns on two cores).
  * A small mailbox is read on the main thread alone: threads cost more to start than a few messages
  * cost to read. Starting a thread (it loads the reader's modules) cost about half a second here
  * (`npm run bench` at 1,000 messages: 1.66 s with threads from message 200, 1.02 s on the main
