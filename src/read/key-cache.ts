@@ -7,8 +7,9 @@ import crypto, { type KeyObject } from 'node:crypto';
  * hook for a key cache, so the reader gives node:crypto's `createPublicKey` and `verify` (which
  * mailauth looks up on the module each time it calls them) a memory of the public keys they have
  * made, and of what those were exported as: the same bytes in, the same key object out. A key
- * object cannot be changed, so sharing one changes no result; a key that cannot be read is never remembered and throws each time, as before.
- * At most MAX_KEYS keys are remembered (a mailbox naming endless keys makes the rest afresh).
+ * object cannot be changed, so sharing one changes no result; a key that cannot be read is never
+ * remembered, and throws each time, as before. At most MAX_KEYS keys are remembered (a mailbox
+ * naming endless keys has the rest made afresh). Installed once a thread, by read/dkim.ts.
  */
 const MAX_KEYS = 10_000;
 
