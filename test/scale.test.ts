@@ -136,6 +136,25 @@ describe('spilling a large count to disk', () => {
     expect(lines.slice(1, -1).map((l) => Number(l.split(',')[0]))).toEqual(Array.from({ length: 2500 }, (_, i) => i + 1));
   });
 
+  it('a count interrupted while its progress bar is drawn gives the terminal its cursor back, and ends by the same signal', async () => {
+    const progress = join(ROOT, 'src', 'cli', 'progress.ts');
+    // A terminal of its own: a stream that says it is one, written to the child's stdout.
+    const script = [
+      `import { Writable } from 'node:stream'; import { progressBar } from ${JSON.stringify(progress)};`,
+      `const tty = Object.assign(new Writable({ write(chunk, _e, done) { process.stdout.write(chunk, done); } }), { isTTY: true, columns: 120 });`,
+      `const bar = progressBar(tty); bar.start(1000); bar.read({ size: 10 });`,
+      `setTimeout(() => process.stdout.write('\\nSTARTED\\n'), 300); setInterval(() => {}, 1000);`,
+    ].join('\n');
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => ((out += d.toString('utf8')), out.includes('STARTED') && resolve())));
+    expect(out).toContain('\u001b[?25l'); // the bar hid the cursor
+    child.kill('SIGINT');
+    const ended = await new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once('exit', (code, sig) => resolve({ code, signal: sig })));
+    expect(ended).toEqual({ code: null, signal: 'SIGINT' });
+    expect(out.slice(out.indexOf('STARTED'))).toContain('\u001b[?25h');
+  });
+
   it('a DNS failure on a spilled message still leaves the result provisional', async () => {
     const failing = async (): Promise<string[][]> => {
       throw Object.assign(new Error('queryTxt ETIMEOUT'), { code: 'ETIMEOUT' });

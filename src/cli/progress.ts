@@ -22,20 +22,31 @@ export function progressBar(stream: NodeJS.WriteStream): Progress {
   let messages = 0;
   let started = 0;
   let running = false;
+  // The bar hides the cursor; a count interrupted (Ctrl-C) or terminated while it is drawn must give
+  // the terminal its cursor back, then end by the same signal as it would have.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    stop();
+    process.kill(process.pid, signal);
+  };
+  const stop = (): void => {
+    if (running) bar.stop();
+    running = false;
+    for (const signal of SIGNALS) process.off(signal, onSignal);
+  };
   return {
     start(total) {
       started = performance.now();
       running = true;
       bar.start(Math.max(1, total), 0, { messages: 0, rate: 0 });
+      for (const signal of SIGNALS) process.on(signal, onSignal);
     },
     read(raw) {
       bytes += raw.size;
       messages++;
       if (running) bar.update(bytes, { messages, rate: Math.round(messages / Math.max(0.001, (performance.now() - started) / 1000)) });
     },
-    stop() {
-      if (running) bar.stop();
-      running = false;
-    },
+    stop,
   };
 }
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
