@@ -151,6 +151,43 @@ describe('paths to messages', () => {
     await expect(collect(['/dev/zero'])).rejects.toThrow(/not a file or folder/);
   });
 
+  it('a folder of many files, read ahead many at a time, gives each file in order, whole and hashed as it is on disk', async () => {
+    const box = join(t.dir, 'box');
+    mkdirSync(box);
+    const written: { name: string; bytes: Buffer }[] = [];
+    // More files than are read ahead at once, of every kind the walk tells apart: small and large
+    // messages (the largest past what is read ahead, and past the message limit), an mbox, a file
+    // that is not mail, an empty one.
+    for (let i = 0; i < 90; i++) {
+      const name = `m${String(i).padStart(3, '0')}.eml`;
+      const size = i === 40 ? (1 << 20) + 5000 : i === 41 ? 900_000 : 200 + i * 37;
+      const bytes = Buffer.from(msg(i, 'x'.repeat(size)));
+      writeFileSync(join(box, name), bytes);
+      written.push({ name, bytes });
+    }
+    writeFileSync(join(box, 'n.mbox'), `From MAILER-DAEMON Thu Feb  1 11:58:00 2024\n${msg(100, 'a')}\nFrom MAILER-DAEMON Thu Feb  1 11:59:00 2024\n${msg(101, 'b')}\n`);
+    writeFileSync(join(box, 'notes.txt'), 'no headers here\n');
+    writeFileSync(join(box, 'zero'), '');
+    const walk = walkSources([box], { maxMessageBytes: 1 << 20 });
+    const messages: RawMessage[] = [];
+    for await (const m of walk.messages) messages.push(m);
+    const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+    const singles = messages.filter((m) => m.source.kind === 'eml');
+    expect(singles.map((m) => m.source.file)).toEqual(written.map((w) => `box/${w.name}`));
+    for (const [i, m] of singles.entries()) {
+      const w = written[i]!;
+      expect([m.sha256, m.size, m.oversize]).toEqual([sha(w.bytes), w.bytes.length, w.bytes.length > 1 << 20]);
+      expect(m.bytes.equals(m.oversize ? Buffer.alloc(0) : w.bytes)).toBe(true);
+    }
+    expect(messages.filter((m) => m.source.kind === 'mbox').map((m) => m.source.index)).toEqual([1, 2]);
+    const byFile = new Map(walk.files.map((f) => [f.file, f]));
+    expect(byFile.get('box/m040.eml')).toMatchObject({ kind: 'eml', bytes: written[40]!.bytes.length, sha256: sha(written[40]!.bytes) });
+    expect(byFile.get('box/notes.txt')).toMatchObject({ kind: 'skipped', sha256: sha(Buffer.from('no headers here\n')) });
+    expect(byFile.get('box/zero')).toMatchObject({ kind: 'skipped', note: 'empty file' });
+    // Every file's size, asked before any is read: what the progress bar counts down.
+    expect(await walk.plannedBytes).toBe(walk.files.reduce((a, f) => a + f.bytes, 0));
+  });
+
   it('a file reached twice (given twice, or through a link) is read once; argument order does not matter', async () => {
     const a = join(t.dir, 'a.eml');
     const b = join(t.dir, 'b.eml');

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open, readdir, realpath, stat } from 'node:fs/promises';
+import { createReadStream, type Stats } from 'node:fs';
+import { open, readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { InputError } from '../model/errors.js';
 import { displayName } from '../inputs/files.js';
 import { recogniseContainer, type Container } from './containers.js';
@@ -52,12 +53,23 @@ async function* generate(paths: readonly string[], limits: SourceLimits, files: 
     if (err.code === undefined) throw e;
     throw new InputError('FILE_UNREADABLE', { file: err.path ?? paths.join(', ') }, `mailbox folder cannot be read (${err.code})`);
   }
-  let total = 0;
-  for (const p of planned) if (p.kind !== 'skip') total += (await stat(p.path).catch(() => null))?.size ?? 0;
-  reportBytes(total);
-  for (const p of planned) {
+  // The files' sizes, asked many at a time: a folder of 100,000 messages is 100,000 questions to the disk.
+  const sizes = await eachLimited(planned, AHEAD, async (p) => (p.kind === 'skip' ? 0 : ((await stat(p.path).catch(() => null))?.size ?? 0)));
+  reportBytes(sizes.reduce((a, b) => a + b, 0));
+  // Small files (a folder of .eml, a Maildir) are read a window ahead, many at a time, while the
+  // messages before them are counted; each is still read whole, hashed and passed on in order.
+  const ahead: Promise<Buffer | null>[] = [];
+  let next = 0;
+  const prefetch = (i: number): Promise<Buffer | null> => {
+    const p = planned[i]!;
+    return p.kind !== 'skip' && (sizes[i] ?? Infinity) <= PREFETCH_MAX ? readFile(p.path).catch(() => null) : Promise.resolve(null);
+  };
+  for (let i = 0; i < planned.length; i++) {
+    while (next < planned.length && next < i + AHEAD) ahead.push(prefetch(next++));
+    const whole = await ahead.shift()!;
+    const p = planned[i]!;
     try {
-      yield* readPlanned(p, limits, files);
+      yield* readPlanned(p, limits, files, whole !== null && whole.length <= PREFETCH_MAX ? whole : null);
     } catch (e) {
       // A mailbox file that cannot be read (permissions, removed while reading) stops the count:
       // an input error naming the file, not an internal one.
@@ -67,6 +79,25 @@ async function* generate(paths: readonly string[], limits: SourceLimits, files: 
       throw new InputError('FILE_UNREADABLE', { file: p.path }, `mailbox file cannot be read (${code})`);
     }
   }
+}
+
+/** Files read ahead, and questions to the disk asked at once. */
+const AHEAD = 32;
+/** Files no larger than this are read ahead whole (an mbox or a large message is streamed as it is read). */
+const PREFETCH_MAX = 1 << 20;
+
+/** `f` of every item, at most `limit` at a time, in the items' order. */
+async function eachLimited<T, R>(items: readonly T[], limit: number, f: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await f(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
 
 /** Every file to read, in an order that does not depend on argument order; a file reached twice is read once. */
@@ -81,18 +112,22 @@ export async function plan(paths: readonly string[]): Promise<Planned[]> {
     // A Maildir holds cur, new and tmp; a copy of one (git, a zip, a sync) keeps only the folders
     // that hold something, so cur alone marks it too: the same mailbox reads the same from any copy.
     const isMaildir = entries.includes('cur');
-    for (const entry of entries) {
+    // Each entry's kind and real path are asked many at a time, then taken in order.
+    const looked = await eachLimited(entries, AHEAD, (entry) => lookUp(join(dir, entry)));
+    for (const [k, entry] of entries.entries()) {
       const full = join(dir, entry);
       const childName = `${name}/${entry}`;
-      const st = await stat(full).catch(() => null);
+      const { st, real } = looked[k]!;
       if (st === null) {
         out.push({ path: full, name: childName, kind: 'skip', note: 'a link to nothing' });
       } else if (st.isDirectory()) {
         if (isMaildir && (entry === 'cur' || entry === 'new')) {
-          for (const m of (await readdir(full)).sort(byName)) {
+          const mails = (await readdir(full)).sort(byName);
+          const mailLooked = await eachLimited(mails, AHEAD, (m) => lookUp(join(full, m)));
+          for (const [j, m] of mails.entries()) {
             const mailPath = join(full, m);
-            const mailStat = await stat(mailPath).catch(() => null);
-            if (mailStat?.isFile()) await addFile(mailPath, `${childName}/${m}`, 'maildir');
+            const found = mailLooked[j]!;
+            if (found.st?.isFile() && found.real !== null) addFile(mailPath, found.real, `${childName}/${m}`, 'maildir');
             else out.push({ path: mailPath, name: `${childName}/${m}`, kind: 'skip', note: 'not a message file in a Maildir folder' });
           }
         } else if (isMaildir && entry === 'tmp') {
@@ -103,15 +138,19 @@ export async function plan(paths: readonly string[]): Promise<Planned[]> {
         } else {
           await visitDir(full, childName, visitedDirs);
         }
-      } else if (st.isFile()) {
-        await addFile(full, childName, 'sniff');
+      } else if (st.isFile() && real !== null) {
+        addFile(full, real, childName, 'sniff');
       } else {
         out.push({ path: full, name: childName, kind: 'skip', note: 'not a regular file (a device, socket or pipe)' });
       }
     }
   };
-  const addFile = async (path: string, name: string, kind: Planned['kind'], explicit = false): Promise<void> => {
-    const real = await realpath(path);
+  /** What a path is, and (for a file) its real path: a file reached twice is read once. */
+  const lookUp = async (path: string): Promise<{ st: Stats | null; real: string | null }> => {
+    const st = await stat(path).catch(() => null);
+    return { st, real: st?.isFile() ? await realpath(path) : null };
+  };
+  const addFile = (path: string, real: string, name: string, kind: Planned['kind'], explicit = false): void => {
     if (seen.has(real)) return;
     seen.add(real);
     out.push({ path, name, kind, explicit });
@@ -125,34 +164,40 @@ export async function plan(paths: readonly string[]): Promise<Planned[]> {
       throw new InputError('FILE_NOT_FOUND', { file: p }, 'mailbox path not found');
     }
     if (st.isDirectory()) await visitDir(p, displayName(p), new Set());
-    else if (st.isFile()) await addFile(p, displayName(p), 'sniff', true);
+    else if (st.isFile()) addFile(p, await realpath(p), displayName(p), 'sniff', true);
     else throw new InputError('FILE_UNREADABLE', { file: p }, 'not a file or folder (a device, socket or pipe cannot be a mailbox)');
   }
   return out;
 }
 
-async function sniff(path: string, name: string): Promise<SourceKind | { skip: string; container?: Container }> {
+async function sniff(path: string, name: string, whole: Buffer | null): Promise<SourceKind | { skip: string; container?: Container }> {
   const lower = name.toLowerCase();
   if (lower.endsWith('.msg')) return 'msg';
+  if (whole !== null) return sniffHead(whole.subarray(0, 512), lower);
   const fh = await open(path, 'r');
   try {
     const head = Buffer.alloc(512);
     const { bytesRead } = await fh.read(head, 0, 512, 0);
-    const h = head.subarray(0, bytesRead);
-    if (h.length >= 8 && h.readUInt32BE(0) === 0xd0cf11e0) return 'msg'; // OLE compound file
-    if (looksLikeMbox(h)) return 'mbox';
-    const container = recogniseContainer(h, lower);
-    if (container) return { skip: `${container.what}, not read: ${container.howTo}`, container };
-    if (lower.endsWith('.eml') || lower.endsWith('.mbox') || lower.endsWith('.mbx')) return lower.endsWith('.eml') ? 'eml' : 'mbox';
-    const firstLine = h.toString('latin1').split(/\r?\n/)[0] ?? '';
-    if (/^[!-9;-~]+:/.test(firstLine)) return 'eml';
-    return { skip: bytesRead === 0 ? 'empty file' : 'not a mail file (no header at the start)' };
+    return sniffHead(head.subarray(0, bytesRead), lower);
   } finally {
     await fh.close();
   }
 }
 
-async function* readPlanned(p: Planned, limits: SourceLimits, files: InputFileRecord[]): AsyncGenerator<RawMessage> {
+/** What a file is, from its first 512 bytes and its name (lower case). */
+function sniffHead(h: Buffer, lower: string): SourceKind | { skip: string; container?: Container } {
+  if (h.length >= 8 && h.readUInt32BE(0) === 0xd0cf11e0) return 'msg'; // OLE compound file
+  if (looksLikeMbox(h)) return 'mbox';
+  const container = recogniseContainer(h, lower);
+  if (container) return { skip: `${container.what}, not read: ${container.howTo}`, container };
+  if (lower.endsWith('.eml') || lower.endsWith('.mbox') || lower.endsWith('.mbx')) return lower.endsWith('.eml') ? 'eml' : 'mbox';
+  const firstLine = h.toString('latin1').split(/\r?\n/)[0] ?? '';
+  if (/^[!-9;-~]+:/.test(firstLine)) return 'eml';
+  return { skip: h.length === 0 ? 'empty file' : 'not a mail file (no header at the start)' };
+}
+
+/** Reads one planned file; `whole` is its content when it was read ahead, else it is read here. */
+async function* readPlanned(p: Planned, limits: SourceLimits, files: InputFileRecord[], whole: Buffer | null): AsyncGenerator<RawMessage> {
   if (p.kind === 'skip') {
     const st = p.hash ? await stat(p.path).catch(() => null) : null;
     if (st?.isFile()) {
@@ -164,10 +209,10 @@ async function* readPlanned(p: Planned, limits: SourceLimits, files: InputFileRe
     files.push({ file: p.name, kind: 'skipped', sha256: '', bytes: 0, messages: 0, note: p.note ?? 'skipped' });
     return;
   }
-  let kind: SourceKind | { skip: string; container?: Container } = p.kind === 'sniff' ? await sniff(p.path, p.name) : p.kind;
+  let kind: SourceKind | { skip: string; container?: Container } = p.kind === 'sniff' ? await sniff(p.path, p.name, whole) : p.kind;
   if (p.kind === 'maildir') {
     // Maildir also holds dot-files and index files of mail clients; only real messages are read.
-    const k = await sniff(p.path, p.name);
+    const k = await sniff(p.path, p.name, whole);
     kind = typeof k === 'object' ? k : 'maildir';
   }
   const fileHash = createHash('sha256');
@@ -176,16 +221,17 @@ async function* readPlanned(p: Planned, limits: SourceLimits, files: InputFileRe
     throw new InputError('NOT_MAIL', { file: p.path }, `this is ${kind.container.what}, which ccin-tally cannot read: ${kind.container.howTo}`);
   }
   if (typeof kind === 'object') {
-    const st = await stat(p.path);
-    for await (const chunk of createReadStream(p.path)) fileHash.update(chunk as Buffer);
-    files.push({ file: p.name, kind: 'skipped', sha256: fileHash.digest('hex'), bytes: st.size, messages: 0, note: kind.skip });
+    const size = whole !== null ? whole.length : (await stat(p.path)).size;
+    if (whole !== null) fileHash.update(whole);
+    else for await (const chunk of createReadStream(p.path)) fileHash.update(chunk as Buffer);
+    files.push({ file: p.name, kind: 'skipped', sha256: fileHash.digest('hex'), bytes: size, messages: 0, note: kind.skip });
     return;
   }
-  const st = await stat(p.path);
-  const record: InputFileRecord = { file: p.name, kind, sha256: '', bytes: st.size, messages: 0 };
+  const record: InputFileRecord = { file: p.name, kind, sha256: '', bytes: whole !== null ? whole.length : (await stat(p.path)).size, messages: 0 };
   files.push(record);
   if (kind === 'mbox') {
-    for await (const m of splitMbox(createReadStream(p.path, { highWaterMark: 1 << 20 }), limits.maxMessageBytes, fileHash)) {
+    const stream = whole !== null ? Readable.from([whole]) : createReadStream(p.path, { highWaterMark: 1 << 20 });
+    for await (const m of splitMbox(stream, limits.maxMessageBytes, fileHash)) {
       record.messages++;
       const source: Provenance = { file: p.name, kind, index: m.index, line: m.line };
       yield { source, bytes: m.bytes, size: m.size, sha256: m.sha256, oversize: m.oversize };
@@ -196,7 +242,7 @@ async function* readPlanned(p: Planned, limits: SourceLimits, files: InputFileRe
   // One message per file: hashed while read; bytes kept only within the size limit.
   const parts: Buffer[] = [];
   let size = 0;
-  for await (const chunk of createReadStream(p.path, { highWaterMark: 1 << 20 })) {
+  for await (const chunk of whole !== null ? [whole] : createReadStream(p.path, { highWaterMark: 1 << 20 })) {
     const b = chunk as Buffer;
     fileHash.update(b);
     size += b.length;
