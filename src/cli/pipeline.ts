@@ -17,10 +17,10 @@ import { SpillFile } from './spill.js';
 import { compactMessage, evidenceText } from '../count/compact.js';
 import type { Judgement } from '../judge/judge.js';
 import { keyLookup, readOptionsFrom, type DnsSource, type ReaderSetup } from '../read/setup.js';
-
-export { keyLookup };
 import { DEFAULT_LIMITS, type InputFileRecord, type Provenance, type RawMessage, type SourceLimits } from '../sources/types.js';
 import { walkSources } from '../sources/walk.js';
+
+export { keyLookup };
 
 export interface CountRequest {
   paths: string[];

@@ -1,5 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { Progress } from './pipeline.js';
+import { beforeSignalEnd } from './signals.js';
 
 /**
  * A progress bar on stderr while a mailbox is read: messages read, rate and time left (by bytes,
@@ -22,23 +23,19 @@ export function progressBar(stream: NodeJS.WriteStream): Progress {
   let messages = 0;
   let started = 0;
   let running = false;
-  // The bar hides the cursor; a count interrupted (Ctrl-C) or terminated while it is drawn must give
-  // the terminal its cursor back, then end by the same signal as it would have.
-  const onSignal = (signal: NodeJS.Signals): void => {
-    stop();
-    process.kill(process.pid, signal);
-  };
+  // The bar hides the cursor: a count interrupted or terminated while it is drawn gives it back.
+  let stopListening = (): void => undefined;
   const stop = (): void => {
     if (running) bar.stop();
     running = false;
-    for (const signal of SIGNALS) process.off(signal, onSignal);
+    stopListening();
   };
   return {
     start(total) {
       started = performance.now();
       running = true;
       bar.start(Math.max(1, total), 0, { messages: 0, rate: 0 });
-      for (const signal of SIGNALS) process.on(signal, onSignal);
+      stopListening = beforeSignalEnd(stop);
     },
     read(raw) {
       bytes += raw.size;
@@ -48,5 +45,3 @@ export function progressBar(stream: NodeJS.WriteStream): Progress {
     stop,
   };
 }
-
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;

@@ -1,6 +1,7 @@
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { beforeSignalEnd } from './signals.js';
 
 /**
  * Where a large count keeps each message's evidence while it counts: a temporary file, one record
@@ -20,7 +21,7 @@ export class SpillFile {
   constructor() {
     this.dir = mkdtempSync(join(tmpdir(), 'ccin-tally-spill-'));
     this.fd = openSync(join(this.dir, 'messages.bin'), 'w+', 0o600);
-    if (open.size === 0) for (const signal of SIGNALS) process.on(signal, onSignal);
+    if (open.size === 0) stopListening = beforeSignalEnd(closeSpills);
     open.add(this);
   }
 
@@ -64,22 +65,13 @@ export class SpillFile {
     this.fd = null;
     rmSync(this.dir, { recursive: true, force: true });
     open.delete(this);
-    if (open.size === 0) for (const signal of SIGNALS) process.off(signal, onSignal);
+    if (open.size === 0) stopListening();
   }
 }
 
 const open = new Set<SpillFile>();
-
-/**
- * A signal that would end the process skips the exit handlers: the spill files are deleted first,
- * then the signal is raised again, so that the process ends as it would have (130 for Ctrl-C).
- * Listened for only while a spill file is open.
- */
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-function onSignal(signal: NodeJS.Signals): void {
-  closeSpills();
-  process.kill(process.pid, signal);
-}
+/** Spill files are deleted before a signal ends the process, while any is open (signals.ts). */
+let stopListening = (): void => undefined;
 
 /** Deletes every spill file still open: when a command has written its outputs, and at exit. */
 export function closeSpills(): void {

@@ -130,10 +130,10 @@ export async function readAll<T>(messages: AsyncIterable<RawMessage>, options: R
         continue;
       }
       const k = busy.indexOf(Math.min(...busy));
+      const size = raw.bytes.length;
       busy[k]!++;
       inFlight++;
-      inFlightBytes += raw.bytes.length;
-      const size = raw.bytes.length;
+      inFlightBytes += size;
       // A copy the thread owns: the mbox splitter's buffers may share memory with other messages.
       const bytes = new Uint8Array(raw.bytes);
       const job: ReadJob = { seq: at, source: raw.source, bytes, size: raw.size, sha256: raw.sha256, oversize: raw.oversize };
