@@ -18,13 +18,14 @@
  * so peak memory is its own. Sizes: BENCH_SIZES (default 1000,10000,100000).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { writeSynthetic } from './synthetic.js';
 import type * as Pipeline from '../src/cli/pipeline.js';
 import type * as Json from '../src/report/json.js';
+import type * as Outputs from '../src/cli/outputs.js';
 import type * as Walk from '../src/sources/walk.js';
 import type * as ResultFile from '../src/inputs/result-file.js';
 import type * as Message from '../src/read/message.js';
@@ -88,11 +89,10 @@ async function count(mbox: string, election: string, roster: string, out: string
   const started = performance.now();
   const { runCount } = await built<typeof Pipeline>('cli/pipeline.js');
   const { writeJson } = await built<typeof Json>('report/json.js');
+  const { writeAtomicPieces } = await built<typeof Outputs>('cli/outputs.js');
   const result = await runCount({ paths: [mbox], election, roster, generator: 'bench', jobs, keys });
-  // Written piece by piece, as the command writes it.
-  const fd = openSync(out, 'w');
-  writeJson(result, (s) => writeSync(fd, s));
-  closeSync(fd);
+  // Written as the command writes it: piece by piece, a megabyte at a time, then renamed into place.
+  writeAtomicPieces(out, (write) => writeJson(result, write));
   report({ ms: performance.now() - started, maxRssMiB: process.resourceUsage().maxRSS / 1024, messages: result.summary.read });
 }
 

@@ -2,7 +2,7 @@ import { deserialize, serialize } from 'node:v8';
 import type { Judgement } from '../judge/judge.js';
 import type { DkimSignatureFact } from '../read/dkim.js';
 import type { MessageFacts } from '../read/message.js';
-import { renderEvidence, type EvidenceText } from '../report/evidence-text.js';
+import { renderEvidence, type EvidenceForm, type EvidenceText } from '../report/evidence-text.js';
 import type { Provenance } from '../sources/types.js';
 import { JUDGED_EVIDENCE, evidenceOf } from './result.js';
 
@@ -16,18 +16,18 @@ export interface CompactMessage {
   source: Provenance;
   facts: MessageFacts;
   judgement: Judgement;
-  /** The evidence text (EvidenceText), serialised as the spill file keeps it. */
-  evidence: Uint8Array;
+  /** The evidence text in each form (EvidenceForm), serialised as the spill files keep it. */
+  evidence: Record<keyof EvidenceText, Uint8Array>;
 }
 
 export function compactMessage(source: Provenance, facts: MessageFacts, judgement: Judgement): CompactMessage {
   const text = renderEvidence(evidenceOf(facts, judgement, [], null, null), evidenceOf(facts, null, [], null, null), JUDGED_EVIDENCE);
-  return { source, facts: slimFacts(facts), judgement: slimJudgement(judgement), evidence: serialize(text) };
+  return { source, facts: slimFacts(facts), judgement: slimJudgement(judgement), evidence: { pretty: serialize(text.pretty), canonical: serialize(text.canonical) } };
 }
 
-/** The evidence text back from its bytes. */
-export function evidenceText(bytes: Uint8Array): EvidenceText {
-  return deserialize(bytes) as EvidenceText;
+/** The evidence text in one form back from its bytes. */
+export function evidenceForm(bytes: Uint8Array): EvidenceForm {
+  return deserialize(bytes) as EvidenceForm;
 }
 
 /** One empty list for every slim record (nothing adds to a judged message's facts). */

@@ -4,7 +4,7 @@ import { isoSeconds } from '../inputs/time.js';
 import { resultDigest } from '../model/canonical.js';
 import { DISPOSITIONS, REASON_TEXT, type Disposition, type Reason } from '../model/reasons.js';
 import { RENDERED, RESULT_SCHEMA, type FindingRecord, type MessageRecord, type RenderRecord, type ResultModel } from '../model/result.js';
-import { composeRecord, type CountEvidence, type EvidenceText } from '../report/evidence-text.js';
+import { composeRecord, type CountEvidence, type EvidenceForm } from '../report/evidence-text.js';
 import type { Judgement } from '../judge/judge.js';
 import type { AuthAssessment } from '../judge/auth.js';
 import type { MessageFacts, ReadLimits } from '../read/message.js';
@@ -29,9 +29,9 @@ export interface JudgedMessage {
   evidence?: SpilledEvidence;
 }
 
-/** Where a large count keeps its messages' evidence text (the spill file), by the message's number in the mailbox. */
+/** Where a large count keeps its messages' evidence text (the spill files), by the message's number in the mailbox, in each form. */
 export interface EvidenceStore {
-  text(index: number): EvidenceText;
+  text(index: number, form: 'pretty' | 'canonical'): EvidenceForm;
 }
 
 /** A spilled message's evidence: the store and the message's number in it. */
@@ -467,7 +467,7 @@ class SpilledRecord implements MessageRecord {
 
   get [RENDERED](): RenderRecord {
     const add: CountEvidence = { judged: this.#judged, findings: this.#findings, duplicateOf: this.#duplicateOf, supersededBy: this.#supersededBy };
-    return (form) => composeRecord(this.#core(), this.#store.text(this.#index), add, form);
+    return (form) => composeRecord(this.#core(), this.#store.text(this.#index, form === 'canonical' ? 'canonical' : 'pretty'), add, form);
   }
 
   toJSON(): MessageRecord {

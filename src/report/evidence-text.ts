@@ -13,14 +13,25 @@ import type { FindingRecord, MessageRecord, RenderedForm } from '../model/result
  * together, and test/scale.test.ts checks it byte for byte against the whole-object path.
  */
 export interface EvidenceText {
-  /** The evidence keys in their order, each value as [pretty, canonical]; findings as one pair per finding. */
+  /** As writeJson lays it out. */
+  pretty: EvidenceForm;
+  /** As the digest's canonical JSON has it. */
+  canonical: EvidenceForm;
+}
+
+/**
+ * The evidence in one form. Each form is kept (spilled) apart, so that the result file, and the
+ * digest, each read back only the text they write.
+ */
+export interface EvidenceForm {
+  /** The evidence keys in their order, each with its value's text; findings as one text per finding. */
   judged: EvidencePiece[];
   /** For a copy of another message (not judged): the values that come from a judgement (JUDGED_EVIDENCE), as a copy shows them. */
   copy: EvidencePiece[];
 }
 
-/** [key, pretty, canonical]; for "findings", one text per finding (the count adds its own after them). */
-export type EvidencePiece = [key: string, pretty: string | string[], canonical: string | string[]];
+/** [key, text]; for "findings", one text per finding (the count adds its own after them). */
+export type EvidencePiece = [key: string, text: string | string[]];
 
 type Evidence = MessageRecord['evidence'];
 
@@ -34,20 +45,23 @@ const COUNT_KEYS = new Set(['duplicateOf', 'supersededBy']);
 
 const pretty = (v: unknown, indent: string): string => JSON.stringify(v, null, 2).replace(/\n/g, '\n' + indent);
 
-function pieces(evidence: Partial<Evidence>): EvidencePiece[] {
-  const out: EvidencePiece[] = [];
+function pieces(evidence: Partial<Evidence>): { pretty: EvidencePiece[]; canonical: EvidencePiece[] } {
+  const out = { pretty: [] as EvidencePiece[], canonical: [] as EvidencePiece[] };
   for (const [key, value] of Object.entries(evidence)) {
     if (value === undefined) continue; // as JSON.stringify leaves it out
     if (COUNT_KEYS.has(key)) {
-      out.push([key, '', '']);
+      out.pretty.push([key, '']);
+      out.canonical.push([key, '']);
       continue;
     }
     if (key === 'findings') {
       const items = value as FindingRecord[];
-      out.push([key, items.map((f) => pretty(f, ITEM_INDENT)), items.map((f) => canonical(f))]);
+      out.pretty.push([key, items.map((f) => pretty(f, ITEM_INDENT))]);
+      out.canonical.push([key, items.map((f) => canonical(f))]);
       continue;
     }
-    out.push([key, pretty(value, VALUE_INDENT), canonical(value)]);
+    out.pretty.push([key, pretty(value, VALUE_INDENT)]);
+    out.canonical.push([key, canonical(value)]);
   }
   return out;
 }
@@ -55,11 +69,13 @@ function pieces(evidence: Partial<Evidence>): EvidencePiece[] {
 /**
  * The text of a message's evidence as judged, and of the values a copy of another message shows in
  * place of the judged ones (`copy`: the evidence with no judgement; only `copyKeys`, the values that
- * depend on the judgement, are written out again). Both are given with no count findings and with
- * duplicateOf and supersededBy unset; the count sets those.
+ * depend on the judgement, are written out again), in both forms. Both are given with no count
+ * findings and with duplicateOf and supersededBy unset; the count sets those.
  */
 export function renderEvidence(judged: Evidence, copy: Evidence, copyKeys: readonly (keyof Evidence)[]): EvidenceText {
-  return { judged: pieces(judged), copy: pieces(Object.fromEntries(copyKeys.map((k) => [k, copy[k]]))) };
+  const j = pieces(judged);
+  const c = pieces(Object.fromEntries(copyKeys.map((k) => [k, copy[k]])));
+  return { pretty: { judged: j.pretty, copy: c.pretty }, canonical: { judged: j.canonical, copy: c.canonical } };
 }
 
 /** What the count adds to a message's evidence. */
@@ -71,20 +87,19 @@ export interface CountEvidence {
   supersededBy: string | null;
 }
 
-function evidenceValues(text: EvidenceText, add: CountEvidence, form: 'pretty' | 'canonical'): { key: string; text: string }[] {
+function evidenceValues(text: EvidenceForm, add: CountEvidence, form: 'pretty' | 'canonical'): { key: string; text: string }[] {
   const override = add.judged ? null : new Map(text.copy.map((p) => [p[0], p]));
-  const at = form === 'pretty' ? 1 : 2;
   return text.judged.map((base) => {
     const piece = override?.get(base[0]) ?? base;
     const key = piece[0];
     if (key === 'findings') {
-      const items = [...(piece[at] as string[]), ...add.findings.map((f) => (form === 'pretty' ? pretty(f, ITEM_INDENT) : canonical(f)))];
+      const items = [...(piece[1] as string[]), ...add.findings.map((f) => (form === 'pretty' ? pretty(f, ITEM_INDENT) : canonical(f)))];
       if (form === 'canonical') return { key, text: `[${items.join(',')}]` };
       return { key, text: items.length === 0 ? '[]' : `[\n${ITEM_INDENT}${items.join(`,\n${ITEM_INDENT}`)}\n${VALUE_INDENT}]` };
     }
     if (key === 'duplicateOf') return { key, text: JSON.stringify(add.duplicateOf) };
     if (key === 'supersededBy') return { key, text: JSON.stringify(add.supersededBy) };
-    return { key, text: piece[at] as string };
+    return { key, text: piece[1] as string };
   });
 }
 
@@ -92,11 +107,12 @@ const byKey = (a: { key: string }, b: { key: string }): number => (a.key < b.key
 
 /**
  * A whole message record from its fields (`core`, everything but the evidence) and its evidence
- * text, in one form: as writeJson lays the record out (`pretty`, starting at the record's "{"), as
- * the digest's canonical JSON (`canonical`), or the evidence object alone (`evidence`). Only the
- * form asked for is put together: the result file and the digest each want one.
+ * text in one form: as writeJson lays the record out (`pretty`, starting at the record's "{"), as
+ * the digest's canonical JSON (`canonical`), or the evidence object alone (`evidence`, from the
+ * pretty text). `text` is the evidence in that form (the canonical one for `canonical`, else the
+ * pretty one): the result file and the digest each read back only their own.
  */
-export function composeRecord(core: Omit<MessageRecord, 'evidence'>, text: EvidenceText, add: CountEvidence, form: RenderedForm): string {
+export function composeRecord(core: Omit<MessageRecord, 'evidence'>, text: EvidenceForm, add: CountEvidence, form: RenderedForm): string {
   const values = evidenceValues(text, add, form === 'canonical' ? 'canonical' : 'pretty');
   if (form !== 'canonical') {
     const evidence = `{\n${values.map((v) => `${VALUE_INDENT}${JSON.stringify(v.key)}: ${v.text}`).join(',\n')}\n      }`;
