@@ -4,7 +4,7 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeSpills } from '../src/cli/spill.js';
@@ -188,6 +188,10 @@ describe('reader threads', () => {
       }
       expect(outs[1]).toBe(outs[0]);
       expect(outs[2]).toBe(outs[0]);
+      // And the command as built (the bundle, whose reader threads run dist/read/worker.js).
+      const built = join(t.dir, 'built.json');
+      execFileSync(join(ROOT, 'bin', 'ccin-tally'), ['tally', s.mbox, '--election', s.election, '--roster', s.roster, '--json', built, '--jobs', '2', '--quiet'], { env: { ...process.env, NODE_OPTIONS: '' }, stdio: 'ignore' });
+      expect(readFileSync(built, 'utf8')).toBe(outs[0]);
       const result = JSON.parse(outs[0]!) as { summary: { read: number; dispositions: { counted: number } } };
       expect(result.summary.read).toBe(IN_PROCESS_FIRST + 150);
       expect(result.summary.dispositions.counted).toBe(IN_PROCESS_FIRST + 150);
