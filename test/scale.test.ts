@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { closeSpills } from '../src/cli/spill.js';
+import { SpillFile, closeSpills } from '../src/cli/spill.js';
 import { writeSynthetic } from '../bench/synthetic.js';
 import { IN_PROCESS_FIRST, readAll } from '../src/read/pool.js';
 import { readOptionsFrom, type ReaderSetup } from '../src/read/setup.js';
@@ -30,6 +30,24 @@ import { ADJUDICATIONS, ELECTION, ISSUED, KEYS, MAILBOX, ROOT, ROSTER, run, temp
 afterAll(closeSpills);
 
 describe('spilling a large count to disk', () => {
+  it('a spilled record comes back as it was written, whatever its text holds', () => {
+    const spill = new SpillFile();
+    try {
+      const texts = ['', 'plain', 'quote " backslash \\ newline \n tab \t', 'a ballot 🗳️, accents é, CJK 選挙', JSON.stringify(['a lone \ud800 surrogate', 'and \udc00'])];
+      texts.forEach((text, i) => spill.put(i, text));
+      // Past the megabyte written at a time.
+      for (let i = 0; i < 3000; i++) spill.put(texts.length + i, `${'é'.repeat(300)}${i}`);
+      texts.forEach((text, i) => expect(spill.get(i)).toBe(text));
+      expect(spill.get(texts.length + 2999)).toBe(`${'é'.repeat(300)}2999`);
+      expect(spill.get(texts.length)).toBe(`${'é'.repeat(300)}0`);
+      // JSON writes a lone surrogate as an escape, and reads it back; raw, it would come back as U+FFFD.
+      expect(JSON.parse(spill.get(4))).toEqual(['a lone \ud800 surrogate', 'and \udc00']);
+      expect(() => spill.put(9999, 'a lone \ud800')).toThrow(/not well-formed/);
+    } finally {
+      spill.close();
+    }
+  });
+
   it('a count whose messages are spilled and read back gives the same result, byte for byte', async () => {
     const req = { paths: [MAILBOX], election: ELECTION, roster: ROSTER, keys: KEYS, issued: ISSUED, adjudications: ADJUDICATIONS, generator: 'test', jobs: 1 };
     const wholeResult = await runCount(req);
@@ -101,7 +119,7 @@ describe('spilling a large count to disk', () => {
       const t = tempDir();
       try {
         const spill = join(ROOT, 'src', 'cli', 'spill.ts');
-        const script = `import { SpillFile } from ${JSON.stringify(spill)}; new SpillFile().put(0, Buffer.from('evidence')); console.log('open'); setInterval(() => {}, 1000);`;
+        const script = `import { SpillFile } from ${JSON.stringify(spill)}; new SpillFile().put(0, 'evidence'); console.log('open'); setInterval(() => {}, 1000);`;
         // Its own temporary folder: the spill file is made there.
         const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, env: { ...process.env, TMPDIR: t.dir }, stdio: ['ignore', 'pipe', 'inherit'] });
         await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { beforeSignalEnd } from './signals.js';
 
 /**
- * Where a large count keeps each message's evidence while it counts: a temporary file, one record
- * of bytes per message (its evidence text, serialised: count/compact.ts), read back one at a time
- * when the result is written. Memory then holds a small record per message, not its evidence,
+ * Where a large count keeps each message's evidence while it counts: a temporary file, one text
+ * record per message (its evidence text in one form, as JSON: count/compact.ts), read back one at a
+ * time when the result is written. Memory then holds a small record per message, not its evidence,
  * whatever the size of the mailbox. The file holds what the mail says (senders, subjects, choices):
  * it is deleted when the command ends, when the process exits, and when it is interrupted or
  * terminated (SIGINT, SIGTERM, SIGHUP) while a count runs.
@@ -26,38 +26,47 @@ export class SpillFile {
   }
 
   /** Records not yet written: written a megabyte at a time, not with a system call each. */
-  private pending: Uint8Array[] = [];
+  private pending: string[] = [];
   private pendingBytes = 0;
   private written = 0;
 
-  /** A message's record, already serialised. */
-  put(index: number, bytes: Uint8Array): void {
+  /**
+   * A message's record. It is kept as UTF-8, so it must be well-formed text: a lone surrogate would
+   * come back as U+FFFD (JSON.stringify, which makes every record, writes one as an escape).
+   */
+  put(index: number, text: string): void {
     if (this.fd === null) throw new Error('internal: spill file used after it was closed');
-    this.pending.push(bytes);
-    this.pendingBytes += bytes.length;
+    if (!(text as WellFormedText).isWellFormed()) throw new Error(`internal: spilled record ${index} is not well-formed text`);
+    const length = Buffer.byteLength(text, 'utf8');
+    this.pending.push(text);
+    this.pendingBytes += length;
     this.offsets[index] = this.end;
-    this.lengths[index] = bytes.length;
-    this.end += bytes.length;
+    this.lengths[index] = length;
+    this.end += length;
     if (this.pendingBytes >= 1 << 20) this.flush();
   }
 
   private flush(): void {
     if (this.fd === null || this.pending.length === 0) return;
-    const chunk = Buffer.concat(this.pending, this.pendingBytes);
-    writeSync(this.fd, chunk, 0, chunk.length, this.written);
+    const chunk = Buffer.from(this.pending.join(''), 'utf8');
+    for (let at = 0; at < chunk.length; ) at += writeSync(this.fd, chunk, at, chunk.length - at, this.written + at);
     this.written += chunk.length;
     this.pending = [];
     this.pendingBytes = 0;
   }
 
-  get(index: number): Buffer {
+  get(index: number): string {
     this.flush();
     const offset = this.offsets[index];
     const length = this.lengths[index];
     if (this.fd === null || offset === undefined || length === undefined) throw new Error(`internal: no spilled record ${index}`);
     const bytes = Buffer.allocUnsafe(length);
-    readSync(this.fd, bytes, 0, length, offset);
-    return bytes;
+    for (let at = 0; at < length; ) {
+      const got = readSync(this.fd, bytes, at, length - at, offset + at);
+      if (got === 0) throw new Error(`internal: spilled record ${index} is cut short`);
+      at += got;
+    }
+    return bytes.toString('utf8');
   }
 
   close(): void {
@@ -68,6 +77,9 @@ export class SpillFile {
     if (open.size === 0) stopListening();
   }
 }
+
+/** String.prototype.isWellFormed, in Node since 20 (V8 11.1), in TypeScript's lib from ES2024. */
+type WellFormedText = string & { isWellFormed(): boolean };
 
 const open = new Set<SpillFile>();
 /** Spill files are deleted before a signal ends the process, while any is open (signals.ts). */
