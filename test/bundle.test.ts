@@ -4,7 +4,7 @@
  * for the very bytes it was made from.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, run, tempDir } from './helpers.js';
@@ -45,6 +45,35 @@ describe('the bundled command', () => {
       expect(r.code).toBe(0);
       expect(terminal).toBe(r.stdout);
       expect(readFileSync(fromBundle).equals(readFileSync(fromSources))).toBe(true);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('runs the compiled modules, not a bundle older than tsc\'s last build of dist/', () => {
+    const t = tempDir();
+    try {
+      // A package of its own: bin/ and the bundle copied, the rest of dist/ linked to the real one.
+      mkdirSync(join(t.dir, 'bin'));
+      for (const f of ['ccin-tally', 'load-bundle.cjs']) copyFileSync(join(ROOT, 'bin', f), join(t.dir, 'bin', f));
+      const copy = copyOfBundle(t.dir);
+      for (const entry of readdirSync(join(ROOT, 'dist'))) {
+        if (!entry.startsWith('ccin-tally.cjs') && entry !== '.tsbuildinfo') symlinkSync(join(ROOT, 'dist', entry), join(t.dir, 'dist', entry));
+      }
+      // The bundle says COUNT where the compiled modules say count: which of them ran shows in --help.
+      writeFileSync(copy, readFileSync(copy, 'utf8').replace('count the bundled 2024 example election', 'COUNT the bundled 2024 example election'));
+      const info = join(t.dir, 'dist', '.tsbuildinfo');
+      writeFileSync(info, '{}');
+      const help = (): string => execFileSync(join(t.dir, 'bin', 'ccin-tally'), ['--help'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+      const now = Date.now() / 1000;
+      utimesSync(info, now - 60, now - 60);
+      utimesSync(copy, now, now);
+      expect(help()).toMatch(/COUNT the bundled/);
+      utimesSync(info, now + 60, now + 60);
+      expect(help()).toMatch(/count the bundled/);
+      // An installed package has no .tsbuildinfo: its bundle is what it runs.
+      rmSync(info);
+      expect(help()).toMatch(/COUNT the bundled/);
     } finally {
       t.cleanup();
     }
