@@ -25,8 +25,12 @@ export class SpillFile {
     open.add(this);
   }
 
-  /** Records not yet written: written a megabyte at a time, not with a system call each. */
-  private pending: string[] = [];
+  /**
+   * Records not yet written: written a megabyte at a time, not with a system call each. Kept as
+   * bytes, outside V8's heap, as the records were before they became text (as strings, each
+   * collection of young objects copies them again until they are written).
+   */
+  private pending: Buffer[] = [];
   private pendingBytes = 0;
   private written = 0;
 
@@ -37,8 +41,9 @@ export class SpillFile {
   put(index: number, text: string): void {
     if (this.fd === null) throw new Error('internal: spill file used after it was closed');
     if (!(text as WellFormedText).isWellFormed()) throw new Error(`internal: spilled record ${index} is not well-formed text`);
-    const length = Buffer.byteLength(text, 'utf8');
-    this.pending.push(text);
+    const bytes = Buffer.from(text, 'utf8');
+    const length = bytes.length;
+    this.pending.push(bytes);
     this.pendingBytes += length;
     this.offsets[index] = this.end;
     this.lengths[index] = length;
@@ -48,7 +53,7 @@ export class SpillFile {
 
   private flush(): void {
     if (this.fd === null || this.pending.length === 0) return;
-    const chunk = Buffer.from(this.pending.join(''), 'utf8');
+    const chunk = Buffer.concat(this.pending, this.pendingBytes);
     for (let at = 0; at < chunk.length; ) at += writeSync(this.fd, chunk, at, chunk.length - at, this.written + at);
     this.written += chunk.length;
     this.pending = [];
