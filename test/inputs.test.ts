@@ -4,7 +4,8 @@ import { parseElection } from '../src/inputs/election.js';
 import { sha256Hex, type LoadedFile } from '../src/inputs/files.js';
 import { councilForAddress, parseRoster } from '../src/inputs/roster.js';
 import { parseAdjudications } from '../src/inputs/adjudications.js';
-import { formatInZone, resolveElectionTime } from '../src/inputs/time.js';
+import fc from 'fast-check';
+import { formatInZone, formatInZoneByIntl, resolveElectionTime } from '../src/inputs/time.js';
 import { parseRfc5322Date, parseReceived } from '../src/read/dates.js';
 import { InputError } from '../src/model/errors.js';
 
@@ -44,6 +45,33 @@ describe('election times', () => {
     expect(w.ok && w.instant.toISOString()).toBe('2024-02-01T12:00:00.000Z');
     expect(s.ok && s.instant.toISOString()).toBe('2024-07-01T11:00:00.000Z');
     expect(formatInZone(new Date('2024-07-01T11:00:00Z'), 'Europe/London')).toBe('2024-07-01 12:00:00 BST');
+  });
+  it('a time for people is what Intl writes, to the second, whatever the zone, the year or the clocks', () => {
+    // Zones whose clocks move by an hour, by half an hour (Lord Howe), or sit at :30 and :45 offsets;
+    // LMT offsets in seconds before 1900.
+    const zones = ['Europe/London', 'UTC', 'America/St_Johns', 'Asia/Kolkata', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'Pacific/Chatham', 'America/Sao_Paulo', 'Europe/Dublin', 'Africa/Casablanca'];
+    const same = (ms: number, zone: string): void => {
+      expect(formatInZone(new Date(ms), zone)).toBe(formatInZoneByIntl(new Date(ms), zone));
+    };
+    fc.assert(
+      fc.property(fc.constantFrom(...zones), fc.integer({ min: Date.UTC(1850, 0, 1), max: Date.UTC(2100, 0, 1) }), (zone, ms) => same(ms, zone)),
+      { seed: 20261125, numRuns: 4000 },
+    );
+    // Each second around clock changes, and the hours either side of them.
+    const changes = [
+      ['Europe/London', '2024-03-31T01:00:00Z'],
+      ['Europe/London', '2024-10-27T01:00:00Z'],
+      ['Australia/Lord_Howe', '2024-04-06T15:00:00Z'],
+      ['Australia/Lord_Howe', '2024-10-05T15:30:00Z'],
+      ['America/St_Johns', '2024-03-10T05:30:00Z'],
+      ['Pacific/Chatham', '2024-04-06T14:00:00Z'],
+    ] as const;
+    for (const [zone, at] of changes) {
+      const t = Date.parse(at);
+      for (let k = -90 * 60; k <= 90 * 60; k += 1) same(t + k * 1000 + (k % 7) * 100, zone);
+    }
+    expect(formatInZone(new Date('2024-10-27T00:59:59.999Z'), 'Europe/London')).toBe('2024-10-27 01:59:59 BST');
+    expect(formatInZone(new Date('2024-10-27T01:00:00Z'), 'Europe/London')).toBe('2024-10-27 01:00:00 GMT');
   });
   it('a time the clocks skip or pass twice is an error', () => {
     expect(resolveElectionTime('2024-03-31T01:30', 'Europe/London')).toMatchObject({ ok: false, problem: 'nonexistent' });

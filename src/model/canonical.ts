@@ -51,6 +51,8 @@ const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 
  * keep in sorted order) is left to canonicalJson. A property test holds the two equal.
  */
 export function canonicalJsonOfData(value: unknown): string {
+  // A string, number, boolean or null is its own JSON: no replacer to call (most of a record's fields).
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
   let indexKey = false;
   const text = JSON.stringify(value, function (_key, v: unknown) {
     if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;

@@ -43,7 +43,8 @@ const ITEM_INDENT = VALUE_INDENT + '  ';
 /** The keys the count fills in itself when the result is written. */
 const COUNT_KEYS = new Set(['duplicateOf', 'supersededBy']);
 
-const pretty = (v: unknown, indent: string): string => JSON.stringify(v, null, 2).replace(/\n/g, '\n' + indent);
+/** A value as JSON.stringify(v, null, 2) lays it out, its lines after the first indented by `indent` (a scalar has only one). */
+const pretty = (v: unknown, indent: string): string => (v === null || typeof v !== 'object' ? JSON.stringify(v) : JSON.stringify(v, null, 2).replaceAll('\n', '\n' + indent));
 
 function pieces(evidence: Partial<Evidence>): { pretty: EvidencePiece[]; canonical: EvidencePiece[] } {
   const out = { pretty: [] as EvidencePiece[], canonical: [] as EvidencePiece[] };
