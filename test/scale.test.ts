@@ -43,6 +43,11 @@ describe('spilling a large count to disk', () => {
       // JSON writes a lone surrogate as an escape, and reads it back; raw, it would come back as U+FFFD.
       expect(JSON.parse(spill.get(4))).toEqual(['a lone \ud800 surrogate', 'and \udc00']);
       expect(() => spill.put(9999, 'a lone \ud800')).toThrow(/not well-formed/);
+      // Read in order (a block ahead at a time), twice over, backwards, and in a scattered order: each
+      // record is itself whatever was read before it.
+      const all = [...texts, ...Array.from({ length: 3000 }, (_, i) => `${'é'.repeat(300)}${i}`)];
+      const order = [...all.keys(), ...all.keys(), ...[...all.keys()].reverse(), ...[...all.keys()].map((i) => (i * 7919) % all.length)];
+      for (const i of order) expect(spill.get(i)).toBe(all[i]);
     } finally {
       spill.close();
     }

@@ -60,18 +60,31 @@ export class SpillFile {
     this.pendingBytes = 0;
   }
 
+  /** The part of the file read last: records are wanted in the order they were written, mostly. */
+  private block: Buffer = Buffer.alloc(0);
+  private blockStart = 0;
+
   get(index: number): string {
     this.flush();
     const offset = this.offsets[index];
     const length = this.lengths[index];
     if (this.fd === null || offset === undefined || length === undefined) throw new Error(`internal: no spilled record ${index}`);
-    const bytes = Buffer.allocUnsafe(length);
-    for (let at = 0; at < length; ) {
-      const got = readSync(this.fd, bytes, at, length - at, offset + at);
-      if (got === 0) throw new Error(`internal: spilled record ${index} is cut short`);
-      at += got;
+    const blockEnd = this.blockStart + this.block.length;
+    if (offset < this.blockStart || offset + length > blockEnd) {
+      // Reading on from where the last block ended (the result file, the digest: in order), a block
+      // ahead; anywhere else, the record alone.
+      const onward = this.block.length === 0 || (offset >= blockEnd && offset < blockEnd + READ_AHEAD);
+      const block = Buffer.allocUnsafe(onward ? Math.max(length, READ_AHEAD) : length);
+      let got = 0;
+      while (got < length) {
+        const n = readSync(this.fd, block, got, block.length - got, offset + got);
+        if (n === 0) throw new Error(`internal: spilled record ${index} is cut short`);
+        got += n;
+      }
+      this.block = block.subarray(0, got);
+      this.blockStart = offset;
     }
-    return bytes.toString('utf8');
+    return this.block.toString('utf8', offset - this.blockStart, offset - this.blockStart + length);
   }
 
   close(): void {
@@ -82,6 +95,9 @@ export class SpillFile {
     if (open.size === 0) stopListening();
   }
 }
+
+/** Read from the spill file at a time: some hundred records, one system call. */
+const READ_AHEAD = 256 * 1024;
 
 /** String.prototype.isWellFormed, in Node since 20 (V8 11.1), in TypeScript's lib from ES2024. */
 type WellFormedText = string & { isWellFormed(): boolean };
