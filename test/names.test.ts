@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { roleOfPosition, checkSignOff } from '../src/judge/signoff.js';
 import type { Council } from '../src/inputs/roster.js';
-import { compareNames, councilMatchScore, nameTokens } from '../src/model/names.js';
+import fc from 'fast-check';
+import { compareNames, councilMatchScore, foldText, foldUnicode, nameTokens } from '../src/model/names.js';
+import { isoSeconds } from '../src/inputs/time.js';
 
 const COUNCIL: Council = {
   id: 'cardiff',
@@ -15,6 +17,20 @@ const COUNCIL: Council = {
 };
 
 describe('names', () => {
+  it('folds ASCII text by its quick path exactly as by the whole Unicode way, and other text the Unicode way', () => {
+    const ascii = fc.string({ unit: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)), maxLength: 40 });
+    fc.assert(fc.property(ascii, (s) => foldText(s) === foldUnicode(s)), { seed: 20261125, numRuns: 5000 });
+    for (const s of ["Cllr Dr. Jo O'Neill-Smith OBE", 'NORTH  Herts`s\tCouncil\n', '[X]  Jacky  Alty ', '', '  ', 'A&B_C-D.E', '\u0000\u007f']) expect(foldText(s)).toBe(foldUnicode(s));
+    expect(foldText('Zoë O’Neill')).toBe('zoe oneill');
+    expect(foldText('ﬁona Ⅻ')).toBe(foldUnicode('ﬁona Ⅻ'));
+  });
+  it('writes an instant to the second, in UTC, as the result does', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -8.64e15, max: 8.64e15 }), (ms) => isoSeconds(new Date(ms)) === new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z')),
+      { seed: 20261125, numRuns: 5000 },
+    );
+    expect(isoSeconds(new Date('2024-02-01T12:00:00.999Z'))).toBe('2024-02-01T12:00:00Z');
+  });
   it('titles and letters never decide', () => {
     for (const t of ['Cllr', 'Councillor', 'Mayor', 'Lord Mayor', 'Mr', 'Mrs', 'Ms', 'Miss', 'Mx', 'Dr', 'Prof', 'Sir', 'Dame', 'Lord', 'Lady', 'Baroness', 'Rt Hon']) {
       expect(compareNames(`${t} Jane Smith`, 'Jane Smith'), t).toBe('same');

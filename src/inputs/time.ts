@@ -51,7 +51,9 @@ export function resolveElectionTime(text: string, zone: string): WallClockResult
 
 /** ISO 8601 UTC to the second, the one time format of the result. */
 export function isoSeconds(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  // toISOString always ends in ".sssZ" (and throws for an invalid date): the milliseconds dropped.
+  const iso = d.toISOString();
+  return `${iso.slice(0, -5)}Z`;
 }
 
 /** Wall-clock rendering in the election's zone for people, e.g. "2024-02-01 12:00:00 GMT". */

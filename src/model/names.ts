@@ -11,6 +11,15 @@ const TITLE_WORDS = new Set([
 
 /** Lower case, accents removed, apostrophes dropped, every other non-letter a space. */
 export function foldText(s: string): string {
+  // ASCII text (most of what is folded) is its own NFKD form and has no marks, and its only letters
+  // and digits are a–z and 0–9 once lower-cased: the same result, without Unicode's tables.
+  if (ASCII.test(s)) return s.toLowerCase().replace(/['`]/g, '').replace(/[^a-z0-9]+/g, ' ').trim();
+  return foldUnicode(s);
+}
+const ASCII = /^[\x00-\x7f]*$/;
+
+/** foldText, the whole way, for any text. */
+export function foldUnicode(s: string): string {
   return s
     .normalize('NFKD')
     .replace(/\p{M}+/gu, '')
