@@ -12,7 +12,7 @@
  *     under dkim prefer with the keys pinned (each signature verified; its ratio is to the bare
  *     loop over the unsigned file); and verify's streaming read of the result file it wrote;
  *
- * then `--help` and the bundled example, end to end; then hostile text (runs of the characters the
+ * then `--help` and the bundled example, end to end, seven times each (median and range); then hostile text (runs of the characters the
  * paper, quote and date patterns look for) read and judged at 128 KiB and 1 MiB, to show that the
  * cost grows with the size of a message and never faster. Each measurement runs in a fresh process,
  * so peak memory is its own. Sizes: BENCH_SIZES (default 1000,10000,100000).
@@ -214,9 +214,17 @@ async function main(): Promise<void> {
       const bareEach = ((b.bareMs - a.bareMs) * 1000) / (b.n - a.n);
       console.log(`from ${a.n} to ${b.n} messages, each further message: ccin-tally (dkim off) ${Math.round(each)} µs, bare loop ${Math.round(bareEach)} µs (× ${f(each / bareEach)})`);
     }
-    const help = command(BIN, ['--help']);
-    const example = command(BIN, ['example']);
-    console.log(`\nccin-tally --help: ${f(help.ms / 1000)} s · the bundled example end to end (68 messages, DKIM, PDF, Word, .msg): ${f(example.ms / 1000)} s, peak ${example.maxRssMiB === null ? '-' : Math.round(example.maxRssMiB)} MiB (Node start included)`);
+    // Short commands, timed seven times each: the median and the range, as one start on a shared
+    // machine can take a fifth longer than the next.
+    const startups = (args: string[]): { text: string; peak: string } => {
+      const runs = Array.from({ length: 7 }, () => command(BIN, args));
+      const ms = runs.map((r) => r.ms).sort((a, b) => a - b);
+      const peaks = runs.map((r) => r.maxRssMiB).filter((m): m is number => m !== null);
+      return { text: `${f(ms[3]! / 1000)} s (${f(ms[0]! / 1000)}–${f(ms[6]! / 1000)}, median of 7)`, peak: peaks.length > 0 ? `${Math.round(Math.max(...peaks))} MiB` : '-' };
+    };
+    const help = startups(['--help']);
+    const example = startups(['example']);
+    console.log(`\nccin-tally --help: ${help.text} · the bundled example end to end (68 messages, DKIM, PDF, Word, .msg): ${example.text}, peak ${example.peak} (Node start included)`);
     console.log('\nhostile text, one message read and judged (×8 is linear in its size):');
     process.stdout.write(execFileSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--hostile-text'], { encoding: 'utf8' }));
   } finally {
