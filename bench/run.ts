@@ -12,9 +12,9 @@
  *     under dkim prefer with the keys pinned (each signature verified; its ratio is to the bare
  *     loop over the unsigned file); and verify's streaming read of the result file it wrote;
  *
- * then `--help` and the bundled example, end to end, seven times each (median and range); then hostile text (runs of the characters the
- * paper, quote and date patterns look for) read and judged at 128 KiB and 1 MiB, to show that the
- * cost grows with the size of a message and never faster. Each measurement runs in a fresh process,
+ * then `--help` and the bundled example, end to end, seven times each (median and range); then
+ * hostile text (runs of the characters the paper, quote and date patterns look for) read and judged
+ * at 128 KiB and 1 MiB, to show that the cost grows with the size of a message and never faster. Each measurement runs in a fresh process,
  * so peak memory is its own. Sizes: BENCH_SIZES (default 1000,10000,100000).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
