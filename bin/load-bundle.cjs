@@ -36,6 +36,17 @@ function cachedDataFor(path, source) {
  * FILE.cache.
  */
 function loadBundle(file) {
+  // With source maps on (NODE_OPTIONS=--enable-source-maps, to read a stack trace against src/),
+  // the bundle is loaded as any module is, without the cache: Node maps the stacks of what it loads.
+  if (process.sourceMapsEnabled === true) {
+    return {
+      exports: Module.createRequire(file)(file),
+      cached: false,
+      makeCache: () => {
+        throw new Error('no code cache is made with source maps on');
+      },
+    };
+  }
   const bytes = readFileSync(file);
   const cachedData = cachedDataFor(`${file}.cache`, bytes);
   const script = new Script(Module.wrap(bytes.toString('utf8')), {

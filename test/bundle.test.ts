@@ -79,6 +79,16 @@ describe('the bundled command', () => {
     }
   });
 
+  it('with source maps on, names lines of src/ in an internal error\'s stack', () => {
+    const script = `const b = require(${JSON.stringify(LOADER)}).loadBundle(${JSON.stringify(BUNDLE)});
+      let err = '';
+      b.exports.main(null, { stdout: () => {}, stderr: (s) => (err += s), env: {}, stdoutIsTTY: false }).then((code) => process.stdout.write(JSON.stringify({ code, err, cached: b.cached })));`;
+    const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '--enable-source-maps' } })) as { code: number; err: string; cached: boolean };
+    expect(out.code).toBe(1);
+    expect(out.err).toMatch(/internal error/);
+    expect(out.err).toMatch(/src\/cli\/main\.ts:\d+/);
+  });
+
   it('starts from the code cache the build made for it', () => {
     expect(loadInChild(BUNDLE).cached).toBe(true);
   });
