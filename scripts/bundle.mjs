@@ -73,7 +73,9 @@ if (process.argv.includes('--cache')) {
   // A warning (import.meta where a library keeps it, say) would be a bundle that does not run as dist/ does.
   if (result.warnings.length > 0) throw new Error(`bundling warned:\n${result.warnings.map((w) => `${w.location?.file ?? ''}:${w.location?.line ?? ''} ${w.text}`).join('\n')}`);
   rmSync(CACHE, { force: true });
-  // In a process of its own: the cache is of what a fresh start compiles, with no flag of this one.
-  // It runs the example from the bundle: a bundle that cannot count it fails the build.
-  execFileSync(process.execPath, [import.meta.filename, '--cache'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  // In a process of its own: the cache is of what a fresh start compiles, with no flag of this one
+  // nor of NODE_OPTIONS (V8 takes a cache only under the flags it was made with, and the command
+  // starts as plain `node`). It runs the example from the bundle: a bundle that cannot count it
+  // fails the build.
+  execFileSync(process.execPath, [import.meta.filename, '--cache'], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, NODE_OPTIONS: '' } });
 }
