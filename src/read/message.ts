@@ -192,12 +192,12 @@ function emptyFacts(raw: RawMessage): MessageFacts {
  */
 export const MAX_DKIM_SIGNATURES = 10;
 
-/** Whether a message has a text/plain part, so that text mailparser made from HTML can be told apart. */
 /**
- * Whether the message has a text/plain part (a line "Content-Type: text/plain"), or no Content-Type
- * line at all: /^content-type:\s*text\/plain/im, or no /^content-type:/im, over the bytes read as
- * Latin-1. Scanned on the bytes, from each ":" (a base64 attachment has none), without making a
- * string of the whole message.
+ * Whether the message has a text/plain part (a line "Content-Type: text/plain") or no Content-Type
+ * line at all, so that text mailparser made from HTML can be told apart:
+ * /^content-type:\s*text\/plain/im, or no /^content-type:/im, over the bytes read as Latin-1.
+ * Scanned on the bytes, from each ":" (a base64 attachment has none), without making a string of
+ * the whole message.
  */
 export function hasTextPlain(bytes: Uint8Array): boolean {
   let anyContentType = false;
