@@ -20,6 +20,8 @@ import { judgeMessage } from '../src/judge/judge.js';
 import { DEFAULT_READ_LIMITS } from '../src/read/message.js';
 import { DEFAULT_LIMITS } from '../src/sources/types.js';
 import { canonicalJson } from '../src/model/canonical.js';
+import { decodeEvidenceForm, encodeEvidenceForm, type EvidenceForm } from '../src/report/evidence-text.js';
+import fc from 'fast-check';
 import { renderJson } from '../src/report/json.js';
 import { writeTerminal } from '../src/report/terminal.js';
 import { renderHtml, writeHtml } from '../src/report/html.js';
@@ -50,6 +52,31 @@ describe('spilling a large count to disk', () => {
       for (const i of order) expect(spill.get(i)).toBe(all[i]);
     } finally {
       spill.close();
+    }
+  });
+
+  it("a message's evidence text comes back from its spilled string piece for piece, whatever its values hold", () => {
+    // Values as the evidence writes them (JSON text, pretty or canonical), of any JSON value: strings
+    // with every control character, the separators themselves, quotes and lone surrogates among them.
+    const text = fc.jsonValue().chain((v) => fc.constantFrom(JSON.stringify(v), JSON.stringify(v, null, 2), canonicalJson(v)));
+    const piece = fc.oneof(
+      fc.tuple(fc.constantFrom('subject', 'received', 'authentication', 'duplicateOf', 'size'), fc.oneof(text, fc.constant(''))),
+      fc.tuple(fc.constant('findings'), fc.array(fc.jsonValue().map((v) => JSON.stringify({ code: 'note', detail: v })), { maxLength: 4 })),
+    );
+    const form = fc.record({ judged: fc.array(piece, { maxLength: 12 }), copy: fc.array(piece, { maxLength: 6 }) });
+    fc.assert(
+      fc.property(form, (f) => {
+        const encoded = encodeEvidenceForm(f as EvidenceForm);
+        expect(decodeEvidenceForm(encoded)).toEqual(f);
+        expect((encoded as string & { isWellFormed(): boolean }).isWellFormed()).toBe(true);
+      }),
+      { seed: 20261125, numRuns: 3000 },
+    );
+    for (const sep of ['\u001c', '\u001d', '\u001e', '\u001f']) {
+      expect(JSON.stringify(`a ${sep} b`)).not.toContain(sep);
+      // A text that is not JSON, holding one raw, is refused rather than cut in two.
+      expect(() => encodeEvidenceForm({ judged: [['subject', `a ${sep} b`]], copy: [] })).toThrow(/separator/);
+      expect(() => encodeEvidenceForm({ judged: [['findings', [`{"detail":"${sep}"}`]]], copy: [] })).toThrow(/separator/);
     }
   });
 

@@ -116,18 +116,6 @@ export function councilKey(name: string): string {
   return councilTokens(name).join(' ');
 }
 
-const rosterNameTokens = new Map<string, string[]>();
-/** Council tokens of a roster name, computed once per name (the roster's names are few and met often). */
-function rosterTokens(name: string): string[] {
-  let t = rosterNameTokens.get(name);
-  if (!t) {
-    t = councilTokens(name);
-    if (rosterNameTokens.size > 100_000) rosterNameTokens.clear();
-    rosterNameTokens.set(name, t);
-  }
-  return t;
-}
-
 /** Whether the council written on a paper is, exactly, the roster council with this name or id (score 2 below). */
 export function councilWrittenExactly(written: string): { key: string; asId: string } {
   return { key: councilKey(written), asId: foldText(written).replace(/ /g, '-') };
@@ -139,7 +127,9 @@ export function councilWrittenExactly(written: string): { key: string; asId: str
  */
 export function councilMatchScore(written: string, name: string, id: string): number {
   const w = councilTokens(written);
-  const n = rosterTokens(name);
+  // Worked out for each message, not cached: a cache by name grew with the mailbox (every council
+  // that sends a paper), some 26 MB at 100,000 councils, to save a microsecond a message.
+  const n = councilTokens(name);
   if (w.length === 0) return 0;
   if (w.join(' ') === n.join(' ') || foldText(written).replace(/ /g, '-') === id) return 2;
   const [small, big] = w.length <= n.length ? [w, n] : [n, w];

@@ -35,6 +35,54 @@ export type EvidencePiece = [key: string, text: string | string[]];
 
 type Evidence = MessageRecord['evidence'];
 
+/**
+ * One form of a message's evidence as one string, for the spill file: its pieces joined by the ASCII
+ * separators (file, group, record and unit separator, U+001C–U+001F), which no JSON text holds raw
+ * (JSON.stringify writes every character below U+0020 as an escape), so the text is neither escaped
+ * again nor parsed when it comes back: JSON inside JSON took 2.0 s to write and 1.0 s to read over a
+ * count of 100,000 messages (profiled), joining and splitting about a tenth of that.
+ */
+export function encodeEvidenceForm(form: EvidenceForm): string {
+  return `${encodePieces(form.judged)}${FS}${encodePieces(form.copy)}`;
+}
+
+/** The evidence in one form back from encodeEvidenceForm's string. */
+export function decodeEvidenceForm(text: string): EvidenceForm {
+  const cut = text.indexOf(FS);
+  if (cut < 0) throw new Error('internal: a spilled evidence record has no separator');
+  return { judged: decodePieces(text.slice(0, cut)), copy: decodePieces(text.slice(cut + 1)) };
+}
+
+const FS = '\u001c';
+const GS = '\u001d';
+const RS = '\u001e';
+const US = '\u001f';
+const SEPARATOR = /[\u001c-\u001f]/;
+
+function encodePieces(pieces: readonly EvidencePiece[]): string {
+  return pieces
+    .map(([key, text]) => {
+      // Never so for JSON text: a piece that held one would come back cut in two.
+      if (SEPARATOR.test(key) || (typeof text === 'string' ? SEPARATOR.test(text) : text.some((t) => SEPARATOR.test(t)))) {
+        throw new Error(`internal: evidence piece ${JSON.stringify(key)} holds a separator`);
+      }
+      // A finding's text is never empty (an object's JSON), so an empty list is the empty string.
+      return `${key}${US}${typeof text === 'string' ? text : text.join(GS)}`;
+    })
+    .join(RS);
+}
+
+function decodePieces(text: string): EvidencePiece[] {
+  if (text === '') return [];
+  return text.split(RS).map((piece) => {
+    const cut = piece.indexOf(US);
+    const key = piece.slice(0, cut);
+    const value = piece.slice(cut + 1);
+    return [key, key === 'findings' ? (value === '' ? [] : value.split(GS)) : value];
+  });
+}
+
+
 /** writeJson nests a message's evidence values this deep: messages (4) + record (2) + evidence (2). */
 const VALUE_INDENT = '        ';
 /** And each finding one level deeper. */
