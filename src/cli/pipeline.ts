@@ -221,7 +221,7 @@ export function countMessages(
   const judged: JudgedMessage[] = entries.map((e, i) => {
     const dup = duplicateOf.get(i) ?? null;
     const judgement = dup ? null : (e.judgement ?? judgeMessage(e.facts, inputs.election, inputs.roster, { issued: inputs.issued }));
-    return { source: e.source, facts: e.facts, duplicateOf: dup, judgement, ...(e.evidence ? { evidence: e.evidence } : {}) };
+    return e.evidence ? { source: e.source, facts: e.facts, duplicateOf: dup, judgement, evidence: e.evidence } : { source: e.source, facts: e.facts, duplicateOf: dup, judgement };
   });
   // A council whose domain's key the officer pinned signs its mail: unsigned papers in its name go to the officer.
   const keyedCouncils = inputs.election.dkim === 'off' ? new Map<string, string>() : councilsWithPinnedKeys(inputs.roster, inputs.keys);

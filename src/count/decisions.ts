@@ -25,14 +25,16 @@ export function validPapers(messages: readonly JudgedMessage[], decisions: Reado
   for (const m of messages) {
     const j = m.judgement;
     if (!j || !j.council || !m.facts.receivedAt) continue;
-    const base = { id: m.facts.sha256, council: j.council.id, receivedAt: m.facts.receivedAt };
-    const adj = decisions.get(m.facts.sha256);
+    const id = m.facts.sha256;
+    const council = j.council.id;
+    const receivedAt = m.facts.receivedAt;
+    const adj = decisions.get(id);
     if (j.verdict.kind === 'valid') {
       if (adj?.decision === 'reject') continue;
-      if (adj?.decision === 'count') valid.push({ ...base, choices: adj.choices, authenticated: true });
-      else valid.push({ ...base, choices: j.choices, authenticated: provenSender(m) });
+      if (adj?.decision === 'count') valid.push({ id, council, choices: adj.choices, receivedAt, authenticated: true });
+      else valid.push({ id, council, choices: j.choices, receivedAt, authenticated: provenSender(m) });
     } else if (j.verdict.kind === 'needs-adjudication' && adj?.decision === 'count') {
-      valid.push({ ...base, choices: adj.choices, authenticated: true });
+      valid.push({ id, council, choices: adj.choices, receivedAt, authenticated: true });
     }
   }
   return valid;

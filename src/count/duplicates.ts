@@ -38,6 +38,9 @@ const shown = (p: ValidPaper): string => p.choices.join('+') || 'none';
  */
 const LISTED = 10;
 
+/** The outcome of a council's only paper: one shared value, not an object a message (most councils send one). */
+const ALONE: PolicyOutcome = Object.freeze({ disposition: 'counted', note: null });
+
 /** Oldest first; equal times are ordered by message hash so that the outcome never depends on input order. */
 function chronological(a: ValidPaper, b: ValidPaper): number {
   if (a.receivedAt !== b.receivedAt) return a.receivedAt < b.receivedAt ? -1 : 1;
@@ -47,7 +50,7 @@ function chronological(a: ValidPaper, b: ValidPaper): number {
 /** The policy among papers of equal standing (all authenticated, or none is). `list` is in chronological order. */
 function decideAmong(council: string, list: readonly ValidPaper[], policy: DuplicatesPolicy, out: Map<string, PolicyOutcome>): { winner: ValidPaper | null } {
   if (list.length === 1) {
-    out.set(list[0]!.id, { disposition: 'counted', note: null });
+    out.set(list[0]!.id, ALONE);
     return { winner: list[0]! };
   }
   if (policy === 'reject' && list.some((p) => !sameChoices(p, list[0]!))) {

@@ -129,16 +129,11 @@ export function buildResult(input: CountInputs): ResultModel {
   // Authentication as the judge assessed it (a copy of another message is not assessed), without loading evidence.
   const authOf = (i: number): AuthAssessment | null => messages[i]?.judgement?.auth ?? null;
   const votedCouncils = new Set(counted.map((r) => r.council));
-  const sentBy = new Map<string, string[]>();
-  for (const r of records) {
-    if (r.council === null) continue;
-    const list = sentBy.get(r.council) ?? [];
-    list.push(r.reason ? `${r.disposition}: ${r.reason}` : r.disposition);
-    sentBy.set(r.council, list);
-  }
-  const councilsNotVoted = eligibleCouncils
-    .filter((c) => !votedCouncils.has(c.id))
-    .map((c) => ({ council: c.id, name: c.name, sent: sentBy.get(c.id) ?? [] }));
+  const notVoted = eligibleCouncils.filter((c) => !votedCouncils.has(c.id));
+  // What each council that did not vote sent: kept for those councils only, not for every message.
+  const sentBy = new Map<string, string[]>(notVoted.map((c) => [c.id, []]));
+  for (const r of records) if (r.council !== null) sentBy.get(r.council)?.push(r.reason ? `${r.disposition}: ${r.reason}` : r.disposition);
+  const councilsNotVoted = notVoted.map((c) => ({ council: c.id, name: c.name, sent: sentBy.get(c.id) ?? [] }));
   const provisional: string[] = [];
   const pending = dispositions['needs-adjudication'];
   if (pending > 0) provisional.push(`${pending} message(s) need adjudication`);
