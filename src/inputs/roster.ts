@@ -171,9 +171,11 @@ export type SenderMatch = { council: Council; by: 'email' | 'domain'; matched: s
 interface RosterIndex {
   emails: Map<string, Council>;
   domains: Map<string, Council>;
-  skeletons: Map<string, { council: Council; domain: string }>;
-  /** Councils by the words of their name ("Borough Council" and the like removed), and by id. */
-  names: Map<string, Council[]>;
+  /**
+   * Councils by the words of their name ("Borough Council" and the like removed), and by id. A
+   * council alone under its words is held as itself, not in a list of one (5 MB at 100,000 councils).
+   */
+  names: Map<string, Council | Council[]>;
   ids: Map<string, Council>;
 }
 const indexes = new WeakMap<Roster, RosterIndex>();
@@ -182,22 +184,40 @@ const indexes = new WeakMap<Roster, RosterIndex>();
 function rosterIndex(roster: Roster): RosterIndex {
   let idx = indexes.get(roster);
   if (!idx) {
-    idx = { emails: new Map(), domains: new Map(), skeletons: new Map(), names: new Map(), ids: new Map() };
+    idx = { emails: new Map(), domains: new Map(), names: new Map(), ids: new Map() };
     for (const c of roster.councils) {
       const key = councilKey(c.name);
       const named = idx.names.get(key);
-      if (named) named.push(c);
-      else idx.names.set(key, [c]);
+      if (named === undefined) idx.names.set(key, c);
+      else if (Array.isArray(named)) named.push(c);
+      else idx.names.set(key, [named, c]);
       idx.ids.set(c.id, c);
       for (const e of c.emails) idx.emails.set(e, c);
       for (const d of c.domains) idx.domains.set(d, c);
-      for (const d of [...c.domains, ...c.emails.map((e) => e.slice(e.lastIndexOf('@') + 1))]) {
-        idx.skeletons.set(visualSkeleton(d, domainToUnicode), { council: c, domain: d });
-      }
     }
     indexes.set(roster, idx);
   }
   return idx;
+}
+
+/**
+ * The roster's domains by their visual skeleton, for look-alikes: made when a sender outside the
+ * roster is first met, not before (a count where every sender is on the roster never needs it:
+ * some 15 MB at 100,000 councils).
+ */
+const skeletonIndexes = new WeakMap<Roster, Map<string, { council: Council; domain: string }>>();
+function skeletonIndex(roster: Roster): Map<string, { council: Council; domain: string }> {
+  let skeletons = skeletonIndexes.get(roster);
+  if (!skeletons) {
+    skeletons = new Map();
+    for (const c of roster.councils) {
+      for (const d of [...c.domains, ...c.emails.map((e) => e.slice(e.lastIndexOf('@') + 1))]) {
+        skeletons.set(visualSkeleton(d, domainToUnicode), { council: c, domain: d });
+      }
+    }
+    skeletonIndexes.set(roster, skeletons);
+  }
+  return skeletons;
 }
 
 /**
@@ -231,9 +251,9 @@ export function lookalikeOf(roster: Roster, address: string): { council: Council
   if (councilForAddress(roster, address)) return null;
   const skeleton = visualSkeleton(domain, domainToUnicode);
   const labels = skeleton.split('.');
-  const idx = rosterIndex(roster);
+  const skeletons = skeletonIndex(roster);
   for (let i = 0; i < labels.length - 1; i++) {
-    const hit = idx.skeletons.get(labels.slice(i).join('.'));
+    const hit = skeletons.get(labels.slice(i).join('.'));
     if (hit) return hit;
   }
   return null;
@@ -245,6 +265,7 @@ export function councilsNamedExactly(roster: Roster, written: string): Council[]
   if (w.key === '') return [];
   const idx = rosterIndex(roster);
   const byId = idx.ids.get(w.asId);
-  const named = idx.names.get(w.key) ?? [];
+  const found = idx.names.get(w.key);
+  const named = found === undefined ? [] : Array.isArray(found) ? found : [found];
   return byId && !named.includes(byId) ? [...named, byId] : named;
 }
