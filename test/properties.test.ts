@@ -251,5 +251,9 @@ describe('canonical JSON of plain data, the fast way', () => {
       { seed: 21, numRuns: 2000 },
     );
     expect(canonicalJsonOfData({ b: 1, a: { '10': 1, '9': 2, z: [{ y: 1, x: 2 }] } })).toBe(canonicalJson({ b: 1, a: { '10': 1, '9': 2, z: [{ y: 1, x: 2 }] } }));
+    // A key "__proto__" (as JSON.parse makes one from text a message holds) stays a key.
+    const proto = JSON.parse('{"z":1,"__proto__":{"b":[{"d":1,"c":2}],"a":null},"a":"x"}') as unknown;
+    expect(canonicalJsonOfData(proto)).toBe('{"__proto__":{"a":null,"b":[{"c":2,"d":1}]},"a":"x","z":1}');
+    expect(canonicalJson(proto)).toBe(canonicalJsonOfData(proto));
   });
 });

@@ -127,8 +127,8 @@ export function councilWrittenExactly(written: string): { key: string; asId: str
  */
 export function councilMatchScore(written: string, name: string, id: string): number {
   const w = councilTokens(written);
-  // Worked out for each message, not cached: a cache by name grew with the mailbox (every council
-  // that sends a paper), some 26 MB at 100,000 councils, to save a microsecond a message.
+  // Worked out for each message, not cached: a cache by name grew with every council that sent a
+  // paper, up to the whole roster (some 26 MB at 100,000 councils), to save a microsecond a message.
   const n = councilTokens(name);
   if (w.length === 0) return 0;
   if (w.join(' ') === n.join(' ') || foldText(written).replace(/ /g, '-') === id) return 2;
