@@ -2,7 +2,7 @@
  * Reading on several threads gives the same result, byte for byte, as reading on one (issue 8).
  * Speed is measured by `npm run bench`, never here.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -27,7 +27,7 @@ import { writeTerminal } from '../src/report/terminal.js';
 import { renderHtml, writeHtml } from '../src/report/html.js';
 import { renderCsv, writeCsv } from '../src/report/csv.js';
 import { Chalk } from 'chalk';
-import { ADJUDICATIONS, ELECTION, ISSUED, KEYS, MAILBOX, ROOT, ROSTER, run, tempDir } from './helpers.js';
+import { ADJUDICATIONS, ELECTION, ISSUED, KEYS, MAILBOX, ROOT, ROSTER, eml, paperText, run, tempDir } from './helpers.js';
 
 afterAll(closeSpills);
 
@@ -77,6 +77,28 @@ describe('spilling a large count to disk', () => {
       // A text that is not JSON, holding one raw, is refused rather than cut in two.
       expect(() => encodeEvidenceForm({ judged: [['subject', `a ${sep} b`]], copy: [] })).toThrow(/separator/);
       expect(() => encodeEvidenceForm({ judged: [['findings', [`{"detail":"${sep}"}`]]], copy: [] })).toThrow(/separator/);
+    }
+  });
+
+  it('mail holding the separators the spill file joins pieces with is spilled and read back unchanged', async () => {
+    const t = tempDir();
+    try {
+      const seps = '\u001c\u001d\u001e\u001f';
+      const files = [
+        eml({ subject: `Ballot ${seps} paper`, body: `${paperText({ willoughby: 'X' })}\r\n${seps} a line of separators ${seps}\r\n` }),
+        eml({ subject: `=?utf-8?B?${Buffer.from(`Vote ${seps}`).toString('base64')}?=`, messageId: '<sep2@north-herts.gov.uk>', headers: [`X-Note: ${seps}`], body: paperText({ williams: 'X' }) }),
+        eml({ from: `"${seps}" <leader@westminster.gov.uk>`, messageId: '<sep3@westminster.gov.uk>', body: `${seps}\r\n` }),
+      ];
+      files.forEach((bytes, i) => writeFileSync(join(t.dir, `m${i}.eml`), bytes));
+      const req = { paths: [t.dir], election: ELECTION, roster: ROSTER, generator: 'test', jobs: 1 };
+      const whole = await runCount(req);
+      const spilled = await runCount({ ...req, spillAfter: 0 });
+      expect(whole.summary.read).toBe(3);
+      expect(renderJson(spilled)).toBe(renderJson(whole));
+      expect(JSON.stringify(spilled)).toBe(JSON.stringify(whole));
+      expect(JSON.stringify(whole.messages.map((m) => m.evidence.subject))).toContain('\\u001e');
+    } finally {
+      t.cleanup();
     }
   });
 
