@@ -40,6 +40,14 @@ describe('spilling a large count to disk', () => {
       // Past the megabyte written at a time.
       for (let i = 0; i < 3000; i++) spill.put(texts.length + i, `${'é'.repeat(300)}${i}`);
       texts.forEach((text, i) => expect(spill.get(i)).toBe(text));
+      // A record too long for the pending buffer is written on its own, after what was pending, and
+      // those after it are written after it.
+      const big = `${'選'.repeat(400_000)}end`;
+      spill.put(9000, 'before');
+      spill.put(9001, big);
+      spill.put(9002, 'after');
+      expect(spill.get(9001)).toBe(big);
+      expect([spill.get(9000), spill.get(9002), spill.get(texts.length + 2999)]).toEqual(['before', 'after', `${'é'.repeat(300)}2999`]);
       expect(spill.get(texts.length + 2999)).toBe(`${'é'.repeat(300)}2999`);
       expect(spill.get(texts.length)).toBe(`${'é'.repeat(300)}0`);
       // JSON writes a lone surrogate as an escape, and reads it back; raw, it would come back as U+FFFD.
