@@ -42,6 +42,25 @@ describe('one vote per council', () => {
     expect(notes[0]).toMatch(/^x sent 5000 valid papers that disagree: 2024-01-20T10:00:00Z → a; 2024-01-20T10:00:01Z → b; .*; and 4990 more$/);
     expect(notes[0]!.split('; ')).toHaveLength(11);
   });
+  it("a flood of papers in one council's name shares its outcomes: a record a paper, never a note a paper", () => {
+    const at = (i: number): string => new Date(Date.UTC(2024, 0, 20, 10, 0, i)).toISOString().replace('.000Z', 'Z');
+    const flood = Array.from({ length: 3000 }, (_, i) => p(`m${String(i).padStart(5, '0')}`, 'x', [['a', 'b', 'c'][i % 3]!], at(i), false));
+    for (const policy of ['latest', 'first', 'reject'] as const) {
+      const out = applyDuplicatePolicy(flood, policy);
+      expect(out.size).toBe(3000);
+      // latest and first: the winner's own outcome and one shared by the 2,999 it supersedes; reject: one.
+      expect(new Set(out.values()).size).toBe(policy === 'reject' ? 1 : 2);
+    }
+    // Forged unsigned papers against the council's signed one: one outcome for each list of choices.
+    const signed = p('s0', 'x', ['a'], at(5000), true);
+    const out = applyDuplicatePolicy([signed, ...flood], 'latest');
+    expect(out.get('s0')?.disposition).toBe('counted');
+    const forged = flood.map((f) => out.get(f.id)!);
+    expect(forged.filter((o) => o.disposition === 'superseded')).toHaveLength(1000);
+    expect(forged.filter((o) => o.disposition === 'needs-adjudication')).toHaveLength(2000);
+    expect(new Set(forged).size).toBe(3);
+    expect(new Set(forged.map((o) => o.note)).size).toBe(3);
+  });
   it('the outcome does not depend on the order papers are given in', () => {
     const same = [p('m9', 'x', ['a'], '2024-01-20T10:00:00Z'), p('m0', 'x', ['b'], '2024-01-20T10:00:00Z')];
     const one = applyDuplicatePolicy(same, 'latest');

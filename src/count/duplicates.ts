@@ -56,21 +56,22 @@ function decideAmong(council: string, list: readonly ValidPaper[], policy: Dupli
   if (policy === 'reject' && list.some((p) => !sameChoices(p, list[0]!))) {
     const listed = list.slice(0, LISTED).map((p) => `${p.receivedAt} → ${shown(p)}`);
     const summary = `${listed.join('; ')}${list.length > LISTED ? `; and ${list.length - LISTED} more` : ''}`;
-    for (const p of list) out.set(p.id, { disposition: 'rejected', reason: 'conflicting-duplicates', note: `${council} sent ${list.length} valid papers that disagree: ${summary}` });
+    // One outcome for them all, not a copy of its note a paper: a council flooded with papers costs a
+    // record a paper, never a note a paper.
+    const rejected: PolicyOutcome = Object.freeze({ disposition: 'rejected', reason: 'conflicting-duplicates', note: `${council} sent ${list.length} valid papers that disagree: ${summary}` });
+    for (const p of list) out.set(p.id, rejected);
     return { winner: null };
   }
   const winner = policy === 'first' ? list[0]! : list[list.length - 1]!;
   const neighbour = policy === 'first' ? list[1] : list[list.length - 2];
   const tied = neighbour !== undefined && winner.receivedAt === neighbour.receivedAt && !sameChoices(winner, neighbour);
   const which = policy === 'first' ? 'first' : 'latest';
-  for (const p of list) {
-    if (p === winner) {
-      const note = tied
-        ? 'two papers that disagree were received at the same second; the one with the lower message hash is taken as earlier'
-        : `${list.length} valid papers from ${council}; the ${which} counts`;
-      out.set(p.id, { disposition: 'counted', note });
-    } else out.set(p.id, { disposition: 'superseded', by: winner.id, note: `${council}'s ${which} valid paper (${winner.receivedAt}) counts instead` });
-  }
+  const note = tied
+    ? 'two papers that disagree were received at the same second; the one with the lower message hash is taken as earlier'
+    : `${list.length} valid papers from ${council}; the ${which} counts`;
+  // Every paper the winner supersedes has the same outcome: one shared value.
+  const superseded: PolicyOutcome = Object.freeze({ disposition: 'superseded', by: winner.id, note: `${council}'s ${which} valid paper (${winner.receivedAt}) counts instead` });
+  for (const p of list) out.set(p.id, p === winner ? { disposition: 'counted', note } : superseded);
   return { winner };
 }
 
@@ -97,6 +98,17 @@ export function applyDuplicatePolicy(papers: readonly ValidPaper[], policy: Dupl
   }
   for (const [council, list] of byCouncil) {
     list.sort(chronological);
+    // A council's papers that fare alike share one outcome (their notes differ only by the choices
+    // shown): a flood of papers in one council's name costs a record a paper, not a note a paper.
+    const outcomes = new Map<string, PolicyOutcome>();
+    const alike = (key: string, make: () => PolicyOutcome): PolicyOutcome => {
+      let outcome = outcomes.get(key);
+      if (outcome === undefined) {
+        outcome = Object.freeze(make());
+        outcomes.set(key, outcome);
+      }
+      return outcome;
+    };
     const proved = list.filter((p) => p.authenticated === true);
     const proof = spoilt.get(council);
     if (proved.length === 0 && proof !== undefined) {
@@ -105,14 +117,17 @@ export function applyDuplicatePolicy(papers: readonly ValidPaper[], policy: Dupl
           ? `its authenticated message ${proof.message.slice(0, 12)} is no valid paper`
           : `its mail is signed (a DKIM key for ${proof.key} is pinned in the keys file) and this paper is not`;
       for (const p of list) {
-        out.set(p.id, {
-          disposition: 'needs-adjudication',
-          reason: 'unauthenticated-change',
-          against: 'message' in proof ? [proof.message] : [],
-          note:
-            `an UNAUTHENTICATED paper in the name of ${council} (→ ${shown(p)}) would give it a vote, but ${why}; ` +
-            'the council has no vote until the returning officer decides; someone other than the council may have sent it',
-        });
+        out.set(
+          p.id,
+          alike(`proof ${shown(p)}`, () => ({
+            disposition: 'needs-adjudication',
+            reason: 'unauthenticated-change',
+            against: 'message' in proof ? [proof.message] : [],
+            note:
+              `an UNAUTHENTICATED paper in the name of ${council} (→ ${shown(p)}) would give it a vote, but ${why}; ` +
+              'the council has no vote until the returning officer decides; someone other than the council may have sent it',
+          })),
+        );
       }
       continue;
     }
@@ -127,23 +142,32 @@ export function applyDuplicatePolicy(papers: readonly ValidPaper[], policy: Dupl
       if (winner === null) {
         // The council's authenticated papers already disagree and are all rejected; an unauthenticated
         // one can neither rescue nor change that.
-        out.set(p.id, {
-          disposition: 'rejected',
-          reason: 'conflicting-duplicates',
-          note: `${council}'s authenticated papers disagree and are rejected; this unauthenticated paper (→ ${shown(p)}) cannot change that`,
-        });
+        out.set(
+          p.id,
+          alike(`rejected ${shown(p)}`, () => ({
+            disposition: 'rejected',
+            reason: 'conflicting-duplicates',
+            note: `${council}'s authenticated papers disagree and are rejected; this unauthenticated paper (→ ${shown(p)}) cannot change that`,
+          })),
+        );
       } else if (sameChoices(p, winner)) {
-        out.set(p.id, { disposition: 'superseded', by: winner.id, note: `unauthenticated; agrees with ${council}'s authenticated paper ${winner.id.slice(0, 12)} (→ ${shown(winner)}), which counts` });
+        out.set(
+          p.id,
+          alike('agrees', () => ({ disposition: 'superseded', by: winner.id, note: `unauthenticated; agrees with ${council}'s authenticated paper ${winner.id.slice(0, 12)} (→ ${shown(winner)}), which counts` })),
+        );
       } else {
-        out.set(p.id, {
-          disposition: 'needs-adjudication',
-          reason: 'unauthenticated-change',
-          against: [winner.id],
-          note:
-            `an UNAUTHENTICATED paper in the name of ${council} (→ ${shown(p)}) disagrees with its authenticated paper ` +
-            `${winner.id.slice(0, 12)} (→ ${shown(winner)}), which stands until the returning officer decides; ` +
-            'someone other than the council may have sent it',
-        });
+        out.set(
+          p.id,
+          alike(`disagrees ${shown(p)}`, () => ({
+            disposition: 'needs-adjudication',
+            reason: 'unauthenticated-change',
+            against: [winner.id],
+            note:
+              `an UNAUTHENTICATED paper in the name of ${council} (→ ${shown(p)}) disagrees with its authenticated paper ` +
+              `${winner.id.slice(0, 12)} (→ ${shown(winner)}), which stands until the returning officer decides; ` +
+              'someone other than the council may have sent it',
+          })),
+        );
       }
     }
   }

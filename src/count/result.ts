@@ -12,7 +12,7 @@ import { SERVICES } from '../read/services.js';
 import { sheetDigest, tallySheet } from '../issue/receipts.js';
 import type { InputFileRecord, Provenance, SourceLimits } from '../sources/types.js';
 import type { Adjudication } from './adjudicate.js';
-import { applyDuplicatePolicy, type SignedProof, type ValidPaper } from './duplicates.js';
+import { applyDuplicatePolicy, type PolicyOutcome, type SignedProof, type ValidPaper } from './duplicates.js';
 import { spoiltBallots, validPapers } from './decisions.js';
 import { tallyVotes } from './tally.js';
 
@@ -390,7 +390,12 @@ function toRecord(
     receivedAtSource: f.receivedAtSource,
     adjudication,
   };
-  if (m.evidence) return new SpilledRecord(core, m.evidence, j !== null, findings, m.duplicateOf, supersededBy);
+  if (m.evidence) {
+    // Findings that come from the duplicate policy's outcome alone are the same for every paper that
+    // shares that outcome: one list for them all.
+    const outcome = j && adjudication === null ? policy.get(f.sha256) : undefined;
+    return new SpilledRecord(core, m.evidence, j !== null, outcome ? sharedFindings(outcome, findings) : findings, m.duplicateOf, supersededBy);
+  }
   return { ...core, evidence: evidenceOf(f, j, findings, m.duplicateOf, supersededBy) };
 }
 
@@ -471,6 +476,17 @@ class SpilledRecord implements MessageRecord {
 }
 
 const NO_FINDINGS: readonly FindingRecord[] = Object.freeze([]);
+
+const findingsOf = new WeakMap<PolicyOutcome, readonly FindingRecord[]>();
+/** The findings a policy outcome gives a record (nothing else adding to them), one frozen list an outcome. */
+function sharedFindings(outcome: PolicyOutcome, findings: readonly FindingRecord[]): readonly FindingRecord[] {
+  let shared = findingsOf.get(outcome);
+  if (shared === undefined) {
+    shared = Object.freeze(findings.map((x) => Object.freeze({ ...x })));
+    findingsOf.set(outcome, shared);
+  }
+  return shared;
+}
 
 /** The parts of a message's evidence that come from its judgement: what a copy of another message, shown unjudged, has otherwise. */
 export const JUDGED_EVIDENCE = ['findings', 'senderMatch', 'papers', 'signOff', 'authentication'] as const satisfies readonly (keyof MessageRecord['evidence'])[];
