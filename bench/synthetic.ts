@@ -1,7 +1,8 @@
 /**
  * A synthetic election of any size for the benchmark (and the scale tests): N councils in the
  * roster, one plain-text paper from each, every tenth with a 30 KB image attached, in one mboxrd
- * file as a receiving server would store them. Deterministic: the same N gives the same bytes.
+ * file as a receiving server would store them (or N papers from fewer councils, each sending
+ * several). Deterministic: the same N gives the same bytes.
  */
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { dkimSign } from 'mailauth/lib/dkim/sign.js';
@@ -63,11 +64,15 @@ function rfc2822(ms: number): string {
 }
 
 /**
- * `signed`: each message carries a real DKIM signature (mailauth's signer, ed25519-sha256, d= the
- * council's domain), and `keys.zone` pins the key, so that a count verifies every message.
+ * `n` messages, one from each of `n` councils; with `councils`, from that many councils in turn (so
+ * each sends n / councils papers, the latest of which counts), which shows what a count holds for
+ * each message apart from what it holds for each council. `signed`: each message carries a real
+ * DKIM signature (mailauth's signer, ed25519-sha256, d= the council's domain), and `keys.zone` pins
+ * the key, so that a count verifies every message.
  */
-export async function writeSynthetic(dir: string, councils: number, dkim: 'off' | 'prefer' | 'require' = 'off', options: { signed?: boolean } = {}): Promise<Synthetic> {
+export async function writeSynthetic(dir: string, n: number, dkim: 'off' | 'prefer' | 'require' = 'off', options: { signed?: boolean; councils?: number } = {}): Promise<Synthetic> {
   const signed = options.signed === true;
+  const councils = Math.min(n, options.councils ?? n);
   const election = join(dir, 'election.json');
   writeFileSync(
     election,
@@ -99,8 +104,9 @@ export async function writeSynthetic(dir: string, councils: number, dkim: 'off' 
   const out = createWriteStream(mbox);
   let bytes = 0;
   const opens = Date.parse('2024-01-18T09:00:00Z');
-  for (let i = 0; i < councils; i++) {
-    const p = place(i);
+  for (let i = 0; i < n; i++) {
+    const c = i % councils;
+    const p = place(c);
     const domain = `${p.toLowerCase()}.gov.uk`;
     const at = opens + ((i * 7919) % (13 * 86_400)) * 1000;
     const choice = CANDIDATES[i % 3]!;
@@ -111,14 +117,14 @@ export async function writeSynthetic(dir: string, councils: number, dkim: 'off' 
       '',
       ...CANDIDATES.map((c) => `[${c === choice ? 'X' : ' '}] ${c.name} (${c.council})`),
       '',
-      `Name: Cllr ${place(i + 7919)} ${p}son`,
+      `Name: Cllr ${place(c + 7919)} ${p}son`,
       'Position: Leader',
       'Date: 31/01/2024',
     ].join('\n');
     const head = [
       `From MAILER-DAEMON ${new Date(at).toUTCString()}`,
       `Received: from mail.${domain} (mail.${domain} [192.0.2.${(i % 250) + 1}]) by mx.ccin.example (Postfix) with ESMTPS id B${i}; ${rfc2822(at + 3000)}`,
-      `From: Cllr ${place(i + 7919)} ${p}son <leader@${domain}>`,
+      `From: Cllr ${place(c + 7919)} ${p}son <leader@${domain}>`,
       'To: ballots@ccin.example',
       `Subject: Ballot paper - ${p}`,
       `Date: ${rfc2822(at)}`,
@@ -172,5 +178,5 @@ export async function writeSynthetic(dir: string, councils: number, dkim: 'off' 
     for (let i = 0; i < councils; i++) lines.push(`${SELECTOR}._domainkey.${place(i).toLowerCase()}.gov.uk. IN TXT "v=DKIM1; k=ed25519; p=${p}"`);
     writeFileSync(keys, lines.join('\n') + '\n');
   }
-  return { dir, election, roster, mbox, messages: councils, bytes, keys };
+  return { dir, election, roster, mbox, messages: n, bytes, keys };
 }
