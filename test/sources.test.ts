@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -184,8 +185,8 @@ describe('paths to messages', () => {
     expect(byFile.get('box/m040.eml')).toMatchObject({ kind: 'eml', bytes: written[40]!.bytes.length, sha256: sha(written[40]!.bytes) });
     expect(byFile.get('box/notes.txt')).toMatchObject({ kind: 'skipped', sha256: sha(Buffer.from('no headers here\n')) });
     expect(byFile.get('box/zero')).toMatchObject({ kind: 'skipped', note: 'empty file' });
-    // Every file's size, asked before any is read: what the progress bar counts down.
-    expect(await walk.plannedBytes).toBe(walk.files.reduce((a, f) => a + f.bytes, 0));
+    // Every file's size, asked when a progress bar asks: what it counts down.
+    expect(await walk.plannedBytes()).toBe(walk.files.reduce((a, f) => a + f.bytes, 0));
   });
 
   it('a file reached twice (given twice, or through a link) is read once; argument order does not matter', async () => {
@@ -198,5 +199,25 @@ describe('paths to messages', () => {
     const two = await collect([t.dir, a, b]);
     expect(one.messages.map((m) => m.sha256)).toEqual(two.messages.map((m) => m.sha256));
     expect(one.messages).toHaveLength(2);
+  });
+
+  it('links and odd entries inside a folder: a linked folder is followed, a file met again through it is read once, a pipe is skipped', async () => {
+    const box = join(t.dir, 'box');
+    mkdirSync(join(box, 'inner'), { recursive: true });
+    writeFileSync(join(box, 'inner', 'a.eml'), eml({ body: 'a' }));
+    writeFileSync(join(t.dir, 'outside.eml'), eml({ body: 'o' }));
+    mkdirSync(join(t.dir, 'elsewhere'));
+    writeFileSync(join(t.dir, 'elsewhere', 'e.eml'), eml({ body: 'e' }));
+    symlinkSync(join(box, 'inner'), join(box, 'same-inner'));
+    symlinkSync(join(t.dir, 'elsewhere'), join(box, 'linked'));
+    symlinkSync(join(t.dir, 'outside.eml'), join(box, 'to-outside.eml'));
+    execFileSync('mkfifo', [join(box, 'pipe')]);
+    const { messages, files } = await collect([box]);
+    // inner/a.eml is reached twice (inner/, same-inner/): read once, under the name met first.
+    expect(messages.map((m) => m.source.file)).toEqual(['box/inner/a.eml', 'box/linked/e.eml', 'box/to-outside.eml']);
+    expect(files.filter((f) => f.kind === 'skipped').map((f) => [f.file, f.note])).toEqual([['box/pipe', 'not a regular file (a device, socket or pipe)']]);
+    // The same files named again beside the folder, in any order: the same messages, none twice.
+    const again = await collect([join(t.dir, 'outside.eml'), box, join(box, 'inner', 'a.eml')]);
+    expect(again.messages.map((m) => m.sha256).sort()).toEqual(messages.map((m) => m.sha256).sort());
   });
 });

@@ -110,7 +110,7 @@ export async function readMailbox(
 ): Promise<{ entries: CountEntry[]; files: InputFileRecord[] }> {
   const { threads = null, progress, keep = (_i, e) => e, inProcessFirst } = how;
   const walk = walkSources(paths, limits);
-  if (progress) void walk.plannedBytes.then((n) => progress.start(n));
+  if (progress) void walk.plannedBytes().then((n) => progress.start(n));
   const setup: ReaderSetup = {
     receivedBy: election.receivedBy,
     limits,

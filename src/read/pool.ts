@@ -131,18 +131,21 @@ export async function readAll<T>(messages: AsyncIterable<RawMessage>, options: R
       }
       const k = busy.indexOf(Math.min(...busy));
       const size = raw.bytes.length;
+      // Only the provenance waits for the reply: the message's own bytes (copied below) are let go now,
+      // not held until its facts come back (by then the old generation's, freed only by a full collection).
+      const source = raw.source;
       busy[k]!++;
       inFlight++;
       inFlightBytes += size;
       // A copy the thread owns: the mbox splitter's buffers may share memory with other messages.
       const bytes = new Uint8Array(raw.bytes);
-      const job: ReadJob = { seq: at, source: raw.source, bytes, size: raw.size, sha256: raw.sha256, oversize: raw.oversize };
+      const job: ReadJob = { seq: at, source, bytes, size: raw.size, sha256: raw.sha256, oversize: raw.oversize };
       new Promise<MessageFacts>((resolve, reject) => {
         waiting.set(at, { resolve, reject });
         workers[k]!.postMessage(job, [bytes.buffer]);
       }).then(
         (facts) => {
-          entries[at] = keep(at, { source: raw.source, facts });
+          entries[at] = keep(at, { source, facts });
           busy[k]!--;
           inFlight--;
           inFlightBytes -= size;
