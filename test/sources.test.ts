@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -199,6 +199,19 @@ describe('paths to messages', () => {
     const two = await collect([t.dir, a, b]);
     expect(one.messages.map((m) => m.sha256)).toEqual(two.messages.map((m) => m.sha256));
     expect(one.messages).toHaveLength(2);
+  });
+
+  it('a mailbox file that goes away before its turn is an input error naming it, not a crash or a lost file', async () => {
+    const box = join(t.dir, 'box');
+    mkdirSync(box);
+    writeFileSync(join(box, 'a.eml'), eml({ body: 'a' }));
+    // Larger than is read ahead, so that it is opened only in its turn.
+    writeFileSync(join(box, 'b.eml'), eml({ body: 'b'.repeat((1 << 20) + 10) }));
+    const walk = walkSources([box], { maxMessageBytes: 4 << 20 });
+    const first = await walk.messages.next();
+    expect(first.done === false && first.value.source.file).toBe('box/a.eml');
+    rmSync(join(box, 'b.eml'));
+    await expect(walk.messages.next()).rejects.toMatchObject({ code: 'FILE_UNREADABLE', message: expect.stringMatching(/cannot be read \(ENOENT\)/) });
   });
 
   it('links and odd entries inside a folder: a linked folder is followed, a file met again through it is read once, a pipe is skipped', async () => {
