@@ -18,7 +18,8 @@ import { JUDGED_EVIDENCE, evidenceOf } from '../src/count/result.js';
 import { slimFacts, slimJudgement } from '../src/count/compact.js';
 import { judgeMessage } from '../src/judge/judge.js';
 import { DEFAULT_READ_LIMITS } from '../src/read/message.js';
-import { DEFAULT_LIMITS } from '../src/sources/types.js';
+import { DEFAULT_LIMITS, type RawMessage } from '../src/sources/types.js';
+import { Writable } from 'node:stream';
 import { canonicalJson } from '../src/model/canonical.js';
 import { decodeEvidenceForm, encodeEvidenceForm, type EvidenceForm } from '../src/report/evidence-text.js';
 import fc from 'fast-check';
@@ -214,6 +215,32 @@ describe('spilling a large count to disk', () => {
     const lines = csv.join('').split('\r\n');
     expect(lines).toHaveLength(2502);
     expect(lines.slice(1, -1).map((l) => Number(l.split(',')[0]))).toEqual(Array.from({ length: 2500 }, (_, i) => i + 1));
+  });
+
+  it('the progress bar counts messages read before the mailbox size is known, and never starts once reading is over', async () => {
+    const { progressBar } = await import('../src/cli/progress.js');
+    const terminal = (): { stream: NodeJS.WriteStream; text: () => string } => {
+      let out = '';
+      const w = new Writable({ write(chunk: Buffer, _e, done) { out += chunk.toString('utf8'); done(); } });
+      return { stream: Object.assign(w, { isTTY: true, columns: 120 }) as unknown as NodeJS.WriteStream, text: () => out };
+    };
+    // A small folder: read to the end before its size is known; the size comes late.
+    const late = terminal();
+    const a = progressBar(late.stream);
+    a.read({ size: 10 } as RawMessage);
+    a.stop();
+    a.start(10);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(late.text()).toBe('');
+    // A large one: messages read before the size comes are counted when the bar starts.
+    const early = terminal();
+    const b = progressBar(early.stream);
+    for (let i = 0; i < 3; i++) b.read({ size: 100 } as RawMessage);
+    b.start(1000);
+    b.read({ size: 100 } as RawMessage);
+    await new Promise((r) => setTimeout(r, 400));
+    b.stop();
+    expect(early.text()).toMatch(/40% \| 4 messages/);
   });
 
   it('a count interrupted while its progress bar is drawn gives the terminal its cursor back, and ends by the same signal', async () => {
