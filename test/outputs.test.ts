@@ -7,6 +7,8 @@ import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { writeAtomicPieces } from '../src/cli/outputs.js';
 import { neutralise } from '../src/report/csv.js';
 import { ADJUDICATIONS, ELECTION, ISSUED, KEYS, MAILBOX, ROSTER, eml, paperText, run, tempDir } from './helpers.js';
 
@@ -124,5 +126,32 @@ describe('a flood of forged papers', () => {
     expect(lines[21]).toBe('    … and 25 more, from 3 council(s) in all: every one is in the message list, and in the JSON (summary.authentication.unauthenticatedInCouncilName)');
     // Twenty or fewer are all shown.
     expect(unauthenticatedAlert(result)).toHaveLength(1 + real.length);
+  });
+});
+
+describe('files written piece by piece', () => {
+  it('hold exactly the UTF-8 of the pieces joined, whatever the pieces (split surrogate pairs, lone halves, pieces larger than the block)', () => {
+    const t = tempDir();
+    try {
+      const path = join(t.dir, 'out.txt');
+      const unit = fc.oneof(
+        fc.constantFrom('a', 'é', '€', '\ud83d', '\ude00', '\ud83d\ude00', '\n', '"'),
+        fc.string({ unit: 'binary', maxLength: 40 }),
+      );
+      const piece = fc.oneof({ weight: 8, arbitrary: fc.array(unit, { maxLength: 30 }).map((us) => us.join('')) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 400_000 }).map((n) => 'ü'.repeat(n)) });
+      fc.assert(
+        fc.property(fc.array(piece, { maxLength: 60 }), (pieces) => {
+          writeAtomicPieces(path, (write) => pieces.forEach((p) => write(p)));
+          expect(readFileSync(path).equals(Buffer.from(pieces.join(''), 'utf8'))).toBe(true);
+        }),
+        { seed: 20261202, numRuns: 150 },
+      );
+      // Many small pieces across several blocks, a pair split at every boundary.
+      const many = Array.from({ length: 300_000 }, (_, i) => (i % 2 === 0 ? `x${i}\ud83d` : '\ude00'));
+      writeAtomicPieces(path, (write) => many.forEach((p) => write(p)));
+      expect(readFileSync(path).equals(Buffer.from(many.join(''), 'utf8'))).toBe(true);
+    } finally {
+      t.cleanup();
+    }
   });
 });
