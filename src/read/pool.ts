@@ -131,8 +131,8 @@ export async function readAll<T>(messages: AsyncIterable<RawMessage>, options: R
       }
       const k = busy.indexOf(Math.min(...busy));
       const size = raw.bytes.length;
-      // Only the provenance waits for the reply: the message's own bytes (copied below) are let go now,
-      // not held until its facts come back (by then the old generation's, freed only by a full collection).
+      // Only the provenance waits for the reply: the message's own bytes (copied below) are not held
+      // until its facts come back.
       const source = raw.source;
       busy[k]!++;
       inFlight++;

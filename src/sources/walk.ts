@@ -103,7 +103,7 @@ const PREFETCH_MAX = 1 << 20;
  * A regular file's bytes when it holds no more than `max`, else null (as on any error: the file is
  * then read, and any error reported, in its turn). One open, one fstat, the reads and a close,
  * through node:fs's callbacks: for 100,000 small files here, 3.3 s and 5.9 s of CPU (the thread
- * pool's included), against 6.3 s and 10.3 s for fs/promises' readFile, whose FileHandle costs more.
+ * pool's included), against 6.3 s and 10.3 s of CPU for fs/promises' readFile.
  */
 function readSmall(path: string, max: number): Promise<Buffer | null> {
   return new Promise((resolve) => {
