@@ -23,7 +23,7 @@ import { Writable } from 'node:stream';
 import { canonicalJson } from '../src/model/canonical.js';
 import { decodeEvidenceForm, encodeEvidenceForm, type EvidenceForm } from '../src/report/evidence-text.js';
 import fc from 'fast-check';
-import { renderJson } from '../src/report/json.js';
+import { renderJson, writePretty } from '../src/report/json.js';
 import { writeTerminal } from '../src/report/terminal.js';
 import { renderHtml, writeHtml } from '../src/report/html.js';
 import { renderCsv, writeCsv } from '../src/report/csv.js';
@@ -276,6 +276,57 @@ describe('spilling a large count to disk', () => {
     expect(renderJson(result)).toBe(JSON.stringify(result, null, 2) + '\n');
     const { digest: _d, ...rest } = JSON.parse(renderJson(result)) as Record<string, unknown>;
     expect(result.digest).toBe(`sha256:${createHash('sha256').update(canonicalJson(rest)).digest('hex')}`);
+  });
+});
+
+describe('a result field written a piece at a time', () => {
+  const pretty = (value: unknown, indent: string): { text: string; pieces: number } => {
+    const parts: string[] = [];
+    writePretty(value, indent, (s) => parts.push(s));
+    return { text: parts.join(''), pieces: parts.length };
+  };
+
+  it('is JSON.stringify(value, null, 2) indented, whatever the value holds', () => {
+    // JSON-like values, with what JSON.stringify leaves out or writes as null, and values it writes
+    // through toJSON or as an empty object (a Date, a Map), at any depth.
+    const { tree } = fc.letrec((tie) => ({
+      tree: fc.oneof({ depthSize: 'small', withCrossShrink: true }, tie('leaf'), tie('array'), tie('object')),
+      leaf: fc.oneof(
+        fc.string({ unit: 'binary', maxLength: 12 }),
+        fc.double(),
+        fc.integer(),
+        fc.boolean(),
+        fc.constant(null),
+        fc.constant(undefined),
+        fc.constant(() => 1),
+        fc.constant(Symbol('s')),
+        fc.date({ noInvalidDate: true }),
+        fc.constant(new Map([[1, 2]])),
+        fc.constant(Object.assign(Object.create(null) as object, { x: 1 })),
+      ),
+      array: fc.array(tie('tree'), { maxLength: 5 }),
+      object: fc.dictionary(fc.string({ unit: 'binary', maxLength: 6 }), tie('tree'), { maxKeys: 5 }),
+    }));
+    fc.assert(
+      fc.property(fc.oneof(fc.array(tree, { maxLength: 6 }), fc.dictionary(fc.string({ maxLength: 6 }), tree, { maxKeys: 6 })), fc.constantFrom('', '  ', '    '), (value, indent) => {
+        expect(pretty(value, indent).text).toBe((JSON.stringify(value, null, 2) as string).replace(/\n/g, '\n' + indent));
+      }),
+      { seed: 8, numRuns: 2000 },
+    );
+  });
+
+  it('writes a long list member by member, never as one string', () => {
+    const files = Array.from({ length: 5000 }, (_, i) => ({ file: `mail/m${i}.eml`, kind: 'eml', sha256: 'ab'.repeat(32), bytes: i, messages: 1, note: i % 7 === 0 ? undefined : 'n' }));
+    const { text, pieces } = pretty({ mailbox: files, none: [] }, '  ');
+    expect(text).toBe(JSON.stringify({ mailbox: files, none: [] }, null, 2).replace(/\n/g, '\n  '));
+    // Each record's fields are pieces of their own: the longest piece is one field, not the list.
+    expect(pieces).toBeGreaterThan(files.length * 5);
+    const longest = Math.max(...(() => {
+      const lengths: number[] = [];
+      writePretty(files, '  ', (s) => lengths.push(s.length));
+      return lengths;
+    })());
+    expect(longest).toBeLessThan(200);
   });
 });
 
