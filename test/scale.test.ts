@@ -44,11 +44,12 @@ describe('spilling a large count to disk', () => {
       // A record too long for the pending buffer is written on its own, after what was pending, and
       // those after it are written after it.
       const big = `${'選'.repeat(400_000)}end`;
-      spill.put(9000, 'before');
-      spill.put(9001, big);
-      spill.put(9002, 'after');
-      expect(spill.get(9001)).toBe(big);
-      expect([spill.get(9000), spill.get(9002), spill.get(texts.length + 2999)]).toEqual(['before', 'after', `${'é'.repeat(300)}2999`]);
+      const at = texts.length + 3000;
+      spill.put(at, 'before');
+      spill.put(at + 1, big);
+      spill.put(at + 2, 'after');
+      expect(spill.get(at + 1)).toBe(big);
+      expect([spill.get(at), spill.get(at + 2), spill.get(texts.length + 2999)]).toEqual(['before', 'after', `${'é'.repeat(300)}2999`]);
       expect(spill.get(texts.length + 2999)).toBe(`${'é'.repeat(300)}2999`);
       expect(spill.get(texts.length)).toBe(`${'é'.repeat(300)}0`);
       // JSON writes a lone surrogate as an escape, and reads it back; raw, it would come back as U+FFFD.
@@ -59,6 +60,33 @@ describe('spilling a large count to disk', () => {
       const all = [...texts, ...Array.from({ length: 3000 }, (_, i) => `${'é'.repeat(300)}${i}`)];
       const order = [...all.keys(), ...all.keys(), ...[...all.keys()].reverse(), ...[...all.keys()].map((i) => (i * 7919) % all.length)];
       for (const i of order) expect(spill.get(i)).toBe(all[i]);
+    } finally {
+      spill.close();
+    }
+  });
+
+  it('records put out of order are written in the order of their index, so that reading them in that order reads the file once', () => {
+    // As a count puts them: from the first spilled index on, each a few dozen places out of order
+    // (a reader thread's messages come back after those the main thread read meanwhile).
+    const first = 2000;
+    const n = 64 * 64;
+    const text = (i: number): string => `record ${i} ${'é'.repeat(i % 700)}`;
+    // Each window of 64 in a scrambled order (k → 47k mod 64 is a permutation): each index is put up
+    // to 63 places from its own, and the first put is not the first index.
+    const windowed = Array.from({ length: n / 64 }, (_, w) => [...Array(64).keys()].map((k) => w * 64 + ((k * 47) % 64))).flat();
+    const spill = new SpillFile(first);
+    try {
+      for (const [k, i] of windowed.entries()) {
+        spill.put(first + i, text(first + i));
+        // A record read while one before it is still to come is the record put.
+        if (k % 97 === 0) expect(spill.get(first + i)).toBe(text(first + i));
+      }
+      const read = spill.bytesRead;
+      for (let i = first; i < first + n; i++) expect(spill.get(i)).toBe(text(i));
+      // In order, each byte of the file once: the records lie in the file in the order of their index.
+      expect(spill.bytesRead - read).toBe(spill.bytesWritten);
+      expect(() => spill.put(first + 5, 'again')).toThrow(/put twice/);
+      expect(() => spill.put(first - 1, 'before the first')).toThrow(/before the first/);
     } finally {
       spill.close();
     }

@@ -195,7 +195,7 @@ function spilling(inputs: LoadedInputs, after: number): Keep<CountEntry> {
     if (index < after) return { source: e.source, facts: e.facts };
     const compact = compactMessage(e.source, e.facts, judgeMessage(e.facts, inputs.election, inputs.roster, { issued: inputs.issued }));
     if (files === null) {
-      const spilled = { pretty: new SpillFile(), canonical: new SpillFile() };
+      const spilled = { pretty: new SpillFile(after), canonical: new SpillFile(after) };
       files = { ...spilled, store: { text: (i, form) => evidenceForm(spilled[form].get(i)) } };
     }
     files.pretty.put(index, compact.evidence.pretty);
