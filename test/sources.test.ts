@@ -4,6 +4,7 @@ import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { splitMbox } from '../src/sources/mbox.js';
 import type { RawMessage } from '../src/sources/types.js';
 import { walkSources } from '../src/sources/walk.js';
@@ -53,12 +54,118 @@ describe('mbox', () => {
     expect(ms).toHaveLength(2);
     expect(ms[0]?.bytes.toString()).toContain('stray body');
   });
+  it('a message within one chunk of the file is that chunk\'s memory, not a copy; one that spans chunks or had a line un-escaped is copied whole', async () => {
+    const text = `From - Thu Feb 01 11:58:00 2024\n${msg(1, 'a\nb')}\nFrom - Thu Feb 01 11:59:00 2024\n${msg(2, '>From here')}\n`;
+    // Memory of its own (Buffer.from would take a slice of the pool that small Buffers share).
+    const file = Buffer.alloc(text.length);
+    file.write(text, 'latin1');
+    const ms = [];
+    for await (const m of splitMbox(Readable.from([file]), 1 << 20, createHash('sha256'))) ms.push(m);
+    expect(ms.map((m) => m.bytes.toString('latin1'))).toEqual([msg(1, 'a\nb'), msg(2, 'From here')]);
+    expect(ms[0]!.bytes.buffer).toBe(file.buffer);
+    expect(ms[1]!.bytes.buffer).not.toBe(file.buffer);
+    const cut = await split(file);
+    expect(cut.map((m) => m.bytes.toString('latin1'))).toEqual([msg(1, 'a\nb'), msg(2, 'From here')]);
+  });
   it('an oversize message is flagged without being held in memory, and later messages still read', async () => {
     const big = 'x'.repeat(5000);
     const ms = await split(`From - Thu Feb 01 11:58:00 2024\n${msg(1, big)}\nFrom - Thu Feb 01 11:59:00 2024\n${msg(2, 'b')}`, 1000);
     expect(ms.map((m) => m.oversize)).toEqual([true, false]);
     expect(ms[0]?.bytes.length).toBe(0);
     expect(ms[0]?.size).toBeGreaterThan(5000);
+  });
+});
+
+/**
+ * The mbox rules read off a whole file at once, line by line, as the spec states them: the oracle a
+ * streaming splitter (which appends runs of plain lines at once) is checked against.
+ */
+function splitWhole(file: Buffer, max: number): { index: number; line: number; bytes: string; size: number; sha256: string; oversize: boolean }[] {
+  const lines: Buffer[] = [];
+  for (let at = 0; at < file.length; ) {
+    const nl = file.indexOf(0x0a, at);
+    const end = nl < 0 ? file.length : nl + 1;
+    lines.push(file.subarray(at, end));
+    at = end;
+  }
+  const blank = (l: Buffer): boolean => l.toString('latin1') === '\n' || l.toString('latin1') === '\r\n';
+  const out: ReturnType<typeof splitWhole> = [];
+  const emit = (line: number, parts: Buffer[]): void => {
+    const bytes = Buffer.concat(parts);
+    const oversize = bytes.length > max;
+    out.push({ index: out.length + 1, line, bytes: oversize ? '' : bytes.toString('latin1'), size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), oversize });
+  };
+  let prevBlank = true;
+  let current: { line: number; parts: Buffer[]; pendingBlank: Buffer | null } | null = null;
+  let preamble: { parts: Buffer[]; blank: boolean } | null = null;
+  lines.forEach((l, i) => {
+    const text = l.toString('latin1');
+    if (text.startsWith('From ') && prevBlank && /^From \S+ ?.*\d{1,2}:\d{2}/.test(text.slice(0, 200))) {
+      if (preamble && !preamble.blank && !current) emit(1, preamble.parts);
+      preamble = null;
+      if (current) emit(current.line, current.parts);
+      current = { line: i + 1, parts: [], pendingBlank: null };
+      prevBlank = false;
+      return;
+    }
+    if (!current) {
+      preamble ??= { parts: [], blank: true };
+      preamble.parts.push(l);
+      if (text.trim() !== '') preamble.blank = false;
+    } else {
+      if (current.pendingBlank) current.parts.push(current.pendingBlank);
+      current.pendingBlank = null;
+      if (blank(l)) current.pendingBlank = l;
+      else current.parts.push(/^>+From /.test(text) ? l.subarray(1) : l);
+    }
+    prevBlank = blank(l);
+  });
+  const last = current as { line: number; parts: Buffer[] } | null;
+  const pre = preamble as { parts: Buffer[]; blank: boolean } | null;
+  if (last) emit(last.line, last.parts);
+  else if (pre && !pre.blank) emit(1, pre.parts);
+  return out;
+}
+
+describe('mbox, against the rules read off the whole file', () => {
+  it('gives the same messages, bytes, line numbers and hashes however the file is cut into chunks', async () => {
+    const line = fc.oneof(
+      fc.constantFrom(
+        'From - Thu Feb 01 11:58:00 2024\n',
+        'From leader@a.gov.uk  Thu Feb  1 11:58:00 2024\r\n',
+        'From what I understand\n',
+        'From \n',
+        '>From the start\n',
+        '>>From quoted\r\n',
+        '>From\n',
+        '> a quoted line\n',
+        '>\n',
+        '\n',
+        '\r\n',
+        ' \n',
+        'Subject: x\n',
+        'F\n',
+        'Fro',
+      ),
+      fc.string({ unit: fc.constantFrom('a', 'F', '>', ' ', '\r', 'é', 'From '), maxLength: 30 }).map((t) => `${t}\n`),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(line, { maxLength: 80 }), fc.array(fc.oneof(fc.integer({ min: 1, max: 40 }), fc.constant(1 << 20)), { minLength: 1, maxLength: 8 }), fc.constantFrom(200, 400, 1 << 20), async (lines, cuts, max) => {
+        const file = Buffer.from(lines.join(''), 'latin1');
+        const chunks: Buffer[] = [];
+        for (let at = 0, k = 0; at < file.length; k++) {
+          const n = cuts[k % cuts.length]!;
+          chunks.push(file.subarray(at, at + n));
+          at += n;
+        }
+        const h = createHash('sha256');
+        const got = [];
+        for await (const m of splitMbox(Readable.from(chunks), max, h)) got.push({ ...m, bytes: m.bytes.toString('latin1') });
+        expect(got).toEqual(splitWhole(file, max));
+        expect(h.digest('hex')).toBe(createHash('sha256').update(file).digest('hex'));
+      }),
+      { seed: 20261202, numRuns: 1500 },
+    );
   });
 });
 

@@ -80,7 +80,7 @@ export async function* splitMbox(
   };
   const finish = (): MboxMessage | null => {
     if (!current) return null;
-    const bytes = current.oversize ? Buffer.alloc(0) : Buffer.concat(current.parts, current.size);
+    const bytes = current.oversize ? Buffer.alloc(0) : joined(current.parts, current.size);
     const m: MboxMessage = {
       index: ++index,
       line: current.line,
@@ -109,17 +109,53 @@ export async function* splitMbox(
     return emitted;
   };
 
+  /**
+   * Lines of the current message that need nothing done (neither blank, nor a separator, nor an
+   * escaped "From " line) are appended as they are: a run of them at once, as one piece, rather
+   * than a piece a line (100,000 messages are some ten million lines: a Buffer each took 3 s).
+   * The same bytes in the same order: the same message, size and hash.
+   */
+  const appendRun = (run: Buffer): void => {
+    if (!current) return;
+    if (current.pendingBlank) {
+      push(current.pendingBlank);
+      current.pendingBlank = null;
+    }
+    push(run);
+  };
+
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     fileHash.update(chunk);
-    let buf = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+    let buf = chunk;
     let start = 0;
+    if (carry.length > 0) {
+      // The line the last chunk left unfinished, made whole on its own: the chunk is not copied.
+      const nl = chunk.indexOf(0x0a);
+      if (nl < 0) buf = Buffer.concat([carry, chunk]);
+      else {
+        const out = handle(Buffer.concat([carry, chunk.subarray(0, nl + 1)]));
+        if (out) yield out;
+        start = nl + 1;
+      }
+    }
+    let run = -1;
     for (;;) {
       const nl = buf.indexOf(0x0a, start);
       if (nl < 0) break;
+      if (current !== null && plainLine(buf, start, nl, prevBlank)) {
+        lineNo++;
+        prevBlank = false;
+        if (run < 0) run = start;
+        start = nl + 1;
+        continue;
+      }
+      if (run >= 0) appendRun(buf.subarray(run, start));
+      run = -1;
       const out = handle(buf.subarray(start, nl + 1));
       if (out) yield out;
       start = nl + 1;
     }
+    if (run >= 0) appendRun(buf.subarray(run, start));
     buf = buf.subarray(start);
     // A line longer than the message limit is passed on in pieces so memory stays bounded.
     if (buf.length > maxMessageBytes) {
@@ -143,6 +179,23 @@ export async function* splitMbox(
   }
 }
 
+/**
+ * A message's pieces as one Buffer. Pieces that lie one after another in the same memory (a message
+ * within one chunk of the file, no ">From " line un-escaped in it: nearly every one) are that memory
+ * itself, not a copy; else they are copied into one.
+ */
+function joined(parts: readonly Buffer[], size: number): Buffer {
+  const first = parts[0];
+  if (first === undefined) return Buffer.alloc(0);
+  let end = first.byteOffset + first.length;
+  for (let i = 1; i < parts.length; i++) {
+    const p = parts[i]!;
+    if (p.buffer !== first.buffer || p.byteOffset !== end) return Buffer.concat(parts, size);
+    end += p.length;
+  }
+  return Buffer.from(first.buffer, first.byteOffset, end - first.byteOffset);
+}
+
 interface Preamble {
   parts: Buffer[];
   size: number;
@@ -154,6 +207,22 @@ interface Preamble {
 function preambleMessage(p: Preamble, index: number, maxMessageBytes: number): MboxMessage {
   const oversize = p.size > maxMessageBytes;
   return { index, line: 1, bytes: oversize ? Buffer.alloc(0) : Buffer.concat(p.parts), size: p.size, sha256: p.hash.digest('hex'), oversize };
+}
+
+/**
+ * Whether the line buf[start..nl] (its newline included) is appended to a message as it is: not
+ * blank, not a possible separator ("From " after a blank line), not an escaped "From " line (">From ",
+ * ">>From "…). What `handle` would append unchanged, told without making a Buffer of the line.
+ */
+function plainLine(buf: Buffer, start: number, nl: number, prevBlank: boolean): boolean {
+  const length = nl - start + 1;
+  const first = buf[start];
+  if (length === 1 || (length === 2 && first === 0x0d)) return false;
+  if (first === 0x46) return !prevBlank;
+  if (first !== 0x3e) return true;
+  let i = start;
+  while (i < nl && buf[i] === 0x3e) i++;
+  return !(nl - i >= 5 && buf[i] === 0x46 && buf[i + 1] === 0x72 && buf[i + 2] === 0x6f && buf[i + 3] === 0x6d && buf[i + 4] === 0x20);
 }
 
 function isBlank(line: Buffer): boolean {
