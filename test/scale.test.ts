@@ -386,6 +386,19 @@ describe('reader threads', () => {
     }
   });
 
+  it('a failure in keeping a message a reader thread read stops the count with that error, never a crash or a hang', async () => {
+    const inputs = await loadInputs({ election: ELECTION, roster: ROSTER });
+    const limits = { ...DEFAULT_LIMITS, ...DEFAULT_READ_LIMITS };
+    const setup: ReaderSetup = { receivedBy: inputs.election.receivedBy, limits, pinnedKeys: null, trustedAuthservIds: [], service: inputs.election.receivedVia };
+    let kept = 0;
+    const keep = (i: number, e: { facts: unknown }): unknown => {
+      // Every message is handed to the reader (ahead 64, nothing read here first); the fifth kept fails.
+      if (++kept === 5) throw new Error(`internal: a bug in keeping message ${i}`);
+      return e.facts;
+    };
+    await expect(readAll(walkSources([MAILBOX], limits).messages, readOptionsFrom(setup), { setup, jobs: 2, inProcessFirst: 0, keep })).rejects.toThrow(/a bug in keeping message/);
+  });
+
   it('the main thread reads its share when the readers have their fill, and every message comes back as the main thread alone reads it', async () => {
     const inputs = await loadInputs({ election: ELECTION, roster: ROSTER, keys: KEYS, issued: ISSUED });
     const limits = { ...DEFAULT_LIMITS, ...DEFAULT_READ_LIMITS };

@@ -76,7 +76,10 @@ export async function readAll<T>(messages: AsyncIterable<RawMessage>, options: R
   const entries: T[] = [];
   const workers: Worker[] = [];
   const busy: number[] = [];
-  const waiting = new Map<number, { resolve: (facts: MessageFacts) => void; reject: (e: Error) => void }>();
+  // What waits for each message handed to a reader: its provenance, size and reader, as data (no
+  // promise and closures a message, which lived until the reply and then were garbage in the old
+  // generation of V8's heap).
+  const waiting = new Map<number, { source: Provenance; size: number; reader: number }>();
   let inFlight = 0;
   let inFlightBytes = 0;
   let wake: (() => void) | null = null;
@@ -101,14 +104,23 @@ export async function readAll<T>(messages: AsyncIterable<RawMessage>, options: R
           const w = spawn(setup);
           w.on('message', (done: ReadDone) => {
             const p = waiting.get(done.seq);
+            if (p === undefined) return;
             waiting.delete(done.seq);
-            p?.resolve(done.facts);
+            try {
+              entries[done.seq] = keep(done.seq, { source: p.source, facts: done.facts });
+            } catch (e) {
+              // A bug in what keeps the message: the count stops with it, as it would on this thread.
+              failure ??= e as Error;
+            }
+            busy[p.reader]!--;
+            inFlight--;
+            inFlightBytes -= p.size;
+            settle();
           });
           // A thread that dies is a bug (every bad message is a row, not an exception): stop the
           // count, never wait for it forever.
           const fail = (e: Error): void => {
             failure ??= e;
-            for (const p of waiting.values()) p.reject(e);
             waiting.clear();
             settle();
           };
@@ -131,28 +143,16 @@ export async function readAll<T>(messages: AsyncIterable<RawMessage>, options: R
       }
       const k = busy.indexOf(Math.min(...busy));
       const size = raw.bytes.length;
-      // Only the provenance waits for the reply: the message's own bytes (copied below) are not held
-      // until its facts come back.
-      const source = raw.source;
       busy[k]!++;
       inFlight++;
       inFlightBytes += size;
+      // Only the provenance waits for the reply: the message's own bytes (copied below) are not held
+      // until its facts come back.
+      waiting.set(at, { source: raw.source, size, reader: k });
       // A copy the thread owns: the mbox splitter's buffers may share memory with other messages.
       const bytes = new Uint8Array(raw.bytes);
-      const job: ReadJob = { seq: at, source, bytes, size: raw.size, sha256: raw.sha256, oversize: raw.oversize };
-      new Promise<MessageFacts>((resolve, reject) => {
-        waiting.set(at, { resolve, reject });
-        workers[k]!.postMessage(job, [bytes.buffer]);
-      }).then(
-        (facts) => {
-          entries[at] = keep(at, { source, facts });
-          busy[k]!--;
-          inFlight--;
-          inFlightBytes -= size;
-          settle();
-        },
-        () => undefined,
-      );
+      const job: ReadJob = { seq: at, source: raw.source, bytes, size: raw.size, sha256: raw.sha256, oversize: raw.oversize };
+      workers[k]!.postMessage(job, [bytes.buffer]);
     }
     while (inFlight > 0 && failure === null) await new Promise<void>((r) => (wake = r));
     if (failure) throw failure;
