@@ -3,6 +3,7 @@ import { accessSync, closeSync, constants, openSync, realpathSync, renameSync, r
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { InputError } from '../model/errors.js';
+import { Utf8Blocks } from './blocks.js';
 
 /** A file the command will write, named by the option that asked for it. */
 export interface OutputPath {
@@ -89,15 +90,10 @@ export async function writeAtomic(path: string, data: string | Uint8Array): Prom
   }
 }
 
-/** Output held before it is written. */
-const BLOCK_BYTES = 1 << 20;
-
 /**
  * As writeAtomic, for output made piece by piece (a large result): the pieces go to the temporary
- * file as they come, a megabyte at a time, and the file is renamed over the target when whole.
- * Each piece is encoded as UTF-8 straight into one block of memory, which is written when full:
- * joining the pieces into a string of a megabyte and writing that encoded it only after copying it
- * whole (100,000 messages' pieces, 250 MB: 1.6 s against 0.55 s).
+ * file as they come, a block at a time (Utf8Blocks), and the file is renamed over the target when
+ * whole.
  */
 export function writeAtomicPieces(path: string, produce: (write: (s: string) => void) => void): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
@@ -105,33 +101,20 @@ export function writeAtomicPieces(path: string, produce: (write: (s: string) => 
   try {
     fd = openSync(tmp, 'wx');
     const out = fd;
-    const writeAll = (bytes: Uint8Array): void => {
+    const blocks = new Utf8Blocks((bytes) => {
       for (let at = 0; at < bytes.length; ) at += writeSync(out, bytes, at, bytes.length - at);
-    };
-    const block = Buffer.allocUnsafe(BLOCK_BYTES);
-    let used = 0;
+    });
     // A piece that ends in the first half of a surrogate pair keeps it for the next piece, so that the
     // bytes are those of all the pieces joined, whatever their boundaries.
     let held = '';
-    const put = (s: string): void => {
-      // A UTF-16 code unit is at most three bytes of UTF-8 (a lone surrogate is written as U+FFFD, as
-      // the string would be): a piece that may not fit is written after what is held.
-      const most = s.length * 3;
-      if (used + most > BLOCK_BYTES) {
-        writeAll(block.subarray(0, used));
-        used = 0;
-      }
-      if (most > BLOCK_BYTES) writeAll(Buffer.from(s, 'utf8'));
-      else used += block.write(s, used, 'utf8');
-    };
     produce((piece) => {
       const s = held === '' ? piece : held + piece;
       const last = s.charCodeAt(s.length - 1);
       held = last >= 0xd800 && last <= 0xdbff ? s.slice(-1) : '';
-      put(held === '' ? s : s.slice(0, -1));
+      blocks.put(held === '' ? s : s.slice(0, -1));
     });
-    put(held);
-    writeAll(block.subarray(0, used));
+    blocks.put(held);
+    blocks.flush();
     closeSync(out);
     fd = null;
     renameSync(tmp, path);

@@ -1,6 +1,7 @@
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Utf8Blocks } from './blocks.js';
 import { beforeSignalEnd } from './signals.js';
 
 /**
@@ -39,14 +40,8 @@ export class SpillFile {
     open.add(this);
   }
 
-  /**
-   * Records not yet written: written a megabyte at a time, not with a system call each, from one
-   * buffer outside V8's heap that each record's text is encoded into (a Buffer a record took some
-   * 0.6 s of allocating over 100,000 messages, profiled). A record longer than a third of the buffer
-   * (a character is at most three bytes) is written on its own.
-   */
-  private readonly pending: Buffer = Buffer.allocUnsafe(PENDING_BYTES);
-  private pendingBytes = 0;
+  /** Records not yet written: written a block at a time (Utf8Blocks), not with a system call each. */
+  private readonly pending = new Utf8Blocks((bytes) => this.writeOut(bytes));
   private written = 0;
 
   /**
@@ -71,26 +66,14 @@ export class SpillFile {
   /** Writes the record of index `this.next`, the next in order: its text, or its UTF-8 bytes. */
   private append(index: number, text: string | Buffer): void {
     this.next = index + 1;
-    const most = typeof text === 'string' ? text.length * 3 : text.length;
-    if (this.pendingBytes + most > PENDING_BYTES) this.flush();
-    let length: number;
-    if (most > PENDING_BYTES) {
-      const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
-      length = bytes.length;
-      this.writeOut(bytes);
-    } else {
-      length = typeof text === 'string' ? this.pending.write(text, this.pendingBytes, 'utf8') : text.copy(this.pending, this.pendingBytes);
-      this.pendingBytes += length;
-    }
+    const length = this.pending.put(text);
     this.offsets[index] = this.end;
     this.lengths[index] = length;
     this.end += length;
   }
 
   private flush(): void {
-    if (this.fd === null || this.pendingBytes === 0) return;
-    this.writeOut(this.pending.subarray(0, this.pendingBytes));
-    this.pendingBytes = 0;
+    if (this.fd !== null) this.pending.flush();
   }
 
   /** Bytes at the file's end (put and flush write what is pending first). */
@@ -151,8 +134,6 @@ export class SpillFile {
   }
 }
 
-/** Records waiting to be written, in bytes. */
-const PENDING_BYTES = 1 << 20;
 
 /** Read from the spill file at a time: some hundred records, one system call. */
 const READ_AHEAD = 256 * 1024;
