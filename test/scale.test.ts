@@ -182,6 +182,16 @@ describe('spilling a large count to disk', () => {
     expect([...differing].sort()).toEqual([...JUDGED_EVIDENCE].sort());
   });
 
+  it("a count keeps each input file's name, path and SHA-256 once it is parsed, never its bytes", async () => {
+    const inputs = await loadInputs({ election: ELECTION, roster: ROSTER, keys: KEYS, issued: ISSUED });
+    const files = [inputs.electionFile, inputs.rosterFile, inputs.keysFile, inputs.issuedFile];
+    for (const f of files) {
+      expect(f).not.toBeNull();
+      expect(Object.keys(f ?? {}).sort()).toEqual(['name', 'path', 'sha256']);
+    }
+    expect(inputs.rosterFile.sha256).toBe(createHash('sha256').update(readFileSync(ROSTER)).digest('hex'));
+  });
+
   it('slim facts and judgements answer every field, with the values the count reads kept and the rest empty', async () => {
     const inputs = await loadInputs({ election: ELECTION, roster: ROSTER, keys: KEYS, issued: ISSUED });
     const { entries } = await readMailbox([MAILBOX], inputs.election, { ...DEFAULT_LIMITS, ...DEFAULT_READ_LIMITS }, keyLookup(inputs.keys, undefined));

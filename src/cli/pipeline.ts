@@ -51,18 +51,26 @@ export interface Progress {
   stop(): void;
 }
 
+/**
+ * An input file once it is parsed: what the result and the messages name it by, and its SHA-256.
+ * Its bytes are not kept for the count (a roster of 100,000 councils is 12 MB of them).
+ */
+export type InputFileRef = Omit<LoadedFile, 'bytes'>;
+
+const parsed = (f: LoadedFile): InputFileRef => ({ name: f.name, path: f.path, sha256: f.sha256 });
+
 export interface LoadedInputs {
   /** Whether keys the pinned file lacks were looked up in live DNS (--dns). */
   dnsLookups?: boolean;
   election: Election;
   roster: Roster;
-  electionFile: LoadedFile;
-  rosterFile: LoadedFile;
-  adjudicationFile: LoadedFile | null;
+  electionFile: InputFileRef;
+  rosterFile: InputFileRef;
+  adjudicationFile: InputFileRef | null;
   adjudicationRows: AdjudicationRow[];
-  keysFile: LoadedFile | null;
+  keysFile: InputFileRef | null;
   keys: TxtRecords;
-  issuedFile: LoadedFile | null;
+  issuedFile: InputFileRef | null;
   issued: IssuedReferences | null;
 }
 
@@ -97,7 +105,18 @@ export async function loadInputs(req: Pick<CountRequest, 'election' | 'roster' |
     issuedFile = await loadInputFile(req.issued, 'issued');
     issued = parseIssued(issuedFile, roster);
   }
-  return { election, roster, electionFile, rosterFile, adjudicationFile, adjudicationRows, keysFile, keys, issuedFile, issued };
+  return {
+    election,
+    roster,
+    electionFile: parsed(electionFile),
+    rosterFile: parsed(rosterFile),
+    adjudicationFile: adjudicationFile && parsed(adjudicationFile),
+    adjudicationRows,
+    keysFile: keysFile && parsed(keysFile),
+    keys,
+    issuedFile: issuedFile && parsed(issuedFile),
+    issued,
+  };
 }
 
 /** Reads every message once, on every core when the mailbox is large; only the facts are kept, never a mailbox's bytes. */
