@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -294,6 +294,39 @@ describe('paths to messages', () => {
     expect(byFile.get('box/zero')).toMatchObject({ kind: 'skipped', note: 'empty file' });
     // Every file's size, asked when a progress bar asks: what it counts down.
     expect(await walk.plannedBytes()).toBe(walk.files.reduce((a, f) => a + f.bytes, 0));
+  });
+
+  it('a mailbox is known to be large before it is read: 32 MiB in a few files, or 8,000 files; else, or unreadable, it is not', async () => {
+    const limits = { maxMessageBytes: 1 << 20 };
+    // Only sizes are asked: sparse files of the sizes at either side of the line.
+    const sized = (name: string, bytes: number): string => {
+      const path = join(t.dir, name);
+      writeFileSync(path, eml({ subject: name, body: 'x' }));
+      truncateSync(path, bytes);
+      return path;
+    };
+    expect(await walkSources([sized('big.mbox', 32 * 1024 * 1024)], limits).isLarge()).toBe(true);
+    expect(await walkSources([sized('small.mbox', 32 * 1024 * 1024 - 1)], limits).isLarge()).toBe(false);
+    // Two files that make 32 MiB between them.
+    expect(await walkSources([sized('a.mbox', 16 * 1024 * 1024), sized('b.mbox', 16 * 1024 * 1024)], limits).isLarge()).toBe(true);
+    // Many files: counted, never each asked its size (65 files of 1 MiB: not known to be large).
+    const many = join(t.dir, 'many');
+    mkdirSync(many);
+    for (let i = 0; i < 65; i++) {
+      writeFileSync(join(many, `m${i}.eml`), '');
+      truncateSync(join(many, `m${i}.eml`), 1 << 20);
+    }
+    expect(await walkSources([many], limits).isLarge()).toBe(false);
+    const folder = join(t.dir, 'folder');
+    mkdirSync(folder);
+    for (let i = 0; i < 8000; i++) writeFileSync(join(folder, `m${String(i).padStart(4, '0')}.eml`), 'x');
+    expect(await walkSources([folder], limits).isLarge()).toBe(true);
+    rmSync(join(folder, 'm0000.eml'));
+    expect(await walkSources([folder], limits).isLarge()).toBe(false);
+    // Not a mailbox at all: not large, and reading it says why.
+    const missing = walkSources([join(t.dir, 'nowhere')], limits);
+    expect(await missing.isLarge()).toBe(false);
+    await expect(missing.messages.next()).rejects.toMatchObject({ code: 'FILE_NOT_FOUND' });
   });
 
   it('a file reached twice (given twice, or through a link) is read once; argument order does not matter', async () => {

@@ -23,7 +23,20 @@ export interface SourceWalk {
    * 100,000 questions). Resolves to 0 when the paths cannot be planned (`messages` says why).
    */
   plannedBytes: () => Promise<number>;
+  /**
+   * Whether the mailbox is known to be large before it is read (worth reading on every core from
+   * its first message): LARGE_FILES files or more, or LARGE_BYTES or more in a few files (an mbox).
+   * Only the few files' sizes are asked of the disk; a mailbox that cannot be planned is not large
+   * (`messages` says why).
+   */
+  isLarge: () => Promise<boolean>;
 }
+
+/** A folder of this many message files is large. */
+const LARGE_FILES = 8000;
+/** A mailbox of at most FEW_FILES files is large at this many bytes. */
+const LARGE_BYTES = 32 * 1024 * 1024;
+const FEW_FILES = 64;
 
 interface Planned {
   path: string;
@@ -54,7 +67,18 @@ export function walkSources(paths: readonly string[], limits: SourceLimits): Sou
       async (all) => (await eachLimited(all, AHEAD, async (p) => (p.kind === 'skip' ? 0 : ((await stat(p.path).catch(() => null))?.size ?? 0)))).reduce((a, b) => a + b, 0),
       () => 0,
     ));
-  return { files, messages: generate(paths, planned, limits, files), plannedBytes };
+  const isLarge = (): Promise<boolean> =>
+    planned().then(
+      async (all) => {
+        const read = all.filter((p) => p.kind !== 'skip');
+        if (read.length >= LARGE_FILES) return true;
+        if (read.length > FEW_FILES) return false;
+        const sizes = await eachLimited(read, AHEAD, async (p) => (await stat(p.path).catch(() => null))?.size ?? 0);
+        return sizes.reduce((a, b) => a + b, 0) >= LARGE_BYTES;
+      },
+      () => false,
+    );
+  return { files, messages: generate(paths, planned, limits, files), plannedBytes, isLarge };
 }
 
 async function* generate(paths: readonly string[], planned: () => Promise<Planned[]>, limits: SourceLimits, files: InputFileRecord[]): AsyncGenerator<RawMessage> {
