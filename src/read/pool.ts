@@ -17,7 +17,8 @@ import type { ReadDone, ReadJob } from './worker.js';
  * A small mailbox is read on the main thread alone: threads cost more to start than a few messages
  * cost to read. Starting a thread (it loads the reader's modules) cost about half a second here
  * (`npm run bench` at 1,000 messages: 1.66 s with threads from message 200, 1.02 s on the main
- * thread alone), so threads start only past the first thousand messages.
+ * thread alone), so threads start only past the first thousand messages, unless the caller knows
+ * the mailbox to be large before it is read (pipeline.ts: `inProcessFirst` 0).
  */
 export const IN_PROCESS_FIRST = 1000;
 /**
