@@ -189,7 +189,7 @@ async function main(): Promise<void> {
       const mib = s.bytes / 1048576;
       const sha = command('sha256sum', [s.mbox]);
       // The bare loop and the count (dkim off), taken in turns ROUNDS times: each ratio is of a pair
-      // run one after the other, and the one shown is the median pair's, with the range of all.
+      // run one after the other, and the one shown is the median pair's, with every round's beside it.
       const rounds: { bare: Measure; count: Measure }[] = [];
       for (let r = 0; r < ROUNDS; r++) {
         const pairBare = child(['--bare', s.mbox]);
