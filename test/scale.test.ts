@@ -13,7 +13,10 @@ import { IN_PROCESS_FIRST, readAll } from '../src/read/pool.js';
 import { readOptionsFrom, type ReaderSetup } from '../src/read/setup.js';
 import { walkSources } from '../src/sources/walk.js';
 import { createHash } from 'node:crypto';
-import { keyLookup, loadInputs, readMailbox, runCount } from '../src/cli/pipeline.js';
+import { countWithInputs, keyLookup, loadInputs, readMailbox, runCount, type LoadedInputs } from '../src/cli/pipeline.js';
+import type { ResultModel } from '../src/model/result.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { JUDGED_EVIDENCE, evidenceOf } from '../src/count/result.js';
 import { slimFacts, slimJudgement } from '../src/count/compact.js';
 import { judgeMessage } from '../src/judge/judge.js';
@@ -157,6 +160,22 @@ describe('spilling a large count to disk', () => {
     expect(renderHtml(spilledResult)).toBe(renderHtml(wholeResult));
     expect(renderCsv(spilledResult)).toBe(renderCsv(wholeResult));
     expect(JSON.stringify(spilledResult)).toBe(JSON.stringify(wholeResult));
+  });
+
+  it('the records of a spilled count read their evidence back without holding the roster: it is let go once counted', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const req = { paths: [MAILBOX], election: ELECTION, roster: ROSTER, keys: KEYS, issued: ISSUED, generator: 'test', jobs: 1, spillAfter: 0 };
+    let counted: { result: ResultModel; inputs: LoadedInputs } | null = await countWithInputs(req);
+    const roster = new WeakRef(counted.inputs.roster);
+    const result = counted.result;
+    counted = null;
+    // A WeakRef holds its target until the job that made it ends.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    gc();
+    expect(roster.deref()).toBeUndefined();
+    // The records still read their evidence back.
+    expect(renderJson(result)).toBe(renderJson(await runCount({ ...req, spillAfter: undefined })));
   });
 
   it('messages read on reader threads and spilled give the same result, byte for byte', async () => {
