@@ -142,9 +142,9 @@ export async function readMailbox(
   // thread until it proves large (IN_PROCESS_FIRST messages). 10,000 messages in one mbox (47 MB),
   // five runs of each in turns: 4.17–4.83 s (median 4.48) from the first message, against
   // 4.45–5.27 s (median 4.89); no difference at 2,000 or 3,000, and 1,000 (5 MB) slower with threads.
-  const first = inProcessFirst ?? (threads !== null && (await walk.isLarge()) ? 0 : undefined);
   // Reader threads look keys up in the pinned file only; a count that may ask live DNS reads here.
   try {
+    const first = inProcessFirst ?? (threads !== null && (await walk.isLarge()) ? 0 : undefined);
     const entries = await readAll<CountEntry>(walk.messages, options, {
       setup: threads ? setup : null,
       jobs: threads?.jobs ?? 1,
