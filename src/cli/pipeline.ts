@@ -137,13 +137,13 @@ export async function readMailbox(
     trustedAuthservIds: [...(election.authservId ?? []), ...(election.receivedBy ?? [])],
     service: election.receivedVia,
   };
-  const options = readOptionsFrom(setup, lookup ?? undefined);
-  // A mailbox known to be large is read on every core from its first message; any other, on the main
-  // thread until it proves large (IN_PROCESS_FIRST messages). 10,000 messages in one mbox (47 MB),
-  // five runs of each in turns: 4.17–4.83 s (median 4.48) from the first message, against
-  // 4.45–5.27 s (median 4.89); no difference at 2,000 or 3,000, and 1,000 (5 MB) slower with threads.
   // Reader threads look keys up in the pinned file only; a count that may ask live DNS reads here.
+  const options = readOptionsFrom(setup, lookup ?? undefined);
   try {
+    // A mailbox known to be large is read on every core from its first message; any other, on the
+    // main thread until it proves large (IN_PROCESS_FIRST messages). 10,000 messages in one mbox
+    // (47 MB), five runs of each in turns: 4.17–4.83 s (median 4.48) from the first message, against
+    // 4.45–5.27 s (median 4.89); no difference at 2,000 or 3,000, and 1,000 (5 MB) slower with threads.
     const first = inProcessFirst ?? (threads !== null && (await walk.isLarge()) ? 0 : undefined);
     const entries = await readAll<CountEntry>(walk.messages, options, {
       setup: threads ? setup : null,

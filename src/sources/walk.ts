@@ -62,23 +62,23 @@ export function walkSources(paths: readonly string[], limits: SourceLimits): Sou
   let planning: Promise<Planned[]> | null = null;
   const planned = (): Promise<Planned[]> => (planning ??= plan(paths));
   let sizes: Promise<number> | null = null;
-  const plannedBytes = (): Promise<number> =>
-    (sizes ??= planned().then(
-      async (all) => (await eachLimited(all, AHEAD, async (p) => (p.kind === 'skip' ? 0 : ((await stat(p.path).catch(() => null))?.size ?? 0)))).reduce((a, b) => a + b, 0),
-      () => 0,
-    ));
+  const plannedBytes = (): Promise<number> => (sizes ??= planned().then(bytesOf, () => 0));
   const isLarge = (): Promise<boolean> =>
     planned().then(
       async (all) => {
         const read = all.filter((p) => p.kind !== 'skip');
         if (read.length >= LARGE_FILES) return true;
-        if (read.length > FEW_FILES) return false;
-        const sizes = await eachLimited(read, AHEAD, async (p) => (await stat(p.path).catch(() => null))?.size ?? 0);
-        return sizes.reduce((a, b) => a + b, 0) >= LARGE_BYTES;
+        return read.length <= FEW_FILES && (await bytesOf(read)) >= LARGE_BYTES;
       },
       () => false,
     );
   return { files, messages: generate(paths, planned, limits, files), plannedBytes, isLarge };
+}
+
+/** The bytes of the planned files that are to be read, each asked of the disk (a file gone meanwhile: 0). */
+async function bytesOf(planned: readonly Planned[]): Promise<number> {
+  const sizes = await eachLimited(planned, AHEAD, async (p) => (p.kind === 'skip' ? 0 : ((await stat(p.path).catch(() => null))?.size ?? 0)));
+  return sizes.reduce((a, b) => a + b, 0);
 }
 
 async function* generate(paths: readonly string[], planned: () => Promise<Planned[]>, limits: SourceLimits, files: InputFileRecord[]): AsyncGenerator<RawMessage> {
