@@ -5,12 +5,13 @@ import { parseElection } from '../src/inputs/election.js';
 import { sha256Hex } from '../src/inputs/files.js';
 import { parseRoster } from '../src/inputs/roster.js';
 import { judgeMessage } from '../src/judge/judge.js';
-import { DEFAULT_READ_LIMITS, hasTextPlain, readMessage, type MessageFacts } from '../src/read/message.js';
+import { DEFAULT_READ_LIMITS, hasTextPlain, readForOfficer, readMessage, type MessageFacts } from '../src/read/message.js';
 import { DEFAULT_LIMITS, type RawMessage } from '../src/sources/types.js';
 import { walkSources } from '../src/sources/walk.js';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
-import { ELECTION, MAILBOX, ROSTER, eml, paperText } from './helpers.js';
+import { join } from 'node:path';
+import { ELECTION, MAILBOX, ROOT, ROSTER, eml, paperText } from './helpers.js';
 
 const election = parseElection({ name: 'e', path: ELECTION, bytes: readFileSync(ELECTION), sha256: '' });
 const roster = parseRoster({ name: 'r', path: ROSTER, bytes: readFileSync(ROSTER), sha256: '' });
@@ -144,6 +145,71 @@ describe('reading a message', () => {
       }),
     );
     expect(f.receivedAt).toBe('2024-02-01T12:05:00Z');
+  });
+});
+
+describe('a message sent as text and HTML (multipart/alternative, fixtures/alternative)', () => {
+  const fixture = (name: string): Buffer => readFileSync(join(ROOT, 'fixtures', 'alternative', `${name}.eml`));
+  const notes = (j: ReturnType<typeof judgeMessage>): string[] => j.findings.filter((x) => x.code === 'note').map((x) => x.detail);
+
+  it('versions that agree: counted, with nothing to say', async () => {
+    const { facts, judgement } = await judge(fixture('agree'));
+    expect(facts.papers.map((p) => p.origin)).toEqual(['body-text']);
+    expect(facts.htmlPapers).toHaveLength(1);
+    expect(judgement.verdict).toEqual({ kind: 'valid' });
+    expect(judgement.choices).toEqual(['williams']);
+    expect(notes(judgement).filter((n) => n.includes('HTML'))).toEqual([]);
+  });
+
+  it('an HTML version (what the officer sees) that marks another candidate: void for uncertainty, naming both', async () => {
+    const { judgement } = await judge(fixture('disagree'));
+    expect(judgement.verdict).toEqual({ kind: 'rejected', reason: 'void-for-uncertainty' });
+    expect(judgement.choices).toEqual([]);
+    expect(judgement.findings.find((x) => x.code === 'void-for-uncertainty')?.detail).toBe("the message's HTML version (what a mail client shows) marks alty, and its text version williams");
+  });
+
+  it('a blank text version: the HTML version is the body', async () => {
+    const { facts, judgement } = await judge(fixture('blank-text'));
+    expect(facts.papers.map((p) => p.origin)).toEqual(['body-html']);
+    expect(facts.htmlPapers).toBeNull();
+    expect(judgement.choices).toEqual(['williams']);
+    const view = await readForOfficer(raw(fixture('blank-text')), DEFAULT_READ_LIMITS);
+    expect('own' in view && view.own).toContain('[X] Cllr Jason Williams');
+    expect('html' in view && view.html).toBeNull();
+  });
+
+  it('an HTML version the machine cannot read line by line (a table): the text version counts, and a note says to compare them', async () => {
+    const { judgement } = await judge(fixture('table-html'));
+    expect(judgement.verdict).toEqual({ kind: 'valid' });
+    expect(judgement.choices).toEqual(['williams']);
+    expect(notes(judgement)).toContain('the HTML version of the message (what a mail client shows) cannot be read with certainty; the text version was counted: compare them by eye');
+    // inspect shows the officer both versions.
+    const view = await readForOfficer(raw(fixture('table-html')), DEFAULT_READ_LIMITS);
+    expect('html' in view && view.html).toContain('☒Cllr Jacky Alty');
+    expect('own' in view && view.own).toContain('[X] Cllr Jason Williams');
+  });
+
+  it('a paper only in the HTML version: to the officer, who is told where it is', async () => {
+    const { judgement } = await judge(fixture('paper-only-in-html'));
+    expect(judgement.verdict).toEqual({ kind: 'needs-adjudication', reason: 'no-ballot-paper' });
+    expect(notes(judgement)).toContain('the HTML version of the message (what a mail client shows) holds a ballot paper that its text version does not: read it by eye (inspect)');
+  });
+
+  it('an HTML version over the limits is noted, never a crash, and the text version counts', async () => {
+    const alternative = (html: string): Buffer =>
+      eml({
+        contentType: 'multipart/alternative; boundary="alt"',
+        body: ['--alt', 'Content-Type: text/plain; charset=utf-8', '', paperText({ alty: 'X' }), '--alt', 'Content-Type: text/html; charset=utf-8', '', html, '--alt--', ''].join('\r\n'),
+      });
+    for (const [html, why] of [
+      ['<b>'.repeat(5000) + 'x', /nested deeper/],
+      ['<p>' + 'x'.repeat(2_100_000) + '</p>', /too long/],
+    ] as const) {
+      const { facts, judgement } = await judge(alternative(html));
+      expect(facts.notes.join(' ')).toMatch(why);
+      expect(facts.htmlPapers).toBeNull();
+      expect(judgement.choices).toEqual(['alty']);
+    }
   });
 });
 

@@ -80,6 +80,7 @@ export async function officerView(paths: readonly string[], chosen: readonly Mes
     };
     block('what the sender wrote', view.own);
     if (view.forwarded !== null) block('the forwarded message', view.forwarded);
+    if (view.html !== null) block('its HTML version, as a mail client shows it', view.html);
     if (view.quoted.trim() !== '') out.push(`  (${view.quoted.split('\n').length} line(s) of quoted reply text not shown)`);
     for (const [i, a] of view.attachments.entries()) {
       let where = '';

@@ -68,6 +68,7 @@ class SlimFacts implements MessageFacts {
   declare readonly receiptNote: null;
   declare readonly signals: MessageFacts['signals'];
   declare readonly papers: MessageFacts['papers'];
+  declare readonly htmlPapers: null;
   declare readonly forwarded: MessageFacts['forwarded'];
   declare readonly attachments: MessageFacts['attachments'];
   declare readonly authResults: MessageFacts['authResults'];
@@ -91,7 +92,7 @@ class SlimFacts implements MessageFacts {
     this.quotedPapers = f.quotedPapers;
   }
 }
-const DROPPED = ['fromHeader', 'senderHeader', 'replyToHeader', 'subject', 'dateHeader', 'dateHeaderAt', 'receiptNote'] as const;
+const DROPPED = ['fromHeader', 'senderHeader', 'replyToHeader', 'subject', 'dateHeader', 'dateHeaderAt', 'receiptNote', 'htmlPapers'] as const;
 const EMPTIED = ['fromAddresses', 'received', 'signals', 'papers', 'forwarded', 'attachments', 'authResults', 'notes'] as const;
 for (const key of DROPPED) Object.defineProperty(SlimFacts.prototype, key, { value: null, enumerable: true });
 for (const key of EMPTIED) Object.defineProperty(SlimFacts.prototype, key, { value: NONE, enumerable: true });

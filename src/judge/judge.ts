@@ -280,6 +280,10 @@ export function judgeMessage(facts: MessageFacts, election: Election, roster: Ro
     const uncertain = speaking.flatMap((p) => [...p.uncertain, ...(p.uncertainOmitted > 0 ? [`and ${p.uncertainOmitted} more such line(s)`] : [])].map((u) => (speaking.length > 1 ? `${p.origin}: ${u}` : u)));
     if (new Set(choiceSets).size > 1) {
       uncertain.push(`the message holds papers that disagree: ${speaking.map((p) => `${p.origin} → ${p.choices.join('+') || 'none'}`).join('; ')}`);
+    } else if (f.htmlPapers !== null) {
+      const html = compareHtmlVersion(f.htmlPapers, speaking[0]?.choices ?? [], election);
+      if (html?.kind === 'disagrees') uncertain.push(html.detail);
+      else if (html) findings.push({ code: 'note', detail: html.detail });
     }
     const choices = speaking[0]?.choices ?? [];
     if (uncertain.length === 0) {
@@ -294,6 +298,9 @@ export function judgeMessage(facts: MessageFacts, election: Election, roster: Ro
     const unread = f.attachments.filter((a) => a.handling === 'not-read' || a.handling === 'unreadable');
     if (unread.length > 0) findings.push({ code: 'note', detail: `attachments not read by machine (the paper above was): ${unread.map(describeAttachment).join('; ')}` });
   } else {
+    if (f.htmlPapers !== null && f.htmlPapers.length > 0) {
+      findings.push({ code: 'note', detail: 'the HTML version of the message (what a mail client shows) holds a ballot paper that its text version does not: read it by eye (inspect)' });
+    }
     const unread = f.attachments.filter((a) => a.handling === 'not-read');
     if (unread.length > 0) {
       adjudications.push({ reason: 'unreadable-attachment', detail: unread.map(describeAttachment).join('; ') });
@@ -312,4 +319,32 @@ export function judgeMessage(facts: MessageFacts, election: Election, roster: Ro
   else if (firstAdjudication) j.verdict = { kind: 'needs-adjudication', reason: firstAdjudication.reason };
   else j.verdict = { kind: 'valid' };
   return j;
+}
+
+/**
+ * A message sent as text and HTML (multipart/alternative) shows the officer its HTML version, and
+ * the machine reads its text version. When the HTML version reads with certainty and marks other
+ * candidates, nobody can say which the council meant: the paper is void for uncertainty (as two
+ * papers in one message that disagree are). When the HTML version holds no paper, or one that
+ * cannot be read with certainty (a mail client's layout of a form), the text version's reading
+ * stands and a note says to compare them by eye; its doubts never void a paper the text reads.
+ */
+function compareHtmlVersion(
+  papers: readonly RawPaper[],
+  textChoices: readonly string[],
+  election: Election,
+): { kind: 'disagrees' | 'note'; detail: string } | null {
+  const read = papers.map((p) => readPaperMarks(p, election.candidates));
+  const speaking = read.filter((p) => p.boxes > 0);
+  if (speaking.length === 0) return { kind: 'note', detail: 'the HTML version of the message (what a mail client shows) holds no ballot paper the machine can read: compare it with the text version by eye' };
+  const sets = new Set(speaking.map((p) => p.choices.join(',')));
+  if (sets.size > 1 || speaking.some((p) => p.uncertain.length > 0 || p.uncertainOmitted > 0)) {
+    return { kind: 'note', detail: 'the HTML version of the message (what a mail client shows) cannot be read with certainty; the text version was counted: compare them by eye' };
+  }
+  const htmlChoices = speaking[0]!.choices;
+  if (htmlChoices.join(',') === textChoices.join(',')) return null;
+  return {
+    kind: 'disagrees',
+    detail: `the message's HTML version (what a mail client shows) marks ${htmlChoices.join('+') || 'no candidate'}, and its text version ${textChoices.join('+') || 'no candidate'}`,
+  };
 }

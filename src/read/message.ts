@@ -100,6 +100,12 @@ export interface MessageFacts {
   signals: NotABallotSignal[];
   papers: RawPaper[];
   quotedPapers: number;
+  /**
+   * The papers of the message's HTML version, when it has one beside the text/plain version that
+   * `papers` were read from (multipart/alternative): what a mail client shows the officer. null when
+   * the message has no such HTML version. judge/ compares the two readings.
+   */
+  htmlPapers: RawPaper[] | null;
   forwarded: ForwardedFacts[];
   attachments: AttachmentFact[];
   /** Why the message could not be read; set only for unreadable messages. */
@@ -172,6 +178,7 @@ function emptyFacts(raw: RawMessage): MessageFacts {
     signals: [],
     papers: [],
     quotedPapers: 0,
+    htmlPapers: null,
     forwarded: [],
     attachments: [],
     unreadable: null,
@@ -277,6 +284,20 @@ function parserOptions(limits: ReadLimits) {
     // No checksum from the parser: the reader hashes each attachment itself, once (sha256 below).
     checksumAlgo: false,
   } as const;
+}
+
+/** The start of a message that holds nothing but an HTML body (UTF-8, unencoded). */
+const HTML_ONLY_HEAD = Buffer.from('Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n', 'latin1');
+
+/**
+ * An HTML body as text, converted as mailparser converts the body of an HTML-only message (and
+ * within the same limits: length, nesting depth), by parsing a message that holds only that HTML.
+ */
+async function htmlAsText(html: string, limits: ReadLimits): Promise<{ text: string } | { error: string }> {
+  if (html.length > limits.maxHtmlChars) return { error: `HTML too long for parsing ${html.length} characters` };
+  const mail = await simpleParser(Buffer.concat([HTML_ONLY_HEAD, Buffer.from(html, 'utf8')]), parserOptions(limits));
+  if (mail.textConversionError) return { error: mail.textConversionError.message };
+  return { text: typeof mail.text === 'string' ? mail.text : '' };
 }
 
 export function decodeText(content: Buffer, charset: string | undefined): string {
@@ -476,9 +497,22 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
   facts.signals = notABallotSignals(mail, facts.subject, facts.from?.address ?? null);
 
   const texts: { origin: string; text: string }[] = [];
+  // A message with a text/plain part and an HTML one: mailparser gives the text part as `text`, and
+  // the HTML as it is. The HTML version is what a mail client shows: it is read too, as the body
+  // when the text part is blank, else for judge/ to compare with the text version's papers.
+  const htmlVersion = typeof mail.html === 'string' && options.hasPlainPart ? await htmlAsText(mail.html, options.limits) : null;
   if (typeof mail.text === 'string' && mail.text.trim() !== '') {
     // mailparser fills `text` from the HTML when there is no text/plain part.
     texts.push({ origin: typeof mail.html === 'string' && !options.hasPlainPart ? 'body-html' : 'body-text', text: mail.text });
+    if (htmlVersion !== null && 'text' in htmlVersion) {
+      facts.htmlPapers = findPapers(splitQuoted(htmlVersion.text, facts.subject).own, 'body-html');
+    } else if (htmlVersion !== null) {
+      facts.notes.push(`the HTML version of the message could not be read (${htmlVersion.error}): only its text version was`);
+    }
+  } else if (htmlVersion !== null && 'text' in htmlVersion && htmlVersion.text.trim() !== '') {
+    texts.push({ origin: 'body-html', text: htmlVersion.text });
+  } else if (htmlVersion !== null && 'error' in htmlVersion) {
+    facts.unreadable = `HTML body could not be converted to text: ${htmlVersion.error}`;
   } else if (typeof mail.html === 'string' && mail.textConversionError) {
     facts.unreadable = `HTML body could not be converted to text: ${mail.textConversionError.message}`;
   }
@@ -588,6 +622,8 @@ export interface MessageForOfficer {
   own: string;
   quoted: string;
   forwarded: string | null;
+  /** The HTML version as text, when the message has one beside a text version (what a mail client shows); null otherwise. */
+  html: string | null;
   attachments: { filename: string | null; contentType: string; content: Buffer }[];
 }
 
@@ -600,12 +636,17 @@ export async function readForOfficer(raw: RawMessage, limits: ReadLimits): Promi
   try {
     const bytes = raw.source.kind === 'msg' ? (await msgToMime(raw.bytes, limits.maxForwardDepth)).mime : raw.bytes;
     const mail = await simpleParser(bytes, parserOptions(limits));
-    const text = typeof mail.text === 'string' ? mail.text : '';
+    const plain = typeof mail.text === 'string' ? mail.text : '';
+    const htmlVersion = typeof mail.html === 'string' && hasTextPlain(bytes) ? await htmlAsText(mail.html, limits) : null;
+    const htmlText = htmlVersion !== null && 'text' in htmlVersion ? htmlVersion.text : null;
+    // As the count read it: a blank text version leaves the HTML version as the body.
+    const text = plain.trim() === '' && htmlText !== null ? htmlText : plain;
     const split = splitQuoted(text, mail.subject ?? null);
     return {
       own: split.own,
       quoted: split.quoted,
       forwarded: split.forwarded ? split.forwarded.text : null,
+      html: text === htmlText ? null : (htmlText ?? (htmlVersion !== null && 'error' in htmlVersion ? `(cannot be read: ${htmlVersion.error})` : null)),
       attachments: mail.attachments.slice(0, limits.maxAttachments).map((a) => ({ filename: a.filename ?? null, contentType: a.contentType, content: a.content })),
     };
   } catch (e) {
