@@ -70,6 +70,22 @@ describe('one sender or none', () => {
     expect(notes(judgement)).toMatch(/display name "leader@north-herts\.gov\.uk" looks like an address of north-herts/);
   });
 
+  it('an address written inside an encoded word (which mail servers and DMARC do not read as the council’s) names no sender', async () => {
+    for (const from of ['Leader <=?utf-8?q?leader=40north-herts.gov.uk?=>', '=?utf-8?b?bGVhZGVyQG5vcnRoLWhlcnRzLmdvdi51aw==?=', 'Leader <=?utf-8?q?leader?=@north-herts.gov.uk>']) {
+      const { facts, judgement } = await judge(eml({ from, body: paper }));
+      expect(facts.from, from).toBeNull();
+      expect(judgement.council, from).toBeNull();
+      expect(judgement.verdict, from).toEqual({ kind: 'rejected', reason: 'unknown-sender' });
+    }
+    const { judgement } = await judge(eml({ from: 'Leader <=?utf-8?q?leader=40north-herts.gov.uk?=>', body: paper }));
+    expect(notes(judgement)).toContain('is not written in the From header as an address (it was decoded from an encoded word');
+    // The same address written plainly, with an encoded display name, in capitals, or with spaces round the "@", is the council's.
+    for (const from of ['=?utf-8?q?Cllr_Elliot_K=C3=AFrkland?= <leader@north-herts.gov.uk>', 'LEADER@NORTH-HERTS.GOV.UK', 'Leader <leader @ north-herts.gov.uk>']) {
+      const { judgement: j } = await judge(eml({ from, body: paper }));
+      expect(j.council?.id, from).toBe('north-herts');
+    }
+  });
+
   it('a display name of 200,000 characters is read in one pass', async () => {
     const { judgement } = await judge(eml({ from: `"${'a'.repeat(200_000)}" <someone@attacker.example>`, body: paper }));
     expect(judgement.verdict).toEqual({ kind: 'rejected', reason: 'unknown-sender' });

@@ -56,6 +56,7 @@ const FORGERY_KINDS = [
   'lookalike', // a Cyrillic look-alike of the council's domain
   'kelvin', // the council's domain with a Kelvin sign (U+212A), which toLowerCase folds to "k"
   'padded', // the council's paper with extra candidate-shaped lines
+  'encoded-address', // the council's address inside an RFC 2047 encoded word, which mail servers and DMARC do not read as an address
 ] as const;
 
 /** The kinds that write the council's own address, alone, in the one From header. */
@@ -102,6 +103,7 @@ function forgedBytes(f: Forgery): { bytes: Buffer; council: string } {
   }
   if (f.kind === 'lookalike') from = `Leader <${addr.replace(/o/, 'о').replace(/e(?=[^@]*$)/, 'е')}>`;
   if (f.kind === 'kelvin') from = `Leader <${addr.replace(/@/, '@\u212A')}>`;
+  if (f.kind === 'encoded-address') from = `Leader <=?utf-8?q?${addr.replace('@', '=40')}?=>`;
   let body = paperText({ [f.choice]: 'X' }, { council: council.name, name: council.leader ?? council.mayor ?? '', position: council.leader ? 'Leader' : 'Mayor' });
   if (f.kind === 'padded') body = body.replace('[ ] ', `[ ] Cllr Person ${f.n % 97}\n[ ] `);
   const lines = [

@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { domainToASCII } from 'node:url';
 import iconv from 'iconv-lite';
 import { simpleParser, type Attachment, type ParsedMail } from 'mailparser';
 import { isoSeconds } from '../inputs/time.js';
@@ -155,6 +156,20 @@ function headerValues(mail: ParsedMail, key: string): string[] {
 /** The mailboxes of an address header, groups opened; entries without an address are left out. */
 function mailboxesOf(header: ParsedMail['from']): { address?: string; name?: string }[] {
   return (header?.value ?? []).flatMap((v) => (v.group ? v.group : [v])).filter((v) => v.address);
+}
+
+/**
+ * Whether an address the parser read out of a header is written in it as such (case and white space
+ * aside). mailparser gives a header's raw line byte for byte (as Latin-1), and an address written in
+ * UTF-8 (SMTPUTF8) as UTF-8: it is looked for in both readings.
+ */
+function writtenIn(address: string, header: string): boolean {
+  const squash = (t: string): string => asciiLower(t).replace(/\s+/g, '');
+  const at = address.lastIndexOf('@');
+  // mailparser also shows a punycode domain (xn--…) in Unicode: written as punycode is written.
+  const forms = [address, at < 0 ? '' : `${address.slice(0, at + 1)}${domainToASCII(address.slice(at + 1))}`].map(squash).filter((a) => a !== '' && !a.endsWith('@'));
+  const texts = [squash(header), squash(Buffer.from(header, 'latin1').toString('utf8'))];
+  return forms.some((a) => texts.some((t) => t.includes(a)));
 }
 
 function emptyFacts(raw: RawMessage): MessageFacts {
@@ -447,6 +462,15 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
   }
   const first = fromMailboxes[0];
   facts.from = first?.address ? { address: asciiLower(first.address.trim()), name: first.name ?? '' } : null;
+  if (facts.from && !writtenIn(facts.from.address, facts.fromHeader ?? '')) {
+    // mailparser decodes RFC 2047 encoded words before it reads addresses, so "<=?utf-8?q?leader=40
+    // council.gov.uk?=>" reads as the council's address, though no mail server reads it so (and no
+    // DMARC check on the way saw the council's domain). An address is what the header writes.
+    facts.notes.push(
+      `the From address ${JSON.stringify(facts.from.address)} is not written in the From header as an address (it was decoded from an encoded word, which RFC 2047 forbids in an address, and no mail server reads as one): the message names no sender`,
+    );
+    facts.from = null;
+  }
   facts.senderHeader = headerValues(mail, 'sender')[0] ?? null;
   facts.replyToHeader = headerValues(mail, 'reply-to')[0] ?? null;
   facts.messageId = headerValues(mail, 'message-id')[0] ?? null;
