@@ -97,11 +97,19 @@ describe('DKIM, verified at the receipt time with pinned keys', () => {
     ['expired-at-receipt.eml', /expired/],
     ['length-tail.eml', /l=\d+ leaves 54 bytes of the body unsigned/],
     ['unaligned-only.eml', /not the From domain/],
+    // mailauth passes it (result "pass", tested below); RFC 6376 §6.1.1 says to ignore it.
+    ['from-unsigned.eml', /passes, but does not sign the From header/],
     ['forged-authentication-results.eml', /no DKIM signature/],
   ])('%s is rejected unauthenticated under dkim: require', async (name, why) => {
     const { judgement } = await judge(name);
     expect(judgement.verdict).toEqual({ kind: 'rejected', reason: 'unauthenticated' });
     expect(judgement.findings.find((f) => f.code === 'unauthenticated')?.detail).toMatch(why);
+  });
+  it('a signature that leaves From out of h= verifies in mailauth, and authenticates nothing', async () => {
+    const { facts, judgement } = await judge('from-unsigned.eml');
+    expect(facts.dkim?.[0]).toMatchObject({ domain: 'north-herts.gov.uk', result: 'pass' });
+    expect(facts.dkim?.[0]?.signedHeaders.map((h) => h.toLowerCase())).not.toContain('from');
+    expect(judgement.auth?.authenticated).toBe(false);
   });
   it('a signature that expires after the receipt time still passes: verification happens at receipt', async () => {
     const { judgement } = await judge('expired-after-receipt.eml');

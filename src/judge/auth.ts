@@ -33,6 +33,8 @@ export function assessAuthentication(f: MessageFacts, council: Council | null, e
     let why: string;
     let authenticates = false;
     if (s.result !== 'pass') why = `${s.result}${s.reason ? ` (${s.reason})` : ''}`;
+    // RFC 6376 §6.1.1: a signature whose h= leaves out From is to be ignored (PERMFAIL); mailauth passes it.
+    else if (!s.signedHeaders.some((h) => h.toLowerCase() === 'from')) why = 'passes, but does not sign the From header (RFC 6376 §6.1.1: such a signature proves nothing of the sender)';
     else if (!aligned) why = `passes, but d=${s.domain} is not the From domain (${fromDomain || 'none'}) or a parent of it`;
     else if (!councilDomain) why = `passes, but ${s.domain} is not registered to ${council ? council.name : 'any council'} in the roster`;
     else if (s.unsignedTailHasContent) why = `passes, but l=${s.bodyLengthLimit} leaves ${s.unsignedBytes} bytes of the body unsigned, and they hold content`;
