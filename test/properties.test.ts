@@ -12,6 +12,7 @@ import type { ResultModel } from '../src/model/result.js';
 import { canonicalJson, canonicalJsonOfData } from '../src/model/canonical.js';
 import { DEFAULT_READ_LIMITS, readMessage, type MessageFacts } from '../src/read/message.js';
 import { DEFAULT_LIMITS, type Provenance } from '../src/sources/types.js';
+import { walkSources } from '../src/sources/walk.js';
 import { ADJUDICATIONS, ELECTION, ISSUED, KEYS, MAILBOX, ROSTER, paperText } from './helpers.js';
 
 const LIMITS = { ...DEFAULT_LIMITS, ...DEFAULT_READ_LIMITS };
@@ -20,11 +21,14 @@ type Entry = { source: Provenance; facts: MessageFacts };
 
 let inputs: LoadedInputs;
 let base: Entry[];
+/** The bytes of each of the mailbox's messages, by SHA-256 (for replays of them). */
+const rawBySha = new Map<string, Buffer>();
 const factsCache = new Map<string, MessageFacts>();
 
 beforeAll(async () => {
   inputs = await loadInputs({ election: ELECTION, roster: ROSTER, keys: KEYS, issued: ISSUED, adjudications: ADJUDICATIONS });
   base = (await readMailbox([MAILBOX], inputs.election, LIMITS, keyLookup(inputs.keys, undefined))).entries;
+  for await (const m of walkSources([MAILBOX], DEFAULT_LIMITS).messages) rawBySha.set(m.sha256, m.bytes);
 });
 
 async function readBytes(bytes: Buffer): Promise<MessageFacts> {
@@ -230,6 +234,34 @@ describe('properties of the count over generated mailboxes', () => {
         // Anything that would have changed such a vote leaves the result provisional.
         const changes = r.messages.filter((m) => m.disposition === 'needs-adjudication' && m.reason === 'unauthenticated-change');
         if (changes.length > 0) expect(r.final).toBe(false);
+      }),
+      RUNS,
+    );
+  });
+
+  it('replays: any of the mailbox’s messages delivered again, later, from anyone, changes nothing but adds duplicate-copy rows', async () => {
+    const once = count(base);
+    const replayable = base.filter((e) => e.facts.receivedAt !== null && e.source.kind !== 'msg');
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.record({ n: fc.nat({ max: 10_000 }), minutes: fc.integer({ min: 1, max: 21 * 24 * 60 }) }), { minLength: 1, maxLength: 10 }), async (replays) => {
+        const entries: Entry[] = [];
+        for (const [i, { n, minutes }] of replays.entries()) {
+          const original = replayable[n % replayable.length]!;
+          const at = new Date(Date.parse(original.facts.receivedAt!) + minutes * 60_000).toUTCString().replace('GMT', '+0000');
+          const bytes = Buffer.concat([Buffer.from(`Received: from mail.attacker.example by mx.ccin.example (Postfix) with ESMTPS id R${i}; ${at}\r\n`), rawBySha.get(original.facts.sha256)!]);
+          // In an export that sorts before the mailbox, so that no rule of source order hides the replay.
+          entries.push({ source: { file: `aaa-replay/${i}.eml`, kind: 'eml', index: null, line: null }, facts: await readBytes(bytes) });
+        }
+        const replayed = count([...entries, ...base]);
+        expect(replayed.tally).toEqual(once.tally);
+        expect(replayed.final).toBe(once.final);
+        expect(countedByCouncil(replayed)).toEqual(countedByCouncil(once));
+        expect(replayed.summary.dispositions['duplicate-copy']).toBe(once.summary.dispositions['duplicate-copy'] + entries.length);
+        // Each message of the mailbox as it was (by where it was read: two exports may hold the same bytes).
+        const where = (m: ResultModel['messages'][number]): string => `${m.source.file}#${m.source.index ?? ''}`;
+        const was = (m: ResultModel['messages'][number]): string => `${m.sha256} ${m.disposition} ${m.reason ?? '-'} ${m.receivedAt ?? '-'} ${m.choices.join('+')}`;
+        const before = new Map(once.messages.map((m) => [where(m), was(m)]));
+        for (const m of replayed.messages.filter((x) => before.has(where(x)))) expect(was(m)).toBe(before.get(where(m)));
       }),
       RUNS,
     );

@@ -214,7 +214,7 @@ describe('spilling a large count to disk', () => {
   it('slim facts and judgements answer every field, with the values the count reads kept and the rest empty', async () => {
     const inputs = await loadInputs({ election: ELECTION, roster: ROSTER, keys: KEYS, issued: ISSUED });
     const { entries } = await readMailbox([MAILBOX], inputs.election, { ...DEFAULT_LIMITS, ...DEFAULT_READ_LIMITS }, keyLookup(inputs.keys, undefined));
-    const kept = ['sha256', 'size', 'messageId', 'fromHeaders', 'unreadable', 'identity', 'dkimSignatures', 'dkimError', 'receivedAt', 'receivedAtSource', 'quotedPapers'];
+    const kept = ['sha256', 'size', 'messageId', 'fromHeaders', 'unreadable', 'identity', 'signedAs', 'dkimSignatures', 'dkimError', 'receivedAt', 'receivedAtSource', 'quotedPapers'];
     for (const { facts } of entries) {
       const judgement = judgeMessage(facts, inputs.election, inputs.roster, { issued: inputs.issued });
       const slim = slimFacts(facts) as unknown as Record<string, unknown>;

@@ -37,7 +37,7 @@ const own = <T extends string | null>(x: T): T => (x === null ? x : (Buffer.from
 
 /**
  * The facts the count needs once a message is judged: identity, times, sender; nothing of the
- * evidence. Each record holds its own thirteen values; the fields the count no longer reads are one
+ * evidence. Each record holds its own fourteen values; the fields the count no longer reads are one
  * shared value on the prototype (null, or an empty list), so that they cost nothing a message (a
  * plain object with every field took about 100 bytes more). Slim facts are never judged again (a
  * spread of them would lose the shared fields): a spilled message keeps the judgement made of its
@@ -51,6 +51,7 @@ class SlimFacts implements MessageFacts {
   readonly fromHeaders: number;
   readonly unreadable: string | null;
   readonly identity: string;
+  readonly signedAs: string | null;
   readonly dkimSignatures: number;
   readonly dkim: DkimSignatureFact[] | null;
   readonly dkimError: string | null;
@@ -82,6 +83,7 @@ class SlimFacts implements MessageFacts {
     this.fromHeaders = f.fromHeaders;
     this.unreadable = own(f.unreadable);
     this.identity = own(f.identity);
+    this.signedAs = own(f.signedAs);
     this.dkimSignatures = f.dkimSignatures;
     // All the count asks of a judged message's signatures is whether one passed (which of two copies
     // of a message to judge): one shared record says so, for every message that has one.
@@ -117,6 +119,7 @@ const PASSED: DkimSignatureFact[] = Object.freeze([
     unsignedTailHasContent: false,
     signTime: null,
     expiresAfter: null,
+    signatureId: null,
   }),
 ]) as unknown as DkimSignatureFact[];
 

@@ -73,22 +73,61 @@ export function compareSources(a: { source: Provenance; facts: { sha256: string 
 }
 
 /**
- * Finds every copy of a message met earlier (in result order): the same message with different bytes,
- * such as an mbox and an .eml export of one mailbox. Returns, by position in `entries`, the SHA-256 of
- * the copy that is judged; a readable copy whose DKIM signature passes is preferred as that one.
+ * Finds every copy of a message: the same message with different bytes, such as an mbox and an .eml
+ * export of one mailbox, or the same signed message delivered again. Copies are messages with the
+ * same content (`identity`), or that carry the same DKIM signature over From (`signedAs`): a replay
+ * of a council's signed paper, whatever was changed in the headers its signature leaves out, is
+ * the message the council sent, not a new one. Returns, by position in `entries`, the SHA-256 of the
+ * copy that is judged: a readable one; of those, one whose signature still verifies (a copy someone
+ * stripped of its signature, or whose export broke it, never stands in for the signed one); of
+ * those, the one received first (a message is received when it first arrives: a copy delivered
+ * again later, by a replay or a retry, never gives it a later receipt time, nor makes it a
+ * council's latest paper; this holds when the first copy's time is its Date header, which a
+ * later stamp of the server never outranks); then by source.
  */
 export function findDuplicateCopies(entries: readonly { source: Provenance; facts: MessageFacts }[]): Map<number, string> {
   const order = entries.map((e, i) => ({ e, i }));
-  // The copy judged is a readable one, and of those one whose signature still verifies: a copy that
-  // someone stripped of its signature (or whose export broke it) never stands in for the signed one.
   const weaker = (f: MessageFacts): number => Number(f.unreadable !== null) * 2 + Number(!(f.dkim ?? []).some((s) => s.result === 'pass'));
-  order.sort((a, b) => weaker(a.e.facts) - weaker(b.e.facts) || compareSources(a.e, b.e) || a.i - b.i);
-  const firstByIdentity = new Map<string, string>();
+  // A readable message always has a receipt time; '~' sorts after every ISO time.
+  const receivedAt = (f: MessageFacts): string => f.receivedAt ?? '~';
+  order.sort(
+    (a, b) =>
+      weaker(a.e.facts) - weaker(b.e.facts) ||
+      (receivedAt(a.e.facts) < receivedAt(b.e.facts) ? -1 : receivedAt(a.e.facts) > receivedAt(b.e.facts) ? 1 : 0) ||
+      compareSources(a.e, b.e) ||
+      a.i - b.i,
+  );
+  // Copies are the connected groups of messages that share either key; each group's judged copy is
+  // the first of it in that order (union-find, each root the group's first message).
+  const root = entries.map((_, i) => i);
+  const rank = new Array<number>(entries.length);
+  order.forEach(({ i }, k) => (rank[i] = k));
+  const find = (i: number): number => {
+    while (root[i] !== i) {
+      root[i] = root[root[i]!]!;
+      i = root[i]!;
+    }
+    return i;
+  };
+  const join = (a: number, b: number): void => {
+    const [x, y] = [find(a), find(b)];
+    if (x === y) return;
+    if (rank[x]! < rank[y]!) root[y] = x;
+    else root[x] = y;
+  };
+  const byKey = new Map<string, number>();
+  for (const [i, e] of entries.entries()) {
+    for (const key of [`content:${e.facts.identity}`, e.facts.signedAs === null ? null : `signed:${e.facts.signedAs}`]) {
+      if (key === null) continue;
+      const seen = byKey.get(key);
+      if (seen === undefined) byKey.set(key, i);
+      else join(seen, i);
+    }
+  }
   const duplicateOf = new Map<number, string>();
-  for (const { e, i } of order) {
-    const prior = firstByIdentity.get(e.facts.identity);
-    if (prior !== undefined) duplicateOf.set(i, prior);
-    else firstByIdentity.set(e.facts.identity, e.facts.sha256);
+  for (const i of entries.keys()) {
+    const judged = find(i);
+    if (judged !== i) duplicateOf.set(i, entries[judged]!.facts.sha256);
   }
   return duplicateOf;
 }

@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { installKeyCache } from './key-cache.js';
 
@@ -29,6 +30,8 @@ export interface DkimSignatureFact {
   unsignedTailHasContent: boolean;
   signTime: string | null;
   expiresAfter: string | null;
+  /** SHA-256 (hex) of the signature itself (the b= value): the same for every copy of the signed message; null when it has none. */
+  signatureId: string | null;
 }
 
 interface MailauthResult {
@@ -43,6 +46,7 @@ interface MailauthResult {
   canonBodyLengthLimit?: number;
   signTime?: string | null;
   expiresAfter?: string | null;
+  signature?: string;
 }
 
 /** The body as CRLF text from a canonical offset on: where an l= signature stops covering it. */
@@ -98,6 +102,7 @@ export async function verifyDkim(bytes: Buffer, at: Date, lookup: TxtLookup): Pr
       unsignedTailHasContent: underSized > 0 && tailHasContent,
       signTime: r.signTime ?? null,
       expiresAfter: r.expiresAfter ?? null,
+      signatureId: typeof r.signature === 'string' && r.signature.trim() !== '' ? hash('sha256', Buffer.from(r.signature.replace(/\s+/g, ''), 'base64')) : null,
     });
   }
   return out;

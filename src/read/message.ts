@@ -113,6 +113,12 @@ export interface MessageFacts {
   unreadable: string | null;
   /** Same for each copy of one message met in several exports (different bytes, same message). */
   identity: string;
+  /**
+   * For a message a DKIM signature that signs From verifies, that signature's SHA-256 (signatureId):
+   * every copy of the signed message carries it, whatever was changed in the headers it does not
+   * sign (a replay with a new Message-ID, say). null when no such signature passes.
+   */
+  signedAs: string | null;
   /** DKIM-Signature headers present. */
   dkimSignatures: number;
   /** Each signature verified at the receipt time; null when not checked (dkim "off", or no receipt time). */
@@ -198,6 +204,7 @@ function emptyFacts(raw: RawMessage): MessageFacts {
     attachments: [],
     unreadable: null,
     identity: raw.sha256,
+    signedAs: null,
     dkimSignatures: 0,
     dkim: null,
     dkimError: null,
@@ -513,6 +520,7 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
   } else if (options.dkim && r.at) {
     try {
       facts.dkim = await (await dkimVerifier()).verifyDkim(options.bytes, r.at, options.dkim.lookup);
+      facts.signedAs = facts.dkim.find((d) => d.result === 'pass' && d.signatureId !== null && d.signedHeaders.some((h) => h.toLowerCase() === 'from'))?.signatureId ?? null;
     } catch (e) {
       facts.dkim = [];
       facts.dkimError = `DKIM verification failed to run: ${(e as Error).message}`;
