@@ -10,6 +10,7 @@ import { assessAuthenticationResults, receivedByRegion, type AuthResultsFact } f
 import { serviceBoundary, serviceRegion, type ServiceProfile, type TrustBoundary } from './services.js';
 import type { DkimSignatureFact, TxtLookup } from './dkim.js';
 import { findPapers, type RawPaper } from './paper.js';
+import { htmlAsText } from './html.js';
 import type { MsgConversion } from './msg.js';
 import { isMsgFile } from './msg-detect.js';
 import { splitQuoted, type ForwardedHeader } from './quotes.js';
@@ -308,20 +309,6 @@ function parserOptions(limits: ReadLimits) {
   } as const;
 }
 
-/** The start of a message that holds nothing but an HTML body (UTF-8, unencoded). */
-const HTML_ONLY_HEAD = Buffer.from('Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n', 'latin1');
-
-/**
- * An HTML body as text, converted as mailparser converts the body of an HTML-only message (and
- * within the same limits: length, nesting depth), by parsing a message that holds only that HTML.
- */
-async function htmlAsText(html: string, limits: ReadLimits): Promise<{ text: string } | { error: string }> {
-  if (html.length > limits.maxHtmlChars) return { error: `HTML too long for parsing ${html.length} characters` };
-  const mail = await simpleParser(Buffer.concat([HTML_ONLY_HEAD, Buffer.from(html, 'utf8')]), parserOptions(limits));
-  if (mail.textConversionError) return { error: mail.textConversionError.message };
-  return { text: typeof mail.text === 'string' ? mail.text : '' };
-}
-
 export function decodeText(content: Buffer, charset: string | undefined): string {
   const cs = (charset ?? '').trim().toLowerCase();
   if (cs && cs !== 'utf-8' && cs !== 'utf8' && cs !== 'us-ascii' && iconv.encodingExists(cs)) return iconv.decode(content, cs);
@@ -532,7 +519,7 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
   // A message with a text/plain part and an HTML one: mailparser gives the text part as `text`, and
   // the HTML as it is. The HTML version is what a mail client shows: it is read too, as the body
   // when the text part is blank, else for judge/ to compare with the text version's papers.
-  const htmlVersion = typeof mail.html === 'string' && options.hasPlainPart ? await htmlAsText(mail.html, options.limits) : null;
+  const htmlVersion = typeof mail.html === 'string' && options.hasPlainPart ? htmlAsText(mail.html, options.limits.maxHtmlChars) : null;
   if (typeof mail.text === 'string' && mail.text.trim() !== '') {
     // mailparser fills `text` from the HTML when there is no text/plain part.
     texts.push({ origin: typeof mail.html === 'string' && !options.hasPlainPart ? 'body-html' : 'body-text', text: mail.text });
@@ -669,7 +656,7 @@ export async function readForOfficer(raw: RawMessage, limits: ReadLimits): Promi
     const bytes = raw.source.kind === 'msg' ? (await msgToMime(raw.bytes, limits.maxForwardDepth)).mime : raw.bytes;
     const mail = await simpleParser(bytes, parserOptions(limits));
     const plain = typeof mail.text === 'string' ? mail.text : '';
-    const htmlVersion = typeof mail.html === 'string' && hasTextPlain(bytes) ? await htmlAsText(mail.html, limits) : null;
+    const htmlVersion = typeof mail.html === 'string' && hasTextPlain(bytes) ? htmlAsText(mail.html, limits.maxHtmlChars) : null;
     const htmlText = htmlVersion !== null && 'text' in htmlVersion ? htmlVersion.text : null;
     // As the count read it: a blank text version leaves the HTML version as the body.
     const text = plain.trim() === '' && htmlText !== null ? htmlText : plain;
