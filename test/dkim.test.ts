@@ -111,6 +111,18 @@ describe('DKIM, verified at the receipt time with pinned keys', () => {
     expect(facts.dkim?.[0]?.signedHeaders.map((h) => h.toLowerCase())).not.toContain('from');
     expect(judgement.auth?.authenticated).toBe(false);
   });
+  it('a message is known by its signature (signedAs) only when a signature over From and the whole body passes', async () => {
+    const signedAs = async (name: string) => (await judge(name)).facts.signedAs;
+    expect(await signedAs('pass.eml')).toMatch(/^[0-9a-f]{64}$/);
+    expect(await signedAs('length-no-tail.eml')).toMatch(/^[0-9a-f]{64}$/);
+    // Text appended below an l= signature is not what the council signed; nor is a message whose From it does not sign.
+    expect(await signedAs('length-tail.eml')).toBeNull();
+    expect(await signedAs('from-unsigned.eml')).toBeNull();
+    expect(await signedAs('body-altered.eml')).toBeNull();
+    // Each signature its own: two messages, two identities; one message in two exports, one.
+    expect(await signedAs('pass.eml')).not.toBe(await signedAs('length-no-tail.eml'));
+    expect((await judge('pass.eml', 'prefer')).facts.signedAs).toBe(await signedAs('pass.eml'));
+  });
   it('a signature that expires after the receipt time still passes: verification happens at receipt', async () => {
     const { judgement } = await judge('expired-after-receipt.eml');
     expect(judgement.auth?.authenticated).toBe(true);

@@ -115,7 +115,7 @@ export interface MessageFacts {
   /** Same for each copy of one message met in several exports (different bytes, same message). */
   identity: string;
   /**
-   * For a message a DKIM signature that signs From verifies, that signature's SHA-256 (signatureId):
+   * For a message a DKIM signature that signs From (and all of the body) verifies, that signature's SHA-256 (signatureId):
    * every copy of the signed message carries it, whatever was changed in the headers it does not
    * sign (a replay with a new Message-ID, say). null when no such signature passes.
    */
@@ -507,7 +507,10 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
   } else if (options.dkim && r.at) {
     try {
       facts.dkim = await (await dkimVerifier()).verifyDkim(options.bytes, r.at, options.dkim.lookup);
-      facts.signedAs = facts.dkim.find((d) => d.result === 'pass' && d.signatureId !== null && d.signedHeaders.some((h) => h.toLowerCase() === 'from'))?.signatureId ?? null;
+      // Only a signature that covers the whole message (no l= tail with content) makes copies of it:
+      // text appended below one is not the message the council signed.
+      facts.signedAs =
+        facts.dkim.find((d) => d.result === 'pass' && d.signatureId !== null && !d.unsignedTailHasContent && d.signedHeaders.some((h) => h.toLowerCase() === 'from'))?.signatureId ?? null;
     } catch (e) {
       facts.dkim = [];
       facts.dkimError = `DKIM verification failed to run: ${(e as Error).message}`;
