@@ -240,3 +240,31 @@ describe('a message forwarded as an Outlook .msg', () => {
     }
   });
 });
+
+describe('an Outlook .msg with a text and an HTML body (written by @tutao/oxmsg)', () => {
+  it('is read as text and HTML versions: versions that agree count, an HTML version that marks another candidate voids the paper', async () => {
+    const { Email } = await import('@tutao/oxmsg');
+    const html = (marks: Parameters<typeof paperText>[0]): string =>
+      `<html><body>${paperText(marks)
+        .split('\n')
+        .map((l) => `<p class=MsoNormal>${l.replace(/&/g, '&amp;') || '&nbsp;'}</p>`)
+        .join('')}</body></html>`;
+    const msg = (text: Parameters<typeof paperText>[0], shown: Parameters<typeof paperText>[0]): Uint8Array =>
+      new Email()
+        .sender('leader@north-herts.gov.uk', 'Cllr Elliot Kirkland')
+        .to('ballots@ccin.example', 'Ballots')
+        .subject('ballot')
+        .sentOn(new Date('2024-01-31T09:00:00Z'))
+        .bodyText(paperText(text).replace(/\n/g, '\r\n'))
+        .bodyHtml(html(shown))
+        .msg();
+    const t = tempDir();
+    try {
+      writeFileSync(join(t.dir, 'agree.msg'), msg({ williams: 'X' }, { williams: 'X' }));
+      writeFileSync(join(t.dir, 'disagree.msg'), msg({ williams: 'X' }, { alty: 'X' }));
+      expect(outcome(await tallyJson([t.dir]))).toEqual({ 'agree.msg': 'counted williams', 'disagree.msg': 'rejected: void-for-uncertainty' });
+    } finally {
+      t.cleanup();
+    }
+  });
+});

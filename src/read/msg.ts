@@ -58,9 +58,15 @@ function convert(reader: Reader, fields: FieldsData, depth: number, maxDepth: nu
   const boundary = `ccin-tally-msg-${depth}`;
   lines.push('MIME-Version: 1.0', `Content-Type: multipart/mixed; boundary="${boundary}"`, '');
   const parts: string[] = [];
-  if (fields.body) parts.push(['Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: base64', '', b64(fields.body)].join(CRLF));
+  const text = fields.body ? ['Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: base64', '', b64(fields.body)].join(CRLF) : null;
   const html = fields.bodyHtml ?? (fields.html ? Buffer.from(fields.html).toString('utf8') : undefined);
-  if (html && !fields.body) parts.push(['Content-Type: text/html; charset=utf-8', 'Content-Transfer-Encoding: base64', '', b64(html)].join(CRLF));
+  const htmlPart = html ? ['Content-Type: text/html; charset=utf-8', 'Content-Transfer-Encoding: base64', '', b64(html)].join(CRLF) : null;
+  if (text !== null && htmlPart !== null) {
+    // Both versions, as the message was sent: the HTML one is what Outlook shows, and is compared with the text one.
+    const alt = `ccin-tally-alt-${depth}`;
+    parts.push([`Content-Type: multipart/alternative; boundary="${alt}"`, '', `--${alt}`, text, `--${alt}`, htmlPart, `--${alt}--`].join(CRLF));
+  } else if (text !== null) parts.push(text);
+  else if (htmlPart !== null) parts.push(htmlPart);
   for (const att of fields.attachments ?? []) {
     if (att.innerMsgContent && att.innerMsgContentFields) {
       if (depth >= maxDepth) {
