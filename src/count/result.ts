@@ -115,14 +115,17 @@ export function findDuplicateCopies(entries: readonly { source: Provenance; fact
     if (rank[x]! < rank[y]!) root[y] = x;
     else root[x] = y;
   };
-  const byKey = new Map<string, number>();
+  // One map for each key (no key string made a message: a count of 100,000 keeps its strings).
+  const byContent = new Map<string, number>();
+  const bySignature = new Map<string, number>();
+  const meet = (map: Map<string, number>, key: string, i: number): void => {
+    const seen = map.get(key);
+    if (seen === undefined) map.set(key, i);
+    else join(seen, i);
+  };
   for (const [i, e] of entries.entries()) {
-    for (const key of [`content:${e.facts.identity}`, e.facts.signedAs === null ? null : `signed:${e.facts.signedAs}`]) {
-      if (key === null) continue;
-      const seen = byKey.get(key);
-      if (seen === undefined) byKey.set(key, i);
-      else join(seen, i);
-    }
+    meet(byContent, e.facts.identity, i);
+    if (e.facts.signedAs !== null) meet(bySignature, e.facts.signedAs, i);
   }
   const duplicateOf = new Map<number, string>();
   for (const i of entries.keys()) {
