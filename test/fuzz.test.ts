@@ -28,7 +28,14 @@ const roster = parseRoster(load(ROSTER));
 const lookup = keyLookup(parseKeysFile(load(KEYS)), undefined);
 const MAILDIR = join(ROOT, 'fixtures', 'ccin-2024', 'mailbox', 'maildir', 'cur');
 const FORMS = join(ROOT, 'fixtures', 'forms', 'messages');
-const seeds = [...readdirSync(MAILDIR).map((f) => join(MAILDIR, f)), ...readdirSync(FORMS).map((f) => join(FORMS, f))];
+const ALTERNATIVE = join(ROOT, 'fixtures', 'alternative');
+const seeds = [
+  ...readdirSync(MAILDIR).map((f) => join(MAILDIR, f)),
+  ...readdirSync(FORMS).map((f) => join(FORMS, f)),
+  ...readdirSync(ALTERNATIVE)
+    .filter((f) => f.endsWith('.eml'))
+    .map((f) => join(ALTERNATIVE, f)),
+];
 
 function mutate(bytes: Buffer, rnd: () => number): Buffer {
   const b = Buffer.from(bytes);
