@@ -249,11 +249,12 @@ describe('an Outlook .msg with a text and an HTML body (written by @tutao/oxmsg)
         .split('\n')
         .map((l) => `<p class=MsoNormal>${l.replace(/&/g, '&amp;') || '&nbsp;'}</p>`)
         .join('')}</body></html>`;
+    // Two messages (their subjects differ: with no Message-ID, a .msg without transport headers is known by its content).
     const msg = (text: Parameters<typeof paperText>[0], shown: Parameters<typeof paperText>[0]): Uint8Array =>
       new Email()
         .sender('leader@north-herts.gov.uk', 'Cllr Elliot Kirkland')
         .to('ballots@ccin.example', 'Ballots')
-        .subject('ballot')
+        .subject(`ballot ${Object.keys(shown).join('')}`)
         .sentOn(new Date('2024-01-31T09:00:00Z'))
         .bodyText(paperText(text).replace(/\n/g, '\r\n'))
         .bodyHtml(html(shown))

@@ -195,14 +195,6 @@ describe('a message sent as text and HTML (multipart/alternative, fixtures/alter
     expect(notes(judgement)).toContain('the HTML version of the message (what a mail client shows) holds a ballot paper that its text version does not: read it by eye (inspect)');
   });
 
-  it('two messages alike but for their HTML versions are two messages; one message read twice is one', async () => {
-    const sameHeaders = (name: string): Buffer => Buffer.from(fixture(name).toString('latin1').replace(/<(agree|disagree)@/, '<same@').replace(/10:00:0[12]/g, '10:00:01'), 'latin1');
-    const [a, b] = [await read(sameHeaders('agree')), await read(sameHeaders('disagree'))];
-    expect(a.papers).toEqual(b.papers); // the same text version
-    expect(a.identity).not.toBe(b.identity);
-    expect((await read(sameHeaders('agree'))).identity).toBe(a.identity);
-  });
-
   it('an HTML version over the limits is noted, never a crash, and the text version counts', async () => {
     const alternative = (html: string): Buffer =>
       eml({

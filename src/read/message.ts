@@ -633,8 +633,6 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
       // mboxo cannot tell an escaped "From " line from one that began ">From ": both read alike here.
       texts.map((t) => t.text.replace(/^>+(?=From )/gm, '').replace(/\s+/g, ' ').trim()),
       facts.attachments.map((a) => a.sha256),
-      // The HTML version beside the text one: two messages alike but for what it shows are two messages.
-      ...(facts.htmlPapers !== null && htmlVersion !== null && 'text' in htmlVersion ? [htmlVersion.text.replace(/\s+/g, ' ').trim()] : []),
     ]),
   );
   if (facts.unreadable === null && facts.receivedAt === null) facts.unreadable = `no usable receipt time: ${facts.receiptNote ?? ''}`;
