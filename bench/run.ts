@@ -15,7 +15,8 @@
  * (the bare loop and the count with dkim off are run BENCH_ROUNDS times in turns, default 3, and
  * the ratio shown is that of the median pair: this machine is shared, and one run can be a fifth
  * off the next), then `--help` and the bundled example, end to end, seven times each (median and range); then
- * hostile text (runs of the characters the paper, quote and date patterns look for) read and judged
+ * hostile text (runs of the characters the paper, quote and date patterns look for, and HTML versions:
+ * deep nesting, wide tables) read and judged
  * at 128 KiB and 1 MiB, to show that the cost grows with the size of a message and never faster. Each measurement runs in a fresh process,
  * so peak memory is its own. Sizes: BENCH_SIZES (default 1000,10000,100000).
  */
@@ -121,8 +122,19 @@ async function hostileText(): Promise<void> {
     ['"On … wrote"', (n) => Array.from({ length: n / 48 }, () => 'On '.repeat(15) + '!').join('\n')],
     ['ballot lines', (n) => '[X] Cllr Jacky Alty\n'.repeat(n / 20)],
   ];
+  // The same shapes as a message's HTML version beside a short text one (read, converted, compared).
+  const inHtml = (html: string): string => `\u0000html${html}`;
+  shapes.push(
+    ['HTML: nested elements', (n) => inHtml('<div><b>'.repeat(490) + 'x</b></div>'.repeat(490) + '<p>[X] Cllr Jacky Alty</p>'.repeat(Math.max(0, (n - 8820) / 26)))],
+    ['HTML: table cells', (n) => inHtml(`<table>${'<tr><td>[X]</td><td>Cllr Jacky Alty</td></tr>'.repeat(n / 45)}</table>`)],
+  );
+  const message = (body: string): string[] => {
+    if (!body.startsWith('\u0000html')) return ['Content-Type: text/plain; charset=utf-8', '', body];
+    const part = ['Content-Type: text/plain; charset=utf-8', '', '[X] Cllr Jacky Alty', '--alt', 'Content-Type: text/html; charset=utf-8', '', body.slice(5), '--alt--'];
+    return ['Content-Type: multipart/alternative; boundary="alt"', '', '--alt', ...part];
+  };
   const timeOf = async (body: string): Promise<number> => {
-    const bytes = Buffer.from(['From: Leader <leader@york.gov.uk>', 'Subject: Ballot', 'Date: Thu, 25 Jan 2024 10:00:00 +0000', 'Content-Type: text/plain; charset=utf-8', '', body].join('\r\n'));
+    const bytes = Buffer.from(['From: Leader <leader@york.gov.uk>', 'Subject: Ballot', 'Date: Thu, 25 Jan 2024 10:00:00 +0000', ...message(body)].join('\r\n'));
     const started = performance.now();
     const facts = await readMessage({ source: { file: 'hostile.eml', kind: 'eml', index: null, line: null }, bytes, size: bytes.length, sha256: '', oversize: false }, { limits: DEFAULT_READ_LIMITS, receivedBy: null, dkim: null });
     judgeMessage(facts, inputs.election, inputs.roster);
