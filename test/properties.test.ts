@@ -269,7 +269,7 @@ describe('properties of the count over generated mailboxes', () => {
 
   it('a forged copy stripped of its signature never stands in for the signed message', async () => {
     const signed = base.find((e) => e.facts.messageId === '<ccin-2024-002@westminster.gov.uk>')!;
-    const stripped: Entry = { source: { file: 'aaa-first/0.eml', kind: 'eml', index: null, line: null }, facts: { ...signed.facts, sha256: 'f'.repeat(64), dkim: [] } };
+    const stripped: Entry = { source: { file: 'aaa-first/0.eml', kind: 'eml', index: null, line: null }, facts: { ...signed.facts, sha256: 'f'.repeat(64), dkim: [], signedAs: null } };
     const r = count([stripped, ...base]);
     expect(r.messages.find((m) => m.sha256 === 'f'.repeat(64))?.disposition).toBe('duplicate-copy');
     expect(r.messages.find((m) => m.sha256 === signed.facts.sha256)).toMatchObject({ disposition: 'counted', choices: ['williams'] });

@@ -85,8 +85,8 @@ class SlimFacts implements MessageFacts {
     this.identity = own(f.identity);
     this.signedAs = own(f.signedAs);
     this.dkimSignatures = f.dkimSignatures;
-    // All the count asks of a judged message's signatures is whether one passed (which of two copies
-    // of a message to judge): one shared record says so, for every message that has one.
+    // A judged message's signatures are its judgement's now (and which copy of a message is judged
+    // goes by signedAs): the record keeps only whether one passed, one shared value for every message.
     this.dkim = f.dkim === null ? null : f.dkim.some((d) => d.result === 'pass') ? PASSED : NONE;
     this.dkimError = own(f.dkimError);
     this.receivedAt = own(f.receivedAt);

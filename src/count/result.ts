@@ -78,8 +78,8 @@ export function compareSources(a: { source: Provenance; facts: { sha256: string 
  * same content (`identity`), or that carry the same DKIM signature over From (`signedAs`): a replay
  * of a council's signed paper, whatever was changed in the headers its signature leaves out, is
  * the message the council sent, not a new one. Returns, by position in `entries`, the SHA-256 of the
- * copy that is judged: a readable one; of those, one whose signature still verifies (a copy someone
- * stripped of its signature, or whose export broke it, never stands in for the signed one); of
+ * copy that is judged: a readable one; of those, one a signature over From still proves (a copy
+ * someone stripped of its signature, or whose export broke it, never stands in for the signed one); of
  * those, the one received first (a message is received when it first arrives: a copy delivered
  * again later, by a replay or a retry, never gives it a later receipt time, nor makes it a
  * council's latest paper; this holds when the first copy's time is its Date header, which a
@@ -87,7 +87,7 @@ export function compareSources(a: { source: Provenance; facts: { sha256: string 
  */
 export function findDuplicateCopies(entries: readonly { source: Provenance; facts: MessageFacts }[]): Map<number, string> {
   const order = entries.map((e, i) => ({ e, i }));
-  const weaker = (f: MessageFacts): number => Number(f.unreadable !== null) * 2 + Number(!(f.dkim ?? []).some((s) => s.result === 'pass'));
+  const weaker = (f: MessageFacts): number => Number(f.unreadable !== null) * 2 + Number(f.signedAs === null);
   // A readable message always has a receipt time; '~' sorts after every ISO time.
   const receivedAt = (f: MessageFacts): string => f.receivedAt ?? '~';
   order.sort(
