@@ -195,6 +195,25 @@ describe('a message sent as text and HTML (multipart/alternative, fixtures/alter
     expect(notes(judgement)).toContain('the HTML version of the message (what a mail client shows) holds a ballot paper that its text version does not: read it by eye (inspect)');
   });
 
+  it('a paper in an attachment: set against a paper the HTML version of the body shows; a covering note in both versions says nothing', async () => {
+    const disagree = await judge(fixture('attachment-and-html-disagree'));
+    expect(disagree.judgement.verdict).toEqual({ kind: 'rejected', reason: 'void-for-uncertainty' });
+    expect(disagree.judgement.findings.find((x) => x.code === 'void-for-uncertainty')?.detail).toBe(
+      "the message's HTML version (what a mail client shows) marks alty, and the paper in attachment:ballot.txt williams",
+    );
+    const covering = await judge(fixture('covering-note'));
+    expect(covering.judgement.verdict).toEqual({ kind: 'valid' });
+    expect(covering.judgement.choices).toEqual(['williams']);
+    expect(notes(covering.judgement).filter((n) => n.includes('HTML'))).toEqual([]);
+  });
+
+  it("a mail system's banner ([EXTERNAL] …) in both versions is no paper in either", async () => {
+    const { facts, judgement } = await judge(fixture('banner-both'));
+    expect(facts.htmlPapers).toHaveLength(2); // the banner's line and the paper, as found; the judge sets the banner aside
+    expect(judgement.verdict).toEqual({ kind: 'valid' });
+    expect(notes(judgement).filter((n) => n.includes('HTML'))).toEqual([]);
+  });
+
   it('an HTML version over the limits is noted, never a crash, and the text version counts', async () => {
     const alternative = (html: string): Buffer =>
       eml({

@@ -123,6 +123,7 @@ export function judgeMessage(facts: MessageFacts, election: Election, roster: Ro
   const f: MessageFacts = {
     ...facts,
     papers: facts.papers.filter((p) => isBallotPaper(p, election)),
+    htmlPapers: facts.htmlPapers && facts.htmlPapers.filter((p) => isBallotPaper(p, election)),
     forwarded: facts.forwarded.map((x) => ({ ...x, papers: x.papers.filter((p) => isBallotPaper(p, election)) })),
   };
   const j: Judgement = { verdict: { kind: 'valid' }, council: null, senderMatch: null, choices: [], findings, papers: [], rawPapers: [], signOff: null, auth: null };
@@ -281,7 +282,8 @@ export function judgeMessage(facts: MessageFacts, election: Election, roster: Ro
     if (new Set(choiceSets).size > 1) {
       uncertain.push(`the message holds papers that disagree: ${speaking.map((p) => `${p.origin} → ${p.choices.join('+') || 'none'}`).join('; ')}`);
     } else if (f.htmlPapers !== null) {
-      const html = compareHtmlVersion(f.htmlPapers, speaking[0]?.choices ?? [], election);
+      // The HTML version is the body's other version: what it shows is set against what is counted.
+      const html = compareHtmlVersion(f.htmlPapers, speaking[0] ?? null, speakingRaw.some((p) => p.origin === 'body-text'), election);
       if (html?.kind === 'disagrees') uncertain.push(html.detail);
       else if (html) findings.push({ code: 'note', detail: html.detail });
     }
@@ -298,9 +300,7 @@ export function judgeMessage(facts: MessageFacts, election: Election, roster: Ro
     const unread = f.attachments.filter((a) => a.handling === 'not-read' || a.handling === 'unreadable');
     if (unread.length > 0) findings.push({ code: 'note', detail: `attachments not read by machine (the paper above was): ${unread.map(describeAttachment).join('; ')}` });
   } else {
-    if (f.htmlPapers !== null && f.htmlPapers.length > 0) {
-      findings.push({ code: 'note', detail: 'the HTML version of the message (what a mail client shows) holds a ballot paper that its text version does not: read it by eye (inspect)' });
-    }
+    if (f.htmlPapers !== null && f.htmlPapers.length > 0) findings.push({ code: 'note', detail: HTML_ONLY_PAPER });
     const unread = f.attachments.filter((a) => a.handling === 'not-read');
     if (unread.length > 0) {
       adjudications.push({ reason: 'unreadable-attachment', detail: unread.map(describeAttachment).join('; ') });
@@ -321,30 +321,39 @@ export function judgeMessage(facts: MessageFacts, election: Election, roster: Ro
   return j;
 }
 
+const HTML_ONLY_PAPER = 'the HTML version of the message (what a mail client shows) holds a ballot paper that its text version does not: read it by eye (inspect)';
+
 /**
  * A message sent as text and HTML (multipart/alternative) shows the officer its HTML version, and
  * the machine reads its text version. When the HTML version reads with certainty and marks other
- * candidates, nobody can say which the council meant: the paper is void for uncertainty (as two
- * papers in one message that disagree are). When the HTML version holds no paper, or one that
+ * candidates than the paper counted (the body's, or an attachment's), nobody can say which the
+ * council meant: the paper is void for uncertainty (as two papers in one message that disagree
+ * are). When the HTML version holds no paper where the text body holds one, or holds one that
  * cannot be read with certainty (a mail client's layout of a form), the text version's reading
  * stands and a note says to compare them by eye; its doubts never void a paper the text reads.
  */
 function compareHtmlVersion(
   papers: readonly RawPaper[],
-  textChoices: readonly string[],
+  counted: PaperReading | null,
+  bodyHasPaper: boolean,
   election: Election,
 ): { kind: 'disagrees' | 'note'; detail: string } | null {
   const read = papers.map((p) => readPaperMarks(p, election.candidates));
   const speaking = read.filter((p) => p.boxes > 0);
-  if (speaking.length === 0) return { kind: 'note', detail: 'the HTML version of the message (what a mail client shows) holds no ballot paper the machine can read: compare it with the text version by eye' };
+  if (speaking.length === 0) {
+    // Nothing to say when the paper counted is an attachment's, and the body (a covering note) holds none in either version.
+    return bodyHasPaper ? { kind: 'note', detail: 'the HTML version of the message (what a mail client shows) holds no ballot paper the machine can read: compare it with the text version by eye' } : null;
+  }
   const sets = new Set(speaking.map((p) => p.choices.join(',')));
   if (sets.size > 1 || speaking.some((p) => p.uncertain.length > 0 || p.uncertainOmitted > 0)) {
     return { kind: 'note', detail: 'the HTML version of the message (what a mail client shows) cannot be read with certainty; the text version was counted: compare them by eye' };
   }
   const htmlChoices = speaking[0]!.choices;
+  const textChoices = counted?.choices ?? [];
   if (htmlChoices.join(',') === textChoices.join(',')) return null;
+  const which = !counted || counted.origin === 'body-text' ? 'its text version' : `the paper in ${counted.origin}`;
   return {
     kind: 'disagrees',
-    detail: `the message's HTML version (what a mail client shows) marks ${htmlChoices.join('+') || 'no candidate'}, and its text version ${textChoices.join('+') || 'no candidate'}`,
+    detail: `the message's HTML version (what a mail client shows) marks ${htmlChoices.join('+') || 'no candidate'}, and ${which} ${textChoices.join('+') || 'no candidate'}`,
   };
 }
