@@ -237,7 +237,7 @@ describe('a replay of a council’s signed paper', () => {
     }
   });
 
-  it('with a header its signature does not sign changed (a new Message-ID): still the same signed message', async () => {
+  it('with a header its signature does not sign changed (a new Message-ID): ordered by when the signed message first came, so the change stands; an altered copy that came first hides nothing', async () => {
     const { runCount } = await import('../src/cli/pipeline.js');
     const { EXAMPLE, KEYS, tempDir } = await import('./helpers.js');
     const { dkimSign } = await import('mailauth/lib/dkim/sign.js');
@@ -264,10 +264,34 @@ describe('a replay of a council’s signed paper', () => {
       writeFileSync(join(t.dir, '0-replay.eml'), later('Wed, 31 Jan 2024 11:00:00 +0000') + first.replace('<first@sefton.gov.uk>', '<replayed@attacker.example>'));
       const r = await runCount({ paths: [t.dir], election: ELECTION, roster: ROSTER, keys: KEYS, generator: 'test' });
       const by = (name: string) => r.messages.find((m) => m.source.file.endsWith(name))!;
-      expect(by('0-replay.eml')).toMatchObject({ disposition: 'duplicate-copy' });
-      expect(by('0-replay.eml').evidence.duplicateOf).toBe(by('1-first.eml').sha256);
+      // Another message (its Message-ID differs), authenticated, valid: but the council's signed
+      // message it carries first came on 29 January, and that is where it stands among its papers.
+      expect(by('0-replay.eml')).toMatchObject({ disposition: 'superseded', receivedAt: '2024-01-31T11:00:00Z' });
+      expect(by('0-replay.eml').evidence.findings.map((f) => f.detail)).toContain(
+        "the council's signed message first arrived at 2024-01-29T10:00:03Z (the same DKIM signature): this later delivery of it is ordered among the council's papers by that time",
+      );
       expect(by('1-first.eml')).toMatchObject({ disposition: 'superseded' });
       expect(by('2-second.eml')).toMatchObject({ disposition: 'counted', choices: ['williams'] });
+      expect(r.final).toBe(true);
+
+      // Someone who had the council's signed paper first (a copy sent to them) sends it on, altered in
+      // headers its signature leaves out (a second From header, an Auto-Submitted header), before the
+      // council's own reaches the ballot address: each is judged as what it is, and the council's
+      // own paper still counts.
+      const t2 = tempDir();
+      try {
+        const only = await signed('only', 'Tue, 30 Jan 2024 10:00:00 +0000', { williams: 'X' });
+        writeFileSync(join(t2.dir, 'council.eml'), later('Tue, 30 Jan 2024 10:05:00 +0000') + only);
+        writeFileSync(join(t2.dir, 'two-from.eml'), later('Tue, 30 Jan 2024 10:01:00 +0000') + 'From: Someone <someone@attacker.example>\r\n' + only);
+        writeFileSync(join(t2.dir, 'auto.eml'), later('Tue, 30 Jan 2024 10:02:00 +0000') + 'Auto-Submitted: auto-replied\r\n' + only.replace('<only@sefton.gov.uk>', '<auto@attacker.example>'));
+        const r2 = await runCount({ paths: [t2.dir], election: ELECTION, roster: ROSTER, keys: KEYS, generator: 'test' });
+        const at = (name: string) => r2.messages.find((m) => m.source.file.endsWith(name))!;
+        expect(at('two-from.eml')).toMatchObject({ disposition: 'rejected', reason: 'ambiguous-sender' });
+        expect(at('auto.eml')).toMatchObject({ disposition: 'not-a-ballot' });
+        expect(at('council.eml')).toMatchObject({ disposition: 'counted', choices: ['williams'] });
+      } finally {
+        t2.cleanup();
+      }
     } finally {
       t.cleanup();
     }

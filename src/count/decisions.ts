@@ -21,13 +21,24 @@ function provenSender(m: JudgedMessage): boolean | null {
  * officer's `reject` of an unauthenticated change takes the paper out.
  */
 export function validPapers(messages: readonly JudgedMessage[], decisions: ReadonlyMap<string, Adjudication>): ValidPaper[] {
+  // When each signed message first arrived, by its signature (signedAs): a council's signed paper
+  // delivered again later by anyone, even with a header its signature leaves out changed (a new
+  // Message-ID), is ordered among the council's papers by when the council's message first came,
+  // so that a replay never makes an old paper the council's latest.
+  const firstArrived = new Map<string, string>();
+  for (const m of messages) {
+    const { signedAs, receivedAt } = m.facts;
+    if (signedAs === null || receivedAt === null) continue;
+    const seen = firstArrived.get(signedAs);
+    if (seen === undefined || receivedAt < seen) firstArrived.set(signedAs, receivedAt);
+  }
   const valid: ValidPaper[] = [];
   for (const m of messages) {
     const j = m.judgement;
     if (!j || !j.council || !m.facts.receivedAt) continue;
     const id = m.facts.sha256;
     const council = j.council.id;
-    const receivedAt = m.facts.receivedAt;
+    const receivedAt = (m.facts.signedAs === null ? undefined : firstArrived.get(m.facts.signedAs)) ?? m.facts.receivedAt;
     const adj = decisions.get(id);
     if (j.verdict.kind === 'valid') {
       if (adj?.decision === 'reject') continue;

@@ -74,16 +74,15 @@ export function compareSources(a: { source: Provenance; facts: { sha256: string 
 
 /**
  * Finds every copy of a message: the same message with different bytes, such as an mbox and an .eml
- * export of one mailbox, or the same signed message delivered again. Copies are messages with the
- * same content (`identity`), or that carry the same DKIM signature over From (`signedAs`): a replay
- * of a council's signed paper, whatever was changed in the headers its signature leaves out, is
- * the message the council sent, not a new one. Returns, by position in `entries`, the SHA-256 of the
- * copy that is judged: a readable one; of those, one a signature over From still proves (a copy
- * someone stripped of its signature, or whose export broke it, never stands in for the signed one); of
- * those, the one received first (a message is received when it first arrives: a copy delivered
- * again later, by a replay or a retry, never gives it a later receipt time, nor makes it a
- * council's latest paper; this holds when the first copy's time is its Date header, which a
- * later stamp of the server never outranks); then by source.
+ * export of one mailbox, or the same message delivered again (a replay, a server's retry). Returns,
+ * by position in `entries`, the SHA-256 of the copy that is judged: a readable one; of those, one a
+ * signature over From still proves (a copy someone stripped of its signature, or whose export broke
+ * it, never stands in for the signed one); of those, the one received first (a message is received
+ * when it first arrives: a copy delivered again later never gives it a later receipt time, nor
+ * makes it a council's latest paper; this holds when the first copy's time is its Date header,
+ * which a later stamp of the server never outranks); then by source. (A signed message delivered
+ * again with a header its signature leaves out changed is another message, judged as such; it is
+ * ordered among its council's papers by when the signed message first arrived: validPapers.)
  */
 export function findDuplicateCopies(entries: readonly { source: Provenance; facts: MessageFacts }[]): Map<number, string> {
   const order = entries.map((e, i) => ({ e, i }));
@@ -97,40 +96,12 @@ export function findDuplicateCopies(entries: readonly { source: Provenance; fact
       compareSources(a.e, b.e) ||
       a.i - b.i,
   );
-  // Copies are the connected groups of messages that share either key; each group's judged copy is
-  // the first of it in that order (union-find, each root the group's first message).
-  const root = entries.map((_, i) => i);
-  const rank = new Array<number>(entries.length);
-  order.forEach(({ i }, k) => (rank[i] = k));
-  const find = (i: number): number => {
-    while (root[i] !== i) {
-      root[i] = root[root[i]!]!;
-      i = root[i]!;
-    }
-    return i;
-  };
-  const join = (a: number, b: number): void => {
-    const [x, y] = [find(a), find(b)];
-    if (x === y) return;
-    if (rank[x]! < rank[y]!) root[y] = x;
-    else root[x] = y;
-  };
-  // One map for each key (no key string made a message: a count of 100,000 keeps its strings).
-  const byContent = new Map<string, number>();
-  const bySignature = new Map<string, number>();
-  const meet = (map: Map<string, number>, key: string, i: number): void => {
-    const seen = map.get(key);
-    if (seen === undefined) map.set(key, i);
-    else join(seen, i);
-  };
-  for (const [i, e] of entries.entries()) {
-    meet(byContent, e.facts.identity, i);
-    if (e.facts.signedAs !== null) meet(bySignature, e.facts.signedAs, i);
-  }
+  const firstByIdentity = new Map<string, string>();
   const duplicateOf = new Map<number, string>();
-  for (const i of entries.keys()) {
-    const judged = find(i);
-    if (judged !== i) duplicateOf.set(i, entries[judged]!.facts.sha256);
+  for (const { e, i } of order) {
+    const prior = firstByIdentity.get(e.facts.identity);
+    if (prior !== undefined) duplicateOf.set(i, prior);
+    else firstByIdentity.set(e.facts.identity, e.facts.sha256);
   }
   return duplicateOf;
 }
@@ -386,6 +357,9 @@ function toRecord(
     if (outcome) {
       const paper = validById.get(f.sha256);
       choices = paper?.choices ?? [];
+      if (paper && paper.receivedAt !== f.receivedAt) {
+        findings.push({ code: 'note', detail: `the council's signed message first arrived at ${paper.receivedAt} (the same DKIM signature): this later delivery of it is ordered among the council's papers by that time` });
+      }
       if (outcome.disposition === 'counted') {
         disposition = 'counted';
         if (outcome.note) findings.push({ code: 'note', detail: outcome.note });

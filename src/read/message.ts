@@ -115,9 +115,10 @@ export interface MessageFacts {
   /** Same for each copy of one message met in several exports (different bytes, same message). */
   identity: string;
   /**
-   * For a message a DKIM signature that signs From (and all of the body) verifies, that signature's SHA-256 (signatureId):
-   * every copy of the signed message carries it, whatever was changed in the headers it does not
-   * sign (a replay with a new Message-ID, say). null when no such signature passes.
+   * For a message a DKIM signature over From and all of the body verifies, that signature's SHA-256
+   * (signatureId): every delivery of the signed message carries it, whatever was changed in the
+   * headers it does not sign (a replay with a new Message-ID, say); the count orders a council's
+   * papers by when their signed message first arrived. null when no such signature passes.
    */
   signedAs: string | null;
   /** DKIM-Signature headers present. */
