@@ -284,10 +284,13 @@ describe('a replay of a council’s signed paper', () => {
         writeFileSync(join(t2.dir, 'council.eml'), later('Tue, 30 Jan 2024 10:05:00 +0000') + only);
         writeFileSync(join(t2.dir, 'two-from.eml'), later('Tue, 30 Jan 2024 10:01:00 +0000') + 'From: Someone <someone@attacker.example>\r\n' + only);
         writeFileSync(join(t2.dir, 'auto.eml'), later('Tue, 30 Jan 2024 10:02:00 +0000') + 'Auto-Submitted: auto-replied\r\n' + only.replace('<only@sefton.gov.uk>', '<auto@attacker.example>'));
+        // The same, its Message-ID and all else left as the council wrote it.
+        writeFileSync(join(t2.dir, 'auto-same-id.eml'), later('Tue, 30 Jan 2024 10:03:00 +0000') + 'Auto-Submitted: auto-replied\r\n' + only);
         const r2 = await runCount({ paths: [t2.dir], election: ELECTION, roster: ROSTER, keys: KEYS, generator: 'test' });
         const at = (name: string) => r2.messages.find((m) => m.source.file.endsWith(name))!;
         expect(at('two-from.eml')).toMatchObject({ disposition: 'rejected', reason: 'ambiguous-sender' });
         expect(at('auto.eml')).toMatchObject({ disposition: 'not-a-ballot' });
+        expect(at('auto-same-id.eml')).toMatchObject({ disposition: 'not-a-ballot' });
         expect(at('council.eml')).toMatchObject({ disposition: 'counted', choices: ['williams'] });
       } finally {
         t2.cleanup();

@@ -634,6 +634,10 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
       // mboxo cannot tell an escaped "From " line from one that began ">From ": both read alike here.
       texts.map((t) => t.text.replace(/^>+(?=From )/gm, '').replace(/\s+/g, ' ').trim()),
       facts.attachments.map((a) => a.sha256),
+      // What else in the headers decides how a message is judged: a delivery that differs in it (an
+      // Auto-Submitted header added, a second From) is judged as the message it is, never as a copy.
+      facts.fromHeaders,
+      facts.signals.map((x) => `${x.kind}:${x.detail}`),
     ]),
   );
   if (facts.unreadable === null && facts.receivedAt === null) facts.unreadable = `no usable receipt time: ${facts.receiptNote ?? ''}`;
