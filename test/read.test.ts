@@ -189,6 +189,13 @@ describe('a message sent as text and HTML (multipart/alternative, fixtures/alter
     expect('own' in view && view.own).toContain('[X] Cllr Jason Williams');
   });
 
+  it('an HTML version that shows no mark where the text version has one (a checked checkbox, which no conversion shows): the text version counts, with a note', async () => {
+    const { judgement } = await judge(fixture('html-mark-lost'));
+    expect(judgement.verdict).toEqual({ kind: 'valid' });
+    expect(judgement.choices).toEqual(['williams']);
+    expect(notes(judgement)).toContain("the message's HTML version (what a mail client shows) shows no candidate marked, and its text version marks williams: the marks counted are those; compare them by eye");
+  });
+
   it('a paper only in the HTML version: to the officer, who is told where it is', async () => {
     const { judgement } = await judge(fixture('paper-only-in-html'));
     expect(judgement.verdict).toEqual({ kind: 'needs-adjudication', reason: 'no-ballot-paper' });

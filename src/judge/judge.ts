@@ -328,9 +328,10 @@ const HTML_ONLY_PAPER = 'the HTML version of the message (what a mail client sho
  * the machine reads its text version. When the HTML version reads with certainty and marks other
  * candidates than the paper counted (the body's, or an attachment's), nobody can say which the
  * council meant: the paper is void for uncertainty (as two papers in one message that disagree
- * are). When the HTML version holds no paper where the text body holds one, or holds one that
- * cannot be read with certainty (a mail client's layout of a form), the text version's reading
- * stands and a note says to compare them by eye; its doubts never void a paper the text reads.
+ * are). When the HTML version holds no paper where the text body holds one, holds one that cannot
+ * be read with certainty (a mail client's layout of a form), or shows no mark where the text
+ * version has one, the text version's reading stands and a note says to compare them by eye: what
+ * the HTML version lacks or doubts never voids a paper the text reads.
  */
 function compareHtmlVersion(
   papers: readonly RawPaper[],
@@ -352,6 +353,12 @@ function compareHtmlVersion(
   const textChoices = counted?.choices ?? [];
   if (htmlChoices.join(',') === textChoices.join(',')) return null;
   const which = !counted || counted.origin === 'body-text' ? 'its text version' : `the paper in ${counted.origin}`;
+  if (htmlChoices.length === 0) {
+    // A mark the HTML version does not show (an emoji a mail client made an image of, a tick in a
+    // font's private characters) is more often lost in the making of it than unmade: the text
+    // version's marks are counted, and the officer is told to look.
+    return { kind: 'note', detail: `the message's HTML version (what a mail client shows) shows no candidate marked, and ${which} marks ${textChoices.join('+')}: the marks counted are those; compare them by eye` };
+  }
   return {
     kind: 'disagrees',
     detail: `the message's HTML version (what a mail client shows) marks ${htmlChoices.join('+') || 'no candidate'}, and ${which} ${textChoices.join('+') || 'no candidate'}`,
