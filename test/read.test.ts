@@ -182,7 +182,7 @@ describe('a message sent as text and HTML (multipart/alternative, fixtures/alter
     const { judgement } = await judge(fixture('table-html'));
     expect(judgement.verdict).toEqual({ kind: 'valid' });
     expect(judgement.choices).toEqual(['williams']);
-    expect(notes(judgement)).toContain('the HTML version of the message (what a mail client shows) cannot be read with certainty; the text version was counted: compare them by eye');
+    expect(notes(judgement)).toContain('the HTML version of the message (what a mail client shows) cannot be read with certainty; its text version was counted: compare them by eye');
     // inspect shows the officer both versions.
     const view = await readForOfficer(raw(fixture('table-html')), DEFAULT_READ_LIMITS);
     expect('html' in view && view.html).toContain('☒Cllr Jacky Alty');

@@ -345,22 +345,22 @@ function compareHtmlVersion(
     // Nothing to say when the paper counted is an attachment's, and the body (a covering note) holds none in either version.
     return bodyHasPaper ? { kind: 'note', detail: 'the HTML version of the message (what a mail client shows) holds no ballot paper the machine can read: compare it with the text version by eye' } : null;
   }
+  const which = !counted || counted.origin === 'body-text' ? 'its text version' : `the paper in ${counted.origin}`;
   const sets = new Set(speaking.map((p) => p.choices.join(',')));
   if (sets.size > 1 || speaking.some((p) => p.uncertain.length > 0 || p.uncertainOmitted > 0)) {
-    return { kind: 'note', detail: 'the HTML version of the message (what a mail client shows) cannot be read with certainty; the text version was counted: compare them by eye' };
+    return { kind: 'note', detail: `the HTML version of the message (what a mail client shows) cannot be read with certainty; ${which} was counted: compare them by eye` };
   }
   const htmlChoices = speaking[0]!.choices;
   const textChoices = counted?.choices ?? [];
   if (htmlChoices.join(',') === textChoices.join(',')) return null;
-  const which = !counted || counted.origin === 'body-text' ? 'its text version' : `the paper in ${counted.origin}`;
   if (htmlChoices.length === 0) {
-    // A mark the HTML version does not show (an emoji a mail client made an image of, a tick in a
-    // font's private characters) is more often lost in the making of it than unmade: the text
-    // version's marks are counted, and the officer is told to look.
+    // A mark the HTML version does not show (a checked checkbox, an image) is more often lost in
+    // converting it to text than never made: the marks read elsewhere count, and the officer is
+    // told to look.
     return { kind: 'note', detail: `the message's HTML version (what a mail client shows) shows no candidate marked, and ${which} marks ${textChoices.join('+')}: the marks counted are those; compare them by eye` };
   }
   return {
     kind: 'disagrees',
-    detail: `the message's HTML version (what a mail client shows) marks ${htmlChoices.join('+') || 'no candidate'}, and ${which} ${textChoices.join('+') || 'no candidate'}`,
+    detail: `the message's HTML version (what a mail client shows) marks ${htmlChoices.join('+')}, and ${which} ${textChoices.join('+') || 'no candidate'}`,
   };
 }
