@@ -160,6 +160,23 @@ describe('the roster', () => {
     expect(e.message).toMatch(/^roster\.csv:3 \(column membership\)/);
     expect(inputError(() => parseRoster(file(`${HEADER}\na,A,Full,L,,not-an-address,\n`))).location.column).toBe('emails');
     expect(inputError(() => parseRoster(file(`${HEADER}\na,A,Full,L,,,gov.uk\n`))).detail).toMatch(/shared by many/);
+  });
+  it('a domain that would give a council every sender under it is an error: a public suffix (of any country, or private) or a public mail service', () => {
+    // Every address under a domain in `domains` is the council's: gov.au (a suffix of the Public
+    // Suffix List), github.io (its private part), gov.wales (not a suffix there, shared all the same).
+    for (const d of ['gov.au', 'co.uk', 'kommune.no', 'github.io', 'gov.wales', 'com.au']) {
+      const e = inputError(() => parseRoster(file(`${HEADER}\na,A,Full,L,,,a.gov.uk;${d}\n`, 'roster.csv')));
+      expect(e.message).toMatch(/^roster\.csv:2 \(column domains\): .*shared by many organisations/);
+      expect(e.detail).toContain(d);
+    }
+    for (const d of ['gmail.com', 'outlook.com']) {
+      expect(inputError(() => parseRoster(file(`${HEADER}\na,A,Full,L,,,${d}\n`))).detail).toMatch(/public mail service.*emails/);
+    }
+    // The leader's own address at such a service is listed as an address, and a council's own
+    // domain under a suffix stays a domain.
+    const ok = parseRoster(file(`${HEADER}\na,A,Full,L,,a.leader@gmail.com,nsw.gov.au;a.gov.uk;a.github.io\n`));
+    expect(ok.councils[0]?.emails).toEqual(['a.leader@gmail.com']);
+    expect(ok.councils[0]?.domains).toEqual(['nsw.gov.au', 'a.gov.uk', 'a.github.io']);
     expect(inputError(() => parseRoster(file('council_id,council\na,b\n'))).code).toBe('CSV_HEADER');
     expect(inputError(() => parseRoster(file(`${HEADER}\na,"A,Full,L,,,\n`))).code).toBe('CSV_SYNTAX');
   });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { domainToUnicode } from 'node:url';
+import { getPublicSuffix } from 'tldts';
 import { asciiLower, readAddress, visualSkeleton } from '../model/address.js';
 import { InputError } from '../model/errors.js';
 import { councilKey, councilWrittenExactly, foldText, nameTokens } from '../model/names.js';
@@ -28,8 +29,37 @@ export const ROSTER_COLUMNS = ['council_id', 'council', 'membership', 'leader', 
 
 const EMAIL_RE = /^[^\s@<>(),;:"[\]]+@[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i;
 const DOMAIN_RE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i;
-/** Suffixes shared by many organisations: a roster that claims one would claim every sender. */
+/**
+ * Suffixes shared by many organisations that the Public Suffix List does not list as suffixes
+ * (gov.wales, llyw.cymru and sch.uk are domains there); every suffix it lists is refused too.
+ */
 const TOO_BROAD = new Set(['gov.uk', 'org.uk', 'co.uk', 'ac.uk', 'nhs.uk', 'police.uk', 'sch.uk', 'ltd.uk', 'plc.uk', 'me.uk', 'net.uk', 'gov.wales', 'gov.scot', 'llyw.cymru']);
+
+/**
+ * Public mail services, where anyone may open an address: a council's domain is never one. A
+ * leader who votes from such an address is listed by that address, in `emails`.
+ */
+const MAIL_SERVICES = new Set([
+  'gmail.com', 'googlemail.com', 'outlook.com', 'hotmail.com', 'hotmail.co.uk', 'live.com', 'live.co.uk', 'msn.com',
+  'yahoo.com', 'yahoo.co.uk', 'ymail.com', 'icloud.com', 'me.com', 'mac.com', 'aol.com', 'aol.co.uk', 'proton.me',
+  'protonmail.com', 'pm.me', 'gmx.com', 'gmx.co.uk', 'gmx.net', 'mail.com', 'zoho.com', 'yandex.com', 'fastmail.com',
+  'btinternet.com', 'sky.com', 'virginmedia.com', 'talktalk.net', 'tiscali.co.uk', 'ntlworld.com', 'onmicrosoft.com',
+]);
+
+/**
+ * Why a domain cannot be a council's in `domains`, where every address under it is the council's:
+ * a suffix (gov.uk, com, github.io: the Public Suffix List's, its private part too) or a public
+ * mail service would give the council every sender under it. Null when it can be.
+ */
+export function tooBroadDomain(domain: string): string | null {
+  if (TOO_BROAD.has(domain) || getPublicSuffix(domain, { allowPrivateDomains: true }) === domain) {
+    return 'names a suffix shared by many organisations (every address under it would be this council\'s)';
+  }
+  if (MAIL_SERVICES.has(domain)) {
+    return 'names a public mail service, where anyone may open an address: list the leader\'s own address in emails instead';
+  }
+  return null;
+}
 
 const list = (s: string): string[] =>
   s
@@ -62,7 +92,10 @@ const RowSchema = z.object({
         z
           .string()
           .regex(DOMAIN_RE, 'must be domain names separated by ";"')
-          .refine((d) => !TOO_BROAD.has(d), 'names a suffix shared by many organisations'),
+          .superRefine((d, ctx) => {
+            const why = tooBroadDomain(d);
+            if (why !== null) ctx.addIssue({ code: 'custom', message: `${d} ${why}` });
+          }),
       ),
     ),
 });
