@@ -207,6 +207,53 @@ describe('a council whose mail is signed', () => {
   });
 });
 
+describe('a signature nobody checked', () => {
+  it('a ballot signed by its council whose key was neither pinned nor looked up leaves the result provisional (a forgotten --keys); a key DNS says does not exist, or a signed newsletter, does not', async () => {
+    const { runCount } = await import('../src/cli/pipeline.js');
+    const { KEY_NOT_LOOKED_UP } = await import('../src/read/dkim.js');
+    const { MAILBOX, KEYS, tempDir } = await import('./helpers.js');
+    const { join } = await import('node:path');
+    const { mkdirSync, copyFileSync, writeFileSync } = await import('node:fs');
+    const t = tempDir();
+    try {
+      // Tameside's signed paper, counted with no keys, with a keys file that lacks its key, with live
+      // DNS that has none, and with its key.
+      const box = join(t.dir, 'box');
+      mkdirSync(box);
+      copyFileSync(join(MAILBOX, 'eml', 'tameside-ballot.eml'), join(box, 'tameside.eml'));
+      const other = join(t.dir, 'other.zone');
+      writeFileSync(other, '$ORIGIN unrelated.example.\nsel._domainkey IN TXT "v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC"\n');
+      const req = { paths: [box], election: ELECTION, roster: ROSTER, generator: 'test' };
+      for (const keys of [undefined, other]) {
+        const r = await runCount({ ...req, keys });
+        const m = r.messages[0]!;
+        expect(m).toMatchObject({ council: 'tameside', disposition: 'counted' });
+        expect(m.evidence.authentication.signatures[0]).toMatchObject({ domain: 'tameside.gov.uk', result: 'neutral', reason: KEY_NOT_LOOKED_UP, authenticates: false });
+        expect(r.final).toBe(false);
+        expect(r.provisional.join('\n')).toMatch(keys === undefined ? /1 ballot\(s\) signed by their council's domain were not checked: no key for tameside\.gov\.uk \(no --keys given\)/ : /no key for tameside\.gov\.uk in .*other\.zone, and live DNS not asked/);
+      }
+      const nxdomain = { resolveTxt: () => Promise.reject(Object.assign(new Error('no such name'), { code: 'ENOTFOUND' })), fetched: new Map<string, string[][]>() };
+      const looked = await runCount({ ...req, keys: other, dns: nxdomain });
+      expect(looked.messages[0]?.evidence.authentication.signatures[0]).toMatchObject({ result: 'neutral', reason: 'no key' });
+      expect(looked.final).toBe(true);
+      const pinned = await runCount({ ...req, keys: KEYS });
+      expect(pinned.messages[0]?.evidence.authentication).toMatchObject({ authenticated: true });
+      expect(pinned.final).toBe(true);
+      // A newsletter signed by its own (unknown) domain: its key is nobody's business.
+      const news = join(t.dir, 'news');
+      mkdirSync(news);
+      copyFileSync(join(box, 'tameside.eml'), join(news, 'tameside.eml'));
+      const signed = readFileSync(join(box, 'tameside.eml'), 'latin1').replace(/^From: .*$/m, 'From: News <news@localgov.example>').replace(/d=tameside\.gov\.uk/, 'd=localgov.example');
+      writeFileSync(join(news, 'news.eml'), Buffer.from(signed.replace(/CCIN BALLOT PAPER[\s\S]*$/, 'This week in local government.\r\n'), 'latin1'));
+      const withNews = await runCount({ ...req, paths: [news], keys: KEYS });
+      expect(withNews.messages.map((m) => m.disposition).sort()).toEqual(['counted', 'not-a-ballot']);
+      expect(withNews.final).toBe(true);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
 describe('a replay of a council’s signed paper', () => {
   const sefton = { council: 'Sefton Council', name: 'Cllr Ian Maher-Quinn', position: 'Leader' };
   const later = (at: string): string => `Received: from mail.attacker.example (mail.attacker.example [198.51.100.9]) by mx.ccin.example (Postfix) with ESMTPS id RPLY; ${at}\r\n`;

@@ -19,11 +19,11 @@ function choicesOf(text: string): { choices: string[]; uncertain: string[] } {
 }
 
 describe('marks', () => {
-  it.each(['X', 'x', '✓', '✔', '✗', '☒', '✘', '*', 'yes', 'Yes', 'YES', 'xx', ' X ', '✔️', '1', 'tick'])('"%s" in the box is a vote', (mark) => {
+  it.each(['X', 'x', '✓', '✔', '✗', '☒', '✘', '*', 'yes', 'Yes', 'YES', 'xx', ' X ', '✔️', '1', 'tick', 'Ｘ', 'ｙｅｓ'])('"%s" in the box is a vote', (mark) => {
     expect(readMark(mark)).toBe('marked');
     expect(choicesOf(paperText({ williams: mark }))).toEqual({ choices: ['williams'], uncertain: [] });
   });
-  it.each(['', ' ', '  ', '_', 'no'])('"%s" in the box is not a vote', (mark) => {
+  it.each(['', ' ', '  ', '_', 'no', 'ＮＯ', '¨'])('"%s" in the box is not a vote', (mark) => {
     expect(readMark(mark)).toBe('blank');
   });
   it.each(['?', 'maybe', '2', 'X?'])('"%s" cannot be read with certainty', (mark) => {

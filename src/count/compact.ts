@@ -1,5 +1,5 @@
 import type { Judgement } from '../judge/judge.js';
-import type { DkimSignatureFact } from '../read/dkim.js';
+import { keyNotLookedUp, type DkimSignatureFact } from '../read/dkim.js';
 import type { MessageFacts } from '../read/message.js';
 import { decodeEvidenceForm, encodeEvidenceForm, renderEvidence, type EvidenceForm, type EvidenceText } from '../report/evidence-text.js';
 import type { Provenance } from '../sources/types.js';
@@ -123,7 +123,8 @@ const PASSED: DkimSignatureFact[] = Object.freeze([
   }),
 ]) as unknown as DkimSignatureFact[];
 
-const temperror = (s: { result: string }): boolean => s.result === 'temperror';
+/** A signature left undecided: its key lookup failed (temperror) or was never made. */
+const undecidedSignature = (s: { result: string; reason: string | null }): boolean => s.result === 'temperror' || keyNotLookedUp(s);
 
 /**
  * Verdicts, choices, and assessments of authentication with no undecided signature, are a handful
@@ -142,8 +143,8 @@ function intern<T extends object>(value: T): T {
 }
 
 export function slimJudgement(j: Judgement): Judgement {
-  // Signatures a DNS failure left undecided stay: they make the result provisional.
-  const undecided = j.auth ? j.auth.signatures.filter(temperror) : [];
+  // Signatures left undecided (a DNS failure, a key not looked up) stay: they make the result provisional.
+  const undecided = j.auth ? j.auth.signatures.filter(undecidedSignature) : [];
   const auth = j.auth ? { ...j.auth, summary: '', signatures: undecided.length > 0 ? undecided : NONE, trustedHeaders: NONE, ignoredHeaders: NONE } : null;
   return {
     verdict: intern({ ...j.verdict }),

@@ -7,6 +7,7 @@ import { RENDERED, RESULT_SCHEMA, type FindingRecord, type MessageRecord, type R
 import { composeRecord, type CountEvidence, type EvidenceForm } from '../report/evidence-text.js';
 import type { Judgement } from '../judge/judge.js';
 import type { AuthAssessment } from '../judge/auth.js';
+import { keyNotLookedUp } from '../read/dkim.js';
 import type { MessageFacts, ReadLimits } from '../read/message.js';
 import { SERVICES } from '../read/services.js';
 import { sheetDigest, tallySheet } from '../issue/receipts.js';
@@ -154,6 +155,19 @@ export function buildResult(input: CountInputs): ResultModel {
   const dnsFailures = messages.filter((m) => m.judgement?.auth?.signatures.some((sig) => sig.result === 'temperror')).length;
   if (dnsFailures > 0 && election.dkim !== 'off') {
     provisional.push(`${dnsFailures} message(s) met a DNS failure looking up a DKIM key: count again, or pin the keys with --keys`);
+  }
+  // A ballot whose signature by its own council's domain nobody checked, for want of the key (not
+  // pinned, DNS not asked): whether the council sent it, and whether another paper in its name may
+  // replace it, is not known. A forgotten --keys never yields a declaration.
+  if (election.dkim !== 'off') {
+    const unchecked = ballotIndexes.filter((i) => authOf(i)?.signatures.some((s) => s.aligned && s.councilDomain && keyNotLookedUp(s)) === true);
+    if (unchecked.length > 0) {
+      const domains = [...new Set(unchecked.flatMap((i) => authOf(i)!.signatures.filter((s) => s.aligned && s.councilDomain && keyNotLookedUp(s)).map((s) => s.domain)))].sort();
+      const shown = domains.slice(0, 5).join(', ') + (domains.length > 5 ? ` and ${domains.length - 5} more` : '');
+      provisional.push(
+        `${unchecked.length} ballot(s) signed by their council's domain were not checked: no key for ${shown} ${input.files.keys === null ? '(no --keys given)' : `in ${input.files.keys.file}`}, and live DNS not asked (--dns). Pin the keys (--dns --save-keys FILE fetches them) and count again`,
+      );
+    }
   }
   if (outcome.unresolvedTie) provisional.push(`tie at the boundary between ${outcome.unresolvedTie.join(', ')} and the election file gives no lot seed`);
   const notices = officerNotices(input, records, ballots.length);

@@ -9,11 +9,16 @@ const MARK_WORDS = new Set(['yes', 'y', 'tick', 'ticked', 'vote', 'voted', 'cros
 const BLANK = /^[\s_☐□▢⬜¨\uF0A8\uF06F]*$/u;
 const BLANK_WORDS = new Set(['no', 'n', '-', '–', '0']);
 
-/** What is in a box: a mark (X x ✓ ✔ ✗ ☒ ✘ * or a word such as "yes"), nothing, or something that cannot be read with certainty. */
+/**
+ * What is in a box: a mark (X x ✓ ✔ ✗ ☒ ✘ * or a word such as "yes"), nothing, or something that
+ * cannot be read with certainty. A mark is read in its compatibility form (NFKC), as a reader sees
+ * it: a full-width Ｘ or ｙｅｓ typed by an input method is X or yes. Emptiness is read before, as
+ * written: NFKC makes the Wingdings empty box's ¨ a space and a combining mark.
+ */
 export function readMark(content: string): MarkReading {
   const c = content.normalize('NFC').toLowerCase().replace(/\uFE0F/g, '').trim();
   if (BLANK.test(c)) return 'blank';
-  const compact = c.replace(/\s+/g, '');
+  const compact = c.normalize('NFKC').toLowerCase().replace(/\s+/g, '');
   if (MARK_CHARS.test(compact) || MARK_WORDS.has(compact)) return 'marked';
   if (BLANK_WORDS.has(compact)) return 'blank';
   return 'uncertain';

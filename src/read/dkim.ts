@@ -11,7 +11,18 @@ installKeyCache();
  * count never changes the result.
  */
 export type KeySource = 'pinned' | 'dns';
-export type TxtLookup = (name: string) => Promise<{ records: string[][]; source: KeySource } | null>;
+/**
+ * A key's TXT records and where they came from; null when there is none (DNS says so, or the
+ * pinned file has none and live DNS was asked); 'not-looked-up' when the pinned file has none and
+ * live DNS was not asked: nobody knows whether the signature is good.
+ */
+export type TxtLookup = (name: string) => Promise<{ records: string[][]; source: KeySource } | null | 'not-looked-up'>;
+
+/** The reason a signature gives whose key was not looked up (mailauth's "no key", said in full). */
+export const KEY_NOT_LOOKED_UP = 'no key: none pinned (--keys), and live DNS not asked (--dns)';
+
+/** A signature that nobody checked, for want of its key: it might be good, so it decides nothing yet. */
+export const keyNotLookedUp = (s: { result: string; reason: string | null }): boolean => s.result === 'neutral' && s.reason === KEY_NOT_LOOKED_UP;
 
 export interface DkimSignatureFact {
   domain: string;
@@ -62,11 +73,13 @@ function unsignedTail(bytes: Buffer, canonicalOffset: number): string {
 
 export async function verifyDkim(bytes: Buffer, at: Date, lookup: TxtLookup): Promise<DkimSignatureFact[]> {
   const sources = new Map<string, KeySource>();
+  const notLookedUp = new Set<string>();
   // A lookup that throws (a DNS failure) is passed on: mailauth reports it as temperror.
   const resolver = async (name: string, type: string): Promise<string[][]> => {
     const key = name.toLowerCase().replace(/\.$/, '');
     const found = type === 'TXT' ? await lookup(key) : null;
-    if (!found || found.records.length === 0) {
+    if (found === 'not-looked-up') notLookedUp.add(key);
+    if (!found || found === 'not-looked-up' || found.records.length === 0) {
       throw Object.assign(new Error(`no ${type} record for ${key}`), { code: 'ENOTFOUND' });
     }
     sources.set(key, found.source);
@@ -88,14 +101,17 @@ export async function verifyDkim(bytes: Buffer, at: Date, lookup: TxtLookup): Pr
     const tail = underSized > 0 ? unsignedTail(bytes, r.canonBodyLength ?? 0) : '';
     const tailHasContent = tail.split('\r\n').some((line) => line.trim() !== '' && !/^--\S+$/.test(line.trim()));
     const selector = r.selector ?? '';
+    const keyName = `${selector}._domainkey.${r.signingDomain}`.toLowerCase();
+    const result = r.status?.result ?? 'none';
+    const reason = r.status?.comment ?? null;
     out.push({
       domain: r.signingDomain.toLowerCase(),
       selector,
       algorithm: r.algo ?? null,
       canonicalization: r.format ?? null,
-      result: r.status?.result ?? 'none',
-      reason: r.status?.comment ?? null,
-      keySource: sources.get(`${selector}._domainkey.${r.signingDomain}`.toLowerCase()) ?? null,
+      result,
+      reason: result === 'neutral' && reason === 'no key' && notLookedUp.has(keyName) ? KEY_NOT_LOOKED_UP : reason,
+      keySource: sources.get(keyName) ?? null,
       signedHeaders: (r.signingHeaders?.keys ?? '').split(/\s*:\s*/).filter((h) => h.length > 0),
       bodyLengthLimit: r.canonBodyLengthLimited ? (r.canonBodyLengthLimit ?? null) : null,
       unsignedBytes: underSized,

@@ -49,7 +49,7 @@ export function keyLookup(pinned: PinnedKeys, dns: DnsSource | undefined): TxtLo
   return (name) => {
     const p = pinned.get(name);
     if (p) return Promise.resolve({ records: p, source: 'pinned' });
-    if (!dns) return Promise.resolve(null);
+    if (!dns) return Promise.resolve('not-looked-up');
     let answer = asked.get(name);
     if (!answer) {
       answer = live(dns, name);

@@ -47,7 +47,8 @@ export function writeTerminal(r: ResultModel, c: ChalkInstance, opts: { officer?
   out.push(`Deadline ${local(r.election.deadline, zone)}${r.election.opens ? ` · opened ${local(r.election.opens, zone)}` : ''} · ${r.election.vacancies} vacanc${r.election.vacancies === 1 ? 'y' : 'ies'} · duplicates: ${r.election.duplicates} · DKIM: ${r.election.dkim}`);
   out.push(rule);
   out.push(c.bold(r.final ? 'DECLARATION OF RESULT' : 'PROVISIONAL RESULT — NOT FOR DECLARATION'));
-  if (!r.final) for (const p of r.provisional) out.push(c.yellow(`  ! ${safe(p)}`));
+  // The count's own sentences, whole (what they quote of the mail is a roster domain or a candidate id).
+  if (!r.final) for (const p of r.provisional) out.push(c.yellow(`  ! ${safe(p, 1000)}`));
   for (const line of unauthenticatedAlert(r)) out.push(c.red.bold(line));
   for (const n of r.notices) out.push(c.yellow(`  ! ${safe(n, 400)}`));
   out.push('');
