@@ -143,6 +143,16 @@ describe('tally', () => {
     expect(t.unresolvedTie).toEqual(['a', 'b']);
     expect(t.tally.every((r) => !r.elected)).toBe(true);
   });
+  it('no vote at all elects nobody, and draws no lot', () => {
+    const t = tallyVotes(C, [], 1, 'a seed');
+    expect(t.tally.map((r) => [r.candidate, r.votes, r.elected])).toEqual([
+      ['a', 0, false],
+      ['b', 0, false],
+      ['c', 0, false],
+    ]);
+    expect(t.lot).toBeNull();
+    expect(tallyVotes(C.slice(0, 1), [], 1, null).tally.every((r) => !r.elected)).toBe(true);
+  });
   it('a tie below the boundary needs no lot', () => {
     const t = tallyVotes(C, [['a'], ['a'], ['b'], ['c']], 1, null);
     expect(t.unresolvedTie).toBeNull();

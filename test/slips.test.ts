@@ -30,6 +30,28 @@ describe('no declaration from a count that cannot be right', () => {
     });
   });
 
+  it('a folder of mail that holds no vote (the wrong folder: a newsletter, a stranger) is provisional and elects nobody, not "0 votes, ELECTED" by lot', async () => {
+    await withDir(async (dir) => {
+      // The example's newsletter and its stranger's paper: read, and none of them a vote.
+      const all = readFileSync(join(MAILBOX, 'ballots.mbox'), 'latin1').split(/^(?=From )/m);
+      const stranger = all.find((m) => /^From: .*j\.bloggs@gmail\.example/m.test(m));
+      expect(stranger).toBeDefined();
+      const box = join(dir, 'Junk');
+      mkdirSync(box);
+      writeFileSync(join(box, 'wrong.mbox'), Buffer.from(stranger!, 'latin1'));
+      cpSync(join(MAILBOX, 'maildir', 'cur', '1706032400.M9P4242.ballots:2,S'), join(box, 'newsletter.eml'));
+      const json = join(dir, 'r.json');
+      const r = await run(['tally', box, ...COMMON, '--json', json]);
+      expect(r.code).toBe(3);
+      expect(r.stdout).toMatch(/PROVISIONAL RESULT/);
+      expect(r.stdout).not.toMatch(/DECLARATION OF RESULT|ELECTED|duly elected|Tie decided by lot/);
+      expect(r.stdout).toMatch(/no paper was counted \(2 message\(s\) read, none a vote\): no candidate is elected/);
+      const result = JSON.parse(readFileSync(json, 'utf8'));
+      expect(result).toMatchObject({ final: false, lot: null });
+      expect(result.tally.every((t: { elected: boolean; votes: number }) => !t.elected && t.votes === 0)).toBe(true);
+    });
+  });
+
   it('a .zip, a .pst or an .mbx given as the mailbox says what it is and how to get the mail out', async () => {
     await withDir(async (dir) => {
       const zip = join(dir, 'mailbox.zip');

@@ -151,6 +151,9 @@ export function buildResult(input: CountInputs): ResultModel {
   const provisional: string[] = [];
   const pending = dispositions['needs-adjudication'];
   if (pending > 0) provisional.push(`${pending} message(s) need adjudication`);
+  if (counted.length === 0) {
+    provisional.push(`no paper was counted (${records.length} message(s) read, none a vote): no candidate is elected on nothing. Check that the mailbox paths are the ballot mailbox's export, and the election and roster files this election's`);
+  }
   // From the judgements, not the records' evidence: a large count would read every message back for it.
   const dnsFailures = messages.filter((m) => m.judgement?.auth?.signatures.some((sig) => sig.result === 'temperror')).length;
   if (dnsFailures > 0 && election.dkim !== 'off') {

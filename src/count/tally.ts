@@ -35,6 +35,9 @@ export function tallyVotes(candidates: readonly Candidate[], ballots: readonly s
   const votes = new Map(candidates.map((c) => [c.id, 0]));
   for (const b of ballots) for (const id of b) votes.set(id, (votes.get(id) ?? 0) + 1);
   const rows: TallyRow[] = candidates.map((c) => ({ candidate: c.id, name: c.name, votes: votes.get(c.id) ?? 0, elected: false }));
+  // No vote at all elects nobody, contested or not: a lot among candidates with none would make a
+  // winner of a count of the wrong folder (the result is provisional: see buildResult).
+  if (ballots.length === 0) return { tally: rows, lot: null, unresolvedTie: null };
   if (rows.length <= vacancies) {
     for (const r of rows) r.elected = true;
     return { tally: rows, lot: null, unresolvedTie: null };
