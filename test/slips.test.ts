@@ -52,6 +52,21 @@ describe('no declaration from a count that cannot be right', () => {
     });
   });
 
+  it('receivedBy naming a server no ballot passed through (a typo) is provisional: every receipt time would be the sender\'s', async () => {
+    await withDir(async (dir) => {
+      const typo = join(dir, 'election.json');
+      writeFileSync(typo, JSON.stringify({ ...JSON.parse(readFileSync(ELECTION, 'utf8')), receivedBy: ['mx.ccin.exmaple'] }));
+      const common = COMMON.map((a) => (a === ELECTION ? typo : a));
+      const box = join(MAILBOX, 'eml');
+      const wrong = await run(['tally', box, ...common]);
+      expect(wrong.code).toBe(3);
+      expect(wrong.stdout).toMatch(/no ballot carries a Received header from mx\.ccin\.exmaple, so every receipt time is the sender's own Date header/);
+      const right = await run(['tally', box, ...COMMON]);
+      expect(right.code).toBe(0);
+      expect(right.stdout).toMatch(/DECLARATION OF RESULT/);
+    });
+  });
+
   it('a .zip, a .pst or an .mbx given as the mailbox says what it is and how to get the mail out', async () => {
     await withDir(async (dir) => {
       const zip = join(dir, 'mailbox.zip');

@@ -151,6 +151,15 @@ export function buildResult(input: CountInputs): ResultModel {
   const provisional: string[] = [];
   const pending = dispositions['needs-adjudication'];
   if (pending > 0) provisional.push(`${pending} message(s) need adjudication`);
+  // An election that names its receiving servers, in a mailbox where not one ballot carries their
+  // stamp: the names are wrong (a typo, another server) or the export lost the headers, and every
+  // receipt time, so the deadline itself, is what each sender wrote.
+  const receiverNamed = receiverName(election);
+  if (receiverNamed !== undefined && ballots.length > 0 && ballots.every((r) => r.receivedAtSource !== 'received')) {
+    provisional.push(
+      `no ballot carries a Received header from ${receiverNamed}, so every receipt time is the sender's own Date header and the deadline was not checked: is receivedBy (or receivedVia) in the election file right? \`ccin-tally inspect\` shows a message's Received headers`,
+    );
+  }
   if (counted.length === 0) {
     provisional.push(`no paper was counted (${records.length} message(s) read, none a vote): no candidate is elected on nothing. Check that the mailbox paths are the ballot mailbox's export, and the election and roster files this election's`);
   }
@@ -252,6 +261,11 @@ export function buildResult(input: CountInputs): ResultModel {
   return { ...withoutDigest, digest: resultDigest(withoutDigest as unknown as Record<string, unknown>) };
 }
 
+/** The ballot address's receiving servers as the report names them; undefined when the election names none. */
+function receiverName(election: CountInputs['election']): string | undefined {
+  return election.receivedVia && election.receivedVia !== 'postfix' ? `${SERVICES[election.receivedVia].label}'s edge` : election.receivedBy?.join(', ');
+}
+
 /**
  * What the officer must read beside the declaration: a count that ran without a check it could have
  * made, or whose rejections point at a slip in the inputs rather than at the councils.
@@ -270,7 +284,7 @@ function officerNotices(input: CountInputs, records: readonly MessageRecord[], b
     out.push("References were not checked: no --issued file was given, so a paper carrying another council's reference would count.");
   }
   const dated = records.filter((r) => r.receivedAtSource === 'date-header').length;
-  const receiver = election.receivedVia && election.receivedVia !== 'postfix' ? `${SERVICES[election.receivedVia].label}'s edge` : election.receivedBy?.join(', ');
+  const receiver = receiverName(election);
   if (receiver === undefined) out.push('The election names no receiving server (receivedBy or receivedVia): every receipt time is the Date header the sender wrote.');
   else if (dated > 0) out.push(`${dated} message(s) timed by their Date header (written by the sender): no Received header from ${receiver}.`);
   const rejected = new Map<string, number>();
