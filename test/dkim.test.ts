@@ -304,6 +304,24 @@ describe('--dns and --save-keys', () => {
       expect(rb.messages[0].evidence.authentication.signatures[0].keySource).toBe('pinned');
       expect((await run(['tally', msg, '--election', election, '--roster', ROSTER, '--save-keys', saved])).code).toBe(2);
 
+      // A key DNS has none of is saved as none, so that the recount with the saved file judges the
+      // signature as the live count did (no key, looked up), not as never looked up (provisional).
+      const prefer = join(t.dir, 'prefer.json');
+      writeFileSync(prefer, JSON.stringify({ ...e, dkim: 'prefer' }));
+      const nothing = async (): Promise<string[][]> => {
+        throw Object.assign(new Error('queryTxt ENOTFOUND'), { code: 'ENOTFOUND' });
+      };
+      const none = join(t.dir, 'none.zone');
+      const c = join(t.dir, 'c.json');
+      const d = join(t.dir, 'd.json');
+      expect(await main(['tally', msg, '--election', prefer, '--roster', ROSTER, '--dns', '--save-keys', none, '--json', c], { env: {}, stdoutIsTTY: false, resolveTxt: nothing, stdout: () => undefined, stderr: () => undefined })).toBe(0);
+      expect(readFileSync(none, 'utf8')).toMatch(/^ccin2024\._domainkey\.north-herts\.gov\.uk\. IN TXT "" ; no such record in DNS/m);
+      expect((await run(['tally', msg, '--election', prefer, '--roster', ROSTER, '--keys', none, '--json', d])).code).toBe(0);
+      const [rc, rd] = [c, d].map((f) => JSON.parse(readFileSync(f, 'utf8')));
+      expect(rd.messages).toEqual(rc.messages);
+      expect(rc.messages[0].evidence.authentication.signatures[0]).toMatchObject({ result: 'neutral', reason: 'no key' });
+      expect([rc.final, rd.final]).toEqual([true, true]);
+
       // A DNS failure is not "no key": it is a temperror, and the result is provisional (exit 3).
       const failing = async (): Promise<string[][]> => {
         throw Object.assign(new Error('queryTxt ETIMEOUT'), { code: 'ETIMEOUT' });

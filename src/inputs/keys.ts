@@ -179,11 +179,17 @@ export function parseKeysFile(file: LoadedFile): TxtRecords {
   return text.trimStart().startsWith('{') ? parseCacheJson(text, file.path) : parseZone(text, file.path);
 }
 
-/** A keys file of what a live count fetched: fully qualified names, each string at most 255 bytes. */
+/**
+ * A keys file of what a live count fetched: fully qualified names, each string at most 255 bytes. A
+ * name DNS had no record for is written with an empty string, so that a count with the file judges
+ * its signatures as the live count did (no key), rather than as never looked up.
+ */
 export function renderKeysFile(records: TxtRecords): string {
   const lines = ['; DKIM keys fetched from DNS by ccin-tally --dns --save-keys; pin with --keys', ''];
   for (const name of [...records.keys()].sort()) {
-    for (const record of records.get(name) ?? []) {
+    const found = records.get(name) ?? [];
+    if (found.length === 0) lines.push(`${name}. IN TXT "" ; no such record in DNS when fetched: no key`);
+    for (const record of found) {
       const joined = record.join('');
       const parts: string[] = [];
       for (let i = 0; i < joined.length; i += 250) parts.push(joined.slice(i, i + 250));

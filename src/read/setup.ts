@@ -35,20 +35,26 @@ export function keyLookup(pinned: PinnedKeys, dns: DnsSource | undefined): TxtLo
   const live = async (source: DnsSource, name: string): ReturnType<TxtLookup> => {
     try {
       const records = await source.resolveTxt(name);
-      if (records.length === 0) return null;
+      // None is kept too (an empty list), so that a count with the saved keys knows DNS had none.
       source.fetched.set(name, records);
+      if (records.length === 0) return null;
       return { records, source: 'dns' };
     } catch (e) {
       // No such record is "no key"; anything else (a time-out, a refused query) is a DNS failure
       // that mailauth reports as temperror, and that leaves the result provisional.
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOTFOUND' || code === 'ENODATA') return null;
+      if (code === 'ENOTFOUND' || code === 'ENODATA') {
+        source.fetched.set(name, []);
+        return null;
+      }
       throw e;
     }
   };
   return (name) => {
     const p = pinned.get(name);
-    if (p) return Promise.resolve({ records: p, source: 'pinned' });
+    // A name pinned with no key (an empty TXT string, or an empty list in a DNS-cache file: what
+    // --save-keys writes where DNS had none) is looked up, and has none.
+    if (p) return Promise.resolve(p.some((r) => r.join('') !== '') ? { records: p.filter((r) => r.join('') !== ''), source: 'pinned' } : null);
     if (!dns) return Promise.resolve('not-looked-up');
     let answer = asked.get(name);
     if (!answer) {
