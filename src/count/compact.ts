@@ -127,8 +127,8 @@ const PASSED: DkimSignatureFact[] = Object.freeze([
 const undecidedSignature = (s: { result: string; reason: string | null }): boolean => s.result === 'temperror' || keyNotLookedUp(s);
 
 /**
- * Verdicts, choices, and assessments of authentication with no undecided signature, are a handful
- * of values over a whole count: each slim judgement shares one frozen copy of its value rather than
+ * Verdicts, choices, and assessments of authentication (with what an undecided signature keeps: its
+ * domain, selector and result) are a handful of values over a whole count: each slim judgement shares one frozen copy of its value rather than
  * holding its own (some 170 bytes a message). There are never more of them than messages.
  */
 const shared = new Map<string, object>();
@@ -145,7 +145,7 @@ function intern<T extends object>(value: T): T {
 export function slimJudgement(j: Judgement): Judgement {
   // Signatures left undecided (a DNS failure, a key not looked up) stay: they make the result provisional.
   const undecided = j.auth ? j.auth.signatures.filter(undecidedSignature) : [];
-  const auth = j.auth ? { ...j.auth, summary: '', signatures: undecided.length > 0 ? undecided : NONE, trustedHeaders: NONE, ignoredHeaders: NONE } : null;
+  const auth = j.auth ? { ...j.auth, summary: '', signatures: undecided.length > 0 ? undecided.map((s) => intern({ ...s })) : NONE, trustedHeaders: NONE, ignoredHeaders: NONE } : null;
   return {
     verdict: intern({ ...j.verdict }),
     council: j.council,
@@ -156,6 +156,6 @@ export function slimJudgement(j: Judgement): Judgement {
     papers: NONE,
     rawPapers: NONE,
     signOff: null,
-    auth: auth && undecided.length === 0 ? intern(auth) : auth,
+    auth: auth && intern(auth),
   };
 }
