@@ -45,7 +45,7 @@ describe('no declaration from a count that cannot be right', () => {
       expect(r.code).toBe(3);
       expect(r.stdout).toMatch(/PROVISIONAL RESULT/);
       expect(r.stdout).not.toMatch(/DECLARATION OF RESULT|ELECTED|duly elected|Tie decided by lot/);
-      expect(r.stdout).toMatch(/no paper was counted \(2 message\(s\) read, none a vote\): no candidate is elected/);
+      expect(r.stdout).toMatch(/no paper was counted \(2 message\(s\) read, none of them a vote\), so no candidate is elected/);
       const result = JSON.parse(readFileSync(json, 'utf8'));
       expect(result).toMatchObject({ final: false, lot: null });
       expect(result.tally.every((t: { elected: boolean; votes: number }) => !t.elected && t.votes === 0)).toBe(true);

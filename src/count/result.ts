@@ -161,7 +161,7 @@ export function buildResult(input: CountInputs): ResultModel {
     );
   }
   if (counted.length === 0) {
-    provisional.push(`no paper was counted (${records.length} message(s) read, none a vote): no candidate is elected on nothing. Check that the mailbox paths are the ballot mailbox's export, and the election and roster files this election's`);
+    provisional.push(`no paper was counted (${records.length} message(s) read, none of them a vote), so no candidate is elected. Check that the mailbox paths are the ballot mailbox's export (not another folder), and that the election and roster files are this election's`);
   }
   // From the judgements, not the records' evidence: a large count would read every message back for it.
   const dnsFailures = messages.filter((m) => m.judgement?.auth?.signatures.some((sig) => sig.result === 'temperror')).length;
