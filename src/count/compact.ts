@@ -127,9 +127,10 @@ const PASSED: DkimSignatureFact[] = Object.freeze([
 const undecidedSignature = (s: { result: string; reason: string | null }): boolean => s.result === 'temperror' || keyNotLookedUp(s);
 
 /**
- * Verdicts, choices, and assessments of authentication (with what an undecided signature keeps: its
- * domain, selector and result) are a handful of values over a whole count: each slim judgement shares one frozen copy of its value rather than
- * holding its own (some 170 bytes a message). There are never more of them than messages.
+ * Verdicts, choices, and assessments of authentication (with any undecided signature, alike for
+ * every message signed with one key) are a handful of values over a whole count: each slim
+ * judgement shares one frozen copy of its value rather than holding its own (some 170 bytes a
+ * message). There are never more of them than messages.
  */
 const shared = new Map<string, object>();
 function intern<T extends object>(value: T): T {

@@ -172,12 +172,18 @@ export function buildResult(input: CountInputs): ResultModel {
   // pinned, DNS not asked): whether the council sent it, and whether another paper in its name may
   // replace it, is not known. A forgotten --keys never yields a declaration.
   if (election.dkim !== 'off') {
-    const unchecked = ballotIndexes.filter((i) => authOf(i)?.signatures.some((s) => s.aligned && s.councilDomain && keyNotLookedUp(s)) === true);
-    if (unchecked.length > 0) {
-      const domains = [...new Set(unchecked.flatMap((i) => authOf(i)!.signatures.filter((s) => s.aligned && s.councilDomain && keyNotLookedUp(s)).map((s) => s.domain)))].sort();
-      const shown = domains.slice(0, 5).join(', ') + (domains.length > 5 ? ` and ${domains.length - 5} more` : '');
+    let unchecked = 0;
+    const domains = new Set<string>();
+    for (const i of ballotIndexes) {
+      const mine = (authOf(i)?.signatures ?? []).filter((s) => s.aligned && s.councilDomain && keyNotLookedUp(s));
+      if (mine.length > 0) unchecked++;
+      for (const s of mine) domains.add(s.domain);
+    }
+    if (unchecked > 0) {
+      const sorted = [...domains].sort();
+      const shown = sorted.slice(0, 5).join(', ') + (sorted.length > 5 ? ` and ${sorted.length - 5} more` : '');
       provisional.push(
-        `${unchecked.length} ballot(s) signed by their council's domain were not checked: no key for ${shown} ${input.files.keys === null ? '(no --keys given)' : `in ${input.files.keys.file}`}, and live DNS not asked (--dns). Pin the keys (--dns --save-keys FILE fetches them) and count again`,
+        `${unchecked} ballot(s) signed by their council's domain were not checked: no key for ${shown} ${input.files.keys === null ? '(no --keys given)' : `in ${input.files.keys.file}`}, and live DNS not asked (--dns). Pin the keys (--dns --save-keys FILE fetches them) and count again`,
       );
     }
   }

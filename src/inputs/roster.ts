@@ -31,9 +31,10 @@ const EMAIL_RE = /^[^\s@<>(),;:"[\]]+@[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([
 const DOMAIN_RE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i;
 /**
  * Suffixes shared by many organisations that the Public Suffix List does not list as suffixes
- * (gov.wales, llyw.cymru and sch.uk are domains there); every suffix it lists is refused too.
+ * (gov.wales, llyw.cymru, sch.uk, and onmicrosoft.com, under which every Microsoft 365 tenant has a
+ * domain, are domains there); every suffix it lists is refused too.
  */
-const TOO_BROAD = new Set(['gov.uk', 'org.uk', 'co.uk', 'ac.uk', 'nhs.uk', 'police.uk', 'sch.uk', 'ltd.uk', 'plc.uk', 'me.uk', 'net.uk', 'gov.wales', 'gov.scot', 'llyw.cymru']);
+const TOO_BROAD = new Set(['gov.uk', 'org.uk', 'co.uk', 'ac.uk', 'nhs.uk', 'police.uk', 'sch.uk', 'ltd.uk', 'plc.uk', 'me.uk', 'net.uk', 'gov.wales', 'gov.scot', 'llyw.cymru', 'onmicrosoft.com']);
 
 /**
  * Public mail services, where anyone may open an address: a council's domain is never one. A
@@ -43,7 +44,7 @@ const MAIL_SERVICES = new Set([
   'gmail.com', 'googlemail.com', 'outlook.com', 'hotmail.com', 'hotmail.co.uk', 'live.com', 'live.co.uk', 'msn.com',
   'yahoo.com', 'yahoo.co.uk', 'ymail.com', 'icloud.com', 'me.com', 'mac.com', 'aol.com', 'aol.co.uk', 'proton.me',
   'protonmail.com', 'pm.me', 'gmx.com', 'gmx.co.uk', 'gmx.net', 'mail.com', 'zoho.com', 'yandex.com', 'fastmail.com',
-  'btinternet.com', 'sky.com', 'virginmedia.com', 'talktalk.net', 'tiscali.co.uk', 'ntlworld.com', 'onmicrosoft.com',
+  'btinternet.com', 'sky.com', 'virginmedia.com', 'talktalk.net', 'tiscali.co.uk', 'ntlworld.com',
 ]);
 
 /**
