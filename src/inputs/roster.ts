@@ -47,13 +47,16 @@ const MAIL_SERVICES = new Set([
   'btinternet.com', 'sky.com', 'virginmedia.com', 'talktalk.net', 'tiscali.co.uk', 'ntlworld.com',
 ]);
 
+/** The Public Suffix List, its private part too, for a domain already checked (DOMAIN_RE) and lower-cased. */
+const PSL_OPTIONS = { allowPrivateDomains: true, extractHostname: false, validateHostname: false, detectIp: false, mixedInputs: false } as const;
+
 /**
  * Why a domain cannot be a council's in `domains`, where every address under it is the council's:
  * a suffix (gov.uk, com, github.io: the Public Suffix List's, its private part too) or a public
  * mail service would give the council every sender under it. Null when it can be.
  */
 export function tooBroadDomain(domain: string): string | null {
-  if (TOO_BROAD.has(domain) || getPublicSuffix(domain, { allowPrivateDomains: true }) === domain) {
+  if (TOO_BROAD.has(domain) || getPublicSuffix(domain, PSL_OPTIONS) === domain) {
     return 'names a suffix shared by many organisations (every address under it would be this council\'s)';
   }
   if (MAIL_SERVICES.has(domain)) {
