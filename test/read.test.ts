@@ -148,6 +148,26 @@ describe('reading a message', () => {
   });
 });
 
+describe('a message the mail client had marked deleted', () => {
+  it('is read and judged like any other, with a note: a Thunderbird mbox message expunged but not compacted, a Maildir file flagged T', async () => {
+    const paper = paperText({ williams: 'X' });
+    const deletedNote = (f: MessageFacts): string | undefined => f.notes.find((n) => n.includes('marked this message deleted'));
+    for (const [status, deleted] of [['0009', true], ['0001', false], ['8000', false], ['000d', true], ['zz', false]] as const) {
+      const f = await read(eml({ body: paper, headers: [`X-Mozilla-Status: ${status}`] }));
+      expect({ status, note: deletedNote(f) !== undefined }).toEqual({ status, note: deleted });
+    }
+    const bytes = eml({ body: paper });
+    for (const [file, deleted] of [['box/cur/1706003600.M1P4242.ballots:2,ST', true], ['box/cur/1706003600.M1P4242.ballots:2,S', false], ['box/new/1706003600.M1P4242.ballots', false]] as const) {
+      const f = await readMessage({ ...raw(bytes), source: { file, kind: 'maildir', index: null, line: null } }, { receivedBy: ['mx.ccin.example'], limits: DEFAULT_READ_LIMITS });
+      expect({ file, note: deletedNote(f) !== undefined }).toEqual({ file, note: deleted });
+      const j = judgeMessage(f, election, roster);
+      expect(j.verdict).toEqual({ kind: 'valid' });
+      expect(j.choices).toEqual(['williams']);
+    }
+    expect(deletedNote(await read(eml({ body: paper, headers: ['X-Mozilla-Status: 0009'] })))).toMatch(/read and judged like any other message .*adjudications file/);
+  });
+});
+
 describe('a message sent as text and HTML (multipart/alternative, fixtures/alternative)', () => {
   const fixture = (name: string): Buffer => readFileSync(join(ROOT, 'fixtures', 'alternative', `${name}.eml`));
   const notes = (j: ReturnType<typeof judgeMessage>): string[] => j.findings.filter((x) => x.code === 'note').map((x) => x.detail);

@@ -441,7 +441,29 @@ export async function readMessage(raw: RawMessage, options: ReadOptions): Promis
     facts.unreadable = `MIME parse failed: ${(e as Error).message}`;
     return facts;
   }
-  return describe(mail, facts, { ...options, hasPlainPart: hasTextPlain(bytes), bytes, verifiable: raw.source.kind !== 'msg' }, 0);
+  const described = await describe(mail, facts, { ...options, hasPlainPart: hasTextPlain(bytes), bytes, verifiable: raw.source.kind !== 'msg' }, 0);
+  const deleted = markedDeleted(raw, mail);
+  if (deleted !== null) {
+    described.notes.push(`${deleted}: it is still in the export, and is read and judged like any other message (deleting a message in a mailbox decides nothing about it; the officer decides in an adjudications file)`);
+  }
+  return described;
+}
+
+/** Thunderbird's flag for a message deleted but not yet compacted out of its mbox (X-Mozilla-Status). */
+const MOZILLA_EXPUNGED = 0x0008;
+
+/**
+ * Whether the mail client had marked the message deleted, and how: a Maildir file flagged T
+ * (trashed), or a Thunderbird mbox message whose X-Mozilla-Status has the expunged flag (it stays in
+ * the file until the folder is compacted). Null when neither.
+ */
+function markedDeleted(raw: RawMessage, mail: ParsedMail): string | null {
+  if (raw.source.kind === 'maildir' && /:2,[A-Za-z]*T[A-Za-z]*$/.test(raw.source.file)) return 'the mail client had marked this message deleted (its Maildir file is flagged T, trashed)';
+  const status = headerValues(mail, 'x-mozilla-status')[0]?.trim() ?? '';
+  if (/^[0-9a-f]{1,8}$/i.test(status) && (Number.parseInt(status, 16) & MOZILLA_EXPUNGED) !== 0) {
+    return `the mail client had marked this message deleted (Thunderbird's X-Mozilla-Status: ${status}, expunged but not yet compacted out of the mbox)`;
+  }
+  return null;
 }
 
 async function describe(mail: ParsedMail, facts: MessageFacts, options: DescribeOptions, depth: number): Promise<MessageFacts> {
