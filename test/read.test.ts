@@ -148,8 +148,8 @@ describe('reading a message', () => {
   });
 });
 
-describe('a message the mail client had marked deleted', () => {
-  it('is read and judged like any other, with a note: a Thunderbird mbox message expunged but not compacted, a Maildir file flagged T', async () => {
+describe('a message the mail client had deleted, or filed as spam', () => {
+  it('is read and judged like any other, with a note: a Thunderbird mbox message expunged but not compacted, a Maildir file flagged T, a Takeout message labelled Spam', async () => {
     const paper = paperText({ williams: 'X' });
     const deletedNote = (f: MessageFacts): string | undefined => f.notes.find((n) => n.includes('marked this message deleted'));
     for (const [status, deleted] of [['0009', true], ['0001', false], ['8000', false], ['000d', true], ['zz', false]] as const) {
@@ -165,6 +165,11 @@ describe('a message the mail client had marked deleted', () => {
       expect(j.choices).toEqual(['williams']);
     }
     expect(deletedNote(await read(eml({ body: paper, headers: ['X-Mozilla-Status: 0009'] })))).toMatch(/read and judged like any other message .*adjudications file/);
+    // A Google Takeout message Gmail had filed as Spam: a council's ballot misfiled still counts.
+    const spam = await read(eml({ body: paper, headers: ['X-Gmail-Labels: Spam,Category Updates'] }));
+    expect(spam.notes.find((n) => n.startsWith('Gmail had filed this message in Spam'))).toMatch(/read and judged like any other/);
+    expect(judgeMessage(spam, election, roster).choices).toEqual(['williams']);
+    expect((await read(eml({ body: paper, headers: ['X-Gmail-Labels: Inbox,Ballots'] }))).notes.some((n) => n.includes('Gmail had filed'))).toBe(false);
   });
 });
 

@@ -442,9 +442,9 @@ export async function readMessage(raw: RawMessage, options: ReadOptions): Promis
     return facts;
   }
   const described = await describe(mail, facts, { ...options, hasPlainPart: hasTextPlain(bytes), bytes, verifiable: raw.source.kind !== 'msg' }, 0);
-  const deleted = markedDeleted(raw, mail);
+  const deleted = setAside(raw, mail);
   if (deleted !== null) {
-    described.notes.push(`${deleted}: it is still in the export, and is read and judged like any other message (deleting a message in a mailbox decides nothing about it; the officer decides in an adjudications file)`);
+    described.notes.push(`${deleted}: it is still in the export, and is read and judged like any other message (a mail client's deleting or filing a message decides nothing about it; the officer decides in an adjudications file)`);
   }
   return described;
 }
@@ -453,16 +453,20 @@ export async function readMessage(raw: RawMessage, options: ReadOptions): Promis
 const MOZILLA_EXPUNGED = 0x0008;
 
 /**
- * Whether the mail client had marked the message deleted, and how: a Maildir file flagged T
- * (trashed), or a Thunderbird mbox message whose X-Mozilla-Status has the expunged flag (it stays in
- * the file until the folder is compacted). Null when neither.
+ * Whether the mail client had set the message aside, and how: a Maildir file flagged T (trashed), a
+ * Thunderbird mbox message whose X-Mozilla-Status has the expunged flag (it stays in the file until
+ * the folder is compacted), a Google Takeout message labelled Spam or Trash. Null when none.
  */
-function markedDeleted(raw: RawMessage, mail: ParsedMail): string | null {
+function setAside(raw: RawMessage, mail: ParsedMail): string | null {
   if (raw.source.kind === 'maildir' && /:2,[A-Za-z]*T[A-Za-z]*$/.test(raw.source.file)) return 'the mail client had marked this message deleted (its Maildir file is flagged T, trashed)';
   const status = headerValues(mail, 'x-mozilla-status')[0]?.trim() ?? '';
   if (/^[0-9a-f]{1,8}$/i.test(status) && (Number.parseInt(status, 16) & MOZILLA_EXPUNGED) !== 0) {
     return `the mail client had marked this message deleted (Thunderbird's X-Mozilla-Status: ${status}, expunged but not yet compacted out of the mbox)`;
   }
+  // Google Takeout writes each message's labels; an export that includes Spam and Trash holds those too.
+  const labels = (headerValues(mail, 'x-gmail-labels')[0] ?? '').split(',').map((l) => l.trim().toLowerCase());
+  const filed = ['spam', 'trash'].filter((l) => labels.includes(l));
+  if (filed.length > 0) return `Gmail had filed this message in ${filed.map((l) => l[0]!.toUpperCase() + l.slice(1)).join(' and ')} (X-Gmail-Labels)`;
   return null;
 }
 
