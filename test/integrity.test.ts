@@ -256,6 +256,21 @@ describe('a signature nobody checked', () => {
 
 describe('a replay of a council’s signed paper', () => {
   const sefton = { council: 'Sefton Council', name: 'Cllr Ian Maher-Quinn', position: 'Leader' };
+  // Signed by mailauth with Sefton's key (pinned in the example's keys.zone), over From, To, Subject
+  // and Date only: Message-ID is left out, as some signers leave it.
+  // mailauth's signer takes its keys from signatureData and reads headerList only as a colon-separated
+  // string (an array is taken for its default list); its type declarations say otherwise.
+  const SIGNED = 'From:To:Subject:Date';
+  const signed = async (id: string, date: string, marks: Parameters<typeof paperText>[0]): Promise<string> => {
+    const { EXAMPLE } = await import('./helpers.js');
+    const { dkimSign } = await import('mailauth/lib/dkim/sign.js');
+    const { join } = await import('node:path');
+    const key = readFileSync(join(EXAMPLE, 'dkim-keys', 'sefton.gov.uk', 'ccin2024.private'));
+    const message = [`From: Cllr Ian Maher-Quinn <leader@sefton.gov.uk>`, 'To: ballots@ccin.example', 'Subject: CCIN ballot', `Date: ${date}`, `Message-ID: <${id}@sefton.gov.uk>`, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '', paperText(marks, sefton).replace(/\n/g, '\r\n')].join('\r\n');
+    const options = { canonicalization: 'relaxed/relaxed', signTime: new Date(date), headerList: SIGNED, signatureData: [{ signingDomain: 'sefton.gov.uk', selector: 'ccin2024', privateKey: key }] };
+    const s = await dkimSign(message, options as unknown as Parameters<typeof dkimSign>[1]);
+    return s.signatures + message;
+  };
   const later = (at: string): string => `Received: from mail.attacker.example (mail.attacker.example [198.51.100.9]) by mx.ccin.example (Postfix) with ESMTPS id RPLY; ${at}\r\n`;
 
   it('delivered again after the council changed its vote: a copy of the first paper, which keeps its first receipt time, and the change stands', async () => {
@@ -286,22 +301,9 @@ describe('a replay of a council’s signed paper', () => {
 
   it('with a header its signature does not sign changed (a new Message-ID): ordered by when the signed message first came, so the change stands; an altered copy that came first hides nothing', async () => {
     const { runCount } = await import('../src/cli/pipeline.js');
-    const { EXAMPLE, KEYS, tempDir } = await import('./helpers.js');
-    const { dkimSign } = await import('mailauth/lib/dkim/sign.js');
+    const { KEYS, tempDir } = await import('./helpers.js');
     const { join } = await import('node:path');
     const { writeFileSync } = await import('node:fs');
-    const key = readFileSync(join(EXAMPLE, 'dkim-keys', 'sefton.gov.uk', 'ccin2024.private'));
-    // Signed by mailauth with Sefton's key (pinned in the example's keys.zone), over From, To, Subject
-    // and Date only: Message-ID is left out, as some signers leave it.
-    // mailauth's signer takes its keys from signatureData and reads headerList only as a colon-separated
-    // string (an array is taken for its default list); its type declarations say otherwise.
-    const SIGNED = 'From:To:Subject:Date';
-    const signed = async (id: string, date: string, marks: Parameters<typeof paperText>[0]): Promise<string> => {
-      const message = [`From: Cllr Ian Maher-Quinn <leader@sefton.gov.uk>`, 'To: ballots@ccin.example', 'Subject: CCIN ballot', `Date: ${date}`, `Message-ID: <${id}@sefton.gov.uk>`, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '', paperText(marks, sefton).replace(/\n/g, '\r\n')].join('\r\n');
-      const options = { canonicalization: 'relaxed/relaxed', signTime: new Date(date), headerList: SIGNED, signatureData: [{ signingDomain: 'sefton.gov.uk', selector: 'ccin2024', privateKey: key }] };
-      const s = await dkimSign(message, options as unknown as Parameters<typeof dkimSign>[1]);
-      return s.signatures + message;
-    };
     const t = tempDir();
     try {
       const first = await signed('first', 'Mon, 29 Jan 2024 10:00:00 +0000', { alty: 'X' });
@@ -339,6 +341,51 @@ describe('a replay of a council’s signed paper', () => {
         expect(at('auto.eml')).toMatchObject({ disposition: 'not-a-ballot' });
         expect(at('auto-same-id.eml')).toMatchObject({ disposition: 'not-a-ballot' });
         expect(at('council.eml')).toMatchObject({ disposition: 'counted', choices: ['williams'] });
+      } finally {
+        t2.cleanup();
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('signed before this election opened (a past election’s paper, the same candidates standing again), sent after the council voted: it proves nothing, even with the ballot server’s dkim=pass, so it cannot replace the vote', async () => {
+    const { runCount } = await import('../src/cli/pipeline.js');
+    const { KEYS, tempDir } = await import('./helpers.js');
+    const { join } = await import('node:path');
+    const { writeFileSync } = await import('node:fs');
+    const t = tempDir();
+    try {
+      const past = await signed('past', 'Fri, 20 Jan 2023 10:00:00 +0000', { alty: 'X' });
+      const vote = await signed('vote', 'Tue, 30 Jan 2024 10:00:00 +0000', { williams: 'X' });
+      // What the ballot server writes on top of a message it verified itself: its own dkim=pass.
+      const stamp = 'Authentication-Results: mx.ccin.example; dkim=pass header.d=sefton.gov.uk header.s=ccin2024\r\n';
+      writeFileSync(join(t.dir, 'vote.eml'), later('Tue, 30 Jan 2024 10:00:03 +0000') + vote);
+      writeFileSync(join(t.dir, 'replay.eml'), stamp + later('Wed, 31 Jan 2024 11:00:00 +0000') + past);
+      const r = await runCount({ paths: [t.dir], election: ELECTION, roster: ROSTER, keys: KEYS, generator: 'test' });
+      const by = (name: string) => r.messages.find((m) => m.source.file.endsWith(name))!;
+      const replay = by('replay.eml');
+      expect(replay.evidence.authentication).toMatchObject({ authenticated: false });
+      expect(replay.evidence.authentication.signatures[0]).toMatchObject({ result: 'pass', authenticates: false });
+      expect(replay.evidence.authentication.signatures[0]?.why).toMatch(/^passes, but was made at 2023-01-20T10:00:00.*before voting opened/);
+      expect(replay.evidence.authentication.trustedHeaders[0]).toMatchObject({ result: 'pass', authenticates: false });
+      expect(replay).toMatchObject({ disposition: 'needs-adjudication', reason: 'unauthenticated-change' });
+      expect(by('vote.eml')).toMatchObject({ disposition: 'counted', choices: ['williams'] });
+      expect(r.final).toBe(false);
+      expect(r.notices.join('\n')).not.toMatch(/no opening time/);
+      // Without "opens" nothing tells a past signature from a present one: the report says so.
+      const { opens: _opens, ...withoutOpens } = JSON.parse(readFileSync(ELECTION, 'utf8')) as Record<string, unknown>;
+      const noOpens = join(t.dir, 'no-opens.json');
+      writeFileSync(noOpens, JSON.stringify(withoutOpens));
+      const open = await runCount({ paths: [join(t.dir, 'vote.eml')], election: noOpens, roster: ROSTER, keys: KEYS, generator: 'test' });
+      expect(open.notices.join('\n')).toMatch(/The election gives no opening time \("opens"\): a signature made before this election proves a paper all the same/);
+      // The council's own paper, signed a moment before voting opened and delivered after it, still proves its vote.
+      const t2 = tempDir();
+      try {
+        writeFileSync(join(t2.dir, 'prompt.eml'), later('Thu, 18 Jan 2024 09:00:40 +0000') + (await signed('prompt', 'Thu, 18 Jan 2024 08:59:30 +0000', { williams: 'X' })));
+        const r2 = await runCount({ paths: [t2.dir], election: ELECTION, roster: ROSTER, keys: KEYS, generator: 'test' });
+        expect(r2.messages[0]).toMatchObject({ disposition: 'counted', choices: ['williams'] });
+        expect(r2.messages[0]?.evidence.authentication).toMatchObject({ authenticated: true });
       } finally {
         t2.cleanup();
       }

@@ -289,6 +289,9 @@ function officerNotices(input: CountInputs, records: readonly MessageRecord[], b
   if (input.files.issued === null) {
     out.push("References were not checked: no --issued file was given, so a paper carrying another council's reference would count.");
   }
+  if (election.dkim !== 'off' && election.opens === null) {
+    out.push('The election gives no opening time ("opens"): a signature made before this election proves a paper all the same, so a council\'s signed paper from an earlier election, sent again, would count as its vote.');
+  }
   const dated = records.filter((r) => r.receivedAtSource === 'date-header').length;
   const receiver = receiverName(election);
   if (receiver === undefined) out.push('The election names no receiving server (receivedBy or receivedVia): every receipt time is the Date header the sender wrote.');

@@ -20,12 +20,28 @@ export interface AuthAssessment {
 const domainOf = (address: string): string => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
 const within = (domain: string, parent: string): boolean => domain === parent || domain.endsWith(`.${parent}`);
 
+/**
+ * How long before voting opened a signature may have been made and still prove a paper: the
+ * signer's clock, and a paper sent a moment before opening and delivered after it.
+ */
+export const SIGNED_BEFORE_OPENING_GRACE_MS = 60 * 60 * 1000;
+
 export function assessAuthentication(f: MessageFacts, council: Council | null, election: Election): AuthAssessment {
   const none: AuthAssessment = { checked: false, authenticated: false, decidedBy: null, signatures: [], trustedHeaders: [], ignoredHeaders: [], failing: false, summary: 'DKIM not checked (dkim: off)' };
   if (election.dkim === 'off' || f.dkim === null) return none;
   const fromDomain = f.from ? domainOf(f.from.address) : '';
   const registered = (d: string): boolean =>
     council !== null && (council.domains.some((cd) => within(d, cd)) || council.emails.some((e) => domainOf(e) === d));
+
+  // A signature made before voting opened (its t= tag) was made before any paper of this election
+  // was filled in: it proves a council's earlier message, sent again (a paper of a past election
+  // with the same candidates), not a vote. Neither it nor a receiving server's pass for it counts.
+  const opensAt = election.opens?.getTime();
+  const madeBeforeOpening = (s: { signTime: string | null }): boolean =>
+    opensAt !== undefined && s.signTime !== null && Date.parse(s.signTime) < opensAt - SIGNED_BEFORE_OPENING_GRACE_MS;
+  const alignedDkim = f.dkim.filter((s) => fromDomain !== '' && within(fromDomain, s.domain));
+  const staleDomains = new Set(alignedDkim.filter(madeBeforeOpening).map((s) => s.domain));
+  for (const s of alignedDkim) if (!madeBeforeOpening(s)) staleDomains.delete(s.domain);
 
   const signatures: SignatureAssessment[] = f.dkim.map((s) => {
     const aligned = fromDomain !== '' && within(fromDomain, s.domain);
@@ -38,6 +54,7 @@ export function assessAuthentication(f: MessageFacts, council: Council | null, e
     else if (!aligned) why = `passes, but d=${s.domain} is not the From domain (${fromDomain || 'none'}) or a parent of it`;
     else if (!councilDomain) why = `passes, but ${s.domain} is not registered to ${council ? council.name : 'any council'} in the roster`;
     else if (s.unsignedTailHasContent) why = `passes, but l=${s.bodyLengthLimit} leaves ${s.unsignedBytes} bytes of the body unsigned, and they hold content`;
+    else if (madeBeforeOpening(s)) why = `passes, but was made at ${s.signTime}, before voting opened: a signature made before the papers could be filled in proves no vote in this election (a council's earlier message sent again?)`;
     else {
       authenticates = true;
       why = 'passes, aligned with the From domain and registered to the council';
@@ -63,7 +80,7 @@ export function assessAuthentication(f: MessageFacts, council: Council | null, e
         authservId: stampName(a),
         result: d.result,
         domain: d.domain,
-        authenticates: d.result === 'pass' && d.domain !== null && fromDomain !== '' && within(fromDomain, d.domain) && registered(d.domain),
+        authenticates: d.result === 'pass' && d.domain !== null && fromDomain !== '' && within(fromDomain, d.domain) && registered(d.domain) && !staleDomains.has(d.domain.toLowerCase()),
       })),
     );
   const ignoredHeaders = f.authResults.filter((a) => !a.trusted).map((a) => ({ authservId: stampName(a), why: a.why }));

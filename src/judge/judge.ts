@@ -219,9 +219,6 @@ export function judgeMessage(facts: MessageFacts, election: Election, roster: Ro
     rejections.push({ reason: 'early', detail: `received ${f.receivedAt} (${f.receivedAtSource}), voting opened ${election.opens.toISOString()}` });
   }
 
-  const opensAt = election.opens?.getTime();
-  const earlySignature = (f.dkim ?? []).find((d) => d.result === 'pass' && d.signTime !== null && opensAt !== undefined && Date.parse(d.signTime) < opensAt);
-  if (earlySignature) findings.push({ code: 'note', detail: `signed by ${earlySignature.domain} at ${earlySignature.signTime}, before voting opened: a message replayed from earlier?` });
   if (j.auth.checked) {
     if (election.dkim === 'require' && !j.auth.authenticated) rejections.push({ reason: 'unauthenticated', detail: j.auth.summary });
     else findings.push({ code: 'note', detail: j.auth.summary });
