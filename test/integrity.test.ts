@@ -3,8 +3,12 @@
  * message read and judged (issue 7). The count-level cases (an unsigned paper against a signed one)
  * are in count.test.ts, example.test.ts and properties.test.ts.
  */
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { dkimSign } from 'mailauth/lib/dkim/sign.js';
 import { describe, expect, it } from 'vitest';
+import { runCount } from '../src/cli/pipeline.js';
+import { KEY_NOT_LOOKED_UP } from '../src/read/dkim.js';
 import { parseElection } from '../src/inputs/election.js';
 import { sha256Hex } from '../src/inputs/files.js';
 import { councilForAddress, lookalikeOf, parseRoster } from '../src/inputs/roster.js';
@@ -14,7 +18,7 @@ import { readAddress, showAddress } from '../src/model/address.js';
 import { findPapers } from '../src/read/paper.js';
 import { DEFAULT_READ_LIMITS, readMessage } from '../src/read/message.js';
 import { safeAddress } from '../src/report/sanitize.js';
-import { ELECTION, ROSTER, eml, paperText } from './helpers.js';
+import { ELECTION, EXAMPLE, KEYS, MAILBOX, ROSTER, eml, paperText, tempDir } from './helpers.js';
 
 const election = parseElection({ name: 'e', path: ELECTION, bytes: readFileSync(ELECTION), sha256: '' });
 const roster = parseRoster({ name: 'r', path: ROSTER, bytes: readFileSync(ROSTER), sha256: '' });
@@ -182,11 +186,8 @@ describe('only the issued paper', () => {
 
 describe('a council whose mail is signed', () => {
   it('gets no vote from an unsigned paper alone when the officer pinned its key; without a pinned key, prefer counts it', async () => {
-    const { runCount } = await import('../src/cli/pipeline.js');
-    const t = (await import('./helpers.js')).tempDir();
+    const t = tempDir();
     try {
-      const { writeFileSync, mkdirSync } = await import('node:fs');
-      const { join } = await import('node:path');
       const box = join(t.dir, 'box');
       mkdirSync(box);
       // Knowsley sends nothing else in this mailbox; its key is in the example's keys.zone.
@@ -209,11 +210,6 @@ describe('a council whose mail is signed', () => {
 
 describe('a signature nobody checked', () => {
   it('a ballot signed by its council whose key was neither pinned nor looked up leaves the result provisional (a forgotten --keys); a key DNS says does not exist, or a signed newsletter, does not', async () => {
-    const { runCount } = await import('../src/cli/pipeline.js');
-    const { KEY_NOT_LOOKED_UP } = await import('../src/read/dkim.js');
-    const { MAILBOX, KEYS, tempDir } = await import('./helpers.js');
-    const { join } = await import('node:path');
-    const { mkdirSync, copyFileSync, writeFileSync } = await import('node:fs');
     const t = tempDir();
     try {
       // Tameside's signed paper, counted with no keys, with a keys file that lacks its key, with live
@@ -262,9 +258,6 @@ describe('a replay of a council’s signed paper', () => {
   // string (an array is taken for its default list); its type declarations say otherwise.
   const SIGNED = 'From:To:Subject:Date';
   const signed = async (id: string, date: string, marks: Parameters<typeof paperText>[0]): Promise<string> => {
-    const { EXAMPLE } = await import('./helpers.js');
-    const { dkimSign } = await import('mailauth/lib/dkim/sign.js');
-    const { join } = await import('node:path');
     const key = readFileSync(join(EXAMPLE, 'dkim-keys', 'sefton.gov.uk', 'ccin2024.private'));
     const message = [`From: Cllr Ian Maher-Quinn <leader@sefton.gov.uk>`, 'To: ballots@ccin.example', 'Subject: CCIN ballot', `Date: ${date}`, `Message-ID: <${id}@sefton.gov.uk>`, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '', paperText(marks, sefton).replace(/\n/g, '\r\n')].join('\r\n');
     const options = { canonicalization: 'relaxed/relaxed', signTime: new Date(date), headerList: SIGNED, signatureData: [{ signingDomain: 'sefton.gov.uk', selector: 'ccin2024', privateKey: key }] };
@@ -274,10 +267,6 @@ describe('a replay of a council’s signed paper', () => {
   const later = (at: string): string => `Received: from mail.attacker.example (mail.attacker.example [198.51.100.9]) by mx.ccin.example (Postfix) with ESMTPS id RPLY; ${at}\r\n`;
 
   it('delivered again after the council changed its vote: a copy of the first paper, which keeps its first receipt time, and the change stands', async () => {
-    const { runCount } = await import('../src/cli/pipeline.js');
-    const { EXAMPLE, MAILBOX, KEYS, tempDir } = await import('./helpers.js');
-    const { join } = await import('node:path');
-    const { mkdirSync, writeFileSync } = await import('node:fs');
     const t = tempDir();
     try {
       // Sefton's signed paper of 29 January (superseded by its signed paper of 30 January), sent to
@@ -300,10 +289,6 @@ describe('a replay of a council’s signed paper', () => {
   });
 
   it('with a header its signature does not sign changed (a new Message-ID): ordered by when the signed message first came, so the change stands; an altered copy that came first hides nothing', async () => {
-    const { runCount } = await import('../src/cli/pipeline.js');
-    const { KEYS, tempDir } = await import('./helpers.js');
-    const { join } = await import('node:path');
-    const { writeFileSync } = await import('node:fs');
     const t = tempDir();
     try {
       const first = await signed('first', 'Mon, 29 Jan 2024 10:00:00 +0000', { alty: 'X' });
@@ -350,10 +335,6 @@ describe('a replay of a council’s signed paper', () => {
   });
 
   it('signed before this election opened (a past election’s paper, the same candidates standing again), sent after the council voted: it proves nothing, even with the ballot server’s dkim=pass, so it cannot replace the vote', async () => {
-    const { runCount } = await import('../src/cli/pipeline.js');
-    const { KEYS, tempDir } = await import('./helpers.js');
-    const { join } = await import('node:path');
-    const { writeFileSync } = await import('node:fs');
     const t = tempDir();
     try {
       const past = await signed('past', 'Fri, 20 Jan 2023 10:00:00 +0000', { alty: 'X' });
