@@ -137,6 +137,23 @@ describe('no declaration from a count that cannot be right', () => {
     });
   });
 
+  it('an issued.csv of another election (last year\'s, by mistake) is an input error, not every paper rejected wrong-reference', async () => {
+    await withDir(async (dir) => {
+      const lastYear = join(dir, 'issued.csv');
+      writeFileSync(lastYear, readFileSync(ISSUED, 'utf8').replaceAll('CCIN-VPB-2024-', 'CCIN-VPB-2023-'));
+      const r = await run(['tally', MAILBOX, ...COMMON.map((a) => (a === ISSUED ? lastYear : a))]);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/\[ISSUED_OTHER_ELECTION\] .*issued\.csv:2 \(column reference\): the references were issued for election ccin-vpb-2023, not this one \(ccin-vpb-2024\)/);
+      // References made some other way (not the shape papers writes) are taken as they are.
+      const own = join(dir, 'own.csv');
+      writeFileSync(own, 'council_id,reference\nnorth-herts,REF-0001\nwestminster,REF-0002\n');
+      const taken = await run(['tally', join(MAILBOX, 'eml'), ...COMMON.map((a) => (a === ISSUED ? own : a))]);
+      expect(taken.stderr).toBe('');
+      expect(taken.stdout).toMatch(/PROVISIONAL RESULT|DECLARATION OF RESULT/);
+    });
+  });
+
   it('most papers rejected for one reason is said beside the declaration', async () => {
     await withDir(async (dir) => {
       const election = join(dir, 'election.json');

@@ -103,7 +103,7 @@ export async function loadInputs(req: Pick<CountRequest, 'election' | 'roster' |
   let issued: IssuedReferences | null = null;
   if (req.issued !== undefined) {
     issuedFile = await loadInputFile(req.issued, 'issued');
-    issued = parseIssued(issuedFile, roster);
+    issued = parseIssued(issuedFile, roster, election.id);
   }
   return {
     election,

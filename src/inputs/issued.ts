@@ -7,7 +7,15 @@ import type { Roster } from './roster.js';
 /** The references issued to councils (`--issued issued.csv`, as `papers` writes it): council id → reference. */
 export type IssuedReferences = Map<string, string>;
 
-export function parseIssued(file: LoadedFile, roster: Roster): IssuedReferences {
+/** A reference as `papers` writes it: the election id, then 8 characters of Crockford's base32. */
+const ISSUED_SHAPE = /^(.+)-[0-9A-HJKMNP-TV-Z]{8}$/;
+
+/**
+ * The references issued to councils for `electionId`. A file whose references are all of the shape
+ * `papers` writes, for one other election (another id before the code), is another election's
+ * issued.csv: an input error, rather than every paper rejected `wrong-reference`.
+ */
+export function parseIssued(file: LoadedFile, roster: Roster, electionId: string): IssuedReferences {
   const { header, rows } = readCsv(file);
   const idIdx = header.indexOf('council_id');
   const refIdx = header.indexOf('reference');
@@ -25,6 +33,16 @@ export function parseIssued(file: LoadedFile, roster: Roster): IssuedReferences 
     if (prior !== undefined) throw new InputError('ROSTER_CONFLICT', { file: file.path, line: line, column: 'reference' }, `reference also issued on line ${prior}`);
     byReference.set(ref, line);
     out.set(id, ref);
+  }
+  const prefixes = new Set([...out.values()].map((r) => ISSUED_SHAPE.exec(r)?.[1] ?? null));
+  const [only] = prefixes;
+  const ours = electionId.toUpperCase();
+  if (prefixes.size === 1 && only !== null && only !== undefined && only !== ours) {
+    throw new InputError(
+      'ISSUED_OTHER_ELECTION',
+      { file: file.path, line: 2, column: 'reference' },
+      `the references were issued for election ${only.toLowerCase()}, not this one (${electionId}): give the issued.csv that \`ccin-tally papers\` wrote for this election`,
+    );
   }
   return out;
 }

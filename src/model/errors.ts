@@ -18,6 +18,7 @@ export type InputErrorCode =
   | 'KEYS_INVALID'
   | 'SECRET_MISSING'
   | 'ISSUED_REQUIRED'
+  | 'ISSUED_OTHER_ELECTION'
   | 'NOT_MAIL'
   | 'NO_KEYS'
   | 'OUTPUT_INVALID'
