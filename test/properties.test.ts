@@ -5,7 +5,10 @@
  * each run judges and counts in-process, so a property costs milliseconds.
  */
 import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
+import { dkimSign } from 'mailauth/lib/dkim/sign.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { countMessages, keyLookup, loadInputs, readMailbox, type LoadedInputs } from '../src/cli/pipeline.js';
 import type { ResultModel } from '../src/model/result.js';
@@ -13,7 +16,7 @@ import { canonicalJson, canonicalJsonOfData } from '../src/model/canonical.js';
 import { DEFAULT_READ_LIMITS, readMessage, type MessageFacts } from '../src/read/message.js';
 import { DEFAULT_LIMITS, type Provenance } from '../src/sources/types.js';
 import { walkSources } from '../src/sources/walk.js';
-import { ADJUDICATIONS, ELECTION, ISSUED, KEYS, MAILBOX, ROSTER, paperText } from './helpers.js';
+import { ADJUDICATIONS, ELECTION, EXAMPLE, ISSUED, KEYS, MAILBOX, ROSTER, paperText } from './helpers.js';
 
 const LIMITS = { ...DEFAULT_LIMITS, ...DEFAULT_READ_LIMITS };
 const SEED = 20240201;
@@ -61,10 +64,11 @@ const FORGERY_KINDS = [
   'kelvin', // the council's domain with a Kelvin sign (U+212A), which toLowerCase folds to "k"
   'padded', // the council's paper with extra candidate-shaped lines
   'encoded-address', // the council's address inside an RFC 2047 encoded word, which mail servers and DMARC do not read as an address
+  'past-signed', // a paper the council itself signed before this election opened (a past election's), sent again now
 ] as const;
 
 /** The kinds that write the council's own address, alone, in the one From header. */
-const SENDS_AS_COUNCIL = new Set<string>(['unsigned', 'forged-dkim', 'forged-auth-results', 'forged-received', 'padded']);
+const SENDS_AS_COUNCIL = new Set<string>(['unsigned', 'forged-dkim', 'forged-auth-results', 'forged-received', 'padded', 'past-signed']);
 
 interface Forgery {
   council: number;
@@ -86,8 +90,19 @@ function rfc2822(d: Date): string {
   return d.toUTCString().replace('GMT', '+0000');
 }
 
+/**
+ * The message signed with the council's own key (the example's test keys), as of `at`: what a
+ * council's mail server sent. mailauth's signer reads headerList as a colon-separated string.
+ */
+async function signedByCouncil(message: string, domain: string, at: Date): Promise<string> {
+  const keyFile = join(EXAMPLE, 'dkim-keys', domain, 'ccin2024.private');
+  if (!existsSync(keyFile)) return message;
+  const options = { canonicalization: 'relaxed/relaxed', signTime: at, headerList: 'From:To:Subject:Date:Message-ID', signatureData: [{ signingDomain: domain, selector: 'ccin2024', privateKey: readFileSync(keyFile) }] };
+  return (await dkimSign(message, options as unknown as Parameters<typeof dkimSign>[1])).signatures + message;
+}
+
 /** A forged message as it reaches the ballot mailbox: the real server's Received header on top. */
-function forgedBytes(f: Forgery): { bytes: Buffer; council: string } {
+async function forgedBytes(f: Forgery): Promise<{ bytes: Buffer; council: string }> {
   const council = inputs.roster.councils.filter((c) => c.membership === 'Full')[f.council % 43]!;
   const domain = council.domains[0] ?? council.emails[0]!.split('@')[1]!;
   const addr = council.emails[0] ?? `leader@${domain}`;
@@ -110,26 +125,28 @@ function forgedBytes(f: Forgery): { bytes: Buffer; council: string } {
   if (f.kind === 'encoded-address') from = `Leader <=?utf-8?q?${addr.replace('@', '=40')}?=>`;
   let body = paperText({ [f.choice]: 'X' }, { council: council.name, name: council.leader ?? council.mayor ?? '', position: council.leader ? 'Leader' : 'Mayor' });
   if (f.kind === 'padded') body = body.replace('[ ] ', `[ ] Cllr Person ${f.n % 97}\n[ ] `);
-  const lines = [
-    ...headers,
+  // A paper the council signed a year or so before this election opened.
+  const written = f.kind === 'past-signed' ? new Date(opens.getTime() - (2 + (f.n % 400)) * 86_400_000) : at;
+  const message = [
     `From: ${from}`,
     'To: ballots@ccin.example',
     `Subject: Ballot ${f.n}`,
-    `Date: ${rfc2822(at)}`,
+    `Date: ${rfc2822(written)}`,
     `Message-ID: <forged-${f.n}-${f.kind}@attacker.example>`,
     'MIME-Version: 1.0',
     'Content-Type: text/plain; charset=utf-8',
     '',
     body,
-  ];
-  return { bytes: Buffer.from(lines.join('\r\n'), 'utf8'), council: council.id };
+  ].join('\r\n');
+  const sent = f.kind === 'past-signed' ? await signedByCouncil(message, domain, written) : message;
+  return { bytes: Buffer.from([...headers, sent].join('\r\n'), 'utf8'), council: council.id };
 }
 
 async function forgedEntries(list: readonly Forgery[]): Promise<{ entries: Entry[]; councils: string[] }> {
   const entries: Entry[] = [];
   const councils: string[] = [];
   for (const [i, f] of list.entries()) {
-    const { bytes, council } = forgedBytes(f);
+    const { bytes, council } = await forgedBytes(f);
     entries.push({ source: { file: `forged/${String(i).padStart(4, '0')}.eml`, kind: 'eml', index: null, line: null }, facts: await readBytes(bytes) });
     councils.push(council);
   }
