@@ -360,6 +360,17 @@ describe('a replay of a council’s signed paper', () => {
       writeFileSync(noOpens, JSON.stringify(withoutOpens));
       const open = await runCount({ paths: [join(t.dir, 'vote.eml')], election: noOpens, roster: ROSTER, keys: KEYS, generator: 'test' });
       expect(open.notices.join('\n')).toMatch(/The election gives no opening time \("opens"\): a signature made before this election proves a paper all the same/);
+      // Signed without t= (as Exchange Online signs; dkimpy, fixtures/dkim/make.py), a signature is
+      // dated by the Date header it signs: the council's paper of this election counts, the one it
+      // signed a year before, delivered after it, does not.
+      const dkimDir = join(EXAMPLE, '..', 'dkim');
+      const untimed = await runCount({ paths: [join(dkimDir, 'messages', 'untimed.eml'), join(dkimDir, 'messages', 'past-untimed.eml')], election: ELECTION, roster: ROSTER, keys: join(dkimDir, 'keys.zone'), generator: 'test' });
+      const [present, again] = ['untimed.eml', 'past-untimed.eml'].map((name) => untimed.messages.find((m) => m.source.file === name)!);
+      expect(present).toMatchObject({ disposition: 'counted', choices: ['williams'] });
+      expect(present?.evidence.authentication).toMatchObject({ authenticated: true });
+      expect(again?.evidence.authentication.signatures[0]).toMatchObject({ result: 'pass', authenticates: false, signTime: null });
+      expect(again?.evidence.authentication.signatures[0]?.why).toMatch(/^passes, but signs a Date header of 2023-01-20T10:00:00Z, before voting opened/);
+      expect(again).toMatchObject({ disposition: 'needs-adjudication', reason: 'unauthenticated-change', choices: [] });
       // The council's own paper, signed a moment before voting opened and delivered after it, still proves its vote.
       const t2 = tempDir();
       try {

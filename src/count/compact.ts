@@ -65,6 +65,7 @@ class SlimFacts implements MessageFacts {
   declare readonly subject: null;
   declare readonly dateHeader: null;
   declare readonly dateHeaderAt: null;
+  declare readonly earliestDateAt: null;
   declare readonly received: MessageFacts['received'];
   declare readonly receiptNote: null;
   declare readonly signals: MessageFacts['signals'];
@@ -94,7 +95,7 @@ class SlimFacts implements MessageFacts {
     this.quotedPapers = f.quotedPapers;
   }
 }
-const DROPPED = ['fromHeader', 'senderHeader', 'replyToHeader', 'subject', 'dateHeader', 'dateHeaderAt', 'receiptNote', 'htmlPapers'] as const;
+const DROPPED = ['fromHeader', 'senderHeader', 'replyToHeader', 'subject', 'dateHeader', 'dateHeaderAt', 'earliestDateAt', 'receiptNote', 'htmlPapers'] as const;
 const EMPTIED = ['fromAddresses', 'received', 'signals', 'papers', 'forwarded', 'attachments', 'authResults', 'notes'] as const;
 for (const key of DROPPED) Object.defineProperty(SlimFacts.prototype, key, { value: null, enumerable: true });
 for (const key of EMPTIED) Object.defineProperty(SlimFacts.prototype, key, { value: NONE, enumerable: true });

@@ -36,9 +36,14 @@ export function assessAuthentication(f: MessageFacts, council: Council | null, e
   // A signature made before voting opened (its t= tag) was made before any paper of this election
   // was filled in: it proves a council's earlier message, sent again (a paper of a past election
   // with the same candidates), not a vote. Neither it nor a receiving server's pass for it counts.
+  // A signature without t= (Microsoft 365 writes none) is dated by the Date header it signs.
   const opensAt = election.opens?.getTime();
-  const madeBeforeOpening = (s: { signTime: string | null }): boolean =>
-    opensAt !== undefined && s.signTime !== null && Date.parse(s.signTime) < opensAt - SIGNED_BEFORE_OPENING_GRACE_MS;
+  const madeAt = (s: { signTime: string | null; signedHeaders: string[] }): string | null =>
+    s.signTime ?? (s.signedHeaders.some((h) => h.toLowerCase() === 'date') ? f.earliestDateAt : null);
+  const madeBeforeOpening = (s: { signTime: string | null; signedHeaders: string[] }): boolean => {
+    const at = madeAt(s);
+    return opensAt !== undefined && at !== null && Date.parse(at) < opensAt - SIGNED_BEFORE_OPENING_GRACE_MS;
+  };
   const alignedDkim = f.dkim.filter((s) => fromDomain !== '' && within(fromDomain, s.domain));
   const staleDomains = new Set(alignedDkim.filter(madeBeforeOpening).map((s) => s.domain));
   for (const s of alignedDkim) if (!madeBeforeOpening(s)) staleDomains.delete(s.domain);
@@ -54,7 +59,10 @@ export function assessAuthentication(f: MessageFacts, council: Council | null, e
     else if (!aligned) why = `passes, but d=${s.domain} is not the From domain (${fromDomain || 'none'}) or a parent of it`;
     else if (!councilDomain) why = `passes, but ${s.domain} is not registered to ${council ? council.name : 'any council'} in the roster`;
     else if (s.unsignedTailHasContent) why = `passes, but l=${s.bodyLengthLimit} leaves ${s.unsignedBytes} bytes of the body unsigned, and they hold content`;
-    else if (madeBeforeOpening(s)) why = `passes, but was made at ${s.signTime}, before voting opened: a signature made before the papers could be filled in proves no vote in this election (a council's earlier message sent again?)`;
+    else if (madeBeforeOpening(s)) {
+      const when = s.signTime !== null ? `was made at ${s.signTime}` : `signs a Date header of ${madeAt(s)}`;
+      why = `passes, but ${when}, before voting opened: a signature made before the papers could be filled in proves no vote in this election (a council's earlier message sent again?)`;
+    }
     else {
       authenticates = true;
       why = 'passes, aligned with the From domain and registered to the council';

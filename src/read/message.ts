@@ -95,6 +95,12 @@ export interface MessageFacts {
   subject: string | null;
   dateHeader: string | null;
   dateHeaderAt: string | null;
+  /**
+   * The earliest time any of the message's Date headers gives (a DKIM signature that signs Date
+   * covers one of them): when a signature without a t= tag was made at the latest, give or take the
+   * sender's clock. null when none can be read.
+   */
+  earliestDateAt: string | null;
   received: ReceivedHop[];
   receivedAt: string | null;
   receivedAtSource: ReceiptSource | null;
@@ -194,6 +200,7 @@ function emptyFacts(raw: RawMessage): MessageFacts {
     subject: null,
     dateHeader: null,
     dateHeaderAt: null,
+    earliestDateAt: null,
     received: [],
     receivedAt: null,
     receivedAtSource: null,
@@ -499,6 +506,8 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
   facts.dateHeader = headerValues(mail, 'date')[0] ?? null;
   const dateAt = facts.dateHeader === null ? null : parseRfc5322Date(facts.dateHeader);
   facts.dateHeaderAt = dateAt ? isoSeconds(dateAt) : null;
+  const dates = headerValues(mail, 'date').slice(0, 20).flatMap((d) => parseRfc5322Date(d)?.getTime() ?? []);
+  facts.earliestDateAt = dates.length > 0 ? isoSeconds(new Date(Math.min(...dates))) : null;
   // Every header in order, unfolded: Received hops and Authentication-Results are judged by position.
   const headerList = mail.headerLines.map((h) => ({ key: h.key, value: h.line.slice(h.line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim() }));
   const receivedAt = headerList.flatMap((h, i) => (h.key === 'received' ? [i] : []));
