@@ -170,7 +170,7 @@ export function buildResult(input: CountInputs): ResultModel {
   }
   // A ballot whose signature by its own council's domain nobody checked, for want of the key (not
   // pinned, DNS not asked): whether the council sent it, and whether another paper in its name may
-  // replace it, is not known. A forgotten --keys never yields a declaration.
+  // replace it, is not known. A forgotten --keys never yields a declaration from signed mail.
   if (election.dkim !== 'off') {
     let unchecked = 0;
     const domains = new Set<string>();

@@ -30,11 +30,11 @@ export const ROSTER_COLUMNS = ['council_id', 'council', 'membership', 'leader', 
 const EMAIL_RE = /^[^\s@<>(),;:"[\]]+@[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i;
 const DOMAIN_RE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i;
 /**
- * Suffixes shared by many organisations that the Public Suffix List does not list as suffixes
- * (gov.wales, llyw.cymru, sch.uk, and onmicrosoft.com, under which every Microsoft 365 tenant has a
- * domain, are domains there); every suffix it lists is refused too.
+ * Names shared by many organisations that the Public Suffix List holds as domains, not suffixes
+ * (every school under sch.uk, every Microsoft 365 tenant under onmicrosoft.com); every suffix it
+ * lists (gov.uk, co.uk, gov.scot…) is refused by asking it.
  */
-const TOO_BROAD = new Set(['gov.uk', 'org.uk', 'co.uk', 'ac.uk', 'nhs.uk', 'police.uk', 'sch.uk', 'ltd.uk', 'plc.uk', 'me.uk', 'net.uk', 'gov.wales', 'gov.scot', 'llyw.cymru', 'onmicrosoft.com']);
+const TOO_BROAD = new Set(['sch.uk', 'gov.wales', 'llyw.cymru', 'onmicrosoft.com']);
 
 /**
  * Public mail services, where anyone may open an address: a council's domain is never one. A
@@ -55,7 +55,7 @@ const PSL_OPTIONS = { allowPrivateDomains: true, extractHostname: false, validat
  * a suffix (gov.uk, com, github.io: the Public Suffix List's, its private part too) or a public
  * mail service would give the council every sender under it. Null when it can be.
  */
-export function tooBroadDomain(domain: string): string | null {
+function tooBroadDomain(domain: string): string | null {
   if (TOO_BROAD.has(domain) || getPublicSuffix(domain, PSL_OPTIONS) === domain) {
     return 'names a suffix shared by many organisations (every address under it would be this council\'s)';
   }

@@ -466,14 +466,15 @@ const MOZILLA_EXPUNGED = 0x0008;
  */
 function setAside(raw: RawMessage, mail: ParsedMail): string | null {
   if (raw.source.kind === 'maildir' && /:2,[A-Za-z]*T[A-Za-z]*$/.test(raw.source.file)) return 'the mail client had marked this message deleted (its Maildir file is flagged T, trashed)';
+  // The top-most of each header: the one the mail client or the export wrote above the message.
   const status = headerValues(mail, 'x-mozilla-status')[0]?.trim() ?? '';
   if (/^[0-9a-f]{1,8}$/i.test(status) && (Number.parseInt(status, 16) & MOZILLA_EXPUNGED) !== 0) {
-    return `the mail client had marked this message deleted (Thunderbird's X-Mozilla-Status: ${status}, expunged but not yet compacted out of the mbox)`;
+    return `the mail client had marked this message deleted (Thunderbird's X-Mozilla-Status: ${status}, expunged but not yet compacted out of the mbox; a header its sender could have written too)`;
   }
   // Google Takeout writes each message's labels; an export that includes Spam and Trash holds those too.
   const labels = (headerValues(mail, 'x-gmail-labels')[0] ?? '').split(',').map((l) => l.trim().toLowerCase());
   const filed = ['spam', 'trash'].filter((l) => labels.includes(l));
-  if (filed.length > 0) return `Gmail had filed this message in ${filed.map((l) => l[0]!.toUpperCase() + l.slice(1)).join(' and ')} (X-Gmail-Labels)`;
+  if (filed.length > 0) return `Gmail had filed this message in ${filed.map((l) => l[0]!.toUpperCase() + l.slice(1)).join(' and ')} (X-Gmail-Labels, the top-most, which Takeout writes; a sender could write one lower down)`;
   return null;
 }
 
@@ -503,11 +504,13 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
   facts.replyToHeader = headerValues(mail, 'reply-to')[0] ?? null;
   facts.messageId = headerValues(mail, 'message-id')[0] ?? null;
   facts.subject = mail.subject ?? null;
-  facts.dateHeader = headerValues(mail, 'date')[0] ?? null;
-  const dateAt = facts.dateHeader === null ? null : parseRfc5322Date(facts.dateHeader);
+  const dateLines = headerValues(mail, 'date').slice(0, 20);
+  const dates = dateLines.map((d) => parseRfc5322Date(d));
+  const dateAt = dates[0] ?? null;
+  facts.dateHeader = dateLines[0] ?? null;
   facts.dateHeaderAt = dateAt ? isoSeconds(dateAt) : null;
-  const dates = headerValues(mail, 'date').slice(0, 20).flatMap((d) => parseRfc5322Date(d)?.getTime() ?? []);
-  facts.earliestDateAt = dates.length > 0 ? isoSeconds(new Date(Math.min(...dates))) : null;
+  const times = dates.flatMap((d) => (d ? [d.getTime()] : []));
+  facts.earliestDateAt = times.length > 0 ? isoSeconds(new Date(Math.min(...times))) : null;
   // Every header in order, unfolded: Received hops and Authentication-Results are judged by position.
   const headerList = mail.headerLines.map((h) => ({ key: h.key, value: h.line.slice(h.line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim() }));
   const receivedAt = headerList.flatMap((h, i) => (h.key === 'received' ? [i] : []));

@@ -32,6 +32,13 @@ export interface DnsSource {
  */
 export function keyLookup(pinned: PinnedKeys, dns: DnsSource | undefined): TxtLookup {
   const asked = new Map<string, ReturnType<TxtLookup>>();
+  // A name pinned with no key (an empty TXT string, or an empty list in a DNS-cache file: what
+  // --save-keys writes where DNS had none) is looked up, and has none. Made once, not a lookup at a time.
+  const answers = new Map<string, Awaited<ReturnType<TxtLookup>>>();
+  for (const [name, records] of pinned) {
+    const keys = records.filter((r) => r.join('') !== '');
+    answers.set(name, keys.length > 0 ? { records: keys, source: 'pinned' } : null);
+  }
   const live = async (source: DnsSource, name: string): ReturnType<TxtLookup> => {
     try {
       const records = await source.resolveTxt(name);
@@ -51,10 +58,7 @@ export function keyLookup(pinned: PinnedKeys, dns: DnsSource | undefined): TxtLo
     }
   };
   return (name) => {
-    const p = pinned.get(name);
-    // A name pinned with no key (an empty TXT string, or an empty list in a DNS-cache file: what
-    // --save-keys writes where DNS had none) is looked up, and has none.
-    if (p) return Promise.resolve(p.some((r) => r.join('') !== '') ? { records: p.filter((r) => r.join('') !== ''), source: 'pinned' } : null);
+    if (answers.has(name)) return Promise.resolve(answers.get(name) ?? null);
     if (!dns) return Promise.resolve('not-looked-up');
     let answer = asked.get(name);
     if (!answer) {
