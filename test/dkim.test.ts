@@ -123,6 +123,25 @@ describe('DKIM, verified at the receipt time with pinned keys', () => {
     expect(await signedAs('pass.eml')).not.toBe(await signedAs('length-no-tail.eml'));
     expect((await judge('pass.eml', 'prefer')).facts.signedAs).toBe(await signedAs('pass.eml'));
   });
+  it('a signature made with rsa-sha1 verifies in mailauth, and authenticates nothing (RFC 8301), nor does the ballot server\'s pass for it', async () => {
+    const { facts, judgement } = await judge('sha1.eml');
+    expect(facts.dkim?.[0]).toMatchObject({ domain: 'north-herts.gov.uk', algorithm: 'rsa-sha1', result: 'pass' });
+    expect(facts.signedAs).toBeNull();
+    expect(judgement.auth?.authenticated).toBe(false);
+    expect(judgement.auth?.signatures[0]?.why).toMatch(/rsa-sha1, which RFC 8301/);
+    expect(judgement.verdict).toEqual({ kind: 'rejected', reason: 'unauthenticated' });
+    // The server's stamp names the algorithm; and were it silent, the message's own signature shows it.
+    const stamped = await judge('sha1-trusted.eml');
+    expect(stamped.facts.authResults.filter((a) => a.trusted).flatMap((a) => a.dkim)).toEqual([{ result: 'pass', domain: 'north-herts.gov.uk', selector: 'ccin2024', algorithm: 'rsa-sha1' }]);
+    expect(stamped.judgement.auth).toMatchObject({ authenticated: false, decidedBy: null });
+    const [raw] = await rawMessages(join(DIR, 'messages', 'sha1-trusted.eml'));
+    const silent = Buffer.from(raw!.bytes.toString('latin1').replace(' header.a=rsa-sha1', ''), 'latin1');
+    const election = electionWith('require');
+    const facts2 = await readMessage({ ...raw!, bytes: silent }, { receivedBy: election.receivedBy, limits: DEFAULT_READ_LIMITS, dkim: { lookup: keyLookup(KEYS, undefined) }, trustedAuthservIds: ['mx.ccin.example'] });
+    expect(facts2.authResults.filter((a) => a.trusted).flatMap((a) => a.dkim)[0]?.algorithm).toBeNull();
+    expect(judgeMessage(facts2, election, roster).auth).toMatchObject({ authenticated: false, decidedBy: null });
+    // The same server's pass for an rsa-sha256 signature still authenticates (regenerated-trusted.eml, below).
+  });
   it('a signature that expires after the receipt time still passes: verification happens at receipt', async () => {
     const { judgement } = await judge('expired-after-receipt.eml');
     expect(judgement.auth?.authenticated).toBe(true);
@@ -176,13 +195,14 @@ describe('DKIM, verified at the receipt time with pinned keys', () => {
   it('Authentication-Results are parsed with or without an authserv-id', () => {
     expect(parseAuthenticationResults('mx.ccin.example 1; spf=pass smtp.mailfrom=a.example; dkim=pass (2048-bit) header.d=a.example header.s=s1')).toEqual({
       authservId: 'mx.ccin.example',
-      dkim: [{ result: 'pass', domain: 'a.example', selector: 's1' }],
+      dkim: [{ result: 'pass', domain: 'a.example', selector: 's1', algorithm: null }],
       dmarc: null,
       compauth: null,
     });
     expect(parseAuthenticationResults('spf=pass (sender IP is 192.0.2.1) smtp.mailfrom=a.example; dkim=fail (body hash did not verify) header.d=a.example;dmarc=fail').dkim).toEqual([
-      { result: 'fail', domain: 'a.example', selector: null },
+      { result: 'fail', domain: 'a.example', selector: null, algorithm: null },
     ]);
+    expect(parseAuthenticationResults('mx.ccin.example; dkim=pass header.d=a.example header.a=RSA-SHA1 header.s=s1').dkim).toEqual([{ result: 'pass', domain: 'a.example', selector: 's1', algorithm: 'rsa-sha1' }]);
   });
 });
 

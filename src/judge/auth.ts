@@ -1,6 +1,7 @@
 import type { Election } from '../inputs/election.js';
 import type { Council } from '../inputs/roster.js';
 import type { SignatureAssessment } from '../model/result.js';
+import { forbiddenAlgorithm } from '../read/dkim.js';
 import type { MessageFacts } from '../read/message.js';
 
 /** How a message's sender was (or was not) proved: DKIM evidence weighed against the roster. */
@@ -44,9 +45,12 @@ export function assessAuthentication(f: MessageFacts, council: Council | null, e
     const at = madeAt(s);
     return opensAt !== undefined && at !== null && Date.parse(at) < opensAt - SIGNED_BEFORE_OPENING_GRACE_MS;
   };
+  // A domain whose every aligned signature proves nothing by how it was made (before voting opened,
+  // or with rsa-sha1) gets nothing from a receiving server's pass for it either.
+  const provesNothing = (s: (typeof f.dkim)[number]): boolean => madeBeforeOpening(s) || forbiddenAlgorithm(s.algorithm);
   const alignedDkim = f.dkim.filter((s) => fromDomain !== '' && within(fromDomain, s.domain));
-  const staleDomains = new Set(alignedDkim.filter(madeBeforeOpening).map((s) => s.domain));
-  for (const s of alignedDkim) if (!madeBeforeOpening(s)) staleDomains.delete(s.domain);
+  const discountedDomains = new Set(alignedDkim.filter(provesNothing).map((s) => s.domain));
+  for (const s of alignedDkim) if (!provesNothing(s)) discountedDomains.delete(s.domain);
 
   const signatures: SignatureAssessment[] = f.dkim.map((s) => {
     const aligned = fromDomain !== '' && within(fromDomain, s.domain);
@@ -58,6 +62,7 @@ export function assessAuthentication(f: MessageFacts, council: Council | null, e
     else if (!s.signedHeaders.some((h) => h.toLowerCase() === 'from')) why = 'passes, but does not sign the From header (RFC 6376 §6.1.1: such a signature proves nothing of the sender)';
     else if (!aligned) why = `passes, but d=${s.domain} is not the From domain (${fromDomain || 'none'}) or a parent of it`;
     else if (!councilDomain) why = `passes, but ${s.domain} is not registered to ${council ? council.name : 'any council'} in the roster`;
+    else if (forbiddenAlgorithm(s.algorithm)) why = 'passes, but is made with rsa-sha1, which RFC 8301 §3.1 forbids a verifier to accept (SHA-1 collisions can be made): it proves nothing of the sender';
     else if (s.unsignedTailHasContent) why = `passes, but l=${s.bodyLengthLimit} leaves ${s.unsignedBytes} bytes of the body unsigned, and they hold content`;
     else if (madeBeforeOpening(s)) {
       const when = s.signTime !== null ? `was made at ${s.signTime}` : `signs a Date header of ${madeAt(s)}`;
@@ -88,7 +93,7 @@ export function assessAuthentication(f: MessageFacts, council: Council | null, e
         authservId: stampName(a),
         result: d.result,
         domain: d.domain,
-        authenticates: d.result === 'pass' && d.domain !== null && fromDomain !== '' && within(fromDomain, d.domain) && registered(d.domain) && !staleDomains.has(d.domain.toLowerCase()),
+        authenticates: d.result === 'pass' && d.domain !== null && fromDomain !== '' && within(fromDomain, d.domain) && registered(d.domain) && !forbiddenAlgorithm(d.algorithm) && !discountedDomains.has(d.domain.toLowerCase()),
       })),
     );
   const ignoredHeaders = f.authResults.filter((a) => !a.trusted).map((a) => ({ authservId: stampName(a), why: a.why }));

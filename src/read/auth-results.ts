@@ -10,7 +10,8 @@ export interface AuthResultsFact {
   authservId: string;
   trusted: boolean;
   why: string;
-  dkim: { result: string; domain: string | null; selector: string | null }[];
+  /** Each dkim= result, with the signing domain, selector and algorithm (header.a) when stamped. */
+  dkim: { result: string; domain: string | null; selector: string | null; algorithm: string | null }[];
   /** DMARC's verdict and the From domain it was for (`dmarc=fail header.from=…`), when stamped. */
   dmarc: { result: string; domain: string | null } | null;
   /** Microsoft's composite authentication (`compauth=fail reason=…`), when stamped. */
@@ -79,7 +80,8 @@ export function parseAuthenticationResults(value: string): Pick<AuthResultsFact,
     if (method === 'dkim') {
       const d = /\bheader\.d\s*=\s*"?([^\s";]+)/i.exec(props)?.[1] ?? /\bheader\.i\s*=\s*"?[^\s";@]*@([^\s";]+)/i.exec(props)?.[1] ?? null;
       const sel = /\bheader\.s\s*=\s*"?([^\s";]+)/i.exec(props)?.[1] ?? null;
-      dkim.push({ result, domain: d?.toLowerCase() ?? null, selector: sel });
+      const algorithm = /\bheader\.a\s*=\s*"?([^\s";]+)/i.exec(props)?.[1]?.toLowerCase() ?? null;
+      dkim.push({ result, domain: d?.toLowerCase() ?? null, selector: sel, algorithm });
     } else if (method === 'dmarc') {
       dmarc ??= { result, domain: /\bheader\.from\s*=\s*"?([^\s";]+)/i.exec(props)?.[1]?.toLowerCase() ?? null };
     } else {

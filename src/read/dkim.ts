@@ -21,6 +21,12 @@ export type TxtLookup = (name: string) => Promise<{ records: string[][]; source:
 /** The reason a signature gives whose key was not looked up (mailauth's "no key", said in full). */
 export const KEY_NOT_LOOKED_UP = 'no key: none pinned (--keys), and live DNS not asked (--dns)';
 
+/**
+ * A signature made with rsa-sha1, which RFC 8301 §3.1 forbids a verifier to accept (SHA-1 collisions
+ * can be made). mailauth still verifies it, as a mail client might show it: it proves nothing here.
+ */
+export const forbiddenAlgorithm = (algorithm: string | null): boolean => algorithm !== null && algorithm.trim().toLowerCase() === 'rsa-sha1';
+
 /** A signature that nobody checked, for want of its key: it might be good, so it decides nothing yet. */
 export const keyNotLookedUp = (s: { result: string; reason: string | null }): boolean => s.result === 'neutral' && s.reason === KEY_NOT_LOOKED_UP;
 

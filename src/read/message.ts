@@ -545,11 +545,12 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
     facts.dkimError = `the message has ${facts.dkimSignatures} DKIM-Signature headers, over the limit of ${MAX_DKIM_SIGNATURES}: none was verified`;
   } else if (options.dkim && r.at) {
     try {
-      facts.dkim = await (await dkimVerifier()).verifyDkim(options.bytes, r.at, options.dkim.lookup);
+      const verifier = await dkimVerifier();
+      facts.dkim = await verifier.verifyDkim(options.bytes, r.at, options.dkim.lookup);
       // Only a signature that covers the whole message (no l= tail with content) makes copies of it:
-      // text appended below one is not the message the council signed.
+      // text appended below one is not the message the council signed; nor does one made with rsa-sha1.
       facts.signedAs =
-        facts.dkim.find((d) => d.result === 'pass' && d.signatureId !== null && !d.unsignedTailHasContent && d.signedHeaders.some((h) => h.toLowerCase() === 'from'))?.signatureId ?? null;
+        facts.dkim.find((d) => d.result === 'pass' && d.signatureId !== null && !d.unsignedTailHasContent && !verifier.forbiddenAlgorithm(d.algorithm) && d.signedHeaders.some((h) => h.toLowerCase() === 'from'))?.signatureId ?? null;
     } catch (e) {
       facts.dkim = [];
       facts.dkimError = `DKIM verification failed to run: ${(e as Error).message}`;
