@@ -10,9 +10,9 @@ import { parseRoster } from '../src/inputs/roster.js';
 import { judgeMessage } from '../src/judge/judge.js';
 import { InputError } from '../src/model/errors.js';
 import { parseAuthenticationResults } from '../src/read/auth-results.js';
-import { verifyDkim } from '../src/read/dkim.js';
+import { unsignedInstances, verifyDkim } from '../src/read/dkim.js';
 import { installKeyCache } from '../src/read/key-cache.js';
-import { DEFAULT_READ_LIMITS, MAX_DKIM_SIGNATURES, readMessage } from '../src/read/message.js';
+import { bodyNotAsDeclared, DEFAULT_READ_LIMITS, MAX_DKIM_SIGNATURES, readMessage } from '../src/read/message.js';
 import type { RawMessage } from '../src/sources/types.js';
 import { walkSources } from '../src/sources/walk.js';
 import { ELECTION, ROOT, ROSTER, run, tempDir } from './helpers.js';
@@ -141,6 +141,36 @@ describe('DKIM, verified at the receipt time with pinned keys', () => {
     expect(facts2.authResults.filter((a) => a.trusted).flatMap((a) => a.dkim)[0]?.algorithm).toBeNull();
     expect(judgeMessage(facts2, election, roster).auth).toMatchObject({ authenticated: false, decidedBy: null });
     // The same server's pass for an rsa-sha256 signature still authenticates (regenerated-trusted.eml, below).
+  });
+  it('a header field the message may have once, found more often than the signature signs it, was written apart from the signature', () => {
+    const repeated = [{ name: 'content-type', count: 2 }, { name: 'subject', count: 2 }];
+    expect(unsignedInstances(repeated, ['From', 'Subject', 'Content-Type'])).toEqual([
+      { name: 'content-type', count: 2, signed: 1 },
+      { name: 'subject', count: 2, signed: 1 },
+    ]);
+    // Over-signed (listed as often as it occurs, or more): every instance is signed, and one more would break the signature.
+    expect(unsignedInstances(repeated, ['From', 'Subject', 'Subject', 'Subject', 'Content-Type', 'content-type'])).toEqual([]);
+    // Not signed at all: neither instance is vouched for.
+    expect(unsignedInstances(repeated, ['From'])).toEqual([
+      { name: 'content-type', count: 2, signed: 0 },
+      { name: 'subject', count: 2, signed: 0 },
+    ]);
+    expect(unsignedInstances([], ['From', 'Content-Type'])).toEqual([]);
+  });
+  it('a body is what its Content-Type declares, as far as its outermost multipart shows', () => {
+    const body = '--outer\r\nContent-Type: text/plain\r\n\r\nhi\r\n--outer\r\nContent-Type: multipart/mixed; boundary=inner\r\n\r\n--inner\r\n\r\nx\r\n--inner--\r\n--outer--\r\n';
+    const message = Buffer.from(`From: a@b.example\r\nContent-Type: x\r\n\r\n${body}`);
+    const multipart = (boundary: string) => ({ value: 'multipart/mixed', params: { boundary } });
+    expect(bodyNotAsDeclared(message, multipart('outer'))).toBeNull();
+    expect(bodyNotAsDeclared(message, multipart('inner'))).toMatch(/outermost multipart boundary is "outer", but its Content-Type declares "inner"/);
+    expect(bodyNotAsDeclared(message, { value: 'text/plain', params: {} })).toMatch(/the body is a multipart \(boundary "outer"\), but its Content-Type says text\/plain/);
+    expect(bodyNotAsDeclared(message, undefined)).toMatch(/says text\/plain/);
+    // LF line ends, trailing blank lines: the same.
+    expect(bodyNotAsDeclared(Buffer.from(message.toString().replace(/\r\n/g, '\n') + '\n\n'), multipart('inner'))).toMatch(/"outer"/);
+    // Nothing to tell: a text body, an epilogue after the close, a close with no opening line.
+    expect(bodyNotAsDeclared(Buffer.from('Subject: x\r\n\r\nDear RO,\r\n-- \r\nLeader\r\n'), undefined)).toBeNull();
+    expect(bodyNotAsDeclared(Buffer.from(`Subject: x\r\n\r\n${body}epilogue\r\n`), multipart('inner'))).toBeNull();
+    expect(bodyNotAsDeclared(Buffer.from('Subject: x\r\n\r\nhello\r\n--outer--\r\n'), undefined)).toBeNull();
   });
   it('a signature that expires after the receipt time still passes: verification happens at receipt', async () => {
     const { judgement } = await judge('expired-after-receipt.eml');

@@ -385,4 +385,32 @@ describe('a replay of a council’s signed paper', () => {
       t.cleanup();
     }
   });
+
+  it('with a header added above one its signature signs (a Content-Type naming the boundary of the earlier paper the council attached to its change of vote): the signature verifies, the reader sees the earlier paper, and it proves nothing', async () => {
+    // dkimpy's signature (fixtures/dkim/make.py): mailauth verifies the bottom-most Content-Type, the
+    // one the council signed; mailparser reads the top-most, added by whoever sent the copy.
+    const dkimDir = join(EXAMPLE, '..', 'dkim');
+    const t = tempDir();
+    try {
+      const replay = readFileSync(join(dkimDir, 'messages', 'content-type-added.eml'));
+      // The ballot server, verifying the same signature the same way, stamps its own dkim=pass on top.
+      const stamp = Buffer.from('Authentication-Results: mx.ccin.example; dkim=pass header.d=north-herts.gov.uk header.s=ccin2024 header.a=rsa-sha256\r\n');
+      writeFileSync(join(t.dir, 'replay.eml'), Buffer.concat([stamp, replay]));
+      copyFileSync(join(dkimDir, 'messages', 'change-of-vote.eml'), join(t.dir, 'change.eml'));
+      const r = await runCount({ paths: [t.dir], election: ELECTION, roster: ROSTER, keys: join(dkimDir, 'keys.zone'), generator: 'test' });
+      const by = (name: string) => r.messages.find((m) => m.source.file.endsWith(name))!;
+      expect(by('change.eml')).toMatchObject({ disposition: 'counted', choices: ['alty'] });
+      expect(by('change.eml').evidence.authentication).toMatchObject({ authenticated: true });
+      const copy = by('replay.eml');
+      expect(copy.evidence.authentication.signatures[0]).toMatchObject({ result: 'pass', authenticates: false });
+      expect(copy.evidence.authentication.signatures[0]?.why).toMatch(/passes, but the message has 2 Content-Type headers, of which it signs 1: a reader takes the top-most/);
+      expect(copy.evidence.authentication.trustedHeaders[0]).toMatchObject({ result: 'pass', authenticates: false });
+      // What a reader makes of it is the earlier paper, for Williams: it goes to the officer, and never replaces the vote.
+      expect(copy).toMatchObject({ disposition: 'needs-adjudication', reason: 'unauthenticated-change', choices: [] });
+      expect(copy.evidence.papers.map((p) => p.choices)).toEqual([['williams']]);
+      expect(r.final).toBe(false);
+    } finally {
+      t.cleanup();
+    }
+  });
 });

@@ -65,10 +65,11 @@ const FORGERY_KINDS = [
   'padded', // the council's paper with extra candidate-shaped lines
   'encoded-address', // the council's address inside an RFC 2047 encoded word, which mail servers and DMARC do not read as an address
   'past-signed', // a paper the council itself signed before this election opened (a past election's), sent again now
+  'content-type-replaced', // a council's signed message (Content-Type unsigned, as Gmail signs) with an earlier paper attached, its Content-Type replaced or a second one added above, naming the attachment's boundary
 ] as const;
 
 /** The kinds that write the council's own address, alone, in the one From header. */
-const SENDS_AS_COUNCIL = new Set<string>(['unsigned', 'forged-dkim', 'forged-auth-results', 'forged-received', 'padded', 'past-signed']);
+const SENDS_AS_COUNCIL = new Set<string>(['unsigned', 'forged-dkim', 'forged-auth-results', 'forged-received', 'padded', 'past-signed', 'content-type-replaced']);
 
 interface Forgery {
   council: number;
@@ -127,18 +128,22 @@ async function forgedBytes(f: Forgery): Promise<{ bytes: Buffer; council: string
   if (f.kind === 'padded') body = body.replace('[ ] ', `[ ] Cllr Person ${f.n % 97}\n[ ] `);
   // A paper the council signed a year or so before this election opened.
   const written = f.kind === 'past-signed' ? new Date(opens.getTime() - (2 + (f.n % 400)) * 86_400_000) : at;
-  const message = [
-    `From: ${from}`,
-    'To: ballots@ccin.example',
-    `Subject: Ballot ${f.n}`,
-    `Date: ${rfc2822(written)}`,
-    `Message-ID: <forged-${f.n}-${f.kind}@attacker.example>`,
-    'MIME-Version: 1.0',
-    'Content-Type: text/plain; charset=utf-8',
-    '',
-    body,
-  ].join('\r\n');
-  const sent = f.kind === 'past-signed' ? await signedByCouncil(message, domain, written) : message;
+  // The council's message with its earlier paper attached (a multipart of its own): a covering note
+  // on top, the paper only inside the attachment.
+  const inner = `inner-${f.n}`;
+  const outer = `outer-${f.n}`;
+  const attached = [`From: ${from}`, 'Subject: CCIN ballot', 'MIME-Version: 1.0', `Content-Type: multipart/mixed; boundary="${inner}"`, '', `--${inner}`, 'Content-Type: text/plain; charset=utf-8', '', body, `--${inner}--`].join('\r\n');
+  const content =
+    f.kind === 'content-type-replaced'
+      ? [`Content-Type: multipart/mixed; boundary="${outer}"`, '', `--${outer}`, 'Content-Type: text/plain; charset=utf-8', '', 'Our earlier paper is attached for your records.', `--${outer}`, 'Content-Type: message/rfc822', '', attached, `--${outer}--`, ''].join('\r\n')
+      : ['Content-Type: text/plain; charset=utf-8', '', body].join('\r\n');
+  const message = [`From: ${from}`, 'To: ballots@ccin.example', `Subject: Ballot ${f.n}`, `Date: ${rfc2822(written)}`, `Message-ID: <forged-${f.n}-${f.kind}@attacker.example>`, 'MIME-Version: 1.0', content].join('\r\n');
+  let sent = f.kind === 'past-signed' || f.kind === 'content-type-replaced' ? await signedByCouncil(message, domain, written) : message;
+  if (f.kind === 'content-type-replaced') {
+    // The signature leaves Content-Type unsigned: replaced, or a second one written above it.
+    if (f.n % 2 === 0) sent = sent.replace(`boundary="${outer}"`, `boundary="${inner}"`);
+    else headers.push(`Content-Type: multipart/mixed; boundary="${inner}"`);
+  }
   return { bytes: Buffer.from([...headers, sent].join('\r\n'), 'utf8'), council: council.id };
 }
 

@@ -66,6 +66,8 @@ class SlimFacts implements MessageFacts {
   declare readonly dateHeader: null;
   declare readonly dateHeaderAt: null;
   declare readonly earliestDateAt: null;
+  declare readonly repeatedHeaders: MessageFacts['repeatedHeaders'];
+  declare readonly bodyNotAsDeclared: null;
   declare readonly received: MessageFacts['received'];
   declare readonly receiptNote: null;
   declare readonly signals: MessageFacts['signals'];
@@ -95,8 +97,8 @@ class SlimFacts implements MessageFacts {
     this.quotedPapers = f.quotedPapers;
   }
 }
-const DROPPED = ['fromHeader', 'senderHeader', 'replyToHeader', 'subject', 'dateHeader', 'dateHeaderAt', 'earliestDateAt', 'receiptNote', 'htmlPapers'] as const;
-const EMPTIED = ['fromAddresses', 'received', 'signals', 'papers', 'forwarded', 'attachments', 'authResults', 'notes'] as const;
+const DROPPED = ['fromHeader', 'bodyNotAsDeclared', 'senderHeader', 'replyToHeader', 'subject', 'dateHeader', 'dateHeaderAt', 'earliestDateAt', 'receiptNote', 'htmlPapers'] as const;
+const EMPTIED = ['fromAddresses', 'repeatedHeaders', 'received', 'signals', 'papers', 'forwarded', 'attachments', 'authResults', 'notes'] as const;
 for (const key of DROPPED) Object.defineProperty(SlimFacts.prototype, key, { value: null, enumerable: true });
 for (const key of EMPTIED) Object.defineProperty(SlimFacts.prototype, key, { value: NONE, enumerable: true });
 

@@ -27,6 +27,29 @@ export const KEY_NOT_LOOKED_UP = 'no key: none pinned (--keys), and live DNS not
  */
 export const forbiddenAlgorithm = (algorithm: string | null): boolean => algorithm !== null && algorithm.trim().toLowerCase() === 'rsa-sha1';
 
+/** A header field the message may have once, found more often than a signature signs it. */
+export interface UnsignedInstances {
+  name: string;
+  /** How many times the message has it. */
+  count: number;
+  /** How many of those the signature signs (the bottom-most). */
+  signed: number;
+}
+
+/**
+ * The header fields a message may have at most once that it has more often than the signature signs
+ * them: mailauth, as RFC 6376 §5.4.2 says, verifies the bottom-most instances, and a reader
+ * (mailparser among them) takes the top-most, so one at least was written apart from the signature,
+ * and what is read may not be what was signed. A signature that lists a field as many times as it
+ * occurs, or more (over-signing), covers every instance.
+ */
+export function unsignedInstances(repeated: readonly { name: string; count: number }[], signedHeaders: readonly string[]): UnsignedInstances[] {
+  return repeated.flatMap((r) => {
+    const signed = signedHeaders.filter((h) => h.toLowerCase() === r.name).length;
+    return r.count > signed ? [{ name: r.name, count: r.count, signed }] : [];
+  });
+}
+
 /** A signature that nobody checked, for want of its key: it might be good, so it decides nothing yet. */
 export const keyNotLookedUp = (s: { result: string; reason: string | null }): boolean => s.result === 'neutral' && s.reason === KEY_NOT_LOOKED_UP;
 

@@ -101,6 +101,19 @@ export interface MessageFacts {
    * sender's clock. null when none can be read.
    */
   earliestDateAt: string | null;
+  /**
+   * Header fields a message has at most once (RFC 5322 §3.6, RFC 2045) that this one has more than
+   * once, top-level, with how many: a reader takes the top-most, a DKIM signature covers the
+   * bottom-most, so one added above a signed one changes what is read and not what was signed.
+   */
+  repeatedHeaders: { name: string; count: number }[];
+  /**
+   * When the body is a MIME multipart whose outermost boundary is not the one the (top-most)
+   * Content-Type declares, or the Content-Type declares no multipart at all, what was found: a
+   * Content-Type replaced or added after signing shows a reader a part of the body, or none of its
+   * structure. Looked for only when a passing DKIM signature leaves Content-Type unsigned; null otherwise.
+   */
+  bodyNotAsDeclared: string | null;
   received: ReceivedHop[];
   receivedAt: string | null;
   receivedAtSource: ReceiptSource | null;
@@ -201,6 +214,8 @@ function emptyFacts(raw: RawMessage): MessageFacts {
     dateHeader: null,
     dateHeaderAt: null,
     earliestDateAt: null,
+    repeatedHeaders: [],
+    bodyNotAsDeclared: null,
     received: [],
     receivedAt: null,
     receivedAtSource: null,
@@ -456,6 +471,55 @@ export async function readMessage(raw: RawMessage, options: ReadOptions): Promis
   return described;
 }
 
+/** RFC 5322 §3.6's fields that occur at most once, and the MIME header fields of an entity (RFC 2045, 2183). */
+const SINGLE_HEADERS = new Set(['from', 'sender', 'reply-to', 'to', 'cc', 'bcc', 'message-id', 'in-reply-to', 'references', 'subject', 'date', 'mime-version', 'content-type', 'content-transfer-encoding', 'content-id', 'content-description', 'content-disposition']);
+
+function repeatedSingleHeaders(headers: readonly { key: string }[]): { name: string; count: number }[] {
+  const counts = new Map<string, number>();
+  for (const h of headers) if (SINGLE_HEADERS.has(h.key)) counts.set(h.key, (counts.get(h.key) ?? 0) + 1);
+  return [...counts].filter(([, n]) => n > 1).map(([name, count]) => ({ name, count }));
+}
+
+/**
+ * Whether the body is what its Content-Type declares, as far as its outermost MIME structure shows:
+ * a body whose last line (white space aside) is a close delimiter "--X--", with a "--X" line before
+ * it, is a multipart with boundary X. Said (a string) when the Content-Type declares another
+ * boundary, or no multipart; null when they agree, or the body shows no such structure (an epilogue,
+ * a truncated message: nothing to tell). One scan back from the end, and one search for "--X".
+ */
+export function bodyNotAsDeclared(bytes: Buffer, contentType: { value?: string; params?: Record<string, string> } | undefined): string | null {
+  let bodyAt = bytes.indexOf('\r\n\r\n');
+  const lf = bytes.indexOf('\n\n');
+  if (bodyAt < 0 || (lf >= 0 && lf < bodyAt)) bodyAt = lf < 0 ? -1 : lf + 2;
+  else bodyAt += 4;
+  if (bodyAt < 0) return null;
+  let end = bytes.length;
+  while (end > bodyAt && (bytes[end - 1] === 0x0a || bytes[end - 1] === 0x0d || bytes[end - 1] === 0x20 || bytes[end - 1] === 0x09)) end--;
+  const lineStart = bytes.lastIndexOf(0x0a, end - 1) + 1;
+  if (lineStart < bodyAt) return null;
+  const last = bytes.subarray(lineStart, end).toString('latin1');
+  const close = /^--(.{1,200})--$/.exec(last);
+  if (!close) return null;
+  const boundary = close[1]!;
+  const open = Buffer.from(`\n--${boundary}`, 'latin1');
+  let at = bytes.indexOf(open, bodyAt - 1);
+  let opened = false;
+  while (at >= 0 && at < lineStart - 1) {
+    const next = bytes[at + open.length];
+    if (next === 0x0a || next === 0x0d || next === 0x20 || next === 0x09) {
+      opened = true;
+      break;
+    }
+    at = bytes.indexOf(open, at + 1);
+  }
+  if (!opened) return null;
+  const declared = (contentType?.value ?? 'text/plain').toLowerCase();
+  if (!declared.startsWith('multipart/')) return `the body is a multipart (boundary ${JSON.stringify(boundary)}), but its Content-Type says ${declared}`;
+  const said = contentType?.params?.boundary;
+  if (said !== boundary) return `the body's outermost multipart boundary is ${JSON.stringify(boundary)}, but its Content-Type declares ${JSON.stringify(said ?? '(none)')}`;
+  return null;
+}
+
 /** Thunderbird's flag for a message deleted but not yet compacted out of its mbox (X-Mozilla-Status). */
 const MOZILLA_EXPUNGED = 0x0008;
 
@@ -513,6 +577,7 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
   facts.earliestDateAt = times.length > 0 ? isoSeconds(new Date(Math.min(...times))) : null;
   // Every header in order, unfolded: Received hops and Authentication-Results are judged by position.
   const headerList = mail.headerLines.map((h) => ({ key: h.key, value: h.line.slice(h.line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim() }));
+  facts.repeatedHeaders = repeatedSingleHeaders(headerList);
   const receivedAt = headerList.flatMap((h, i) => (h.key === 'received' ? [i] : []));
   facts.received = receivedAt.map((i, n) => parseReceived(headerList[i]?.value ?? '', n));
   const service = options.service && options.service.name !== 'postfix' ? options.service : null;
@@ -548,9 +613,15 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
       const verifier = await dkimVerifier();
       facts.dkim = await verifier.verifyDkim(options.bytes, r.at, options.dkim.lookup);
       // Only a signature that covers the whole message (no l= tail with content) makes copies of it:
-      // text appended below one is not the message the council signed; nor does one made with rsa-sha1.
+      // text appended below one is not the message the council signed, nor is one with a header
+      // written apart from it, nor one whose body is not what its unsigned Content-Type declares; nor
+      // does one made with rsa-sha1.
+      // Only for a signature that leaves Content-Type unsigned does it matter whether the body is what that header says.
+      if (facts.dkim.some((d) => d.result === 'pass' && !d.signedHeaders.some((h) => h.toLowerCase() === 'content-type'))) {
+        facts.bodyNotAsDeclared = bodyNotAsDeclared(options.bytes, mail.headers.get('content-type') as { value?: string; params?: Record<string, string> } | undefined);
+      }
       facts.signedAs =
-        facts.dkim.find((d) => d.result === 'pass' && d.signatureId !== null && !d.unsignedTailHasContent && !verifier.forbiddenAlgorithm(d.algorithm) && d.signedHeaders.some((h) => h.toLowerCase() === 'from'))?.signatureId ?? null;
+        facts.dkim.find((d) => d.result === 'pass' && d.signatureId !== null && !d.unsignedTailHasContent && !verifier.forbiddenAlgorithm(d.algorithm) && (facts.bodyNotAsDeclared === null || d.signedHeaders.some((h) => h.toLowerCase() === 'content-type')) && verifier.unsignedInstances(facts.repeatedHeaders, d.signedHeaders).length === 0 && d.signedHeaders.some((h) => h.toLowerCase() === 'from'))?.signatureId ?? null;
     } catch (e) {
       facts.dkim = [];
       facts.dkimError = `DKIM verification failed to run: ${(e as Error).message}`;
