@@ -90,6 +90,36 @@ describe('one sender or none', () => {
     }
   });
 
+  it('a From header that is not one mailbox as RFC 5322 writes it (parsers part ways over it) names no sender', async () => {
+    for (const from of [
+      '<leader@north-herts.gov.uk>@attacker.example',
+      'Leader <leader@north-herts.gov.uk attacker@attacker.example>',
+      'Leader <@attacker.example:leader@north-herts.gov.uk>',
+      '"Leader" <leader@north-herts.gov.uk> <attacker@attacker.example>',
+      'Leader <leader@north-herts.gov.uk',
+      'Leader (unclosed <leader@north-herts.gov.uk>',
+    ]) {
+      const { facts, judgement } = await judge(eml({ from, body: paper }));
+      expect(facts.from, from).toBeNull();
+      expect(judgement.council, from).toBeNull();
+      expect(judgement.verdict.kind, from).toBe('rejected');
+    }
+    const { judgement } = await judge(eml({ from: '<leader@north-herts.gov.uk>@attacker.example', body: paper }));
+    expect(notes(judgement)).toContain('the From header is not one mailbox as RFC 5322 writes it (text follows the address\'s closing ">" ("@attacker.example"))');
+    // Written as RFC 5322 allows: a comment, a quoted display name holding specials, a group of one, white space round the "@".
+    for (const from of [
+      'leader@north-herts.gov.uk (Cllr Elliot Kirkland)',
+      '"Kirkland, Elliot <Leader>" <leader@north-herts.gov.uk>',
+      'Cllr Elliot Kirkland <leader@north-herts.gov.uk> (via the Leader\'s office)',
+      'Leader\'s Office: Cllr Elliot Kirkland <leader@north-herts.gov.uk>;',
+      'Leader <leader @ north-herts.gov.uk>',
+      '=?utf-8?q?Cllr_Elliot_K=C3=AFrkland?= <LEADER@north-herts.gov.uk>',
+    ]) {
+      const { judgement: j } = await judge(eml({ from, body: paper }));
+      expect(j.council?.id, from).toBe('north-herts');
+    }
+  });
+
   it('a display name of 200,000 characters is read in one pass', async () => {
     const { judgement } = await judge(eml({ from: `"${'a'.repeat(200_000)}" <someone@attacker.example>`, body: paper }));
     expect(judgement.verdict).toEqual({ kind: 'rejected', reason: 'unknown-sender' });

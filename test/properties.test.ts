@@ -65,6 +65,7 @@ const FORGERY_KINDS = [
   'padded', // the council's paper with extra candidate-shaped lines
   'encoded-address', // the council's address inside an RFC 2047 encoded word, which mail servers and DMARC do not read as an address
   'past-signed', // a paper the council itself signed before this election opened (a past election's), sent again now
+  'malformed-from', // the council's address in a From header parsers read differently: "<addr>@attacker", a source route, a second address inside the brackets
   'content-type-replaced', // a council's signed message (Content-Type unsigned, as Gmail signs) with an earlier paper attached, its Content-Type replaced or a second one added above, naming the attachment's boundary
 ] as const;
 
@@ -124,6 +125,7 @@ async function forgedBytes(f: Forgery): Promise<{ bytes: Buffer; council: string
   if (f.kind === 'lookalike') from = `Leader <${addr.replace(/o/, 'о').replace(/e(?=[^@]*$)/, 'е')}>`;
   if (f.kind === 'kelvin') from = `Leader <${addr.replace(/@/, '@\u212A')}>`;
   if (f.kind === 'encoded-address') from = `Leader <=?utf-8?q?${addr.replace('@', '=40')}?=>`;
+  if (f.kind === 'malformed-from') from = [`<${addr}>@attacker.example`, `Leader <@attacker.example:${addr}>`, `Leader <${addr} someone${f.n}@attacker.example>`][f.n % 3]!;
   let body = paperText({ [f.choice]: 'X' }, { council: council.name, name: council.leader ?? council.mayor ?? '', position: council.leader ? 'Leader' : 'Mayor' });
   if (f.kind === 'padded') body = body.replace('[ ] ', `[ ] Cllr Person ${f.n % 97}\n[ ] `);
   // A paper the council signed a year or so before this election opened.

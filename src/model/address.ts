@@ -53,3 +53,75 @@ export function showAddress(address: string): string {
   return address.replace(NON_ASCII_ALL, (ch) => `\\u{${(ch.codePointAt(0) ?? 0).toString(16)}}`);
 }
 const NON_ASCII_ALL = /[^\x00-\x7F]/gu;
+
+/**
+ * Why a From header is not one mailbox as RFC 5322 §3.4 writes it (an address alone, or a display
+ * name and the address in angle brackets, in a group or not), given the address a parser read from
+ * it; null when it is. Parsers disagree over malformed headers (`<leader@council.gov.uk>@evil.example`,
+ * `Leader <leader@council.gov.uk attacker@evil.example>`): mail servers and DMARC may read another
+ * address than the one read here, so such a header names no sender. Comments are dropped; quoted
+ * strings in a display name may hold anything; the obsolete source route (`<@host:addr>`) is refused,
+ * as no mail program writes it now. One pass over the header.
+ */
+export function notOneMailbox(header: string, address: string): string | null {
+  let skeleton = ''; // comments dropped, quoted strings outside angle brackets emptied to ""
+  let plain = ''; // comments dropped, quoted strings kept
+  let depth = 0;
+  let quoted = false;
+  let angle = 0;
+  for (let i = 0; i < header.length; i++) {
+    const c = header[i]!;
+    if (c === '\\' && (quoted || depth > 0)) {
+      const next = header[i + 1] ?? '';
+      if (quoted) {
+        plain += c + next;
+        if (angle > 0) skeleton += c + next;
+      }
+      i++;
+      continue;
+    }
+    if (depth > 0) {
+      if (c === '(') depth++;
+      else if (c === ')') depth--;
+      continue;
+    }
+    if (quoted) {
+      plain += c;
+      if (c === '"') quoted = false;
+      if (angle > 0 || c === '"') skeleton += c;
+      continue;
+    }
+    if (c === '(') {
+      depth = 1;
+      plain += ' ';
+      skeleton += ' ';
+      continue;
+    }
+    if (c === '"') quoted = true;
+    if (c === '<') angle++;
+    if (c === '>') angle--;
+    plain += c;
+    skeleton += c;
+  }
+  if (quoted || depth > 0) return 'a quoted string or comment is not closed';
+  // RFC 5322's obsolete forms allow white space round the "@" and the dots, and parsers read them alike.
+  const squeeze = (t: string): string => asciiLower(t.trim().replace(/\s*([@.])\s*/g, '$1'));
+  const same = (written: string): boolean => squeeze(written) === squeeze(address);
+  // A group (RFC 6854 allows one in From): "name: mailbox;".
+  const group = /^([^<>":;@,]*|"[^"]*"):(.*);\s*$/s.exec(skeleton);
+  const body = group ? skeleton.slice(skeleton.indexOf(':') + 1, skeleton.lastIndexOf(';')) : skeleton;
+  const plainBody = group ? plain.slice(plain.indexOf(':') + 1, plain.lastIndexOf(';')) : plain;
+  const open = body.indexOf('<');
+  if (open < 0) {
+    if (body.includes('>')) return 'a ">" with no "<"';
+    return same(plainBody) ? null : 'it holds more than the address';
+  }
+  const close = body.indexOf('>', open);
+  if (close < 0 || body.indexOf('<', open + 1) >= 0 || body.indexOf('>', close + 1) >= 0) return 'its angle brackets are not one pair';
+  if (body.slice(close + 1).trim() !== '') return `text follows the address's closing ">" (${JSON.stringify(body.slice(close + 1).trim().slice(0, 60))})`;
+  const name = body.slice(0, open);
+  if (/[<>:;]/.test(name)) return 'its display name holds a special character outside quotes';
+  const inside = body.slice(open + 1, close);
+  if (inside.trim().startsWith('@')) return 'it gives an obsolete source route before the address';
+  return same(inside) ? null : `the angle brackets hold more than the address (${JSON.stringify(inside.trim().slice(0, 80))})`;
+}

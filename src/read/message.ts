@@ -3,7 +3,7 @@ import { domainToASCII } from 'node:url';
 import iconv from 'iconv-lite';
 import { simpleParser, type Attachment, type ParsedMail } from 'mailparser';
 import { isoSeconds } from '../inputs/time.js';
-import { asciiLower } from '../model/address.js';
+import { asciiLower, notOneMailbox } from '../model/address.js';
 import type { RawMessage } from '../sources/types.js';
 import { parseRfc5322Date, parseReceived, type ReceivedHop } from './dates.js';
 import { assessAuthenticationResults, receivedByRegion, type AuthResultsFact } from './auth-results.js';
@@ -192,11 +192,30 @@ function mailboxesOf(header: ParsedMail['from']): { address?: string; name?: str
  */
 function writtenIn(address: string, header: string): boolean {
   const squash = (t: string): string => asciiLower(t).replace(/\s+/g, '');
+  const texts = headerTexts(header).map(squash);
+  return addressForms(address).map(squash).some((a) => texts.some((t) => t.includes(a)));
+}
+
+/** An address as mailparser gives it, and as the header may write it: mailparser shows a punycode domain (xn--…) in Unicode. */
+function addressForms(address: string): string[] {
   const at = address.lastIndexOf('@');
-  // mailparser also shows a punycode domain (xn--…) in Unicode: written as punycode is written.
-  const forms = [address, at < 0 ? '' : `${address.slice(0, at + 1)}${domainToASCII(address.slice(at + 1))}`].map(squash).filter((a) => a !== '' && !a.endsWith('@'));
-  const texts = [squash(header), squash(Buffer.from(header, 'latin1').toString('utf8'))];
-  return forms.some((a) => texts.some((t) => t.includes(a)));
+  return [address, at < 0 ? '' : `${address.slice(0, at + 1)}${domainToASCII(address.slice(at + 1))}`].filter((a) => a.trim() !== '' && !a.trim().endsWith('@'));
+}
+
+/** A header's text as read, and its bytes read again as UTF-8 (a raw UTF-8 header comes in as Latin-1). */
+const headerTexts = (header: string): string[] => [header, Buffer.from(header, 'latin1').toString('utf8')];
+
+/** Why the From header is not one mailbox holding the address (notOneMailbox), in no form of either; null when it is, in some form. */
+function fromNotOneMailbox(header: string, address: string): string | null {
+  let first: string | null = null;
+  for (const text of headerTexts(header)) {
+    for (const form of addressForms(address)) {
+      const why = notOneMailbox(text, form);
+      if (why === null) return null;
+      first ??= why;
+    }
+  }
+  return first;
 }
 
 function emptyFacts(raw: RawMessage): MessageFacts {
@@ -562,6 +581,13 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
     facts.notes.push(
       `the From address ${JSON.stringify(facts.from.address)} is not written in the From header as an address (it was decoded from an encoded word, which RFC 2047 forbids in an address, and no mail server reads as one): the message names no sender`,
     );
+    facts.from = null;
+  }
+  const malformed = facts.from && facts.fromHeaders === 1 && facts.fromAddresses.length === 1 ? fromNotOneMailbox(facts.fromHeader ?? '', facts.from.address) : null;
+  if (facts.from && malformed !== null) {
+    // Parsers part ways over a malformed address header: what the ballot server, or a DMARC check on
+    // the way, read as the sender may not be the address read here.
+    facts.notes.push(`the From header is not one mailbox as RFC 5322 writes it (${malformed}), so mail servers and DMARC checks may read another sender than ${JSON.stringify(facts.from.address)}: the message names no sender`);
     facts.from = null;
   }
   facts.senderHeader = headerValues(mail, 'sender')[0] ?? null;
