@@ -114,6 +114,7 @@ describe('one sender or none', () => {
       'Leader\'s Office: Cllr Elliot Kirkland <leader@north-herts.gov.uk>;',
       'Leader <leader @ north-herts.gov.uk>',
       '=?utf-8?q?Cllr_Elliot_K=C3=AFrkland?= <LEADER@north-herts.gov.uk>',
+      '"Elliot \\"E>\\" Kirkland" <leader@north-herts.gov.uk> (Leader (North Herts) \\) <x@y>)',
     ]) {
       const { judgement: j } = await judge(eml({ from, body: paper }));
       expect(j.council?.id, from).toBe('north-herts');

@@ -64,48 +64,60 @@ const NON_ASCII_ALL = /[^\x00-\x7F]/gu;
  * as no mail program writes it now. One pass over the header.
  */
 export function notOneMailbox(header: string, address: string): string | null {
-  let skeleton = ''; // comments dropped, quoted strings outside angle brackets emptied to ""
-  let plain = ''; // comments dropped, quoted strings kept
+  // Two readings of the header, built from runs of it (a character at a time is slow on a long header):
+  // `plain`, comments dropped (each leaves a space); `skeleton`, the same with the text of each quoted
+  // string outside angle brackets dropped too (its quotes kept), so that only structure is left.
+  const plainRuns: string[] = [];
+  const skeletonRuns: string[] = [];
+  let plainFrom = 0;
+  let skeletonFrom = 0; // -1 inside a quoted string outside angle brackets
   let depth = 0;
   let quoted = false;
   let angle = 0;
   for (let i = 0; i < header.length; i++) {
-    const c = header[i]!;
-    if (c === '\\' && (quoted || depth > 0)) {
-      const next = header[i + 1] ?? '';
-      if (quoted) {
-        plain += c + next;
-        if (angle > 0) skeleton += c + next;
-      }
+    const c = header.charCodeAt(i);
+    if (c === 0x5c /* \ */ && (quoted || depth > 0)) {
       i++;
       continue;
     }
     if (depth > 0) {
-      if (c === '(') depth++;
-      else if (c === ')') depth--;
+      if (c === 0x28) depth++;
+      else if (c === 0x29 && --depth === 0) plainFrom = skeletonFrom = i + 1;
       continue;
     }
     if (quoted) {
-      plain += c;
-      if (c === '"') quoted = false;
-      if (angle > 0 || c === '"') skeleton += c;
+      if (c === 0x22) {
+        quoted = false;
+        if (skeletonFrom < 0) skeletonFrom = i;
+      }
       continue;
     }
-    if (c === '(') {
+    if (c === 0x28 /* ( */) {
+      plainRuns.push(header.slice(plainFrom, i), ' ');
+      skeletonRuns.push(header.slice(skeletonFrom, i), ' ');
       depth = 1;
-      plain += ' ';
-      skeleton += ' ';
-      continue;
-    }
-    if (c === '"') quoted = true;
-    if (c === '<') angle++;
-    if (c === '>') angle--;
-    plain += c;
-    skeleton += c;
+    } else if (c === 0x22 /* " */) {
+      quoted = true;
+      if (angle === 0) {
+        skeletonRuns.push(header.slice(skeletonFrom, i + 1));
+        skeletonFrom = -1;
+      }
+    } else if (c === 0x3c /* < */) angle++;
+    else if (c === 0x3e /* > */) angle--;
   }
+  if (depth === 0) {
+    plainRuns.push(header.slice(plainFrom));
+    if (skeletonFrom >= 0) skeletonRuns.push(header.slice(skeletonFrom));
+  }
+  const plain = plainRuns.join('');
+  const skeleton = skeletonRuns.join('');
   if (quoted || depth > 0) return 'a quoted string or comment is not closed';
   // RFC 5322's obsolete forms allow white space round the "@" and the dots, and parsers read them alike.
-  const squeeze = (t: string): string => asciiLower(t.trim().replace(/\s*([@.])\s*/g, '$1'));
+  // (Split at them rather than matched round them: a pattern of white space then "@" is quadratic in a run of spaces.)
+  const squeeze = (t: string): string => {
+    const pieces = t.trim().split(/([@.])/);
+    return asciiLower(pieces.map((p, i) => (i % 2 === 1 ? p : i === 0 ? p.trimEnd() : i === pieces.length - 1 ? p.trimStart() : p.trim())).join(''));
+  };
   const same = (written: string): boolean => squeeze(written) === squeeze(address);
   // A group (RFC 6854 allows one in From): "name: mailbox;".
   const group = /^([^<>":;@,]*|"[^"]*"):(.*);\s*$/s.exec(skeleton);
