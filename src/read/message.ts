@@ -515,7 +515,8 @@ export function bodyNotAsDeclared(bytes: Buffer, contentType: { value?: string; 
   let end = bytes.length;
   while (end > bodyAt && (bytes[end - 1] === 0x0a || bytes[end - 1] === 0x0d || bytes[end - 1] === 0x20 || bytes[end - 1] === 0x09)) end--;
   const lineStart = bytes.lastIndexOf(0x0a, end - 1) + 1;
-  if (lineStart < bodyAt) return null;
+  // A close delimiter is "--", a boundary of at most 70 characters (RFC 2046; 200 allowed here), and "--".
+  if (lineStart < bodyAt || end - lineStart > 204) return null;
   const last = bytes.subarray(lineStart, end).toString('latin1');
   const close = /^--(.{1,200})--$/.exec(last);
   if (!close) return null;
