@@ -490,8 +490,12 @@ export async function readMessage(raw: RawMessage, options: ReadOptions): Promis
   return described;
 }
 
-/** RFC 5322 §3.6's fields that occur at most once, and the MIME header fields of an entity (RFC 2045, 2183). */
-const SINGLE_HEADERS = new Set(['from', 'sender', 'reply-to', 'to', 'cc', 'bcc', 'message-id', 'in-reply-to', 'references', 'subject', 'date', 'mime-version', 'content-type', 'content-transfer-encoding', 'content-id', 'content-description', 'content-disposition']);
+/**
+ * The header fields a message has at most once (RFC 5322 §3.6, RFC 2045, RFC 2183) that the count
+ * reads: who sent it, when, what it is (subject, identity) and how its body is to be read. (To, Cc
+ * and the like are once-only too, and old mail repeats them; the count reads none of them.)
+ */
+const SINGLE_HEADERS = new Set(['from', 'sender', 'reply-to', 'message-id', 'subject', 'date', 'mime-version', 'content-type', 'content-transfer-encoding', 'content-disposition']);
 
 function repeatedSingleHeaders(headers: readonly { key: string }[]): { name: string; count: number }[] {
   const counts = new Map<string, number>();
