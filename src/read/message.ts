@@ -102,9 +102,9 @@ export interface MessageFacts {
    */
   earliestDateAt: string | null;
   /**
-   * Header fields a message has at most once (RFC 5322 §3.6, RFC 2045) that this one has more than
-   * once, top-level, with how many: a reader takes the top-most, a DKIM signature covers the
-   * bottom-most, so one added above a signed one changes what is read and not what was signed.
+   * Header fields a message has at most once and the count reads (SINGLE_HEADERS) that this one has
+   * more than once, top-level, with how many: a reader takes the top-most, a DKIM signature covers
+   * the bottom-most, so one added above a signed one changes what is read and not what was signed.
    */
   repeatedHeaders: { name: string; count: number }[];
   /**
