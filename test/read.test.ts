@@ -146,6 +146,20 @@ describe('reading a message', () => {
     );
     expect(f.receivedAt).toBe('2024-02-01T12:05:00Z');
   });
+  it("reads the server's own timestamp, the first after the \";\", whatever a line of the message folded into its header adds after it", async () => {
+    // A message that began with a line of white space: it continues the header the server wrote on
+    // top, and the last ";" of that header had been read as the time of arrival.
+    const raw = eml({ body: 'x', received: ['from mail.a by mx.ccin.example (Postfix) with ESMTPS id 4TQX; Thu, 1 Feb 2024 12:05:00 +0000'] }).toString('latin1');
+    const stamp = 'Thu, 1 Feb 2024 12:05:00 +0000';
+    for (const tail of ['\t; Thu, 1 Feb 2024 11:00:00 +0000', ' Thu, 1 Feb 2024 11:00:00 +0000', ' (comment; with a semicolon) ; Mon, 1 Jan 2024 09:00:00 +0000']) {
+      const f = await read(Buffer.from(raw.replace(stamp, `${stamp}\r\n${tail}`), 'latin1'));
+      expect({ tail, at: f.receivedAt, source: f.receivedAtSource }).toEqual({ tail, at: '2024-02-01T12:05:00Z', source: 'received' });
+      expect(f.receiptNote).toMatch(/text follows its timestamp .*which is not the server's/);
+    }
+    // A comment holding a ";" before the stamp is no stamp; a comment after the date is no trailing text.
+    const commented = await read(Buffer.from(raw.replace('(Postfix)', '(Postfix; a comment)').replace(stamp, `${stamp} (UTC)`), 'latin1'));
+    expect({ at: commented.receivedAt, note: commented.receiptNote }).toEqual({ at: '2024-02-01T12:05:00Z', note: 'Received header 1 (by mx.ccin.example)' });
+  });
 });
 
 describe('a message the mail client had deleted, or filed as spam', () => {

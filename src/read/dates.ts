@@ -24,8 +24,24 @@ function stripComments(s: string): string {
 
 export function parseRfc5322Date(raw: string): Date | null {
   if (raw.length > 200) return null;
-  const s = stripComments(raw).replace(/\s+/g, ' ').trim();
-  const m = RE.exec(s);
+  return dateOf(RE.exec(stripComments(raw).replace(/\s+/g, ' ').trim()));
+}
+
+/** RE, matching the date-time that begins a text, up to white space or the end. */
+const RE_LEADING = new RegExp(`${RE.source.slice(0, -1)}(?=\\s|$)`, 'i');
+
+/**
+ * The date-time that begins a text, and what follows it (trimmed; '' when nothing does). Null when
+ * the text does not begin with one.
+ */
+export function leadingRfc5322Date(raw: string): { at: Date; rest: string } | null {
+  const s = stripComments(raw.slice(0, 400)).replace(/\s+/g, ' ').trim();
+  const m = RE_LEADING.exec(s);
+  const at = dateOf(m);
+  return m && at ? { at, rest: (s.slice(m[0].length) + (raw.length > 400 ? ' …' : '')).trim() } : null;
+}
+
+function dateOf(m: RegExpExecArray | null): Date | null {
   if (!m) return null;
   const day = Number(m[1]);
   const month = MONTHS.indexOf((m[2] ?? '').toLowerCase());
@@ -62,16 +78,26 @@ export interface ReceivedHop {
   by: string | null;
   from: string | null;
   at: Date | null;
+  /** Text after the timestamp, which the server did not write there (a line of the message folded into its header). */
+  trailing?: string;
 }
 
-/** The "by" host and the timestamp after the last ";" of a Received header (RFC 5321 §4.4). */
+/**
+ * The "by" host and the timestamp of a Received header (RFC 5321 §4.4): the date-time after its
+ * first ";" outside comments (RFC 5322 §3.6.7: the received tokens before it hold none). What
+ * follows that date-time is no part of the server's stamp: a sender whose message began with a line
+ * of white space had it folded into the header the server wrote on top, so "…; <the server's time>
+ * ; <any time>" (which the last ";" had read as the sender's time) gives the server's time, and
+ * says what followed it (`trailing`).
+ */
 export function parseReceived(raw: string, position: number): ReceivedHop {
-  const unfolded = raw.replace(/\r?\n[ \t]+/g, ' ');
-  const semi = unfolded.lastIndexOf(';');
-  const clauses = semi >= 0 ? unfolded.slice(0, semi) : unfolded;
-  const stamp = semi >= 0 ? unfolded.slice(semi + 1).trim() : '';
-  const noComments = stripComments(clauses);
-  const by = /(?:^|\s)by\s+([^\s;()]+)/i.exec(noComments)?.[1]?.toLowerCase().replace(/\.$/, '') ?? null;
-  const from = /(?:^|\s)from\s+([^\s;()]+)/i.exec(noComments)?.[1]?.toLowerCase() ?? null;
-  return { position, by, from, at: stamp ? parseRfc5322Date(stamp) : null };
+  const noComments = stripComments(raw.replace(/\r?\n[ \t]+/g, ' '));
+  const semi = noComments.indexOf(';');
+  const clauses = semi >= 0 ? noComments.slice(0, semi) : noComments;
+  const stamp = semi >= 0 ? leadingRfc5322Date(noComments.slice(semi + 1)) : null;
+  const by = /(?:^|\s)by\s+([^\s;()]+)/i.exec(clauses)?.[1]?.toLowerCase().replace(/\.$/, '') ?? null;
+  const from = /(?:^|\s)from\s+([^\s;()]+)/i.exec(clauses)?.[1]?.toLowerCase() ?? null;
+  const hop: ReceivedHop = { position, by, from, at: stamp?.at ?? null };
+  if (stamp && stamp.rest !== '') hop.trailing = stamp.rest.slice(0, 120);
+  return hop;
 }

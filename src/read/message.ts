@@ -438,7 +438,10 @@ function receipt(
 ): { at: Date | null; source: ReceiptSource | null; note: string | null } {
   if (receivedBy && receivedBy.length > 0) {
     const hop = hops.find((h) => h.by !== null && receivedBy.includes(h.by));
-    if (hop?.at) return { at: hop.at, source: 'received', note: `Received header ${hop.position + 1} (by ${hop.by})` };
+    if (hop?.at) {
+      const after = hop.trailing === undefined ? '' : `; text follows its timestamp (${JSON.stringify(hop.trailing)}), which is not the server's: a line of the message folded into its header?`;
+      return { at: hop.at, source: 'received', note: `Received header ${hop.position + 1} (by ${hop.by})${after}` };
+    }
     const why = hop ? `the Received header by ${hop.by} has no valid timestamp` : `no Received header was added by ${receivedBy.join(', ')}`;
     return dateAt
       ? { at: dateAt, source: 'date-header', note: `${why}; the Date header (written by the sender) is used instead` }
