@@ -10,6 +10,7 @@ import { parseRoster } from '../src/inputs/roster.js';
 import { judgeMessage } from '../src/judge/judge.js';
 import { InputError } from '../src/model/errors.js';
 import { parseAuthenticationResults } from '../src/read/auth-results.js';
+import { bodyOffset } from '../src/read/body-offset.js';
 import { unsignedInstances, verifyDkim } from '../src/read/dkim.js';
 import { installKeyCache } from '../src/read/key-cache.js';
 import { bodyNotAsDeclared, DEFAULT_READ_LIMITS, MAX_DKIM_SIGNATURES, readMessage } from '../src/read/message.js';
@@ -157,6 +158,12 @@ describe('DKIM, verified at the receipt time with pinned keys', () => {
     ]);
     expect(unsignedInstances([], ['From', 'Content-Type'])).toEqual([]);
   });
+  it('a body begins after the first empty line, whatever the line ends', () => {
+    expect(bodyOffset(Buffer.from('A: b\r\nC: d\r\n\r\nbody'))).toBe(14);
+    expect(bodyOffset(Buffer.from('A: b\nC: d\n\nbody'))).toBe(11);
+    expect(bodyOffset(Buffer.from('A: b\nC: d\n\r\nbody'))).toBe(12);
+    expect(bodyOffset(Buffer.from('A: b\r\nC: d\r\n'))).toBe(-1);
+  });
   it('a body is what its Content-Type declares, as far as its outermost multipart shows', () => {
     const body = '--outer\r\nContent-Type: text/plain\r\n\r\nhi\r\n--outer\r\nContent-Type: multipart/mixed; boundary=inner\r\n\r\n--inner\r\n\r\nx\r\n--inner--\r\n--outer--\r\n';
     const message = Buffer.from(`From: a@b.example\r\nContent-Type: x\r\n\r\n${body}`);
@@ -171,6 +178,23 @@ describe('DKIM, verified at the receipt time with pinned keys', () => {
     expect(bodyNotAsDeclared(Buffer.from('Subject: x\r\n\r\nDear RO,\r\n-- \r\nLeader\r\n'), undefined)).toBeNull();
     expect(bodyNotAsDeclared(Buffer.from(`Subject: x\r\n\r\n${body}epilogue\r\n`), multipart('inner'))).toBeNull();
     expect(bodyNotAsDeclared(Buffer.from('Subject: x\r\n\r\nhello\r\n--outer--\r\n'), undefined)).toBeNull();
+  });
+  it("the ballot server's pass counts for nothing a signature of the same domain proves nothing of: text after its l=, or a From it does not sign", async () => {
+    const election = electionWith('require');
+    const stamped = async (name: string) => {
+      const [raw] = await rawMessages(join(DIR, 'messages', name));
+      const bytes = Buffer.concat([Buffer.from('Authentication-Results: mx.ccin.example; dkim=pass header.d=north-herts.gov.uk header.s=ccin2024\r\n'), raw!.bytes]);
+      const facts = await readMessage({ ...raw!, bytes }, { receivedBy: election.receivedBy, limits: DEFAULT_READ_LIMITS, dkim: { lookup: keyLookup(KEYS, undefined) }, trustedAuthservIds: ['mx.ccin.example'] });
+      return judgeMessage(facts, election, roster).auth;
+    };
+    for (const name of ['length-tail.eml', 'from-unsigned.eml']) {
+      const auth = await stamped(name);
+      expect({ name, trusted: auth?.trustedHeaders.map((t) => [t.result, t.authenticates]) }).toEqual({ name, trusted: [['pass', false]] });
+      expect({ name, authenticated: auth?.authenticated }).toEqual({ name, authenticated: false });
+    }
+    // The same stamp on a message whose signature is sound, or was broken on the way (re-encoded), stands.
+    expect((await stamped('pass.eml'))?.trustedHeaders[0]?.authenticates).toBe(true);
+    expect((await stamped('body-altered.eml'))?.trustedHeaders[0]?.authenticates).toBe(true);
   });
   it('a signature that expires after the receipt time still passes: verification happens at receipt', async () => {
     const { judgement } = await judge('expired-after-receipt.eml');

@@ -61,10 +61,25 @@ export function assessAuthentication(f: MessageFacts, council: Council | null, e
     }
     return null;
   };
-  // A domain whose every aligned signature proves nothing by how it was made (before voting opened,
-  // or with rsa-sha1) or by what it does not vouch for gets nothing from a receiving server's pass
-  // for it either: that server checked the same signature.
-  const provesNothing = (s: (typeof f.dkim)[number]): boolean => madeBeforeOpening(s) || forbiddenAlgorithm(s.algorithm) || unvouched(s) !== null;
+  const signsFrom = (s: { signedHeaders: string[] }): boolean => s.signedHeaders.some((h) => h.toLowerCase() === 'from');
+  // Why a signature proves nothing by how it was made, or by what it leaves out, though it passes
+  // (the words after "passes, but"); null when nothing is wrong with it. One list, for the signature
+  // and for a receiving server's pass for it alike: that server checked the same signature.
+  const flaw = (s: (typeof f.dkim)[number]): string | null => {
+    if (forbiddenAlgorithm(s.algorithm)) return 'is made with rsa-sha1, which RFC 8301 §3.1 forbids a verifier to accept (SHA-1 collisions can be made): it proves nothing of the sender';
+    const left = unvouched(s);
+    if (left !== null) return left;
+    if (s.unsignedTailHasContent) return `l=${s.bodyLengthLimit} leaves ${s.unsignedBytes} bytes of the body unsigned, and they hold content`;
+    if (madeBeforeOpening(s)) {
+      const when = s.signTime !== null ? `was made at ${s.signTime}` : `signs a Date header of ${madeAt(s)}`;
+      return `${when}, before voting opened: a signature made before the papers could be filled in proves no vote in this election (a council's earlier message sent again?)`;
+    }
+    return null;
+  };
+  const flaws = new Map(f.dkim.map((s) => [s, flaw(s)]));
+  // A domain whose every aligned signature proves nothing (it leaves out From, or has a flaw) gets
+  // nothing from a receiving server's pass for it either.
+  const provesNothing = (s: (typeof f.dkim)[number]): boolean => !signsFrom(s) || flaws.get(s) !== null;
   const alignedDkim = f.dkim.filter((s) => fromDomain !== '' && within(fromDomain, s.domain));
   const discountedDomains = new Set(alignedDkim.filter(provesNothing).map((s) => s.domain));
   for (const s of alignedDkim) if (!provesNothing(s)) discountedDomains.delete(s.domain);
@@ -76,16 +91,10 @@ export function assessAuthentication(f: MessageFacts, council: Council | null, e
     let authenticates = false;
     if (s.result !== 'pass') why = `${s.result}${s.reason ? ` (${s.reason})` : ''}`;
     // RFC 6376 §6.1.1: a signature whose h= leaves out From is to be ignored (PERMFAIL); mailauth passes it.
-    else if (!s.signedHeaders.some((h) => h.toLowerCase() === 'from')) why = 'passes, but does not sign the From header (RFC 6376 §6.1.1: such a signature proves nothing of the sender)';
+    else if (!signsFrom(s)) why = 'passes, but does not sign the From header (RFC 6376 §6.1.1: such a signature proves nothing of the sender)';
     else if (!aligned) why = `passes, but d=${s.domain} is not the From domain (${fromDomain || 'none'}) or a parent of it`;
     else if (!councilDomain) why = `passes, but ${s.domain} is not registered to ${council ? council.name : 'any council'} in the roster`;
-    else if (forbiddenAlgorithm(s.algorithm)) why = 'passes, but is made with rsa-sha1, which RFC 8301 §3.1 forbids a verifier to accept (SHA-1 collisions can be made): it proves nothing of the sender';
-    else if (unvouched(s) !== null) why = `passes, but ${unvouched(s)}`;
-    else if (s.unsignedTailHasContent) why = `passes, but l=${s.bodyLengthLimit} leaves ${s.unsignedBytes} bytes of the body unsigned, and they hold content`;
-    else if (madeBeforeOpening(s)) {
-      const when = s.signTime !== null ? `was made at ${s.signTime}` : `signs a Date header of ${madeAt(s)}`;
-      why = `passes, but ${when}, before voting opened: a signature made before the papers could be filled in proves no vote in this election (a council's earlier message sent again?)`;
-    }
+    else if (flaws.get(s) !== null) why = `passes, but ${flaws.get(s)}`;
     else {
       authenticates = true;
       why = 'passes, aligned with the From domain and registered to the council';

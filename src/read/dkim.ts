@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
+import { bodyOffset } from './body-offset.js';
 import { installKeyCache } from './key-cache.js';
 
 // Each key is made once per thread, not once per signature (see key-cache.ts).
@@ -91,10 +92,9 @@ interface MailauthResult {
 
 /** The body as CRLF text from a canonical offset on: where an l= signature stops covering it. */
 function unsignedTail(bytes: Buffer, canonicalOffset: number): string {
-  const text = bytes.toString('latin1');
-  const sep = text.search(/\r?\n\r?\n/);
-  if (sep < 0) return '';
-  const body = text.slice(sep).replace(/^\r?\n\r?\n/, '').replace(/\r?\n/g, '\r\n');
+  const at = bodyOffset(bytes);
+  if (at < 0) return '';
+  const body = bytes.subarray(at).toString('latin1').replace(/\r?\n/g, '\r\n');
   // Relaxed canonicalisation only ever shortens text, so this tail starts at or before the true one:
   // it may include signed bytes, never leave unsigned ones out.
   return body.slice(Math.max(0, canonicalOffset));

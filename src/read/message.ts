@@ -7,6 +7,7 @@ import { asciiLower, notOneMailbox } from '../model/address.js';
 import type { RawMessage } from '../sources/types.js';
 import { parseRfc5322Date, parseReceived, type ReceivedHop } from './dates.js';
 import { assessAuthenticationResults, receivedByRegion, type AuthResultsFact } from './auth-results.js';
+import { bodyOffset } from './body-offset.js';
 import { serviceBoundary, serviceRegion, type ServiceProfile, type TrustBoundary } from './services.js';
 import type { DkimSignatureFact, TxtLookup } from './dkim.js';
 import { findPapers, type RawPaper } from './paper.js';
@@ -199,11 +200,12 @@ function writtenIn(address: string, header: string): boolean {
 /** An address as mailparser gives it, and as the header may write it: mailparser shows a punycode domain (xn--…) in Unicode. */
 function addressForms(address: string): string[] {
   const at = address.lastIndexOf('@');
-  return [address, at < 0 ? '' : `${address.slice(0, at + 1)}${domainToASCII(address.slice(at + 1))}`].filter((a) => a.trim() !== '' && !a.trim().endsWith('@'));
+  const forms = [address, at < 0 ? '' : `${address.slice(0, at + 1)}${domainToASCII(address.slice(at + 1))}`].filter((a) => a.trim() !== '' && !a.trim().endsWith('@'));
+  return [...new Set(forms)];
 }
 
 /** A header's text as read, and its bytes read again as UTF-8 (a raw UTF-8 header comes in as Latin-1). */
-const headerTexts = (header: string): string[] => [header, Buffer.from(header, 'latin1').toString('utf8')];
+const headerTexts = (header: string): string[] => [...new Set([header, Buffer.from(header, 'latin1').toString('utf8')])];
 
 /** Why the From header is not one mailbox holding the address (notOneMailbox), in no form of either; null when it is, in some form. */
 function fromNotOneMailbox(header: string, address: string): string | null {
@@ -397,7 +399,7 @@ function notABallotSignals(mail: ParsedMail, subject: string | null, fromAddress
   }
   const precedence = headerValues(mail, 'precedence')[0];
   if (precedence && /auto[_-]?reply/i.test(precedence)) s.push({ kind: 'auto-reply', detail: `Precedence: ${precedence}`, strong: true });
-  const ct = mail.headers.get('content-type') as { value?: string; params?: Record<string, string> } | undefined;
+  const ct = contentTypeOf(mail);
   const ctValue = (ct?.value ?? '').toLowerCase();
   const reportType = (ct?.params?.['report-type'] ?? '').toLowerCase();
   if (ctValue === 'multipart/report') {
@@ -506,6 +508,10 @@ function repeatedSingleHeaders(headers: readonly { key: string }[]): { name: str
   return [...counts].filter(([, n]) => n > 1).map(([name, count]) => ({ name, count }));
 }
 
+/** A Content-Type header as mailparser gives it: the type, and its parameters. */
+type ContentType = { value?: string; params?: Record<string, string> };
+const contentTypeOf = (mail: ParsedMail): ContentType | undefined => mail.headers.get('content-type') as ContentType | undefined;
+
 /**
  * Whether the body is what its Content-Type declares, as far as its outermost MIME structure shows:
  * a body whose last line (white space aside) is a close delimiter "--X--", with a "--X" line before
@@ -513,11 +519,8 @@ function repeatedSingleHeaders(headers: readonly { key: string }[]): { name: str
  * boundary, or no multipart; null when they agree, or the body shows no such structure (an epilogue,
  * a truncated message: nothing to tell). One scan back from the end, and one search for "--X".
  */
-export function bodyNotAsDeclared(bytes: Buffer, contentType: { value?: string; params?: Record<string, string> } | undefined): string | null {
-  let bodyAt = bytes.indexOf('\r\n\r\n');
-  const lf = bytes.indexOf('\n\n');
-  if (bodyAt < 0 || (lf >= 0 && lf < bodyAt)) bodyAt = lf < 0 ? -1 : lf + 2;
-  else bodyAt += 4;
+export function bodyNotAsDeclared(bytes: Buffer, contentType: ContentType | undefined): string | null {
+  const bodyAt = bodyOffset(bytes);
   if (bodyAt < 0) return null;
   let end = bytes.length;
   while (end > bodyAt && (bytes[end - 1] === 0x0a || bytes[end - 1] === 0x0d || bytes[end - 1] === 0x20 || bytes[end - 1] === 0x09)) end--;
@@ -652,7 +655,7 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
       // does one made with rsa-sha1.
       // Only for a signature that leaves Content-Type unsigned does it matter whether the body is what that header says.
       if (facts.dkim.some((d) => d.result === 'pass' && !d.signedHeaders.some((h) => h.toLowerCase() === 'content-type'))) {
-        facts.bodyNotAsDeclared = bodyNotAsDeclared(options.bytes, mail.headers.get('content-type') as { value?: string; params?: Record<string, string> } | undefined);
+        facts.bodyNotAsDeclared = bodyNotAsDeclared(options.bytes, contentTypeOf(mail));
       }
       facts.signedAs =
         facts.dkim.find((d) => d.result === 'pass' && d.signatureId !== null && !d.unsignedTailHasContent && !verifier.forbiddenAlgorithm(d.algorithm) && (facts.bodyNotAsDeclared === null || d.signedHeaders.some((h) => h.toLowerCase() === 'content-type')) && verifier.unsignedInstances(facts.repeatedHeaders, d.signedHeaders).length === 0 && d.signedHeaders.some((h) => h.toLowerCase() === 'from'))?.signatureId ?? null;
