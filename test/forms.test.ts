@@ -107,6 +107,8 @@ describe('papers in every form councils return them', () => {
       'malformed-pdf.eml': 'rejected: unreadable',
       'typed-docx.eml': 'counted alty',
       'checkbox-controls-docx.eml': 'counted williams',
+      // Word shows Williams ticked (the glyphs) while the boxes' states say Alty: nobody can say which the council meant.
+      'checkbox-glyphs-differ-docx.eml': 'rejected: void-for-uncertainty',
       'checkbox-legacy-docx.eml': 'counted willoughby',
       'bomb-docx.eml': 'rejected: unreadable',
       'body-and-pdf-agree.eml': 'counted williams',

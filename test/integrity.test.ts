@@ -183,6 +183,33 @@ describe('only the issued paper', () => {
     }
   });
 
+  it('a paper whose reader may see a mark the machine would pass over is void: a second box or a tick beside a name, text reordered on screen, a line too long to read', async () => {
+    const alty = '[ ] Cllr Jacky Alty (South Ribble Borough Council)';
+    const shown = [
+      `${alty}      [X]`, // two boxes on Alty's line: the second marked
+      `${alty} ✓`,
+      `${alty} \u202e]X[`, // stored "]X[", shown as "[X]" after the name
+      `${alty}${' then'.repeat(150)} [X]`, // a box at the end of a line of 750 characters
+    ];
+    for (const line of shown) {
+      const { judgement } = await judge(eml({ body: paper.replace(alty, line) }));
+      expect({ line: line.slice(-12), verdict: judgement.verdict, choices: judgement.choices }).toEqual({ line: line.slice(-12), verdict: { kind: 'rejected', reason: 'void-for-uncertainty' }, choices: [] });
+    }
+    // The same in the HTML version a mail client shows beside an honest text one: the versions disagree, or the HTML is uncertain.
+    const html = `<p>CCIN BALLOT PAPER</p><p>[X] Cllr Jason Williams (Westminster City Council)</p><p>${alty} [X]</p>`;
+    const boundary = 'alt';
+    const body = [`--${boundary}`, 'Content-Type: text/plain; charset=utf-8', '', paper, `--${boundary}`, 'Content-Type: text/html; charset=utf-8', '', html, `--${boundary}--`, ''].join('\r\n');
+    const { judgement } = await judge(eml({ body, contentType: `multipart/alternative; boundary="${boundary}"` }));
+    expect(judgement.verdict).toEqual({ kind: 'rejected', reason: 'void-for-uncertainty' });
+    expect(notes(judgement)).toMatch(/HTML version .* has 1 mark\(s\) outside the candidates' boxes/);
+    // A numbered covering note above an honest paper, in both versions, is no mark on it.
+    const note = '(1) Please find our paper below.\n(2) Our Leader has signed it.\n\n';
+    const honestHtml = `<p>(1) Please find our paper below.</p><p>(2) Our Leader has signed it.</p>${paper.split('\n').map((l) => `<p>${l}</p>`).join('')}`;
+    const both = [`--${boundary}`, 'Content-Type: text/plain; charset=utf-8', '', note + paper, `--${boundary}`, 'Content-Type: text/html; charset=utf-8', '', honestHtml, `--${boundary}--`, ''].join('\r\n');
+    const honest = await judge(eml({ body: both, contentType: `multipart/alternative; boundary="${boundary}"` }));
+    expect([honest.judgement.verdict, honest.judgement.choices]).toEqual([{ kind: 'valid' }, ['williams']]);
+  });
+
   it('a bracketed tag beside prose (an external-mail banner) and a numbered covering note are not ballot lines', async () => {
     const banner = '[EXTERNAL] This email originated from outside the organisation. Do not click links unless you recognise the sender.\n\n';
     const { judgement } = await judge(eml({ body: banner + paper }));

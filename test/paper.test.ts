@@ -81,6 +81,51 @@ describe('marks', () => {
     const p = findPapers(text, 'b')[0]!;
     expect([p.name, p.position, p.council]).toEqual(['Cllr Elliot Kirkland', 'Leader', 'North Hertfordshire District Council']);
   });
+  describe('a line shown otherwise than it is read is uncertain, never read for the box alone', () => {
+    const ALTY = '[ ] Cllr Jacky Alty (South Ribble Borough Council)';
+    const onAlty = (line: string): string => paperText({ williams: 'X' }).replace(ALTY, line);
+    it.each([
+      ['a second box, marked, after the name', `${ALTY} [X]`],
+      ['a second box after a run of spaces', `${ALTY}${' '.repeat(60)}[X]`],
+      ['a second box after tabs', `${ALTY}\t\t\t[x]`],
+      ['a bracketed mark', `${ALTY} (X)`],
+      ['a bracketed word', `${ALTY} (yes)`],
+      ['a tick glyph', `${ALTY} ✓`],
+      ['a cross glyph inside the council', '[ ] Cllr Jacky Alty (South Ribble ✗ Borough Council)'],
+      ['a box holding something else', `${ALTY} [?]`],
+    ])('%s', (_what, line) => {
+      const r = choicesOf(onAlty(line));
+      // Williams's box is marked; what is beside Alty's name may be a second vote, so nothing counts.
+      expect(r.uncertain.join(' ')).toMatch(/mark outside Cllr Jacky Alty's box/);
+    });
+    it('the candidate\'s council in brackets, an empty second box, a link written out and a full-width box are no mark', () => {
+      expect(choicesOf(onAlty(`${ALTY} [ ]`))).toEqual({ choices: ['williams'], uncertain: [] });
+      expect(choicesOf(onAlty(`${ALTY} [https://ccin.example/alty]`))).toEqual({ choices: ['williams'], uncertain: [] });
+      expect(choicesOf(onAlty(`${ALTY} [www.example.org]`))).toEqual({ choices: ['williams'], uncertain: [] });
+      expect(choicesOf(onAlty('[ ] Cllr Jacky Alty [South Ribble Borough Council]'))).toEqual({ choices: ['williams'], uncertain: [] });
+      expect(choicesOf(paperText({ williams: 'X' }).replace('[X] Cllr Jason', '［Ｘ］ Cllr Jason'))).toEqual({ choices: ['williams'], uncertain: [] });
+    });
+    it.each([
+      ['an override before the box', '\u202e[X] Cllr Jacky Alty (South Ribble Borough Council)'],
+      ['an override that shows "]X[" as a box after the name', `${ALTY} \u202e]X[`],
+      ['an isolate around the name', '[ ] \u2067Cllr Jacky Alty\u2069 (South Ribble Borough Council)'],
+      ['a right-to-left mark before the box', '\u200f[ ] Cllr Jacky Alty (South Ribble Borough Council)'],
+    ])('bidirectional controls: %s', (_what, line) => {
+      const r = choicesOf(onAlty(line));
+      expect(r.uncertain.join(' ')).toMatch(/bidirectional controls/);
+    });
+    it('a line longer than any paper line: its beginning and a box at its end are read, and it is uncertain', () => {
+      // Filler words that may follow a candidate's name ("of", "and"), as far as the line goes.
+      const prose = ' and'.repeat(200);
+      expect(choicesOf(paperText({}).replace(ALTY, `[X] Cllr Jacky Alty${prose}`)).uncertain.join(' ')).toMatch(/characters long/);
+      const boxAtEnd = choicesOf(onAlty(`Cllr Jacky Alty${prose} [X]`));
+      expect(boxAtEnd.uncertain.join(' ')).toMatch(/characters long/);
+      // White space is squeezed first: a box padded out with spaces is an ordinary line.
+      expect(choicesOf(paperText({}).replace(ALTY, `[X] Cllr Jacky Alty (South Ribble Borough Council)${' '.repeat(2000)}`))).toEqual({ choices: ['alty'], uncertain: [] });
+      // A long line beside a box that is neither marked nor names anyone ("[EXTERNAL] This email…") is passed over.
+      expect(choicesOf(onAlty(`${ALTY}\n[EXTERNAL] This message came from outside the organisation${prose}`))).toEqual({ choices: ['williams'], uncertain: [] });
+    });
+  });
   it('free text is no paper', () => {
     expect(findPapers('We vote for Cllr Jason Williams.\n\nCllr Elliot Kirkland\nLeader', 'b')).toEqual([]);
   });

@@ -328,7 +328,9 @@ const HTML_ONLY_PAPER = 'the HTML version of the message (what a mail client sho
  * are). When the HTML version holds no paper where the text body holds one, holds one that cannot
  * be read with certainty (a mail client's layout of a form), or shows no mark where the text
  * version has one, the text version's reading stands and a note says to compare them by eye: what
- * the HTML version lacks or doubts never voids a paper the text reads.
+ * the HTML version lacks or doubts never voids a paper the text reads. What it shows that the text
+ * version does not does: a mark outside every candidate's box (a second box marked beside a name, a
+ * marked line that names nobody) is a mark the officer and the council see and the count would not.
  */
 function compareHtmlVersion(
   papers: readonly RawPaper[],
@@ -343,6 +345,11 @@ function compareHtmlVersion(
     return bodyHasPaper ? { kind: 'note', detail: 'the HTML version of the message (what a mail client shows) holds no ballot paper the machine can read: compare it with the text version by eye' } : null;
   }
   const which = !counted || counted.origin === 'body-text' ? 'its text version' : `the paper in ${counted.origin}`;
+  // On a paper (a heading, or a line naming a candidate): "(1) Please find our paper below." in a covering note is no mark.
+  const stray = papers.reduce((n, p, i) => n + (p.heading || (read[i]?.candidateLines ?? 0) > 0 ? (read[i]?.strayMarks ?? 0) : 0), 0);
+  if (stray > 0) {
+    return { kind: 'disagrees', detail: `the message's HTML version (what a mail client shows) has ${stray} mark(s) outside the candidates' boxes, which ${which} does not hold` };
+  }
   const sets = new Set(speaking.map((p) => p.choices.join(',')));
   if (sets.size > 1 || speaking.some((p) => p.uncertain.length > 0 || p.uncertainOmitted > 0)) {
     return { kind: 'note', detail: `the HTML version of the message (what a mail client shows) cannot be read with certainty; ${which} was counted: compare them by eye` };

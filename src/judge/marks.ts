@@ -24,6 +24,36 @@ export function readMark(content: string): MarkReading {
   return 'uncertain';
 }
 
+/**
+ * Mark glyphs that are no letter: one anywhere on a candidate's line beside its box is a mark that a
+ * reader sees (the letters and words of MARK_WORDS already keep a line from naming its candidate).
+ */
+const MARK_GLYPHS = /[✓✔✗☒✘☑✅❎■✕×⨯●\uF0FE\uF0FD]/u;
+
+/**
+ * A mark on a box line outside its box, which the name is read without: a bracketed mark ("(X)",
+ * "[yes]", a second box marked: "[ ] Cllr A (B Council) [X]") or a mark glyph; on a candidate's
+ * line (`candidate`), also a second box holding anything else a box may hold ("[?]"), as which of
+ * the line's boxes holds the vote, if either, cannot then be read with certainty. A link as a mail
+ * client writes it out ("[https://…]", "[mailto:…]") is no box. Null when there is none; else what
+ * it is, quoted short.
+ */
+export function markBesideBox(text: string, candidate: boolean): string | null {
+  const quoted = (s: string): string => (s.length > 40 ? `${s.slice(0, 40)}…` : s);
+  for (const m of text.matchAll(/\[([^\]]*)\]?/g)) {
+    const inside = m[1] ?? '';
+    const reading = readMark(inside);
+    if (reading === 'marked') return quoted(m[0]);
+    if (candidate && reading === 'uncertain' && inside.trim().length <= MAX_BOX_CONTENT && !LINK.test(inside.trim())) return quoted(m[0]);
+  }
+  for (const m of text.matchAll(/\(([^)]*)\)?/g)) if (readMark(m[1] ?? '') === 'marked') return quoted(m[0]);
+  return MARK_GLYPHS.exec(text)?.[0] ?? null;
+}
+/** What a box holds is this short (read/paper.ts reads a box of at most 16 characters). */
+const MAX_BOX_CONTENT = 16;
+/** A link's address, as html-to-text and mail clients write one beside its text. */
+const LINK = /^(?:[a-z][a-z0-9+.-]*:|www\.)/i;
+
 function withoutBrackets(s: string): string {
   return s.replace(/\([^)]*\)?/g, ' ').replace(/\[[^\]]*\]?/g, ' ');
 }
@@ -104,6 +134,8 @@ export function isNameShaped(text: string): boolean {
 /** At most this many box lines and doubts are kept in a paper's evidence; the rest are counted. */
 export const MAX_MARKS_KEPT = 100;
 const MAX_DOUBTS_KEPT = 10;
+/** A box line's text is quoted in the evidence up to this many characters (no paper line is longer). */
+const MAX_QUOTED = 500;
 
 export interface PaperReading {
   origin: string;
@@ -121,6 +153,8 @@ export interface PaperReading {
   boxes: number;
   /** Box lines that name a candidate. */
   candidateLines: number;
+  /** Marks outside every candidate's box: beside a candidate's box, or on a line that names no candidate. */
+  strayMarks: number;
 }
 
 /**
@@ -140,6 +174,7 @@ export function readPaperMarks(paper: RawPaper, candidates: readonly Candidate[]
   const ignoredLines: string[] = [];
   const marks: PaperReading['marks'] = [];
   let candidateLines = 0;
+  let strayMarks = 0;
   const state = new Map<string, MarkReading>();
   const byId = new Map(candidates.map((c) => [c.id, c]));
   for (const box of paper.boxes) {
@@ -151,14 +186,22 @@ export function readPaperMarks(paper: RawPaper, candidates: readonly Candidate[]
       if (cand) text = joined;
     }
     const reading = readMark(box.mark);
-    if (marks.length < MAX_MARKS_KEPT) marks.push({ line: box.line, text, mark: box.mark, reading, candidate: cand?.id ?? null });
+    // What the evidence and the doubts quote of the line (a line may be far longer than any paper's).
+    const shown = text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}…` : text;
+    if (marks.length < MAX_MARKS_KEPT) marks.push({ line: box.line, text: shown, mark: box.mark, reading, candidate: cand?.id ?? null });
+    const beside = box.candidateId === undefined ? markBesideBox(text, cand !== null) : null;
+    if (box.unsure !== undefined && (cand !== null || reading === 'marked' || beside !== null || isNameShaped(text))) doubt(`line ${box.line} cannot be read with certainty: ${box.unsure}`);
+    if (!cand && (reading === 'marked' || beside !== null)) strayMarks++;
     if (!cand) {
-      if (box.candidateId !== undefined || isNameShaped(text)) doubt(`line ${box.line} is candidate-shaped but names no candidate on the issued paper: "${text}"${reading === 'blank' ? '' : ` (marked "${box.mark}")`}`);
-      else if (reading === 'marked') doubt(`line ${box.line} is marked "${box.mark}" but names no candidate: "${text}"`);
-      else if (ignoredLines.length < MAX_DOUBTS_KEPT) ignoredLines.push(text);
+      if (box.candidateId !== undefined || isNameShaped(text)) doubt(`line ${box.line} is candidate-shaped but names no candidate on the issued paper: "${shown}"${reading === 'blank' ? '' : ` (marked "${box.mark}")`}`);
+      else if (reading === 'marked') doubt(`line ${box.line} is marked "${box.mark}" but names no candidate: "${shown}"`);
+      else if (beside !== null) doubt(`line ${box.line} has a mark ("${beside}") beside text that names no candidate: "${shown}"`);
+      else if (ignoredLines.length < MAX_DOUBTS_KEPT) ignoredLines.push(shown);
       continue;
     }
     candidateLines++;
+    if (beside !== null) strayMarks++;
+    if (beside !== null) doubt(`line ${box.line} has a mark outside ${cand.name}'s box ("${beside}"): which box is marked cannot be read with certainty`);
     const prior = state.get(cand.id);
     if (reading === 'uncertain') doubt(`the mark "${box.mark}" beside ${cand.name} cannot be read with certainty`);
     if (reading === 'marked') chosen.add(cand.id);
@@ -177,5 +220,6 @@ export function readPaperMarks(paper: RawPaper, candidates: readonly Candidate[]
     marksOmitted: paper.boxes.length - marks.length,
     boxes: paper.boxes.length,
     candidateLines,
+    strayMarks,
   };
 }

@@ -23,6 +23,33 @@ function descendant(el: XmlElement, localName: string): XmlElement | null {
   return list.length > 0 ? (list.item(0) as XmlElement) : null;
 }
 
+/** A box's content when what it shows and what it is set to differ (short enough to be read as a box's content). */
+export const GLYPH_AND_STATE_DIFFER = 'glyph≠state';
+
+/** The glyph a checkbox content control shows in a state: w14:checkedState or w14:uncheckedState's code point, else Word's own ☒ and ☐. */
+function stateGlyph(box: XmlElement, state: 'checkedState' | 'uncheckedState'): string {
+  const el = child(box, state);
+  const hex = el?.getAttribute('w14:val') ?? el?.getAttribute('val') ?? '';
+  const code = /^[0-9a-f]{1,6}$/i.test(hex) ? Number.parseInt(hex, 16) : Number.NaN;
+  return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : state === 'checkedState' ? '\u2612' : '\u2610';
+}
+
+/** Glyphs of an empty box (Word's, and Wingdings' as text keeps them). */
+const EMPTY_BOX_GLYPH = /^[☐□▢⬜¨\uF0A8\uF06F]$/u;
+
+/**
+ * A checkbox content control as "[X]" or "[ ]" by its state; or GLYPH_AND_STATE_DIFFER when what
+ * Word shows of it is not that state: a checked box that shows anything but its checked glyph, an
+ * unchecked one that shows anything but nothing or an empty box.
+ */
+function checkboxControl(box: XmlElement, content: XmlElement | null): string {
+  const checked = on(child(box, 'checked'), 'val') === true;
+  const shown = (content?.textContent ?? '').trim();
+  const agrees = checked ? shown === stateGlyph(box, 'checkedState') : shown === '' || shown === stateGlyph(box, 'uncheckedState') || EMPTY_BOX_GLYPH.test(shown);
+  if (!agrees) return `[${GLYPH_AND_STATE_DIFFER}]`;
+  return checked ? '[X]' : '[ ]';
+}
+
 /** The document as lines of text, each checkbox written as "[X]" or "[ ]" by its checked state. */
 function documentText(root: XmlElement): string {
   const walk = (node: XmlNode): string => {
@@ -37,10 +64,12 @@ function documentText(root: XmlElement): string {
       case 'cr':
         return '\n';
       case 'sdt': {
-        // A content control; a checkbox one (w14:checkbox) is read for its state, not its glyph.
+        // A content control; a checkbox one (w14:checkbox) is read for its state, and what Word shows
+        // of it is the glyph in its content, which a document written by another program may leave
+        // at odds with the state: then the box cannot be read with certainty.
         const pr = child(el, 'sdtPr');
         const box = pr ? child(pr, 'checkbox') : null;
-        if (box) return on(child(box, 'checked'), 'val') ? '[X]' : '[ ]';
+        if (box) return checkboxControl(box, child(el, 'sdtContent'));
         break;
       }
       case 'fldChar': {

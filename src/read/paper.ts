@@ -13,6 +13,12 @@ export interface BoxLine {
   mark: string;
   /** 1-based line within the text the paper was found in. */
   line: number;
+  /**
+   * Why the line cannot be read with certainty as it is shown, when it cannot: it holds controls that
+   * reorder text on screen, or it is longer than any paper line and only its beginning (and a box at
+   * its end) was read. Absent for an ordinary line.
+   */
+  unsure?: string;
 }
 
 export interface RawPaper {
@@ -64,33 +70,56 @@ export function normaliseText(text: string): string {
 }
 
 interface Parsed {
-  box: { text: string; mark: string } | null;
+  box: { text: string; mark: string; unsure?: string } | null;
   label: { key: LabelKey; value: string } | null;
   heading: 'ccin' | 'generic' | null;
 }
 
-/** No box, label or heading is this long; longer lines are never matched (and never backtracked over). */
+/**
+ * No box, label or heading is this long. Of a longer line (its white space squeezed) only the first
+ * MAX_PAPER_LINE characters are matched for a box at its start (never backtracked over), and its
+ * last "[" for one at its end; the text beside the box is the whole rest of the line, and the box is
+ * unsure.
+ */
 const MAX_PAPER_LINE = 500;
+/**
+ * Characters that make a mail client show a line's characters in another order than they are stored:
+ * the explicit embeddings, overrides and isolates of Unicode's bidirectional algorithm (UAX #9), and
+ * its invisible marks, which set the direction of the brackets beside them (the "Trojan Source"
+ * trick, CVE-2021-42574). "[ ] Cllr A \u202E]X[" is shown as a box marked after the name.
+ */
+const BIDI_CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
 
 function parseLine(raw: string): Parsed {
-  if (raw.length > MAX_PAPER_LINE) return { box: null, label: null, heading: null };
-  const t = raw.trim().replace(/\s+/g, ' ');
-  if (HEADING.test(t)) return { box: null, label: null, heading: 'ccin' };
-  if (GENERIC_HEADING.test(t)) return { box: null, label: null, heading: 'generic' };
-  let m = LEADING_BOX.exec(t);
-  if (m) return { box: { mark: (m[2] ?? '').trim(), text: (m[4] ?? '').trim() }, label: null, heading: null };
-  m = GLYPH_BOX.exec(t);
-  if (m) return { box: { mark: m[1] ?? m[2] ?? '', text: (m[3] ?? '').trim() }, label: null, heading: null };
+  const none: Parsed = { box: null, label: null, heading: null };
+  let t = raw.trim().replace(/\s+/g, ' ');
+  let unsure: string | undefined;
+  if (t.search(BIDI_CONTROLS) >= 0) {
+    t = t.replace(BIDI_CONTROLS, '').trim().replace(/ {2,}/g, ' ');
+    unsure = 'it holds bidirectional controls (characters that reorder text on screen), so a mail client may show its box and name in another order than they are read';
+  }
+  const overlong = t.length > MAX_PAPER_LINE;
+  if (overlong) unsure = `it is ${t.length} characters long, longer than any line of a ballot paper`;
+  const head = overlong ? t.slice(0, MAX_PAPER_LINE) : t;
+  const rest = overlong ? t.slice(MAX_PAPER_LINE) : '';
+  const box = (mark: string, text: string): Parsed => ({ box: unsure === undefined ? { text, mark } : { text, mark, unsure }, label: null, heading: null });
+  if (!overlong && HEADING.test(t)) return { box: null, label: null, heading: 'ccin' };
+  if (!overlong && GENERIC_HEADING.test(t)) return { box: null, label: null, heading: 'generic' };
+  let m = LEADING_BOX.exec(head);
+  if (m) return box((m[2] ?? '').trim(), ((m[4] ?? '') + rest).trim());
+  m = GLYPH_BOX.exec(head);
+  if (m) return box(m[1] ?? m[2] ?? '', ((m[3] ?? '') + rest).trim());
   // "Cllr Jason Williams [X]": found from the last "[" rather than by a backtracking pattern.
   const open = t.lastIndexOf('[');
   if (open > 0) {
     m = TRAILING_BOX.exec(t.slice(open));
     const before = t.slice(0, open).trim();
-    if (m && HAS_LETTER.test(before) && !LABEL.test(t)) return { box: { mark: (m[1] ?? '').trim(), text: before }, label: null, heading: null };
+    if (m && HAS_LETTER.test(before) && !LABEL.test(head)) return box((m[1] ?? '').trim(), before);
   }
+  if (overlong) return none;
   m = LABEL.exec(t);
   if (m) return { box: null, label: { key: labelKey(m[1] ?? ''), value: (m[2] ?? '').trim() }, heading: null };
-  return { box: null, label: null, heading: null };
+  return none;
 }
 
 /** Every ballot paper in a text: a "CCIN BALLOT PAPER" heading starts one; boxes without a heading make one too. */
@@ -126,7 +155,7 @@ export function findPapers(text: string, origin: string): RawPaper[] {
       const next = parsed[i + 1];
       const nextText = (lines[i + 1] ?? '').trim();
       const continuation = next && !next.box && !next.label && !next.heading && nextText !== '' ? nextText : null;
-      cur.boxes.push({ text: p.box.text, mark: p.box.mark, continuation, line: i + 1 });
+      cur.boxes.push({ text: p.box.text, mark: p.box.mark, continuation, line: i + 1, ...(p.box.unsure === undefined ? {} : { unsure: p.box.unsure }) });
       continue;
     }
     if (p.label) {
