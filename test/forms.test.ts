@@ -186,6 +186,40 @@ describe('the issued PDF for several vacancies', () => {
   });
 });
 
+describe('broken parts are the part\'s problem, not the message\'s', () => {
+  it('a PDF whose vote fields are broken objects is an unreadable attachment, and the body\'s paper is read all the same', async () => {
+    const { PDFDocument, PDFName } = await import('pdf-lib');
+    const doc = await PDFDocument.load(readFileSync(join(DIR, 'files', 'filled-radio.pdf')));
+    // The radio group's widgets replaced by a number: pdf-lib throws reading them (found by fuzzing).
+    doc.getForm().getRadioGroup('vote').acroField.dict.set(PDFName.of('Kids'), doc.context.obj([42]));
+    const broken = Buffer.from(await doc.save({ updateFieldAppearances: false }));
+    expect(await readPdfPaper(broken, 'attachment:ballot.pdf', 1 << 24)).toMatchObject({ kind: 'unreadable', why: expect.stringMatching(/cannot be read/) });
+    const pdf = broken.toString('base64').replace(/.{76}/g, '$&\r\n');
+    const body = ['--b', 'Content-Type: text/plain; charset=utf-8', '', paperText({ williams: 'X' }), '--b', 'Content-Type: application/pdf', 'Content-Disposition: attachment; filename="ballot.pdf"', 'Content-Transfer-Encoding: base64', '', pdf, '--b--', ''].join('\r\n');
+    const t = tempDir();
+    try {
+      writeFileSync(join(t.dir, 'm.eml'), eml({ body, contentType: 'multipart/mixed; boundary="b"' }));
+      const r = await tallyJson([t.dir]);
+      expect(outcome(r)['m.eml']).toBe('counted williams');
+      expect(r.messages[0]?.evidence.attachments[0]).toMatchObject({ filename: 'ballot.pdf', handling: 'unreadable' });
+    } finally {
+      t.cleanup();
+    }
+  });
+  it('a part whose Content-Type header is empty is text/plain (RFC 2045 §5.2), not a message the reader fails on', async () => {
+    const body = ['--b', 'Content-Type: text/plain; charset=utf-8', '', 'Our paper is attached.', '--b', 'Content-Type:', 'Content-Disposition: attachment; filename="paper"', '', paperText({ alty: 'X' }), '--b--', ''].join('\r\n');
+    const t = tempDir();
+    try {
+      writeFileSync(join(t.dir, 'm.eml'), eml({ body, contentType: 'multipart/mixed; boundary="b"' }));
+      const r = await tallyJson([t.dir]);
+      expect(outcome(r)['m.eml']).toBe('counted alty');
+      expect(r.messages[0]?.evidence.attachments[0]).toMatchObject({ contentType: 'text/plain', handling: 'read-as-text' });
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
 describe('a message forwarded as an Outlook .msg', () => {
   it('is read as a forwarded message, in a .msg and attached to an email alike', async () => {
     const { Email, Attachment, AttachmentType } = await import('@tutao/oxmsg');

@@ -39,7 +39,7 @@ const seeds = [
 
 function mutate(bytes: Buffer, rnd: () => number): Buffer {
   const b = Buffer.from(bytes);
-  switch (Math.floor(rnd() * 5)) {
+  switch (Math.floor(rnd() * 6)) {
     case 0: // truncate anywhere
       return b.subarray(0, Math.floor(rnd() * b.length));
     case 1: // flip bytes
@@ -52,6 +52,13 @@ function mutate(bytes: Buffer, rnd: () => number): Buffer {
     }
     case 3: // drop the blank line between header and body
       return Buffer.from(b.toString('latin1').replace('\r\n\r\n', '\r\n'), 'latin1');
+    case 4: {
+      // empty one MIME header's value, anywhere in the message (mailparser then gives a part no content type)
+      const text = b.toString('latin1');
+      const found = [...text.matchAll(/^(Content-(?:Type|Transfer-Encoding|Disposition)):[^\r\n]*/gim)];
+      const at = found[Math.floor(rnd() * found.length)];
+      return at?.index === undefined ? b : Buffer.from(text.slice(0, at.index) + `${at[1]}:` + text.slice(at.index + at[0].length), 'latin1');
+    }
     default: // control characters and NULs sprinkled in
       for (let i = 0; i < 30; i++) b[Math.floor(rnd() * b.length)] = [0, 0x1b, 0x7f, 0x9b, 0x0d][i % 5] ?? 0;
       return b;

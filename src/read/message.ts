@@ -353,6 +353,19 @@ function parserOptions(limits: ReadLimits) {
   } as const;
 }
 
+/**
+ * A message parsed by mailparser, every attachment with a content type: mailparser gives `false` for
+ * a part whose Content-Type header is empty or unreadable, which RFC 2045 §5.2 says to take as
+ * text/plain (a part read as such, as a mail client shows it, rather than the message failing).
+ */
+async function parseMime(bytes: Buffer, limits: ReadLimits): Promise<ParsedMail> {
+  const mail = await simpleParser(bytes, parserOptions(limits));
+  for (const a of mail.attachments) {
+    if (typeof a.contentType !== 'string' || a.contentType.trim() === '') a.contentType = 'text/plain';
+  }
+  return mail;
+}
+
 export function decodeText(content: Buffer, charset: string | undefined): string {
   const cs = (charset ?? '').trim().toLowerCase();
   if (cs && cs !== 'utf-8' && cs !== 'utf8' && cs !== 'us-ascii' && iconv.encodingExists(cs)) return iconv.decode(content, cs);
@@ -482,7 +495,7 @@ export async function readMessage(raw: RawMessage, options: ReadOptions): Promis
   }
   let mail: ParsedMail;
   try {
-    mail = await simpleParser(bytes, parserOptions(options.limits));
+    mail = await parseMime(bytes, options.limits);
   } catch (e) {
     facts.unreadable = `MIME parse failed: ${(e as Error).message}`;
     return facts;
@@ -714,7 +727,7 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
         // papers in body and attachments, its own forwards down to the depth limit. It has no
         // receipt time or signature that matters here: the outer message's do.
         const innerBytes = isMsgFile(a.filename ?? '', a.content) ? (await msgToMime(a.content, options.limits.maxForwardDepth, depth + 1)).mime : a.content;
-        const inner = await simpleParser(innerBytes, parserOptions(options.limits));
+        const inner = await parseMime(innerBytes, options.limits);
         const innerRaw: RawMessage = { source: { file: a.filename ?? 'message.eml', kind: 'eml', index: null, line: null }, bytes: innerBytes, size: innerBytes.length, sha256: sha256(innerBytes), oversize: false };
         const innerFacts = await describe(inner, emptyFacts(innerRaw), { ...options, receivedBy: null, dkim: null, trustedAuthservIds: [], service: null, hasPlainPart: hasTextPlain(innerBytes), bytes: innerBytes, verifiable: false }, depth + 1);
         facts.forwarded.push({
@@ -809,7 +822,7 @@ export async function readForOfficer(raw: RawMessage, limits: ReadLimits): Promi
   if (raw.oversize) return { unreadable: 'over the size limit' };
   try {
     const bytes = raw.source.kind === 'msg' ? (await msgToMime(raw.bytes, limits.maxForwardDepth)).mime : raw.bytes;
-    const mail = await simpleParser(bytes, parserOptions(limits));
+    const mail = await parseMime(bytes, limits);
     const plain = typeof mail.text === 'string' ? mail.text : '';
     const htmlVersion = typeof mail.html === 'string' && hasTextPlain(bytes) ? htmlAsText(mail.html, limits.maxHtmlChars) : null;
     const htmlText = htmlVersion !== null && 'text' in htmlVersion ? htmlVersion.text : null;

@@ -42,13 +42,14 @@ export async function readPdfPaper(bytes: Uint8Array, origin: string, maxBytes: 
     console.warn = warn;
   }
   let fields: PDFField[];
+  let byName: Map<string, PDFField>;
   try {
     fields = doc.getForm().getFields();
+    byName = new Map(fields.map((f) => [f.getName(), f]));
   } catch (e) {
     return { kind: 'unreadable', why: `the PDF's form cannot be read: ${(e as Error).message.slice(0, 200)}` };
   }
   if (fields.length === 0) return { kind: 'not-machine-readable', why: 'the PDF has no form fields (flattened, printed and scanned, or not the issued paper)' };
-  const byName = new Map(fields.map((f) => [f.getName(), f]));
   const text = (name: string): string | null => {
     const f = byName.get(name);
     if (!(f instanceof PDFTextField)) return null;
@@ -59,6 +60,33 @@ export async function readPdfPaper(bytes: Uint8Array, origin: string, maxBytes: 
       return null;
     }
   };
+  let boxes: BoxLine[];
+  try {
+    boxes = voteBoxes(fields, byName);
+  } catch (e) {
+    // A broken object under the vote fields (pdf-lib throws on a widget or value of the wrong type):
+    // the attachment is unreadable, and the message's other papers are read all the same.
+    return { kind: 'unreadable', why: `the PDF's vote fields cannot be read: ${(e as Error).message.slice(0, 200)}` };
+  }
+  if (boxes.length === 0) return { kind: 'not-machine-readable', why: 'the PDF has form fields, but not the vote fields of the issued paper' };
+  return {
+    kind: 'paper',
+    paper: {
+      origin,
+      heading: true,
+      election: null,
+      reference: text(PDF_FIELDS.reference),
+      council: text(PDF_FIELDS.council),
+      boxes,
+      name: text(PDF_FIELDS.name),
+      position: text(PDF_FIELDS.position),
+      date: text(PDF_FIELDS.date),
+    },
+  };
+}
+
+/** The vote fields as box lines: the radio group's options, then the per-candidate checkboxes. */
+function voteBoxes(fields: readonly PDFField[], byName: ReadonlyMap<string, PDFField>): BoxLine[] {
   const boxes: BoxLine[] = [];
   const radio = byName.get(PDF_FIELDS.vote);
   if (radio instanceof PDFRadioGroup) {
@@ -95,19 +123,5 @@ export async function readPdfPaper(bytes: Uint8Array, origin: string, maxBytes: 
     const conflict = value !== undefined && valueOn !== appearance && f.acroField.getWidgets().some((w) => w.getAppearanceState() !== undefined);
     boxes.push({ text: id, candidateId: id, continuation: null, mark: conflict ? 'value and appearance disagree' : valueOn || appearance ? 'X' : '', line: boxes.length + 1 });
   }
-  if (boxes.length === 0) return { kind: 'not-machine-readable', why: 'the PDF has form fields, but not the vote fields of the issued paper' };
-  return {
-    kind: 'paper',
-    paper: {
-      origin,
-      heading: true,
-      election: null,
-      reference: text(PDF_FIELDS.reference),
-      council: text(PDF_FIELDS.council),
-      boxes,
-      name: text(PDF_FIELDS.name),
-      position: text(PDF_FIELDS.position),
-      date: text(PDF_FIELDS.date),
-    },
-  };
+  return boxes;
 }
