@@ -207,6 +207,15 @@ describe('a message sent as text and HTML (multipart/alternative, fixtures/alter
     expect(judgement.findings.find((x) => x.code === 'void-for-uncertainty')?.detail).toBe("the message's HTML version (what a mail client shows) marks alty, and its text version williams");
   });
 
+  it('two HTML versions, the last (what a mail client shows) marking another candidate: void, though the first agrees with the text', async () => {
+    const html = (choice: 'williams' | 'alty'): string => paperText({ [choice]: 'X' }).split('\n').map((l) => `<p>${l}</p>`).join('');
+    const parts: [string, string][] = [['text/plain', paperText({ williams: 'X' })], ['text/html', html('williams')], ['text/html', html('alty')]];
+    const body = [...parts.flatMap(([type, text]) => ['--a', `Content-Type: ${type}; charset=utf-8`, '', text]), '--a--', ''].join('\r\n');
+    const { judgement } = await judge(eml({ body, contentType: 'multipart/alternative; boundary="a"' }));
+    expect(judgement.verdict).toEqual({ kind: 'rejected', reason: 'void-for-uncertainty' });
+    expect(judgement.findings.find((x) => x.code === 'void-for-uncertainty')?.detail).toBe("the message's HTML version (what a mail client shows) marks alty, and its text version williams");
+  });
+
   it('a blank text version: the HTML version is the body', async () => {
     const { facts, judgement } = await judge(fixture('blank-text'));
     expect(facts.papers.map((p) => p.origin)).toEqual(['body-html']);

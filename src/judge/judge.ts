@@ -329,8 +329,10 @@ const HTML_ONLY_PAPER = 'the HTML version of the message (what a mail client sho
  * be read with certainty (a mail client's layout of a form), or shows no mark where the text
  * version has one, the text version's reading stands and a note says to compare them by eye: what
  * the HTML version lacks or doubts never voids a paper the text reads. What it shows that the text
- * version does not does: a mark outside every candidate's box (a second box marked beside a name, a
- * marked line that names nobody) is a mark the officer and the council see and the count would not.
+ * version does not does: a paper in it that reads with certainty and marks other candidates, beside
+ * whatever else it holds (a message may carry two HTML versions, and a mail client shows the last);
+ * a mark outside every candidate's box (a second box marked beside a name, a marked line that names
+ * nobody), which the officer and the council see and the count would not.
  */
 function compareHtmlVersion(
   papers: readonly RawPaper[],
@@ -350,12 +352,16 @@ function compareHtmlVersion(
   if (stray > 0) {
     return { kind: 'disagrees', detail: `the message's HTML version (what a mail client shows) has ${stray} mark(s) outside the candidates' boxes, which ${which} does not hold` };
   }
+  const textChoices = counted?.choices ?? [];
+  // Each paper the HTML version holds that reads with certainty and marks candidates is one the
+  // officer may be shown (a message may carry two HTML versions; a mail client shows the last):
+  // any that marks others than the paper counted is a disagreement, however the rest read.
+  const other = speaking.find((p) => p.uncertain.length === 0 && p.uncertainOmitted === 0 && p.choices.length > 0 && p.choices.join(',') !== textChoices.join(','));
   const sets = new Set(speaking.map((p) => p.choices.join(',')));
-  if (sets.size > 1 || speaking.some((p) => p.uncertain.length > 0 || p.uncertainOmitted > 0)) {
+  if (other === undefined && (sets.size > 1 || speaking.some((p) => p.uncertain.length > 0 || p.uncertainOmitted > 0))) {
     return { kind: 'note', detail: `the HTML version of the message (what a mail client shows) cannot be read with certainty; ${which} was counted: compare them by eye` };
   }
-  const htmlChoices = speaking[0]!.choices;
-  const textChoices = counted?.choices ?? [];
+  const htmlChoices = (other ?? speaking[0]!).choices;
   if (htmlChoices.join(',') === textChoices.join(',')) return null;
   if (htmlChoices.length === 0) {
     // A mark the HTML version does not show (a checked checkbox, an image) is more often lost in
