@@ -102,6 +102,11 @@ describe('marks', () => {
       expect(choicesOf(onAlty(`${ALTY} [ ]`))).toEqual({ choices: ['williams'], uncertain: [] });
       expect(choicesOf(onAlty(`${ALTY} [https://ccin.example/alty]`))).toEqual({ choices: ['williams'], uncertain: [] });
       expect(choicesOf(onAlty(`${ALTY} [www.example.org]`))).toEqual({ choices: ['williams'], uncertain: [] });
+      // A candidate marked twice, in the box and beside it: the intent is plain.
+      for (const twice of ['[X] Cllr Jacky Alty (South Ribble Borough Council) ✓', '[X] Cllr Jacky Alty (South Ribble Borough Council) [X]']) {
+        expect(choicesOf(paperText({}).replace(ALTY, twice))).toEqual({ choices: ['alty'], uncertain: [] });
+      }
+      expect(choicesOf(paperText({}).replace(ALTY, '[X] Cllr Jacky Alty (South Ribble Borough Council) [?]')).uncertain.join(' ')).toMatch(/mark outside/);
       expect(choicesOf(onAlty('[ ] Cllr Jacky Alty [South Ribble Borough Council]'))).toEqual({ choices: ['williams'], uncertain: [] });
       expect(choicesOf(paperText({ williams: 'X' }).replace('[X] Cllr Jason', '［Ｘ］ Cllr Jason'))).toEqual({ choices: ['williams'], uncertain: [] });
     });

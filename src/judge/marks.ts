@@ -32,22 +32,22 @@ const MARK_GLYPHS = /[✓✔✗☒✘☑✅❎■✕×⨯●\uF0FE\uF0FD]/u;
 
 /**
  * A mark on a box line outside its box, which the name is read without: a bracketed mark ("(X)",
- * "[yes]", a second box marked: "[ ] Cllr A (B Council) [X]") or a mark glyph; on a candidate's
- * line (`candidate`), also a second box holding anything else a box may hold ("[?]"), as which of
- * the line's boxes holds the vote, if either, cannot then be read with certainty. A link as a mail
- * client writes it out ("[https://…]", "[mailto:…]") is no box. Null when there is none; else what
- * it is, quoted short.
+ * "[yes]", a second box marked: "[ ] Cllr A (B Council) [X]") or a mark glyph (`kind` 'mark'); on
+ * a candidate's line (`candidate`), also a second box holding anything else a box may hold ("[?]",
+ * `kind` 'uncertain'). A link as a mail client writes it out ("[https://…]", "[mailto:…]") is no
+ * box. Null when there is none; else what it is, quoted short.
  */
-export function markBesideBox(text: string, candidate: boolean): string | null {
+export function markBesideBox(text: string, candidate: boolean): { shown: string; kind: 'mark' | 'uncertain' } | null {
   const quoted = (s: string): string => (s.length > 40 ? `${s.slice(0, 40)}…` : s);
   for (const m of text.matchAll(/\[([^\]]*)\]?/g)) {
     const inside = m[1] ?? '';
     const reading = readMark(inside);
-    if (reading === 'marked') return quoted(m[0]);
-    if (candidate && reading === 'uncertain' && inside.trim().length <= MAX_BOX_CONTENT && !LINK.test(inside.trim())) return quoted(m[0]);
+    if (reading === 'marked') return { shown: quoted(m[0]), kind: 'mark' };
+    if (candidate && reading === 'uncertain' && inside.trim().length <= MAX_BOX_CONTENT && !LINK.test(inside.trim())) return { shown: quoted(m[0]), kind: 'uncertain' };
   }
-  for (const m of text.matchAll(/\(([^)]*)\)?/g)) if (readMark(m[1] ?? '') === 'marked') return quoted(m[0]);
-  return MARK_GLYPHS.exec(text)?.[0] ?? null;
+  for (const m of text.matchAll(/\(([^)]*)\)?/g)) if (readMark(m[1] ?? '') === 'marked') return { shown: quoted(m[0]), kind: 'mark' };
+  const glyph = MARK_GLYPHS.exec(text)?.[0];
+  return glyph === undefined ? null : { shown: glyph, kind: 'mark' };
 }
 /** What a box holds is this short (read/paper.ts reads a box of at most 16 characters). */
 const MAX_BOX_CONTENT = 16;
@@ -191,17 +191,21 @@ export function readPaperMarks(paper: RawPaper, candidates: readonly Candidate[]
     if (marks.length < MAX_MARKS_KEPT) marks.push({ line: box.line, text: shown, mark: box.mark, reading, candidate: cand?.id ?? null });
     const beside = box.candidateId === undefined ? markBesideBox(text, cand !== null) : null;
     if (box.unsure !== undefined && (cand !== null || reading === 'marked' || beside !== null || isNameShaped(text))) doubt(`line ${box.line} cannot be read with certainty: ${box.unsure}`);
-    if (!cand && (reading === 'marked' || beside !== null)) strayMarks++;
     if (!cand) {
+      if (reading === 'marked' || beside !== null) strayMarks++;
       if (box.candidateId !== undefined || isNameShaped(text)) doubt(`line ${box.line} is candidate-shaped but names no candidate on the issued paper: "${shown}"${reading === 'blank' ? '' : ` (marked "${box.mark}")`}`);
       else if (reading === 'marked') doubt(`line ${box.line} is marked "${box.mark}" but names no candidate: "${shown}"`);
-      else if (beside !== null) doubt(`line ${box.line} has a mark ("${beside}") beside text that names no candidate: "${shown}"`);
+      else if (beside !== null) doubt(`line ${box.line} has a mark ("${beside.shown}") beside text that names no candidate: "${shown}"`);
       else if (ignoredLines.length < MAX_DOUBTS_KEPT) ignoredLines.push(shown);
       continue;
     }
     candidateLines++;
-    if (beside !== null) strayMarks++;
-    if (beside !== null) doubt(`line ${box.line} has a mark outside ${cand.name}'s box ("${beside}"): which box is marked cannot be read with certainty`);
+    // A mark beside a box that is itself marked ("[X] Cllr A ✓") marks the same candidate twice: the
+    // intent is plain. Beside a box left empty, or a second box holding something else, it is not.
+    if (beside !== null && (beside.kind === 'uncertain' || reading !== 'marked')) {
+      strayMarks++;
+      doubt(`line ${box.line} has a mark outside ${cand.name}'s box ("${beside.shown}"): which box is marked cannot be read with certainty`);
+    }
     const prior = state.get(cand.id);
     if (reading === 'uncertain') doubt(`the mark "${box.mark}" beside ${cand.name} cannot be read with certainty`);
     if (reading === 'marked') chosen.add(cand.id);
