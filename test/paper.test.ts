@@ -125,6 +125,8 @@ describe('marks', () => {
       expect(choicesOf(paperText({}).replace(ALTY, `[X] Cllr Jacky Alty${prose}`)).uncertain.join(' ')).toMatch(/characters long/);
       const boxAtEnd = choicesOf(onAlty(`Cllr Jacky Alty${prose} [X]`));
       expect(boxAtEnd.uncertain.join(' ')).toMatch(/characters long/);
+      // A box whose name comes only after the first 500 characters is read all the same.
+      expect(choicesOf(paperText({}).replace(ALTY, `[X] ${'-'.repeat(600)} Cllr Jacky Alty`)).uncertain.join(' ')).toMatch(/characters long/);
       // White space is squeezed first: a box padded out with spaces is an ordinary line.
       expect(choicesOf(paperText({}).replace(ALTY, `[X] Cllr Jacky Alty (South Ribble Borough Council)${' '.repeat(2000)}`))).toEqual({ choices: ['alty'], uncertain: [] });
       // A long line beside a box that is neither marked nor names anyone ("[EXTERNAL] This email…") is passed over.

@@ -35,12 +35,13 @@ export interface RawPaper {
 
 const HEADING = /^\W*ccin\s+ballot\s+paper\W*$/i;
 const GENERIC_HEADING = /^\W*ballot\s+paper\W*$/i;
-const LEADING_BOX = /^(?:[-*•·]\s+|\d{1,2}[.)]\s+)?([[(])([^\])]{0,16})([\])])\s*(.*\p{L}.*)$/u;
+/** A box at a line's start ("[X] ", "( ) ", after a bullet or a number); the text beside it is the rest of the line, and holds a letter. */
+const LEADING_BOX = /^(?:[-*•·]\s+|\d{1,2}[.)]\s+)?([[(])([^\])]{0,16})([\])])\s*/u;
 const TRAILING_BOX = /^\[([^\]]{0,16})\]\s*$/u;
 const HAS_LETTER = /\p{L}/u;
 // Box glyphs, including the Wingdings characters Word and Outlook leave behind when a form is pasted
 // as text (¨ empty, þ ticked, ý crossed; U+F0A8/U+F0FE/U+F0FD in the private use area).
-const GLYPH_BOX = /^(?:([☐☑☒✅⬜🔲🔳■□▢❎¨\uF0A8\uF0FE\uF0FD\uF06F])\uFE0F?\s*|([þý])\s+)(.*\p{L}.*)$/u;
+const GLYPH_BOX = /^(?:([☐☑☒✅⬜🔲🔳■□▢❎¨\uF0A8\uF0FE\uF0FD\uF06F])\uFE0F?\s*|([þý])\s+)/u;
 const LABEL =
   /^(election|ballot\s*ref(?:erence)?(?:\s*(?:no|number|#))?\.?|council|name|signed(?:\s+by)?|signature|signatory|position|role|job\s*title|title|date)\s*(?::|\s[-–]\s)\s*(.*)$/i;
 
@@ -101,14 +102,14 @@ function parseLine(raw: string): Parsed {
   const overlong = t.length > MAX_PAPER_LINE;
   if (overlong) unsure = `it is ${t.length} characters long, longer than any line of a ballot paper`;
   const head = overlong ? t.slice(0, MAX_PAPER_LINE) : t;
-  const rest = overlong ? t.slice(MAX_PAPER_LINE) : '';
   const box = (mark: string, text: string): Parsed => ({ box: unsure === undefined ? { text, mark } : { text, mark, unsure }, label: null, heading: null });
   if (!overlong && HEADING.test(t)) return { box: null, label: null, heading: 'ccin' };
   if (!overlong && GENERIC_HEADING.test(t)) return { box: null, label: null, heading: 'generic' };
+  // A box at the start is looked for in the head alone; the text beside it is the whole rest.
   let m = LEADING_BOX.exec(head);
-  if (m) return box((m[2] ?? '').trim(), ((m[4] ?? '') + rest).trim());
+  if (m && HAS_LETTER.test(t.slice(m[0].length))) return box((m[2] ?? '').trim(), t.slice(m[0].length).trim());
   m = GLYPH_BOX.exec(head);
-  if (m) return box(m[1] ?? m[2] ?? '', ((m[3] ?? '') + rest).trim());
+  if (m && HAS_LETTER.test(t.slice(m[0].length))) return box(m[1] ?? m[2] ?? '', t.slice(m[0].length).trim());
   // "Cllr Jason Williams [X]": found from the last "[" rather than by a backtracking pattern.
   const open = t.lastIndexOf('[');
   if (open > 0) {
