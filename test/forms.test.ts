@@ -109,6 +109,8 @@ describe('papers in every form councils return them', () => {
       'checkbox-controls-docx.eml': 'counted williams',
       // Word shows Williams ticked (the glyphs) while the boxes' states say Alty: nobody can say which the council meant.
       'checkbox-glyphs-differ-docx.eml': 'rejected: void-for-uncertainty',
+      // Word shows Alty marked; hidden text puts an X in Williams's box and hides Alty's line from a reader of every run.
+      'hidden-text-docx.eml': 'needs-adjudication: unreadable-attachment',
       'checkbox-legacy-docx.eml': 'counted willoughby',
       'bomb-docx.eml': 'rejected: unreadable',
       'body-and-pdf-agree.eml': 'counted williams',
@@ -217,6 +219,24 @@ describe('broken parts are the part\'s problem, not the message\'s', () => {
     } finally {
       t.cleanup();
     }
+  });
+});
+
+describe('Word hidden text', () => {
+  it('that leaves the paper as it is shown is passed over; that changes it leaves the paper to the officer', async () => {
+    const { zipSync, strToU8 } = await import('fflate');
+    const W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"';
+    const para = (...runs: [string, boolean][]): string => `<w:p>${runs.map(([t, hidden]) => `<w:r>${hidden ? '<w:rPr><w:vanish/></w:rPr>' : ''}<w:t xml:space="preserve">${t}</w:t></w:r>`).join('')}</w:p>`;
+    const docx = (...paras: string[]): Uint8Array => zipSync({ 'word/document.xml': strToU8(`<w:document ${W}><w:body>${paras.join('')}</w:body></w:document>`) });
+    const lines = paperText({ williams: 'X' }).split('\n');
+    const plain = lines.map((l) => para([l, false]));
+    // A hidden note under the signatory's name changes no box line.
+    const note = readDocxPapers(docx(...plain, para(['(typed by the Leader\'s office)', true])), 'x', 1 << 20);
+    expect(note.kind === 'papers' && note.papers[0]?.boxes.map((b) => b.mark)).toEqual(['', 'X', '']);
+    // An X hidden in Alty's box: Word shows it empty.
+    const alty = lines.findIndex((l) => l.includes('Alty'));
+    const marked = plain.map((p, i) => (i === alty ? para(['[', false], ['X', true], [lines[i]!.slice(2), false]) : p));
+    expect(readDocxPapers(docx(...marked), 'x', 1 << 20)).toMatchObject({ kind: 'not-machine-readable', why: expect.stringMatching(/hidden text/) });
   });
 });
 

@@ -2,7 +2,11 @@ import { DOMParser, type Element as XmlElement, type Node as XmlNode } from '@xm
 import { unzipSync } from 'fflate';
 import { findPapers, type RawPaper } from './paper.js';
 
-export type DocxReading = { kind: 'papers'; papers: RawPaper[] } | { kind: 'unreadable'; why: string };
+export type DocxReading =
+  | { kind: 'papers'; papers: RawPaper[] }
+  /** Readable, but not with certainty by machine (hidden text changes the paper): the officer looks. */
+  | { kind: 'not-machine-readable'; why: string }
+  | { kind: 'unreadable'; why: string };
 
 const DOCUMENT = 'word/document.xml';
 
@@ -50,12 +54,30 @@ function checkboxControl(box: XmlElement, content: XmlElement | null): string {
   return checked ? '[X]' : '[ ]';
 }
 
-/** The document as lines of text, each checkbox written as "[X]" or "[ ]" by its checked state. */
-function documentText(root: XmlElement): string {
+/** Whether a run is hidden text (w:vanish or w:specVanish in its properties, not turned off): Word does not show it. */
+function hiddenRun(run: XmlElement): boolean {
+  const pr = child(run, 'rPr');
+  if (!pr) return false;
+  return [child(pr, 'vanish'), child(pr, 'specVanish')].some((v) => v !== null && on(v, 'val') === true);
+}
+
+/**
+ * The document as lines of text, each checkbox written as "[X]" or "[ ]" by its checked state: as
+ * Word shows it (`withHidden` false: runs of hidden text left out), or with its hidden text. Says
+ * whether any hidden run holds text.
+ */
+function documentText(root: XmlElement, withHidden: boolean): { text: string; hidden: boolean } {
+  let hidden = false;
   const walk = (node: XmlNode): string => {
     if (node.nodeType !== 1) return '';
     const el = node as XmlElement;
     switch (el.localName) {
+      case 'r':
+        if (hiddenRun(el) && (el.textContent ?? '').trim() !== '') {
+          hidden = true;
+          if (!withHidden) return '';
+        }
+        break;
       case 't':
         return el.textContent ?? '';
       case 'tab':
@@ -94,7 +116,8 @@ function documentText(root: XmlElement): string {
     for (let n = el.firstChild; n; n = n.nextSibling) s += walk(n);
     return el.localName === 'p' ? s + '\n' : s;
   };
-  return walk(root);
+  const text = walk(root);
+  return { text, hidden };
 }
 
 /**
@@ -131,5 +154,17 @@ export function readDocxPapers(bytes: Uint8Array, origin: string, maxUncompresse
   }
   if (!root) return { kind: 'unreadable', why: 'word/document.xml is empty' };
   const body = descendant(root, 'body') ?? root;
-  return { kind: 'papers', papers: findPapers(documentText(body), origin) };
+  // Read as Word shows it. Hidden text (Word's "Hidden" font effect) that would change the paper, a
+  // mark or a line the officer opening the file does not see, or sees only with hidden text shown,
+  // leaves the paper to the officer.
+  const shown = documentText(body, false);
+  const papers = findPapers(shown.text, origin);
+  if (shown.hidden) {
+    const all = findPapers(documentText(body, true).text, origin);
+    const lines = (ps: RawPaper[]): string => JSON.stringify(ps.map((p) => p.boxes.map((b) => [b.mark, b.text])));
+    if (lines(all) !== lines(papers)) {
+      return { kind: 'not-machine-readable', why: "the document holds hidden text (Word's Hidden font effect) that changes its ballot paper: Word shows one paper and the file holds another; open it and decide" };
+    }
+  }
+  return { kind: 'papers', papers };
 }

@@ -758,7 +758,7 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
         if (r.papers.length === 0) fact.note = 'no ballot paper found in the document';
         formPapers.push(...r.papers);
       } else {
-        fact.handling = 'unreadable';
+        fact.handling = r.kind === 'unreadable' ? 'unreadable' : 'not-read';
         fact.note = r.why;
       }
     } else if (isTextAttachment(a)) {
