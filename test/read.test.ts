@@ -216,6 +216,31 @@ describe('a message sent as text and HTML (multipart/alternative, fixtures/alter
     expect(judgement.findings.find((x) => x.code === 'void-for-uncertainty')?.detail).toBe("the message's HTML version (what a mail client shows) marks alty, and its text version williams");
   });
 
+  it('HTML that hides part of what it holds (display:none) is read as a mail client shows it too: when the two readings differ, no paper in it counts', async () => {
+    const html = (text: string): string => text.split('\n').map((l) => `<p>${l}</p>`).join('');
+    // Shown: Alty marked, Williams's box empty. Held: an X in Williams's box, and a hidden word that leaves Alty's line no box.
+    const shows = html(paperText({}))
+      .replace('<p>[ ] Cllr Jason Williams', '<p>[<span style="display: none">X</span> ] Cllr Jason Williams')
+      .replace('<p>[ ] Cllr Jacky Alty', '<p><span style="DISPLAY:none">Note: </span>[X] Cllr Jacky Alty');
+    const alternative = (htmlPart: string): Buffer => {
+      const body = ['--a', 'Content-Type: text/plain; charset=utf-8', '', paperText({ williams: 'X' }), '--a', 'Content-Type: text/html; charset=utf-8', '', htmlPart, '--a--', ''].join('\r\n');
+      return eml({ body, contentType: 'multipart/alternative; boundary="a"' });
+    };
+    // Beside a text version marking Williams: the HTML held agrees with it, the HTML shown does not.
+    const beside = await judge(alternative(shows));
+    expect(beside.judgement.verdict).toEqual({ kind: 'rejected', reason: 'void-for-uncertainty' });
+    expect(beside.judgement.findings.find((x) => x.code === 'void-for-uncertainty')?.detail).toMatch(/HTML version .* marks alty, and its text version williams/);
+    // As the body of an HTML-only message: held, it marked Williams.
+    const alone = await judge(eml({ body: shows, contentType: 'text/html; charset=utf-8' }));
+    expect(alone.judgement.verdict).toEqual({ kind: 'rejected', reason: 'void-for-uncertainty' });
+    expect(notes(alone.judgement).join(' ')).toMatch(/hides some of what it holds/);
+    // A hidden preview line (a preheader) changes no paper: counted, nothing said.
+    for (const bytes of [alternative(`<div style="display:none">Our ballot</div>${html(paperText({ williams: 'X' }))}`), eml({ body: `<div hidden>Our ballot</div>${html(paperText({ williams: 'X' }))}`, contentType: 'text/html; charset=utf-8' })]) {
+      const { judgement } = await judge(bytes);
+      expect([judgement.verdict, judgement.choices]).toEqual([{ kind: 'valid' }, ['williams']]);
+    }
+  });
+
   it('a blank text version: the HTML version is the body', async () => {
     const { facts, judgement } = await judge(fixture('blank-text'));
     expect(facts.papers.map((p) => p.origin)).toEqual(['body-html']);

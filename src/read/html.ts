@@ -11,15 +11,50 @@ export const MAX_HTML_NESTING = 1000;
 const convert = compile({ limits: { maxDepth: MAX_HTML_NESTING } });
 
 export function htmlAsText(html: string, maxChars: number): { text: string } | { error: string } {
+  return converted(html, maxChars, convert);
+}
+
+function converted(html: string, maxChars: number, using: (html: string) => string): { text: string } | { error: string } {
   if (html.length > maxChars) return { error: `HTML too long for parsing ${html.length} characters` };
   // The HTML parser under html-to-text (htmlparser2) costs the square of the nesting depth, and
   // html-to-text's walk is recursive: deep nesting is refused before either runs.
   if (nestsDeeperThan(html, MAX_HTML_NESTING)) return { error: `HTML nested deeper than ${MAX_HTML_NESTING} levels` };
   try {
-    return { text: convert(html) };
+    return { text: using(html) };
   } catch (e) {
     return { error: `the HTML cannot be converted to text: ${(e as Error).message.slice(0, 200)}` };
   }
+}
+
+/**
+ * Markup that hides what it holds from a reader (an inline style of display:none, visibility:hidden
+ * or Outlook's mso-hide:all, or the hidden attribute), looked for before converting the HTML again
+ * without it. The word "hidden" in prose only costs that second conversion.
+ */
+const MAY_HIDE = /display\s*:\s*none|visibility\s*:\s*hidden|mso-hide\s*:\s*all|\shidden[\s=/>]/i;
+/** The same conversion, skipping elements hidden by an inline style (white space squeezed out of style attributes first) or the hidden attribute. */
+const convertShown = compile({
+  limits: { maxDepth: MAX_HTML_NESTING },
+  selectors: [
+    { selector: '[style*="display:none"i]', format: 'skip' },
+    { selector: '[style*="visibility:hidden"i]', format: 'skip' },
+    { selector: '[style*="mso-hide:all"i]', format: 'skip' },
+    { selector: '[hidden]', format: 'skip' },
+  ],
+});
+const STYLE_ATTRIBUTE = /(\sstyle\s*=\s*)(?:"([^"]*)"|'([^']*)')/gi;
+
+/**
+ * The HTML as text the way a mail client shows it, leaving out what inline styles and the hidden
+ * attribute hide; null when the HTML has no such markup (it shows all it holds, as htmlAsText reads
+ * it). Styles set by a stylesheet or a class are not seen: only a browser engine could tell those.
+ */
+export function htmlAsShownText(html: string, maxChars: number): { text: string } | { error: string } | null {
+  if (!MAY_HIDE.test(html)) return null;
+  const squeezed = html.replace(STYLE_ATTRIBUTE, (_m, lead: string, dq: string | undefined, sq: string | undefined) =>
+    dq !== undefined ? `${lead}"${dq.replace(/\s+/g, '')}"` : `${lead}'${(sq ?? '').replace(/\s+/g, '')}'`,
+  );
+  return converted(squeezed, maxChars, convertShown);
 }
 
 /** Elements that hold nothing, so that their start tag opens no level. */

@@ -11,7 +11,7 @@ import { bodyOffset } from './body-offset.js';
 import { serviceBoundary, serviceRegion, type ServiceProfile, type TrustBoundary } from './services.js';
 import type { DkimSignatureFact, TxtLookup } from './dkim.js';
 import { findPapers, type RawPaper } from './paper.js';
-import { htmlAsText } from './html.js';
+import { htmlAsShownText, htmlAsText } from './html.js';
 import type { MsgConversion } from './msg.js';
 import { isMsgFile } from './msg-detect.js';
 import { splitQuoted, type ForwardedHeader } from './quotes.js';
@@ -521,6 +521,11 @@ function repeatedSingleHeaders(headers: readonly { key: string }[]): { name: str
   return [...counts].filter(([, n]) => n > 1).map(([name, count]) => ({ name, count }));
 }
 
+const HIDDEN_HTML = 'the HTML version of the message hides some of what it holds (an inline style of display:none, visibility:hidden or mso-hide:all, or the hidden attribute), and the ballot paper it shows is not the one it holds';
+const HIDDEN_HTML_LINE = 'the HTML this line is in hides text that changes the ballot paper, so what a mail client shows is not what is read';
+/** A paper's box lines as text, to tell whether two readings of one text found the same paper. */
+const boxLines = (papers: readonly RawPaper[]): string => JSON.stringify(papers.map((p) => p.boxes.map((b) => [b.mark, b.text])));
+
 /** A Content-Type header as mailparser gives it: the type, and its parameters. */
 type ContentType = { value?: string; params?: Record<string, string> };
 const contentTypeOf = (mail: ParsedMail): ContentType | undefined => mail.headers.get('content-type') as ContentType | undefined;
@@ -684,16 +689,31 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
   // the HTML as it is. The HTML version is what a mail client shows: it is read too, as the body
   // when the text part is blank, else for judge/ to compare with the text version's papers.
   const htmlVersion = typeof mail.html === 'string' && options.hasPlainPart ? htmlAsText(mail.html, options.limits.maxHtmlChars) : null;
+  // What a mail client shows of the HTML when its markup hides some of what it holds (null: nothing hidden).
+  const shownHtml = typeof mail.html === 'string' ? htmlAsShownText(mail.html, options.limits.maxHtmlChars) : null;
+  const hiddenChanges = (full: string): boolean => shownHtml !== null && 'text' in shownHtml && boxLines(findPapers(splitQuoted(full, facts.subject).own, 'body-html')) !== boxLines(findPapers(splitQuoted(shownHtml.text, facts.subject).own, 'body-html'));
+  let bodyHidesPaper = false;
   if (typeof mail.text === 'string' && mail.text.trim() !== '') {
     // mailparser fills `text` from the HTML when there is no text/plain part.
     texts.push({ origin: typeof mail.html === 'string' && !options.hasPlainPart ? 'body-html' : 'body-text', text: mail.text });
+    if (typeof mail.html === 'string' && !options.hasPlainPart && shownHtml !== null) {
+      // Set against the same conversion as the shown text, made with nothing left out.
+      const full = htmlAsText(mail.html, options.limits.maxHtmlChars);
+      bodyHidesPaper = 'text' in full && hiddenChanges(full.text);
+    }
     if (htmlVersion !== null && 'text' in htmlVersion) {
       facts.htmlPapers = findPapers(splitQuoted(htmlVersion.text, facts.subject).own, 'body-html');
+      if (hiddenChanges(htmlVersion.text) && shownHtml !== null && 'text' in shownHtml) {
+        // Both are set against the paper counted: what the HTML shows, and what it holds.
+        facts.htmlPapers.push(...findPapers(splitQuoted(shownHtml.text, facts.subject).own, 'body-html'));
+        facts.notes.push(HIDDEN_HTML);
+      }
     } else if (htmlVersion !== null) {
       facts.notes.push(`the HTML version of the message could not be read (${htmlVersion.error}): only its text version was`);
     }
   } else if (htmlVersion !== null && 'text' in htmlVersion && htmlVersion.text.trim() !== '') {
     texts.push({ origin: 'body-html', text: htmlVersion.text });
+    bodyHidesPaper = hiddenChanges(htmlVersion.text);
   } else if (htmlVersion !== null && 'error' in htmlVersion) {
     facts.unreadable = `HTML body could not be converted to text: ${htmlVersion.error}`;
   } else if (typeof mail.html === 'string' && mail.textConversionError) {
@@ -783,6 +803,11 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
         papers: findPapers(split.forwarded.text, `forwarded:${t.origin}`),
       });
     }
+  }
+  if (bodyHidesPaper) {
+    // The body is the HTML, and what it shows is not all it holds: no paper in it reads with certainty.
+    facts.notes.push(HIDDEN_HTML);
+    for (const p of facts.papers) if (p.origin === 'body-html') for (const b of p.boxes) b.unsure = HIDDEN_HTML_LINE;
   }
   facts.papers.push(...formPapers);
   facts.identity = sha256(
