@@ -109,6 +109,8 @@ describe('papers in every form councils return them', () => {
       'checkbox-controls-docx.eml': 'counted williams',
       // Word shows Williams ticked (the glyphs) while the boxes' states say Alty: nobody can say which the council meant.
       'checkbox-glyphs-differ-docx.eml': 'rejected: void-for-uncertainty',
+      // The vote left unset and an X typed over Alty's box: the officer opens it.
+      'annotated-pdf.eml': 'needs-adjudication: unreadable-attachment',
       // Word shows Alty marked; hidden text puts an X in Williams's box and hides Alty's line from a reader of every run.
       'hidden-text-docx.eml': 'needs-adjudication: unreadable-attachment',
       'checkbox-legacy-docx.eml': 'counted willoughby',
@@ -219,6 +221,21 @@ describe('broken parts are the part\'s problem, not the message\'s', () => {
     } finally {
       t.cleanup();
     }
+  });
+});
+
+describe('marks drawn or typed on a PDF (annotations)', () => {
+  it('on a candidate\'s line leave the paper to the officer; elsewhere (round the signatory\'s name) they are left alone', async () => {
+    const { PDFDocument, PDFName, PDFDict } = await import('pdf-lib');
+    const bytes = readFileSync(join(DIR, 'files', 'annotated.pdf'));
+    expect(await readPdfPaper(bytes, 'x', 1 << 24)).toMatchObject({ kind: 'not-machine-readable', why: expect.stringMatching(/FreeText ×1/) });
+    // The typed X taken away, the box round the name kept: read as its fields say (no vote).
+    const doc = await PDFDocument.load(bytes);
+    const annots = doc.getPages()[0]!.node.Annots()!;
+    const at = [...Array(annots.size()).keys()].find((i) => (annots.lookup(i) as PDFDict).get(PDFName.of('Subtype'))?.toString() === '/FreeText')!;
+    annots.remove(at);
+    const r = await readPdfPaper(await doc.save({ updateFieldAppearances: false }), 'x', 1 << 24);
+    expect(r.kind === 'paper' && r.paper.boxes.map((b) => b.mark)).toEqual(['', '', '']);
   });
 });
 

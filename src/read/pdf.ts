@@ -1,4 +1,4 @@
-import { PDFCheckBox, PDFDocument, PDFHexString, PDFName, PDFRadioGroup, PDFString, PDFTextField, type PDFField } from 'pdf-lib/dist/pdf-lib.esm.min.js';
+import { PDFArray, PDFCheckBox, PDFDict, PDFDocument, PDFHexString, PDFName, PDFNumber, PDFRadioGroup, PDFString, PDFTextField, type PDFField } from 'pdf-lib/dist/pdf-lib.esm.min.js';
 import { PDF_FIELDS } from '../model/paper-form.js';
 import type { BoxLine, RawPaper } from './paper.js';
 
@@ -61,14 +61,22 @@ export async function readPdfPaper(bytes: Uint8Array, origin: string, maxBytes: 
     }
   };
   let boxes: BoxLine[];
+  let drawn: string[];
   try {
     boxes = voteBoxes(fields, byName);
+    drawn = markedOnVoteRows(doc, fields);
   } catch (e) {
     // A broken object under the vote fields (pdf-lib throws on a widget or value of the wrong type):
     // the attachment is unreadable, and the message's other papers are read all the same.
     return { kind: 'unreadable', why: `the PDF's vote fields cannot be read: ${(e as Error).message.slice(0, 200)}` };
   }
   if (boxes.length === 0) return { kind: 'not-machine-readable', why: 'the PDF has form fields, but not the vote fields of the issued paper' };
+  if (drawn.length > 0) {
+    return {
+      kind: 'not-machine-readable',
+      why: `marks were drawn or typed on the PDF's candidate lines (${drawn.join(', ')}: annotations, as a viewer's markup or "fill and sign" tools add them), which its form fields do not hold: open it and decide`,
+    };
+  }
   return {
     kind: 'paper',
     paper: {
@@ -83,6 +91,56 @@ export async function readPdfPaper(bytes: Uint8Array, origin: string, maxBytes: 
       date: text(PDF_FIELDS.date),
     },
   };
+}
+
+/** Annotations that are no mark a person made: form fields' widgets, links, and the pop-ups of other annotations. */
+const NOT_MARKUP = new Set(['Widget', 'Link', 'Popup']);
+
+/** A rectangle's bottom and top (a /Rect array's y values, in either order); null when it has none. */
+function yRange(dict: PDFDict): [number, number] | null {
+  const rect = dict.lookup(PDFName.of('Rect'));
+  if (!(rect instanceof PDFArray) || rect.size() < 4) return null;
+  const y = [rect.lookup(1), rect.lookup(3)].map((v) => (v instanceof PDFNumber ? v.asNumber() : Number.NaN));
+  if (y.some((v) => !Number.isFinite(v))) return null;
+  return [Math.min(y[0]!, y[1]!), Math.max(y[0]!, y[1]!)];
+}
+
+/**
+ * Marks a person put on the paper's candidate lines with a PDF viewer's markup or "fill and sign"
+ * tools (a typed X, a tick stamp, a freehand cross: annotations), which the vote fields do not hold:
+ * each such annotation whose height overlaps a vote field's row on the same page, by kind
+ * ("FreeText ×1"). A signature drawn beside the signatory's name is not on a candidate's line and is
+ * left alone.
+ */
+function markedOnVoteRows(doc: PDFDocument, fields: readonly PDFField[]): string[] {
+  const voteWidgets = new Set<PDFDict>();
+  for (const f of fields) {
+    if (f.getName() === PDF_FIELDS.vote || f.getName().startsWith(PDF_FIELDS.votePrefix)) for (const w of f.acroField.getWidgets()) voteWidgets.add(w.dict);
+  }
+  const kinds = new Map<string, number>();
+  for (const page of doc.getPages()) {
+    const annots = page.node.Annots();
+    const all: PDFDict[] = [];
+    for (let i = 0; i < (annots?.size() ?? 0); i++) {
+      const a = annots!.lookup(i);
+      if (a instanceof PDFDict) all.push(a);
+    }
+    // A row is a vote widget's height on this page, and half of it again above and below: a mark beside the box.
+    const rows = all.filter((a) => voteWidgets.has(a)).flatMap((w) => {
+      const r = yRange(w);
+      return r ? [[r[0] - (r[1] - r[0]) / 2, r[1] + (r[1] - r[0]) / 2] as const] : [];
+    });
+    if (rows.length === 0) continue;
+    for (const a of all) {
+      const sub = a.lookup(PDFName.of('Subtype'));
+      const kind = sub instanceof PDFName ? sub.decodeText() : '(no subtype)';
+      if (NOT_MARKUP.has(kind)) continue;
+      const r = yRange(a);
+      // One with no rectangle cannot be placed: it may be anywhere.
+      if (r === null || rows.some(([lo, hi]) => r[0] <= hi && r[1] >= lo)) kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+    }
+  }
+  return [...kinds].map(([kind, n]) => `${kind} ×${n}`);
 }
 
 /** The vote fields as box lines: the radio group's options, then the per-candidate checkboxes. */
