@@ -111,6 +111,8 @@ describe('papers in every form councils return them', () => {
       'checkbox-glyphs-differ-docx.eml': 'rejected: void-for-uncertainty',
       // The vote left unset and an X typed over Alty's box: the officer opens it.
       'annotated-pdf.eml': 'needs-adjudication: unreadable-attachment',
+      // An X in a text box placed over Alty's empty box: the officer opens it.
+      'text-box-mark-docx.eml': 'needs-adjudication: unreadable-attachment',
       // Word shows Alty marked; hidden text puts an X in Williams's box and hides Alty's line from a reader of every run.
       'hidden-text-docx.eml': 'needs-adjudication: unreadable-attachment',
       'checkbox-legacy-docx.eml': 'counted willoughby',
@@ -232,14 +234,14 @@ describe('marks drawn or typed on a PDF (annotations)', () => {
     // The typed X taken away, the box round the name kept: read as its fields say (no vote).
     const doc = await PDFDocument.load(bytes);
     const annots = doc.getPages()[0]!.node.Annots()!;
-    const at = [...Array(annots.size()).keys()].find((i) => (annots.lookup(i) as PDFDict).get(PDFName.of('Subtype'))?.toString() === '/FreeText')!;
+    const at = [...Array(annots.size()).keys()].find((i) => annots.lookup(i, PDFDict).get(PDFName.of('Subtype'))?.toString() === '/FreeText')!;
     annots.remove(at);
     const r = await readPdfPaper(await doc.save({ updateFieldAppearances: false }), 'x', 1 << 24);
     expect(r.kind === 'paper' && r.paper.boxes.map((b) => b.mark)).toEqual(['', '', '']);
   });
 });
 
-describe('Word hidden text', () => {
+describe('Word papers as Word shows them', () => {
   it('that leaves the paper as it is shown is passed over; that changes it leaves the paper to the officer', async () => {
     const { zipSync, strToU8 } = await import('fflate');
     const W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"';
@@ -254,6 +256,19 @@ describe('Word hidden text', () => {
     const alty = lines.findIndex((l) => l.includes('Alty'));
     const marked = plain.map((p, i) => (i === alty ? para(['[', false], ['X', true], [lines[i]!.slice(2), false]) : p));
     expect(readDocxPapers(docx(...marked), 'x', 1 << 20)).toMatchObject({ kind: 'not-machine-readable', why: expect.stringMatching(/hidden text/) });
+  });
+  it('ink drawn on the page leaves the paper to the officer; a drawing given for Word and for older readers is read once, as Word shows it', async () => {
+    const { zipSync, strToU8 } = await import('fflate');
+    const NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"';
+    const docx = (body: string): Uint8Array => zipSync({ 'word/document.xml': strToU8(`<w:document ${NS}><w:body>${body}</w:body></w:document>`) });
+    const lines = paperText({}).split('\n').map((l) => `<w:p><w:r><w:t xml:space="preserve">${l}</w:t></w:r></w:p>`);
+    const ink = docx([...lines, '<w:p><w:r><w:contentPart r:id="rId9" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"/></w:r></w:p>'].join(''));
+    expect(readDocxPapers(ink, 'x', 1 << 20)).toMatchObject({ kind: 'not-machine-readable', why: expect.stringMatching(/ink ×1/) });
+    const box = (line: string): string => `<w:txbxContent><w:p><w:r><w:t>${line}</w:t></w:r></w:p></w:txbxContent>`;
+    const alty = lines.findIndex((l) => l.includes('Alty'));
+    const drawing = `<w:p><w:r><mc:AlternateContent><mc:Choice Requires="wps">${box('[X] Cllr Jacky Alty')}</mc:Choice><mc:Fallback>${box('[ ] Cllr Jacky Alty')}</mc:Fallback></mc:AlternateContent></w:r></w:p>`;
+    const r = readDocxPapers(docx(lines.map((l, i) => (i === alty ? drawing : l)).join('')), 'x', 1 << 20);
+    expect(r.kind === 'papers' && r.papers[0]?.boxes.map((b) => [b.mark, b.text])).toEqual([['', 'Cllr Alistair Willoughby (North Hertfordshire District Council)'], ['', 'Cllr Jason Williams (Westminster City Council)'], ['X', 'Cllr Jacky Alty']]);
   });
 });
 

@@ -54,6 +54,30 @@ function checkboxControl(box: XmlElement, content: XmlElement | null): string {
   return checked ? '[X]' : '[ ]';
 }
 
+/** A text box holding nothing but a mark, which a person places over a box rather than typing in it. */
+const MARK_ONLY = /^[xX✓✔✗☒✘×☑✅❎]{1,3}$/u;
+
+/**
+ * Marks placed on the page rather than in the lines of text: ink (pen or finger drawing, w:contentPart)
+ * and text boxes holding nothing but a mark ("X"), which Word shows wherever they were dragged. By kind.
+ */
+function drawnMarks(body: XmlElement): string[] {
+  const found: string[] = [];
+  const ink = body.getElementsByTagNameNS('*', 'contentPart').length;
+  if (ink > 0) found.push(`ink ×${ink}`);
+  const boxes = body.getElementsByTagNameNS('*', 'txbxContent');
+  let marks = 0;
+  for (let i = 0; i < boxes.length; i++) {
+    const box = boxes.item(i) as XmlElement;
+    // Once for a drawing given twice (mc:Choice and mc:Fallback).
+    let inFallback = false;
+    for (let n: XmlNode | null = box.parentNode; n; n = n.parentNode) if (n.nodeType === 1 && (n as XmlElement).localName === 'Fallback') inFallback = true;
+    if (!inFallback && MARK_ONLY.test((box.textContent ?? '').replace(/\s+/g, ''))) marks++;
+  }
+  if (marks > 0) found.push(`a text box holding only a mark ×${marks}`);
+  return found;
+}
+
 /** Whether a run is hidden text (w:vanish or w:specVanish in its properties, not turned off): Word does not show it. */
 function hiddenRun(run: XmlElement): boolean {
   const pr = child(run, 'rPr');
@@ -72,6 +96,10 @@ function documentText(root: XmlElement, withHidden: boolean): { text: string; hi
     if (node.nodeType !== 1) return '';
     const el = node as XmlElement;
     switch (el.localName) {
+      case 'Fallback':
+        // mc:AlternateContent gives a drawing twice, for Word (mc:Choice) and for older readers
+        // (mc:Fallback, VML): Word shows the first, so its text is read once.
+        return '';
       case 'r':
         if (hiddenRun(el) && (el.textContent ?? '').trim() !== '') {
           hidden = true;
@@ -154,6 +182,10 @@ export function readDocxPapers(bytes: Uint8Array, origin: string, maxUncompresse
   }
   if (!root) return { kind: 'unreadable', why: 'word/document.xml is empty' };
   const body = descendant(root, 'body') ?? root;
+  const drawn = drawnMarks(body);
+  if (drawn.length > 0) {
+    return { kind: 'not-machine-readable', why: `marks are drawn on the document rather than typed in its lines (${drawn.join(', ')}), placed where no reading of its text can say: open it and decide` };
+  }
   // Read as Word shows it. Hidden text (Word's "Hidden" font effect) that would change the paper, a
   // mark or a line the officer opening the file does not see, or sees only with hidden text shown,
   // leaves the paper to the officer.
