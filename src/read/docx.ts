@@ -1,10 +1,10 @@
 import { DOMParser, type Element as XmlElement, type Node as XmlNode } from '@xmldom/xmldom';
 import { unzipSync } from 'fflate';
-import { findPapers, type RawPaper } from './paper.js';
+import { boxLines, findPapers, type RawPaper } from './paper.js';
 
 export type DocxReading =
   | { kind: 'papers'; papers: RawPaper[] }
-  /** Readable, but not with certainty by machine (hidden text changes the paper): the officer looks. */
+  /** Readable, but not with certainty by machine (marks drawn on the page, hidden text that changes the paper): the officer looks. */
   | { kind: 'not-machine-readable'; why: string }
   | { kind: 'unreadable'; why: string };
 
@@ -193,8 +193,7 @@ export function readDocxPapers(bytes: Uint8Array, origin: string, maxUncompresse
   const papers = findPapers(shown.text, origin);
   if (shown.hidden) {
     const all = findPapers(documentText(body, true).text, origin);
-    const lines = (ps: RawPaper[]): string => JSON.stringify(ps.map((p) => p.boxes.map((b) => [b.mark, b.text])));
-    if (lines(all) !== lines(papers)) {
+    if (boxLines(all) !== boxLines(papers)) {
       return { kind: 'not-machine-readable', why: "the document holds hidden text (Word's Hidden font effect) that changes its ballot paper: Word shows one paper and the file holds another; open it and decide" };
     }
   }

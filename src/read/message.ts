@@ -10,7 +10,7 @@ import { assessAuthenticationResults, receivedByRegion, type AuthResultsFact } f
 import { bodyOffset } from './body-offset.js';
 import { serviceBoundary, serviceRegion, type ServiceProfile, type TrustBoundary } from './services.js';
 import type { DkimSignatureFact, TxtLookup } from './dkim.js';
-import { findPapers, type RawPaper } from './paper.js';
+import { boxLines, findPapers, type RawPaper } from './paper.js';
 import { htmlAsShownText, htmlAsText } from './html.js';
 import type { MsgConversion } from './msg.js';
 import { isMsgFile } from './msg-detect.js';
@@ -523,8 +523,6 @@ function repeatedSingleHeaders(headers: readonly { key: string }[]): { name: str
 
 const HIDDEN_HTML = 'the HTML version of the message hides some of what it holds (an inline style of display:none, visibility:hidden or mso-hide:all, or the hidden attribute), and the ballot paper it shows is not the one it holds';
 const HIDDEN_HTML_LINE = 'the HTML this line is in hides text that changes the ballot paper, so what a mail client shows is not what is read';
-/** A paper's box lines as text, to tell whether two readings of one text found the same paper. */
-const boxLines = (papers: readonly RawPaper[]): string => JSON.stringify(papers.map((p) => p.boxes.map((b) => [b.mark, b.text])));
 
 /** A Content-Type header as mailparser gives it: the type, and its parameters. */
 type ContentType = { value?: string; params?: Record<string, string> };
@@ -691,7 +689,8 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
   const htmlVersion = typeof mail.html === 'string' && options.hasPlainPart ? htmlAsText(mail.html, options.limits.maxHtmlChars) : null;
   // What a mail client shows of the HTML when its markup hides some of what it holds (null: nothing hidden).
   const shownHtml = typeof mail.html === 'string' ? htmlAsShownText(mail.html, options.limits.maxHtmlChars) : null;
-  const hiddenChanges = (full: string): boolean => shownHtml !== null && 'text' in shownHtml && boxLines(findPapers(splitQuoted(full, facts.subject).own, 'body-html')) !== boxLines(findPapers(splitQuoted(shownHtml.text, facts.subject).own, 'body-html'));
+  const shownPapers = shownHtml !== null && 'text' in shownHtml ? findPapers(splitQuoted(shownHtml.text, facts.subject).own, 'body-html') : null;
+  const hiddenChanges = (full: string): boolean => shownPapers !== null && boxLines(findPapers(splitQuoted(full, facts.subject).own, 'body-html')) !== boxLines(shownPapers);
   let bodyHidesPaper = false;
   if (typeof mail.text === 'string' && mail.text.trim() !== '') {
     // mailparser fills `text` from the HTML when there is no text/plain part.
@@ -703,9 +702,9 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
     }
     if (htmlVersion !== null && 'text' in htmlVersion) {
       facts.htmlPapers = findPapers(splitQuoted(htmlVersion.text, facts.subject).own, 'body-html');
-      if (hiddenChanges(htmlVersion.text) && shownHtml !== null && 'text' in shownHtml) {
+      if (shownPapers !== null && boxLines(shownPapers) !== boxLines(facts.htmlPapers)) {
         // Both are set against the paper counted: what the HTML shows, and what it holds.
-        facts.htmlPapers.push(...findPapers(splitQuoted(shownHtml.text, facts.subject).own, 'body-html'));
+        facts.htmlPapers.push(...shownPapers);
         facts.notes.push(HIDDEN_HTML);
       }
     } else if (htmlVersion !== null) {

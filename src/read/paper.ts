@@ -123,6 +123,11 @@ function parseLine(raw: string): Parsed {
   return none;
 }
 
+/** Papers' box lines (mark and text) as one string: whether two readings of one document found the same papers. */
+export function boxLines(papers: readonly RawPaper[]): string {
+  return JSON.stringify(papers.map((p) => p.boxes.map((b) => [b.mark, b.text])));
+}
+
 /** Every ballot paper in a text: a "CCIN BALLOT PAPER" heading starts one; boxes without a heading make one too. */
 export function findPapers(text: string, origin: string): RawPaper[] {
   const lines = normaliseText(text).split('\n');
