@@ -25,6 +25,17 @@ async function tallyJson(paths: string[], extra: string[] = [], dkim: 'off' | 'r
   }
 }
 
+/** The count of one message, as m.eml in a folder of its own. */
+async function tallyMessage(bytes: Buffer): Promise<ResultModel> {
+  const t = tempDir();
+  try {
+    writeFileSync(join(t.dir, 'm.eml'), bytes);
+    return await tallyJson([t.dir]);
+  } finally {
+    t.cleanup();
+  }
+}
+
 const outcome = (r: ResultModel): Record<string, string> =>
   Object.fromEntries(r.messages.map((m) => [m.source.file.split('/').pop() ?? '', `${m.disposition}${m.reason ? `: ${m.reason}` : ''}${m.choices.length ? ` ${m.choices.join('+')}` : ''}`]));
 
@@ -202,27 +213,15 @@ describe('broken parts are the part\'s problem, not the message\'s', () => {
     expect(await readPdfPaper(broken, 'attachment:ballot.pdf', 1 << 24)).toMatchObject({ kind: 'unreadable', why: expect.stringMatching(/cannot be read/) });
     const pdf = broken.toString('base64').replace(/.{76}/g, '$&\r\n');
     const body = ['--b', 'Content-Type: text/plain; charset=utf-8', '', paperText({ williams: 'X' }), '--b', 'Content-Type: application/pdf', 'Content-Disposition: attachment; filename="ballot.pdf"', 'Content-Transfer-Encoding: base64', '', pdf, '--b--', ''].join('\r\n');
-    const t = tempDir();
-    try {
-      writeFileSync(join(t.dir, 'm.eml'), eml({ body, contentType: 'multipart/mixed; boundary="b"' }));
-      const r = await tallyJson([t.dir]);
-      expect(outcome(r)['m.eml']).toBe('counted williams');
-      expect(r.messages[0]?.evidence.attachments[0]).toMatchObject({ filename: 'ballot.pdf', handling: 'unreadable' });
-    } finally {
-      t.cleanup();
-    }
+    const r = await tallyMessage(eml({ body, contentType: 'multipart/mixed; boundary="b"' }));
+    expect(outcome(r)['m.eml']).toBe('counted williams');
+    expect(r.messages[0]?.evidence.attachments[0]).toMatchObject({ filename: 'ballot.pdf', handling: 'unreadable' });
   });
   it('a part whose Content-Type header is empty is text/plain (RFC 2045 §5.2), not a message the reader fails on', async () => {
     const body = ['--b', 'Content-Type: text/plain; charset=utf-8', '', 'Our paper is attached.', '--b', 'Content-Type:', 'Content-Disposition: attachment; filename="paper"', '', paperText({ alty: 'X' }), '--b--', ''].join('\r\n');
-    const t = tempDir();
-    try {
-      writeFileSync(join(t.dir, 'm.eml'), eml({ body, contentType: 'multipart/mixed; boundary="b"' }));
-      const r = await tallyJson([t.dir]);
-      expect(outcome(r)['m.eml']).toBe('counted alty');
-      expect(r.messages[0]?.evidence.attachments[0]).toMatchObject({ contentType: 'text/plain', handling: 'read-as-text' });
-    } finally {
-      t.cleanup();
-    }
+    const r = await tallyMessage(eml({ body, contentType: 'multipart/mixed; boundary="b"' }));
+    expect(outcome(r)['m.eml']).toBe('counted alty');
+    expect(r.messages[0]?.evidence.attachments[0]).toMatchObject({ contentType: 'text/plain', handling: 'read-as-text' });
   });
 });
 
