@@ -251,6 +251,30 @@ describe('DKIM, verified at the receipt time with pinned keys', () => {
     ]);
     expect(parseAuthenticationResults('mx.ccin.example; dkim=pass header.d=a.example header.a=RSA-SHA1 header.s=s1').dkim).toEqual([{ result: 'pass', domain: 'a.example', selector: 's1', algorithm: 'rsa-sha1' }]);
   });
+  it('what a sender controls inside the server\'s stamp (the envelope sender, in a quoted string or the service\'s comment) never reads as a result of its own', async () => {
+    const injected = 'dkim=pass header.d=north-herts.gov.uk';
+    for (const value of [
+      // The envelope sender as a quoted string (RFC 8601's pvalue): one property, however many ";" it holds.
+      `mx.ccin.example; spf=pass smtp.mailfrom="x;${injected};"@attacker.example; dkim=none`,
+      // In a comment, with the ")" a comment must escape, then a ";" that would end the result.
+      `mx.google.com; spf=pass (google.com: domain of "x\\)(;${injected};"@attacker.example designates 203.0.113.9 as permitted sender) smtp.mailfrom="x)(;${injected};"@attacker.example`,
+      // Nested comments.
+      `mx.ccin.example; spf=pass (outer (inner; ${injected}) still; ${injected}) smtp.mailfrom=attacker.example`,
+    ]) {
+      const parsed = parseAuthenticationResults(value);
+      expect({ value, dkim: parsed.dkim.filter((d) => d.result === 'pass') }).toEqual({ value, dkim: [] });
+      expect(parsed.authservId).toMatch(/^mx\./);
+    }
+    // As the ballot server's own stamp, on top (trusted) of a message with no signature: nothing is authenticated by it.
+    const stamped = (stamp: string) => judge('forged-authentication-results.eml', 'require', (b) => Buffer.concat([Buffer.from(`Authentication-Results: ${stamp}\r\n`), b]));
+    await Promise.all([stamped(`mx.ccin.example; spf=pass smtp.mailfrom="x;${injected};"@attacker.example`), stamped(`mx.ccin.example; ${injected}`)]).then(([injection, real]) => {
+      expect(injection.judgement.auth?.authenticated).toBe(false);
+      // The same words as the server's own result do (the stamp is trusted; this is what it is for).
+      expect(real.judgement.auth).toMatchObject({ authenticated: true, decidedBy: 'trusted-header' });
+      // A quoted header.d is read as its content; a base64 header.b with "=" padding does not shift the properties after it.
+      expect(parseAuthenticationResults('mx.ccin.example; dkim=pass header.b=abc+/d== header.d="a.example" header.s=s1').dkim).toEqual([{ result: 'pass', domain: 'a.example', selector: 's1', algorithm: null }]);
+    });
+  });
 });
 
 describe('the key cache DKIM verification runs with', () => {

@@ -66,11 +66,12 @@ const FORGERY_KINDS = [
   'encoded-address', // the council's address inside an RFC 2047 encoded word, which mail servers and DMARC do not read as an address
   'past-signed', // a paper the council itself signed before this election opened (a past election's), sent again now
   'malformed-from', // the council's address in a From header parsers read differently: "<addr>@attacker", a source route, a second address inside the brackets
+  'stamp-over-forged-received', // an Authentication-Results "dkim=pass" written by the sender above a Received "by mx.ccin.example" written by the sender too
   'content-type-replaced', // a council's signed message (Content-Type unsigned, as Gmail signs) with an earlier paper attached, its Content-Type replaced or a second one added above, naming the attachment's boundary
 ] as const;
 
 /** The kinds that write the council's own address, alone, in the one From header. */
-const SENDS_AS_COUNCIL = new Set<string>(['unsigned', 'forged-dkim', 'forged-auth-results', 'forged-received', 'padded', 'past-signed', 'content-type-replaced']);
+const SENDS_AS_COUNCIL = new Set<string>(['unsigned', 'forged-dkim', 'forged-auth-results', 'forged-received', 'stamp-over-forged-received', 'padded', 'past-signed', 'content-type-replaced']);
 
 interface Forgery {
   council: number;
@@ -115,6 +116,9 @@ async function forgedBytes(f: Forgery): Promise<{ bytes: Buffer; council: string
   if (f.kind === 'forged-dkim') headers.push(`DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=${domain}; s=ccin2024; h=from:subject:date; bh=AAAA; b=AAAA`);
   if (f.kind === 'forged-auth-results') headers.push(`Authentication-Results: mx.ccin.example; dkim=pass header.d=${domain} header.s=ccin2024`);
   if (f.kind === 'forged-received') headers.push(`Received: from localhost by mx.ccin.example (Postfix); ${rfc2822(new Date(at.getTime() - 86_400_000))}`);
+  if (f.kind === 'stamp-over-forged-received') {
+    headers.push(`Authentication-Results: mx.ccin.example; dkim=pass header.d=${domain} header.s=ccin2024`, `Received: from localhost by mx.ccin.example (Postfix); ${rfc2822(at)}`);
+  }
   if (f.kind === 'two-from') headers.push(`From: Someone <someone${f.n}@attacker.example>`);
   if (f.kind === 'two-addresses') from = `${addr}, someone${f.n}@attacker.example`;
   if (f.kind === 'display-name') from = `"${addr}" <someone${f.n}@attacker.example>`;

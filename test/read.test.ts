@@ -160,6 +160,25 @@ describe('reading a message', () => {
     const commented = await read(Buffer.from(raw.replace('(Postfix)', '(Postfix; a comment)').replace(stamp, `${stamp} (UTC)`), 'latin1'));
     expect({ at: commented.receivedAt, note: commented.receiptNote }).toEqual({ at: '2024-02-01T12:05:00Z', note: 'Received header 1 (by mx.ccin.example)' });
   });
+  it('what the sending side names itself in the header the server writes (its HELO: a ";", a "(", a "by") moves neither the time nor the host, so a forged Received header lower down is never taken for the server\'s', async () => {
+    // The server's header (late), with the sender's own Received header below it (before the deadline).
+    const forged = 'from x by mx.ccin.example (Postfix); Wed, 31 Jan 2024 09:00:00 +0000';
+    for (const helo of ['x;y', 'x;Wed, 31 Jan 2024 09:00:00 +0000', 'x(y', 'x by mx.ccin.example; Wed, 31 Jan 2024 09:00:00 +0000 (y', 'x\\)y', '"x;y"']) {
+      const f = await read(eml({ body: 'x', received: [`from ${helo} (unknown [203.0.113.9]) by mx.ccin.example (Postfix) with ESMTP id 4TQX; Fri, 2 Feb 2024 10:00:03 +0000`, forged] }));
+      expect({ helo, at: f.receivedAt, source: f.receivedAtSource, note: f.receiptNote?.slice(0, 39) }).toEqual({ helo, at: '2024-02-02T10:00:03Z', source: 'received', note: 'Received header 1 (by mx.ccin.example)' });
+    }
+  });
+  it("a Received header \"by\" the ballot server that the sender wrote, below a stamp the sender wrote too, never makes the stamp the server's", async () => {
+    const stamp = 'Authentication-Results: mx.ccin.example; dkim=pass header.d=north-herts.gov.uk';
+    const read = (bytes: Buffer) => readMessage(raw(bytes), { receivedBy: ['mx.ccin.example'], trustedAuthservIds: ['mx.ccin.example'], limits: DEFAULT_READ_LIMITS });
+    const f = await read(eml({ body: 'x', headers: [stamp, 'Received: from x by mx.ccin.example (Postfix); Wed, 31 Jan 2024 09:00:00 +0000'] }));
+    expect(f.authResults.map((a) => [a.trusted, a.why])).toEqual([[false, "it stands below the ballot address's own Received header, so the sender wrote it"]]);
+    // Written by the server, on top of its Received header, or between two of its own one after the other, it is trusted.
+    const onTop = await read(Buffer.concat([Buffer.from(`${stamp}\r\n`), eml({ body: 'x' })]));
+    expect(onTop.authResults.map((a) => a.trusted)).toEqual([true]);
+    const between = await read(Buffer.concat([Buffer.from(`Received: from localhost by mx.ccin.example (Postfix); Wed, 31 Jan 2024 10:00:05 +0000\r\n${stamp}\r\n`), eml({ body: 'x' })]));
+    expect(between.authResults.map((a) => a.trusted)).toEqual([false]);
+  });
 });
 
 describe('a message the mail client had deleted, or filed as spam', () => {

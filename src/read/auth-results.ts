@@ -25,66 +25,139 @@ export interface TrustRegion {
   check: (position: number) => { trusted: true; why: string } | { trusted: false; why: string };
 }
 
-function stripComments(s: string): string {
-  let out = '';
-  let depth = 0;
-  let quoted = false;
-  for (const ch of s) {
-    if (ch === '"' && depth === 0) quoted = !quoted;
-    if (!quoted && ch === '(') depth++;
-    else if (!quoted && ch === ')' && depth > 0) depth--;
-    else if (depth === 0) out += ch;
-  }
-  return out;
-}
-
 /**
  * The ballot address's own server (`receivedBy`): a stamp is its own when it stands above the
- * bottom-most Received header that server added (header positions of those `ours`).
+ * bottom-most of the Received headers that server added, counted from its top-most one down through
+ * those that follow it at once (header positions of all Received headers by it: `ours`). A Received
+ * header "by" the server lower down, after any other header, may be the sender's: a sender who wrote
+ * `Authentication-Results: <the server>; dkim=pass header.d=<a council>` and under it
+ * `Received: … by <the server>; …` had the stamp taken for the server's own, when the bottom-most
+ * was read. (A server that passes mail through itself twice, with a stamp between its two Received
+ * headers, has that stamp read as the sender's: the signature itself is still verified.)
  */
 export function receivedByRegion(ours: readonly number[], ids: readonly string[]): TrustRegion {
-  const lowestOurs = ours.length > 0 ? Math.max(...ours) : -1;
+  const positions = new Set(ours);
+  let bottom = ours.length > 0 ? Math.min(...ours) : -1;
+  while (bottom >= 0 && positions.has(bottom + 1)) bottom++;
   return {
     ids,
     check: (position) =>
-      lowestOurs < 0
+      bottom < 0
         ? { trusted: false, why: "no Received header from the ballot address's servers, so nothing shows who added it" }
-        : position > lowestOurs
+        : position > bottom
           ? { trusted: false, why: "it stands below the ballot address's own Received header, so the sender wrote it" }
           : { trusted: true, why: "added by the ballot address's own server" },
   };
 }
 
+/** A header value's lexical items (RFC 8601 §2.2, RFC 5322 §3.2): a value (a word, a quoted string, or both run together: "a;b"@x.example), "=", or ";". Comments are gone. */
+type Item = { kind: 'value'; text: string } | { kind: '=' } | { kind: ';' };
+
+/**
+ * The items of an Authentication-Results value, read as RFC 5322 reads structured headers: a comment
+ * (nested, with backslash escapes) is white space, and a quoted string (with backslash escapes) is
+ * one value however many ";", "=" or parentheses it holds. What a sender controls inside a stamp
+ * (the envelope sender in `smtp.mailfrom` and in the receiving service's comments) can then never
+ * end a result and begin another: `smtp.mailfrom="x;dkim=pass header.d=council.gov.uk"@attacker.example`
+ * is one property, and `(domain of "x)(;dkim=pass…"@attacker.example …)` one comment.
+ */
+function lexAuthResults(value: string): Item[] {
+  const items: Item[] = [];
+  let word = '';
+  // Whether the last value may still grow: no white space, comment or separator since it.
+  let open = false;
+  const flush = (): void => {
+    if (word === '') return;
+    const last = items[items.length - 1];
+    if (open && last?.kind === 'value') last.text += word;
+    else items.push({ kind: 'value', text: word });
+    word = '';
+    open = true;
+  };
+  const end = (): void => {
+    flush();
+    open = false;
+  };
+  for (let i = 0; i < value.length; i++) {
+    const ch = value[i]!;
+    if (ch === '(') {
+      end();
+      let depth = 1;
+      for (i++; i < value.length && depth > 0; i++) {
+        if (value[i] === '\\') i++;
+        else if (value[i] === '(') depth++;
+        else if (value[i] === ')') depth--;
+      }
+      i--;
+    } else if (ch === '"') {
+      flush();
+      let text = '';
+      for (i++; i < value.length && value[i] !== '"'; i++) {
+        if (value[i] === '\\') i++;
+        if (i < value.length) text += value[i];
+      }
+      const last = items[items.length - 1];
+      if (open && last?.kind === 'value') last.text += text;
+      else items.push({ kind: 'value', text });
+      open = true;
+    } else if (ch === ';' || ch === '=') {
+      end();
+      items.push({ kind: ch });
+    } else if (/\s/.test(ch)) {
+      end();
+    } else {
+      word += ch;
+    }
+  }
+  end();
+  return items;
+}
+
 /** Parses one header value into its authserv-id and the DKIM, DMARC and compauth results it reports. */
 export function parseAuthenticationResults(value: string): Pick<AuthResultsFact, 'authservId' | 'dkim' | 'dmarc' | 'compauth'> {
-  const parts = stripComments(value)
-    .split(';')
-    .map((p) => p.trim())
-    .filter((p) => p.length > 0);
+  // The value's ";"-separated parts, each as its name=value pairs and lone values, in order.
+  const parts: Item[][] = [[]];
+  for (const item of lexAuthResults(value)) {
+    if (item.kind === ';') parts.push([]);
+    else parts[parts.length - 1]!.push(item);
+  }
+  const pairsOf = (part: Item[]): { name: string; value: string }[] => {
+    const pairs: { name: string; value: string }[] = [];
+    for (let i = 0; i + 2 < part.length; i++) {
+      const [a, eq, b] = [part[i], part[i + 1], part[i + 2]];
+      if (a?.kind === 'value' && eq?.kind === '=' && b?.kind === 'value') {
+        pairs.push({ name: a.text.toLowerCase(), value: b.text });
+        i += 2;
+      }
+    }
+    return pairs;
+  };
+  const nonEmpty = parts.filter((p) => p.length > 0);
   // ARC-Authentication-Results begins with its instance: "i=1; mx.microsoft.com 1; …".
-  if (parts[0] !== undefined && /^i\s*=\s*\d+$/i.test(parts[0])) parts.shift();
+  const first = nonEmpty[0];
+  if (first !== undefined && first.length === 3 && pairsOf(first)[0]?.name === 'i') nonEmpty.shift();
   let authservId = '';
   // Microsoft 365 writes no authserv-id: the first part is then already a result.
-  if (parts[0] !== undefined && !/^[\w.-]+\s*=/.test(parts[0])) {
-    authservId = (parts.shift() ?? '').split(/\s+/)[0]?.toLowerCase() ?? '';
+  const head = nonEmpty[0];
+  if (head !== undefined && head[1]?.kind !== '=') {
+    authservId = head[0]?.kind === 'value' ? head[0].text.toLowerCase() : '';
+    nonEmpty.shift();
   }
   const dkim: AuthResultsFact['dkim'] = [];
   let dmarc: AuthResultsFact['dmarc'] = null;
   let compauth: string | null = null;
-  for (const p of parts) {
-    const m = /^(dkim|dmarc|compauth)\s*=\s*([\w-]+)(.*)$/is.exec(p);
-    if (!m) continue;
-    const method = (m[1] ?? '').toLowerCase();
-    const result = (m[2] ?? '').toLowerCase();
-    const props = m[3] ?? '';
-    if (method === 'dkim') {
-      const d = /\bheader\.d\s*=\s*"?([^\s";]+)/i.exec(props)?.[1] ?? /\bheader\.i\s*=\s*"?[^\s";@]*@([^\s";]+)/i.exec(props)?.[1] ?? null;
-      const sel = /\bheader\.s\s*=\s*"?([^\s";]+)/i.exec(props)?.[1] ?? null;
-      const algorithm = /\bheader\.a\s*=\s*"?([^\s";]+)/i.exec(props)?.[1]?.toLowerCase() ?? null;
-      dkim.push({ result, domain: d?.toLowerCase() ?? null, selector: sel, algorithm });
-    } else if (method === 'dmarc') {
-      dmarc ??= { result, domain: /\bheader\.from\s*=\s*"?([^\s";]+)/i.exec(props)?.[1]?.toLowerCase() ?? null };
-    } else {
+  for (const part of nonEmpty) {
+    const [method, ...props] = pairsOf(part);
+    if (method === undefined || part[0]?.kind !== 'value' || part[1]?.kind !== '=') continue;
+    const result = method.value.toLowerCase();
+    const prop = (name: string): string | null => props.find((p) => p.name === name)?.value ?? null;
+    if (method.name === 'dkim') {
+      const identity = prop('header.i');
+      const d = prop('header.d') ?? (identity !== null && identity.includes('@') ? identity.slice(identity.lastIndexOf('@') + 1) : null);
+      dkim.push({ result, domain: d?.toLowerCase() ?? null, selector: prop('header.s'), algorithm: prop('header.a')?.toLowerCase() ?? null });
+    } else if (method.name === 'dmarc') {
+      dmarc ??= { result, domain: prop('header.from')?.toLowerCase() ?? null };
+    } else if (method.name === 'compauth') {
       compauth ??= result;
     }
   }

@@ -11,15 +11,30 @@ const ZONES: Record<string, number> = {
 const RE =
   /^(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\s*,?\s*)?(\d{1,2})\s+([a-z]{3})[a-z]*\s+(\d{2,4})\s+(\d{1,2})\s*:\s*(\d{2})(?:\s*:\s*(\d{2}))?\s*(?:([+-])(\d{2})(\d{2})|([a-z]{1,5}))?$/i;
 
+/** The text without its RFC 5322 comments (nested; a backslash escapes the character after it). */
 function stripComments(s: string): string {
   let out = '';
   let depth = 0;
-  for (const ch of s) {
-    if (ch === '(') depth++;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i]!;
+    if (depth > 0 && ch === '\\') i++;
+    else if (ch === '(') depth++;
     else if (ch === ')' && depth > 0) depth--;
     else if (depth === 0) out += ch;
   }
   return out;
+}
+
+/** Whether the text's parentheses pair up as comments do (escapes aside): every one closed, none closed that was not opened. */
+function commentsBalance(s: string): boolean {
+  let depth = 0;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i]!;
+    if (depth > 0 && ch === '\\') i++;
+    else if (ch === '(') depth++;
+    else if (ch === ')' && --depth < 0) return false;
+  }
+  return depth === 0;
 }
 
 export function parseRfc5322Date(raw: string): Date | null {
@@ -83,21 +98,61 @@ export interface ReceivedHop {
 }
 
 /**
- * The "by" host and the timestamp of a Received header (RFC 5321 §4.4): the date-time after its
- * first ";" outside comments (RFC 5322 §3.6.7: the received tokens before it hold none). What
- * follows that date-time is no part of the server's stamp: a sender whose message began with a line
- * of white space had it folded into the header the server wrote on top, so "…; <the server's time>
- * ; <any time>" (which the last ";" had read as the sender's time) gives the server's time, and
- * says what followed it (`trailing`).
+ * The "by" host and the timestamp of a Received header (RFC 5321 §4.4): the date-time right after a
+ * ";" (outside comments and quoted strings) that has a "by" clause before it, and the last "by" host
+ * before that ";" (RFC 5322 §3.6.7: the received tokens before the ";" hold none). What a sender
+ * controls in the header the server writes on top cannot then move its time earlier or its host:
+ * text after the server's date-time (a message that began with a line of white space has it folded
+ * into that header by a server that keeps it: "…; <the server's time> ; <any time>", of which the
+ * last ";" had been read) is said, as `trailing`; a ";", "(" or "by" in what the sending side names
+ * itself (its HELO, which a server may write as it came; Postfix writes such characters as "?")
+ * before the server's own clause is passed over, and where two ";" would each give a time, the
+ * latest is the server's or later than it. Parentheses that do not pair up as comments are read as
+ * plain characters, so that a "(" the sender wrote cannot hide the rest of the header. Without such
+ * a ";", the first one's date-time, if any.
  */
+const MAX_STAMP_SEMICOLONS = 32;
+
 export function parseReceived(raw: string, position: number): ReceivedHop {
-  const noComments = stripComments(raw.replace(/\r?\n[ \t]+/g, ' '));
-  const semi = noComments.indexOf(';');
-  const clauses = semi >= 0 ? noComments.slice(0, semi) : noComments;
-  const stamp = semi >= 0 ? leadingRfc5322Date(noComments.slice(semi + 1)) : null;
-  const by = /(?:^|\s)by\s+([^\s;()]+)/i.exec(clauses)?.[1]?.toLowerCase().replace(/\.$/, '') ?? null;
-  const from = /(?:^|\s)from\s+([^\s;()]+)/i.exec(clauses)?.[1]?.toLowerCase() ?? null;
-  const hop: ReceivedHop = { position, by, from, at: stamp?.at ?? null };
+  const unfolded = raw.replace(/\r?\n[ \t]+/g, ' ');
+  const text = commentsBalance(unfolded) ? stripComments(unfolded) : unfolded.replace(/[()]/g, ' ');
+  const semis: number[] = [];
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    if (quoted && text[i] === '\\') i++;
+    else if (text[i] === '"') quoted = !quoted;
+    else if (!quoted && text[i] === ';') semis.push(i);
+  }
+  // Every "by" clause's host, with where it stands: one pass, so that each ";" asks only for the last before it.
+  const bys = [...text.matchAll(/(?:^|\s)by\s+([^\s;()]+)/gi)].map((m) => ({ at: m.index ?? 0, host: (m[1] ?? '').toLowerCase().replace(/\.$/, '') }));
+  const lastBy = (before: number): string | null => {
+    let host: string | null = null;
+    for (const b of bys) {
+      if (b.at >= before) break;
+      host = b.host;
+    }
+    return host;
+  };
+  const fromOf = (clauses: string): string | null => /(?:^|\s)from\s+([^\s;()]+)/i.exec(clauses)?.[1]?.toLowerCase() ?? null;
+  // A server's own stamp has a ";" or two before its date-time: a header with many more is the
+  // sender's, and only its first few are tried. Where more than one ";" has a "by" clause before it
+  // and a date-time after it, the server's is one of them, and the sender's text the other: the
+  // latest time is taken (a sender gains nothing by a later one: it is as if sent later).
+  let chosen: { semi: number; by: string; stamp: { at: Date; rest: string } } | null = null;
+  for (const semi of semis.slice(0, MAX_STAMP_SEMICOLONS)) {
+    const by = lastBy(semi);
+    const stamp = by === null ? null : leadingRfc5322Date(text.slice(semi + 1, semi + 1 + 400));
+    if (by !== null && stamp && (chosen === null || stamp.at.getTime() > chosen.stamp.at.getTime())) chosen = { semi, by, stamp };
+  }
+  if (chosen !== null) {
+    const hop: ReceivedHop = { position, by: chosen.by, from: fromOf(text.slice(0, chosen.semi)), at: chosen.stamp.at };
+    if (chosen.stamp.rest !== '') hop.trailing = chosen.stamp.rest.slice(0, 120);
+    return hop;
+  }
+  const first = semis[0];
+  const clauses = first === undefined ? text : text.slice(0, first);
+  const stamp = first === undefined ? null : leadingRfc5322Date(text.slice(first + 1));
+  const hop: ReceivedHop = { position, by: lastBy(clauses.length), from: fromOf(clauses), at: stamp?.at ?? null };
   if (stamp && stamp.rest !== '') hop.trailing = stamp.rest.slice(0, 120);
   return hop;
 }
