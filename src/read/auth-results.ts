@@ -113,6 +113,8 @@ function lexAuthResults(value: string): Item[] {
   return items;
 }
 
+const MAX_RESULTS = 64;
+
 /** Parses one header value into its authserv-id and the DKIM, DMARC and compauth results it reports. */
 export function parseAuthenticationResults(value: string): Pick<AuthResultsFact, 'authservId' | 'dkim' | 'dmarc' | 'compauth'> {
   // The value's ";"-separated parts, each as its name=value pairs and lone values, in order.
@@ -146,7 +148,8 @@ export function parseAuthenticationResults(value: string): Pick<AuthResultsFact,
   const dkim: AuthResultsFact['dkim'] = [];
   let dmarc: AuthResultsFact['dmarc'] = null;
   let compauth: string | null = null;
-  for (const part of nonEmpty) {
+  // A server writes a result a method, a handful in all: a header of thousands is a sender's, and only its first few are read.
+  for (const part of nonEmpty.slice(0, MAX_RESULTS)) {
     const [method, ...props] = pairsOf(part);
     if (method === undefined || part[0]?.kind !== 'value' || part[1]?.kind !== '=') continue;
     const result = method.value.toLowerCase();
