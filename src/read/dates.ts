@@ -97,6 +97,9 @@ export interface ReceivedHop {
   trailing?: string;
 }
 
+/** A server's own stamp has a ";" or two before its date-time; only a header's first this many are tried. */
+const MAX_STAMP_SEMICOLONS = 32;
+
 /**
  * The "by" host and the timestamp of a Received header (RFC 5321 §4.4): the date-time right after a
  * ";" (outside comments and quoted strings) that has a "by" clause before it, and the last "by" host
@@ -111,8 +114,6 @@ export interface ReceivedHop {
  * plain characters, so that a "(" the sender wrote cannot hide the rest of the header. Without such
  * a ";", the first one's date-time, if any.
  */
-const MAX_STAMP_SEMICOLONS = 32;
-
 export function parseReceived(raw: string, position: number): ReceivedHop {
   const unfolded = raw.replace(/\r?\n[ \t]+/g, ' ');
   const text = commentsBalance(unfolded) ? stripComments(unfolded) : unfolded.replace(/[()]/g, ' ');
