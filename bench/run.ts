@@ -16,7 +16,7 @@
  * the ratio shown is that of the median pair: this machine is shared, and one run can be a fifth
  * off the next), then `--help` and the bundled example, end to end, seven times each (median and range); then
  * hostile text (runs of the characters the paper, quote and date patterns look for, and HTML versions:
- * deep nesting, wide tables) read and judged
+ * deep nesting, wide tables, elements hidden by an inline style) read and judged
  * at 128 KiB and 1 MiB, to show that the cost grows with the size of a message and never faster. Each measurement runs in a fresh process,
  * so peak memory is its own. Sizes: BENCH_SIZES (default 1000,10000,100000).
  */
@@ -127,6 +127,8 @@ async function hostileText(): Promise<void> {
   shapes.push(
     ['HTML: nested elements', (n) => inHtml('<div><b>'.repeat(490) + 'x</b></div>'.repeat(490) + '<p>[X] Cllr Jacky Alty</p>'.repeat(Math.max(0, (n - 8820) / 26)))],
     ['HTML: table cells', (n) => inHtml(`<table>${'<tr><td>[X]</td><td>Cllr Jacky Alty</td></tr>'.repeat(n / 45)}</table>`)],
+    // Read twice, as it holds and as it is shown, when markup hides some of it.
+    ['HTML: hidden elements', (n) => inHtml('<span style="display: none">[X] Cllr Jacky Alty</span><p>[ ] Cllr Jacky Alty</p>'.repeat(n / 83))],
   );
   const message = (body: string): string[] => {
     if (!body.startsWith('\u0000html')) return ['Content-Type: text/plain; charset=utf-8', '', body];
