@@ -102,6 +102,7 @@ describe('marks', () => {
       expect(choicesOf(onAlty(`${ALTY} [ ]`))).toEqual({ choices: ['williams'], uncertain: [] });
       expect(choicesOf(onAlty(`${ALTY} [https://ccin.example/alty]`))).toEqual({ choices: ['williams'], uncertain: [] });
       expect(choicesOf(onAlty(`${ALTY} [www.example.org]`))).toEqual({ choices: ['williams'], uncertain: [] });
+      expect(choicesOf(onAlty(`${ALTY} [X:]`)).uncertain.join(' ')).toMatch(/mark outside/);
       // A candidate marked twice, in the box and beside it: the intent is plain.
       for (const twice of ['[X] Cllr Jacky Alty (South Ribble Borough Council) ✓', '[X] Cllr Jacky Alty (South Ribble Borough Council) [X]']) {
         expect(choicesOf(paperText({}).replace(ALTY, twice))).toEqual({ choices: ['alty'], uncertain: [] });

@@ -51,8 +51,8 @@ export function markBesideBox(text: string, candidate: boolean): { shown: string
 }
 /** What a box holds is this short (read/paper.ts reads a box of at most 16 characters). */
 const MAX_BOX_CONTENT = 16;
-/** A link's address, as html-to-text and mail clients write one beside its text. */
-const LINK = /^(?:[a-z][a-z0-9+.-]*:|www\.)/i;
+/** A link's address, as html-to-text and mail clients write one beside its text (a web address, mail, an image's content id). */
+const LINK = /^(?:[a-z][a-z0-9+.-]*:\/\/|mailto:|cid:|tel:|www\.)/i;
 
 function withoutBrackets(s: string): string {
   return s.replace(/\([^)]*\)?/g, ' ').replace(/\[[^\]]*\]?/g, ' ');
