@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ELECTION, EXAMPLE, ISSUED, KEYS, MAILBOX, ROSTER, run, tempDir } from './helpers.js';
+import { ELECTION, EXAMPLE, ISSUED, KEYS, MAILBOX, ROSTER, eml, paperText, run, tempDir } from './helpers.js';
 
 const sha = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
 const COMMON = ['--election', ELECTION, '--roster', ROSTER, '--keys', KEYS, '--issued', ISSUED];
@@ -256,6 +256,26 @@ describe('adjudication an officer can do', () => {
       const typo = await run(['tally', MAILBOX, ...COMMON, '--adjudications', pending]);
       expect(typo.code).toBe(2);
       expect(typo.stderr).toMatch(/unknown candidate id\(s\): wiliams; the candidate ids are willoughby, williams, alty/);
+    });
+  });
+
+  it('the file to fill in is safe to open in a spreadsheet: what a sender wrote stays inside its "#" comment line', async () => {
+    await withDir(async (dir) => {
+      // A paper forwarded below a header the sender wrote: the officer's note quotes its From line.
+      const from = 'Leader, =HYPERLINK("http://attacker.example/","click") "x" <leader@north-herts.gov.uk>';
+      const body = `Please count the paper below.\n\n---------- Forwarded message ---------\nFrom: ${from}\nDate: Wed, 31 Jan 2024 09:00\nSubject: Ballot\nTo: ballots@ccin.example\n\n${paperText({ williams: 'X' })}`;
+      const mailbox = join(dir, 'mailbox');
+      mkdirSync(mailbox);
+      writeFileSync(join(mailbox, 'fw.eml'), eml({ body, from: 'Clerk <clerk@north-herts.gov.uk>' }));
+      const pending = join(dir, 'pending.csv');
+      const r = await run(['tally', mailbox, ...COMMON, '--pending', pending]);
+      expect(r.code).toBe(3);
+      const template = readFileSync(pending, 'utf8');
+      expect(template).toMatch(/forwarded: .*=HYPERLINK\('http/);
+      // Each message's "#" line is one field of one record: no comma, no double quote, so no cell of its own can begin "=".
+      const notes = template.split('\n').filter((l) => l.startsWith('# ') && l.includes(' · '));
+      expect(notes).toHaveLength(1);
+      for (const line of notes) expect(line).not.toMatch(/[,"]/);
     });
   });
 

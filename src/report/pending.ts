@@ -38,6 +38,16 @@ export function decisionLines(p: PendingItem, candidates: readonly string[]): { 
 }
 
 /**
+ * Text for a "#" comment line of the template, one cell whatever opens it: a spreadsheet that splits
+ * the line at its commas (or at quotes) would have made a cell of what a sender wrote (a signatory's
+ * name, a subject), and one beginning "=" a formula. Line breaks become spaces, commas ";", double
+ * quotes single ones.
+ */
+function commentText(s: string): string {
+  return s.replace(/[\r\n]+/g, ' ').replace(/,/g, ';').replace(/"/g, "'");
+}
+
+/**
  * The adjudications file to fill in (`--pending FILE`): one row per message awaiting a decision, its
  * decision, choices and reason left blank, each under a comment saying what it is. A row left blank
  * keeps its message undecided (the result stays provisional); `#` lines are comments.
@@ -46,13 +56,13 @@ export function renderPendingTemplate(r: ResultModel): string {
   const items = pendingItems(r);
   const ids = r.election.candidates.map((c) => c.id);
   const out = [
-    `# Adjudications for ${r.election.id} (${r.election.title.replace(/[\r\n]+/g, ' ')}): ${items.length} message(s) await a decision.`,
+    `# Adjudications for ${r.election.id} (${commentText(r.election.title)}): ${items.length} message(s) await a decision.`,
     '# For each row: decision is count or reject; choices are candidate ids separated by ";" (only to count); reason is required.',
     `# Candidate ids: ${ids.join(', ')}. A row left blank keeps its message undecided. Then count again with --adjudications FILE.`,
     'message,decision,choices,reason',
   ];
   for (const p of items) {
-    out.push(`# ${p.council ?? 'no council'} · ${p.reason}: ${p.detail.replace(/[\r\n]+/g, ' ').slice(0, 300)}${p.marked.length > 0 ? ` · the paper marks ${p.marked.join('+')}` : ''}`);
+    out.push(`# ${p.council ?? 'no council'} · ${p.reason}: ${commentText(p.detail).slice(0, 300)}${p.marked.length > 0 ? ` · the paper marks ${p.marked.join('+')}` : ''}`);
     out.push(`${p.id},,,`);
   }
   return out.join('\n') + '\n';
