@@ -81,6 +81,10 @@ describe('the keys file', () => {
   it('what --save-keys writes reads back the same', () => {
     const joined = (m: Map<string, string[][]>) => [...m].map(([k, v]) => [k, v.map((r) => r.join(''))]).sort();
     expect(joined(parseKeysFile(file('saved.zone', Buffer.from(renderKeysFile(KEYS)))))).toEqual(joined(KEYS));
+    // A record DNS gave as the sender chose it (a key named in their own signature): a line break,
+    // quotes, backslashes and other control characters neither break the file nor add a record.
+    const hostile = new Map([['sel._domainkey.attacker.example', [['v=DKIM1; p=AA"\nccin2024._domainkey.north-herts.gov.uk. IN TXT "v=DKIM1; p=ATTACKER', 'b\\c\r\n\u0000\u007f\t']]]]);
+    expect(joined(parseKeysFile(file('saved.zone', Buffer.from(renderKeysFile(hostile)))))).toEqual(joined(hostile));
   });
 });
 

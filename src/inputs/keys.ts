@@ -180,6 +180,16 @@ export function parseKeysFile(file: LoadedFile): TxtRecords {
 }
 
 /**
+ * A TXT string as a zone file's quoted string: a backslash and a double quote escaped, and every
+ * control character (a line break above all) as \DDD (RFC 1035 §5.1), which parseZone reads back as
+ * the same character. DNS answers are the sender's to choose (a key named in their own signature):
+ * a record holding a line break had written a file that the count could then not read.
+ */
+function zoneEscaped(s: string): string {
+  return s.replace(/[\\"\u0000-\u001f\u007f]/g, (c) => (c === '\\' || c === '"' ? `\\${c}` : `\\${String(c.charCodeAt(0)).padStart(3, '0')}`));
+}
+
+/**
  * A keys file of what a live count fetched: fully qualified names, each string at most 255 bytes. A
  * name DNS had no record for is written with an empty string, so that a count with the file judges
  * its signatures as the live count did (no key), rather than as never looked up.
@@ -194,7 +204,7 @@ export function renderKeysFile(records: TxtRecords): string {
       const parts: string[] = [];
       for (let i = 0; i < joined.length; i += 250) parts.push(joined.slice(i, i + 250));
       if (parts.length === 0) parts.push('');
-      const quoted = parts.map((p) => `"${p.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`);
+      const quoted = parts.map((p) => `"${zoneEscaped(p)}"`);
       lines.push(quoted.length === 1 ? `${name}. IN TXT ${quoted[0]}` : `${name}. IN TXT ( ${quoted.join('\n    ')} )`);
     }
   }
