@@ -83,7 +83,14 @@ describe('the keys file', () => {
     expect(joined(parseKeysFile(file('saved.zone', Buffer.from(renderKeysFile(KEYS)))))).toEqual(joined(KEYS));
     // A record DNS gave as the sender chose it (a key named in their own signature): a line break,
     // quotes, backslashes and other control characters neither break the file nor add a record.
-    const hostile = new Map([['sel._domainkey.attacker.example', [['v=DKIM1; p=AA"\nccin2024._domainkey.north-herts.gov.uk. IN TXT "v=DKIM1; p=ATTACKER', 'b\\c\r\n\u0000\u007f\t']]]]);
+    // So do names the signatures gave (s= and d= may hold "(", '"', "\\" or begin "$").
+    const hostile = new Map<string, string[][]>([
+      ['sel._domainkey.attacker.example', [['v=DKIM1; p=AA"\nccin2024._domainkey.north-herts.gov.uk. IN TXT "v=DKIM1; p=ATTACKER', 'b\\c\r\n\u0000\u007f\t']]],
+      ['a(b._domainkey.attacker.example', [['v=DKIM1; p=EF']]],
+      ['s"x\\y)._domainkey.attacker.example', [['v=DKIM1; p=AB']]],
+      ['$origin._domainkey.attacker.example', [['v=DKIM1; p=GH']]],
+      ['@._domainkey.attacker.example', [['v=DKIM1; p=CD']]],
+    ]);
     expect(joined(parseKeysFile(file('saved.zone', Buffer.from(renderKeysFile(hostile)))))).toEqual(joined(hostile));
   });
 });

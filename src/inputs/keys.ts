@@ -83,10 +83,22 @@ function logicalLines(text: string, file: string): { tokens: Token[]; line: numb
         cur?.tokens.push({ text: s, quoted: true, line: lineNo });
         continue;
       }
-      let j = i;
-      while (j < raw.length && !/[\s;()"]/.test(raw[j] ?? '')) j++;
-      cur?.tokens.push({ text: raw.slice(i, j), quoted: false, line: lineNo });
-      i = j;
+      // A word, in which a backslash escapes the character after it, or gives one as \DDD (RFC 1035 §5.1).
+      let word = '';
+      let escaped = false;
+      while (i < raw.length && !/[\s;()"]/.test(raw[i] ?? '')) {
+        if (raw[i] === '\\') {
+          const digits = /^\d{3}/.exec(raw.slice(i + 1));
+          word += digits ? String.fromCharCode(Number(digits[0])) : (raw[i + 1] ?? '');
+          i += digits ? 4 : 2;
+          escaped = true;
+        } else {
+          word += raw[i];
+          i++;
+        }
+      }
+      // A word with an escape is text, as a quoted string is: never a directive, "@" or a keyword.
+      cur?.tokens.push({ text: word, quoted: escaped, line: lineNo });
     }
   }
   if (depth !== 0) throw new InputError('KEYS_INVALID', { file, line: cur?.line }, 'a "(" is never closed');
@@ -121,7 +133,7 @@ function parseZone(text: string, file: string): TxtRecords {
     } else {
       const name = first.text;
       k = 1;
-      if (name === '@') {
+      if (name === '@' && !first.quoted) {
         if (origin === null) throw new InputError('KEYS_INVALID', { file, line: rec.line }, '"@" needs an $ORIGIN before it');
         owner = origin;
       } else if (name.endsWith('.')) owner = normaliseName(name);
@@ -190,6 +202,16 @@ function zoneEscaped(s: string): string {
 }
 
 /**
+ * A name as a zone file's owner: every ASCII character but letters, digits, "-", "_" and the dots
+ * between labels as \DDD (others are no character a zone file gives a meaning). The names are those the signatures on the mailbox's messages give (s= and d=),
+ * which a sender may fill with "(", '"' or "\\": written as they came, they had opened a group or a
+ * string that ran over the lines after, and the file could not be read.
+ */
+function zoneName(name: string): string {
+  return name.replace(/[\u0000-\u002c/:-@[-^`{-\u007f]/g, (c) => `\\${String(c.charCodeAt(0)).padStart(3, '0')}`);
+}
+
+/**
  * A keys file of what a live count fetched: fully qualified names, each string at most 255 bytes. A
  * name DNS had no record for is written with an empty string, so that a count with the file judges
  * its signatures as the live count did (no key), rather than as never looked up.
@@ -198,14 +220,15 @@ export function renderKeysFile(records: TxtRecords): string {
   const lines = ['; DKIM keys fetched from DNS by ccin-tally --dns --save-keys; pin with --keys', ''];
   for (const name of [...records.keys()].sort()) {
     const found = records.get(name) ?? [];
-    if (found.length === 0) lines.push(`${name}. IN TXT "" ; no such record in DNS when fetched: no key`);
+    const owner = zoneName(name);
+    if (found.length === 0) lines.push(`${owner}. IN TXT "" ; no such record in DNS when fetched: no key`);
     for (const record of found) {
       const joined = record.join('');
       const parts: string[] = [];
       for (let i = 0; i < joined.length; i += 250) parts.push(joined.slice(i, i + 250));
       if (parts.length === 0) parts.push('');
       const quoted = parts.map((p) => `"${zoneEscaped(p)}"`);
-      lines.push(quoted.length === 1 ? `${name}. IN TXT ${quoted[0]}` : `${name}. IN TXT ( ${quoted.join('\n    ')} )`);
+      lines.push(quoted.length === 1 ? `${owner}. IN TXT ${quoted[0]}` : `${owner}. IN TXT ( ${quoted.join('\n    ')} )`);
     }
   }
   return lines.join('\n') + '\n';
