@@ -203,9 +203,10 @@ function zoneEscaped(s: string): string {
 
 /**
  * A name as a zone file's owner: every ASCII character but letters, digits, "-", "_" and the dots
- * between labels as \DDD (others are no character a zone file gives a meaning). The names are those the signatures on the mailbox's messages give (s= and d=),
- * which a sender may fill with "(", '"' or "\\": written as they came, they had opened a group or a
- * string that ran over the lines after, and the file could not be read.
+ * between labels as \DDD (others are no character a zone file gives a meaning). The names are
+ * those the signatures on the mailbox's messages give (s= and d=), which a sender may fill with
+ * "(", '"' or "\\": written as they came, they had opened a group or a string that ran over the
+ * lines after, and the file could not be read.
  */
 function zoneName(name: string): string {
   return name.replace(/[\u0000-\u002c/:-@[-^`{-\u007f]/g, (c) => `\\${String(c.charCodeAt(0)).padStart(3, '0')}`);
