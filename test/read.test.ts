@@ -253,6 +253,9 @@ describe('a message sent as text and HTML (multipart/alternative, fixtures/alter
     const alone = await judge(eml({ body: shows, contentType: 'text/html; charset=utf-8' }));
     expect(alone.judgement.verdict).toEqual({ kind: 'rejected', reason: 'void-for-uncertainty' });
     expect(notes(alone.judgement).join(' ')).toMatch(/hides some of what it holds/);
+    // A <template>'s content is never shown either.
+    const template = await judge(eml({ body: html(paperText({ williams: 'X' })).replace('<p>[ ] Cllr Jacky Alty', '<template>[X] Cllr Jacky Alty (South Ribble Borough Council)</template><p>[ ] Cllr Jacky Alty'), contentType: 'text/html; charset=utf-8' }));
+    expect(template.judgement.verdict).toEqual({ kind: 'rejected', reason: 'void-for-uncertainty' });
     // A hidden preview line (a preheader) changes no paper: counted, nothing said.
     for (const bytes of [alternative(`<div style="display:none">Our ballot</div>${html(paperText({ williams: 'X' }))}`), eml({ body: `<div hidden>Our ballot</div>${html(paperText({ williams: 'X' }))}`, contentType: 'text/html; charset=utf-8' })]) {
       const { judgement } = await judge(bytes);

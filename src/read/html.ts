@@ -28,10 +28,10 @@ function converted(html: string, maxChars: number, using: (html: string) => stri
 
 /**
  * Markup that hides what it holds from a reader (an inline style of display:none, visibility:hidden
- * or Outlook's mso-hide:all, or the hidden attribute), looked for before converting the HTML again
+ * or Outlook's mso-hide:all, the hidden attribute, a <template>), looked for before converting the HTML again
  * without it. The word "hidden" in prose only costs that second conversion.
  */
-const MAY_HIDE = /display\s*:\s*none|visibility\s*:\s*hidden|mso-hide\s*:\s*all|\shidden[\s=/>]/i;
+const MAY_HIDE = /display\s*:\s*none|visibility\s*:\s*hidden|mso-hide\s*:\s*all|\shidden[\s=/>]|<template[\s>]/i;
 /** The same conversion, skipping elements hidden by an inline style (white space squeezed out of style attributes first) or the hidden attribute. */
 const convertShown = compile({
   limits: { maxDepth: MAX_HTML_NESTING },
@@ -40,6 +40,8 @@ const convertShown = compile({
     { selector: '[style*="visibility:hidden"i]', format: 'skip' },
     { selector: '[style*="mso-hide:all"i]', format: 'skip' },
     { selector: '[hidden]', format: 'skip' },
+    // A template's content is never shown (HTML's inert <template>).
+    { selector: 'template', format: 'skip' },
   ],
 });
 const STYLE_ATTRIBUTE = /(\sstyle\s*=\s*)(?:"([^"]*)"|'([^']*)')/gi;

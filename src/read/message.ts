@@ -521,7 +521,7 @@ function repeatedSingleHeaders(headers: readonly { key: string }[]): { name: str
   return [...counts].filter(([, n]) => n > 1).map(([name, count]) => ({ name, count }));
 }
 
-const HIDDEN_HTML = 'the HTML version of the message hides some of what it holds (an inline style of display:none, visibility:hidden or mso-hide:all, or the hidden attribute), and the ballot paper it shows is not the one it holds';
+const HIDDEN_HTML = 'the HTML version of the message hides some of what it holds (an inline style of display:none, visibility:hidden or mso-hide:all, the hidden attribute, or a <template>), and the ballot paper it shows is not the one it holds';
 const HIDDEN_HTML_LINE = 'the HTML this line is in hides text that changes the ballot paper, so what a mail client shows is not what is read';
 
 /** A Content-Type header as mailparser gives it: the type, and its parameters. */
