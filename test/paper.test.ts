@@ -19,7 +19,7 @@ function choicesOf(text: string): { choices: string[]; uncertain: string[] } {
 }
 
 describe('marks', () => {
-  it.each(['X', 'x', '✓', '✔', '✗', '☒', '✘', '*', 'yes', 'Yes', 'YES', 'xx', ' X ', '✔️', '1', 'tick', 'Ｘ', 'ｙｅｓ'])('"%s" in the box is a vote', (mark) => {
+  it.each(['X', 'x', '✓', '✔', '✗', '☒', '✘', '*', 'yes', 'Yes', 'YES', 'xx', ' X ', '✔️', '1', 'tick', 'Ｘ', 'ｙｅｓ', '❌', '✖️', '☓', '🗸', '🗹', '🗷', '⊠'])('"%s" in the box is a vote', (mark) => {
     expect(readMark(mark)).toBe('marked');
     expect(choicesOf(paperText({ williams: mark }))).toEqual({ choices: ['williams'], uncertain: [] });
   });
@@ -41,6 +41,7 @@ describe('marks', () => {
   it('a box glyph without brackets', () => {
     expect(choicesOf(paperText({}).replace('[ ] Cllr Jacky Alty', '☒ Cllr Jacky Alty')).choices).toEqual(['alty']);
     expect(choicesOf(paperText({ alty: 'X' }).replace('[ ] Cllr Jason Williams', '☐ Cllr Jason Williams')).choices).toEqual(['alty']);
+    for (const ticked of ['🗹', '🗷', '⊠']) expect(choicesOf(paperText({}).replace('[ ] Cllr Jacky Alty', `${ticked} Cllr Jacky Alty`))).toEqual({ choices: ['alty'], uncertain: [] });
   });
   it('Wingdings boxes left by Word and Outlook (¨ empty, þ ticked, ý crossed)', () => {
     const text = paperText({})

@@ -4,7 +4,9 @@ import type { RawPaper } from '../read/paper.js';
 
 export type MarkReading = 'marked' | 'blank' | 'uncertain';
 
-const MARK_CHARS = /^[x✓✔✗☒✘*☑✅❎■✕×⨯+•●þý\uF0FE\uF0FD]+$/u;
+// The crosses and ticks a keyboard, a phone or a font gives: X, the check marks, the multiplication
+// and saltire crosses, the emoji cross mark, and the ballot boxes drawn with a tick or a cross in them.
+const MARK_CHARS = /^[x✓✔✗☒✘*☑✅❎■✕×⨯⨉╳☓✖❌🗸🗹🗷🗵⮽⊠+•●þý\uF0FE\uF0FD]+$/u;
 const MARK_WORDS = new Set(['yes', 'y', 'tick', 'ticked', 'vote', 'voted', 'cross', 'x', '1']);
 const BLANK = /^[\s_☐□▢⬜¨\uF0A8\uF06F]*$/u;
 const BLANK_WORDS = new Set(['no', 'n', '-', '–', '0']);
@@ -28,7 +30,7 @@ export function readMark(content: string): MarkReading {
  * Mark glyphs that are no letter: one anywhere on a candidate's line beside its box is a mark that a
  * reader sees (the letters and words of MARK_WORDS already keep a line from naming its candidate).
  */
-const MARK_GLYPHS = /[✓✔✗☒✘☑✅❎■✕×⨯●\uF0FE\uF0FD]/u;
+const MARK_GLYPHS = /[✓✔✗☒✘☑✅❎■✕×⨯⨉╳☓✖❌🗸🗹🗷🗵⮽⊠●\uF0FE\uF0FD]/u;
 
 /**
  * A mark on a box line outside its box, which the name is read without: a bracketed mark ("(X)",

@@ -41,7 +41,7 @@ const TRAILING_BOX = /^\[([^\]]{0,16})\]\s*$/u;
 const HAS_LETTER = /\p{L}/u;
 // Box glyphs, including the Wingdings characters Word and Outlook leave behind when a form is pasted
 // as text (¨ empty, þ ticked, ý crossed; U+F0A8/U+F0FE/U+F0FD in the private use area).
-const GLYPH_BOX = /^(?:([☐☑☒✅⬜🔲🔳■□▢❎¨\uF0A8\uF0FE\uF0FD\uF06F])\uFE0F?\s*|([þý])\s+)/u;
+const GLYPH_BOX = /^(?:([☐☑☒✅⬜🔲🔳■□▢❎🗹🗷🗵⮽⊠¨\uF0A8\uF0FE\uF0FD\uF06F])\uFE0F?\s*|([þý])\s+)/u;
 const LABEL =
   /^(election|ballot\s*ref(?:erence)?(?:\s*(?:no|number|#))?\.?|council|name|signed(?:\s+by)?|signature|signatory|position|role|job\s*title|title|date)\s*(?::|\s[-–]\s)\s*(.*)$/i;
 
