@@ -1,7 +1,7 @@
 import type { Election } from '../inputs/election.js';
 import type { Council } from '../inputs/roster.js';
 import type { SignatureAssessment } from '../model/result.js';
-import { forbiddenAlgorithm, unsignedInstances } from '../read/dkim.js';
+import { forbiddenAlgorithm, signatureFlaw, signsFrom } from '../read/dkim.js';
 import type { MessageFacts } from '../read/message.js';
 
 /** How a message's sender was (or was not) proved: DKIM evidence weighed against the roster. */
@@ -19,8 +19,6 @@ export interface AuthAssessment {
 }
 
 const domainOf = (address: string): string => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
-/** A header field's name as RFC 5322 and RFC 2045 write it: content-type → Content-Type, message-id → Message-ID. */
-const fieldName = (h: string): string => h.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase()).replace(/-Id$/, '-ID').replace(/^Mime-/, 'MIME-');
 const within = (domain: string, parent: string): boolean => domain === parent || domain.endsWith(`.${parent}`);
 
 /**
@@ -47,29 +45,12 @@ export function assessAuthentication(f: MessageFacts, council: Council | null, e
     const at = madeAt(s);
     return opensAt !== undefined && at !== null && Date.parse(at) < opensAt - SIGNED_BEFORE_OPENING_GRACE_MS;
   };
-  // What of the message a signature does not vouch for, though it passes: a header the message may
-  // have once, written apart from the signature; a body that is not what an unsigned Content-Type
-  // declares (replaced after signing, it shows a reader another part of the body).
-  const unvouched = (s: { signedHeaders: string[] }): string | null => {
-    const extra = unsignedInstances(f.repeatedHeaders, s.signedHeaders);
-    if (extra.length > 0) {
-      const which = extra.map((x) => `${x.count} ${fieldName(x.name)} headers, of which it signs ${x.signed === 0 ? 'none' : x.signed}`).join(', and ');
-      return `the message has ${which}: a reader takes the top-most, which may have been written after signing`;
-    }
-    if (f.bodyNotAsDeclared !== null && !s.signedHeaders.some((h) => h.toLowerCase() === 'content-type')) {
-      return `it does not sign the Content-Type header, and ${f.bodyNotAsDeclared}: the header may have been replaced after signing, to show a reader another part of the body`;
-    }
-    return null;
-  };
-  const signsFrom = (s: { signedHeaders: string[] }): boolean => s.signedHeaders.some((h) => h.toLowerCase() === 'from');
-  // Why a signature proves nothing by how it was made, or by what it leaves out, though it passes
-  // (the words after "passes, but"); null when nothing is wrong with it. One list, for the signature
-  // and for a receiving server's pass for it alike: that server checked the same signature.
+  // Why a signature proves nothing though it passes (the words after "passes, but"); null when
+  // nothing is wrong with it. One list, for the signature and for a receiving server's pass for it
+  // alike: that server checked the same signature.
   const flaw = (s: (typeof f.dkim)[number]): string | null => {
-    if (forbiddenAlgorithm(s.algorithm)) return 'is made with rsa-sha1, which RFC 8301 §3.1 forbids a verifier to accept (SHA-1 collisions can be made): it proves nothing of the sender';
-    const left = unvouched(s);
-    if (left !== null) return left;
-    if (s.unsignedTailHasContent) return `l=${s.bodyLengthLimit} leaves ${s.unsignedBytes} bytes of the body unsigned, and they hold content`;
+    const made = signatureFlaw(s, f);
+    if (made !== null) return made;
     if (madeBeforeOpening(s)) {
       const when = s.signTime !== null ? `was made at ${s.signTime}` : `signs a Date header of ${madeAt(s)}`;
       return `${when}, before voting opened: a signature made before the papers could be filled in proves no vote in this election (a council's earlier message sent again?)`;

@@ -51,6 +51,39 @@ export function unsignedInstances(repeated: readonly { name: string; count: numb
   });
 }
 
+/** A header field's name as people write it: "content-type" → "Content-Type", "message-id" → "Message-ID". */
+const fieldName = (h: string): string => h.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase()).replace(/-Id$/, '-ID').replace(/^Mime-/, 'MIME-');
+
+/**
+ * Why a signature that passes proves nothing of the message it is on, by how it was made or by what
+ * it leaves out (the words after "passes, but"); null when it proves the message. Read alike for
+ * which copy of a message is the signed one (signedAs), and by judge/ for the signature and for a
+ * receiving server's pass for it (which checked the same signature). Whether it signs From, and
+ * when it was made, judge/ asks apart.
+ */
+export function signatureFlaw(
+  s: Pick<DkimSignatureFact, 'algorithm' | 'signedHeaders' | 'unsignedTailHasContent' | 'bodyLengthLimit' | 'unsignedBytes'>,
+  message: { repeatedHeaders: readonly { name: string; count: number }[]; bodyNotAsDeclared: string | null },
+): string | null {
+  if (forbiddenAlgorithm(s.algorithm)) return 'is made with rsa-sha1, which RFC 8301 §3.1 forbids a verifier to accept (SHA-1 collisions can be made): it proves nothing of the sender';
+  // What of the message it does not vouch for: a header the message may have once, written apart
+  // from the signature; a body that is not what an unsigned Content-Type declares (replaced after
+  // signing, it shows a reader another part of the body).
+  const extra = unsignedInstances(message.repeatedHeaders, s.signedHeaders);
+  if (extra.length > 0) {
+    const which = extra.map((x) => `${x.count} ${fieldName(x.name)} headers, of which it signs ${x.signed === 0 ? 'none' : x.signed}`).join(', and ');
+    return `the message has ${which}: a reader takes the top-most, which may have been written after signing`;
+  }
+  if (message.bodyNotAsDeclared !== null && !s.signedHeaders.some((h) => h.toLowerCase() === 'content-type')) {
+    return `it does not sign the Content-Type header, and ${message.bodyNotAsDeclared}: the header may have been replaced after signing, to show a reader another part of the body`;
+  }
+  if (s.unsignedTailHasContent) return `l=${s.bodyLengthLimit} leaves ${s.unsignedBytes} bytes of the body unsigned, and they hold content`;
+  return null;
+}
+
+/** Whether a signature signs the From header (RFC 6376 §6.1.1: one that does not proves nothing of the sender). */
+export const signsFrom = (s: { signedHeaders: readonly string[] }): boolean => s.signedHeaders.some((h) => h.toLowerCase() === 'from');
+
 /** A signature that nobody checked, for want of its key: it might be good, so it decides nothing yet. */
 export const keyNotLookedUp = (s: { result: string; reason: string | null }): boolean => s.result === 'neutral' && s.reason === KEY_NOT_LOOKED_UP;
 

@@ -665,16 +665,13 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
     try {
       const verifier = await dkimVerifier();
       facts.dkim = await verifier.verifyDkim(options.bytes, r.at, options.dkim.lookup);
-      // Only a signature that covers the whole message (no l= tail with content) makes copies of it:
-      // text appended below one is not the message the council signed, nor is one with a header
-      // written apart from it, nor one whose body is not what its unsigned Content-Type declares; nor
-      // does one made with rsa-sha1.
-      // Only for a signature that leaves Content-Type unsigned does it matter whether the body is what that header says.
+      // Only a signature that proves the whole message (it signs From, and has no flaw: signatureFlaw)
+      // makes copies of it. Only for one that leaves Content-Type unsigned does it matter whether the
+      // body is what that header says.
       if (facts.dkim.some((d) => d.result === 'pass' && !d.signedHeaders.some((h) => h.toLowerCase() === 'content-type'))) {
         facts.bodyNotAsDeclared = bodyNotAsDeclared(options.bytes, contentTypeOf(mail));
       }
-      facts.signedAs =
-        facts.dkim.find((d) => d.result === 'pass' && d.signatureId !== null && !d.unsignedTailHasContent && !verifier.forbiddenAlgorithm(d.algorithm) && (facts.bodyNotAsDeclared === null || d.signedHeaders.some((h) => h.toLowerCase() === 'content-type')) && verifier.unsignedInstances(facts.repeatedHeaders, d.signedHeaders).length === 0 && d.signedHeaders.some((h) => h.toLowerCase() === 'from'))?.signatureId ?? null;
+      facts.signedAs = facts.dkim.find((d) => d.result === 'pass' && d.signatureId !== null && verifier.signsFrom(d) && verifier.signatureFlaw(d, facts) === null)?.signatureId ?? null;
     } catch (e) {
       facts.dkim = [];
       facts.dkimError = `DKIM verification failed to run: ${(e as Error).message}`;
