@@ -11,31 +11,25 @@ const ZONES: Record<string, number> = {
 const RE =
   /^(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\s*,?\s*)?(\d{1,2})\s+([a-z]{3})[a-z]*\s+(\d{2,4})\s+(\d{1,2})\s*:\s*(\d{2})(?:\s*:\s*(\d{2}))?\s*(?:([+-])(\d{2})(\d{2})|([a-z]{1,5}))?$/i;
 
-/** The text without its RFC 5322 comments (nested; a backslash escapes the character after it). */
-function stripComments(s: string): string {
-  let out = '';
+/**
+ * The text without its RFC 5322 comments (nested; a backslash escapes the character after it), and
+ * whether its parentheses pair up as comments do: every one closed, none closed that was not opened.
+ */
+function withoutComments(s: string): { text: string; balanced: boolean } {
+  let text = '';
   let depth = 0;
+  let balanced = true;
   for (let i = 0; i < s.length; i++) {
     const ch = s[i]!;
     if (depth > 0 && ch === '\\') i++;
     else if (ch === '(') depth++;
     else if (ch === ')' && depth > 0) depth--;
-    else if (depth === 0) out += ch;
+    else if (ch === ')') balanced = false;
+    else if (depth === 0) text += ch;
   }
-  return out;
+  return { text, balanced: balanced && depth === 0 };
 }
-
-/** Whether the text's parentheses pair up as comments do (escapes aside): every one closed, none closed that was not opened. */
-function commentsBalance(s: string): boolean {
-  let depth = 0;
-  for (let i = 0; i < s.length; i++) {
-    const ch = s[i]!;
-    if (depth > 0 && ch === '\\') i++;
-    else if (ch === '(') depth++;
-    else if (ch === ')' && --depth < 0) return false;
-  }
-  return depth === 0;
-}
+const stripComments = (s: string): string => withoutComments(s).text;
 
 export function parseRfc5322Date(raw: string): Date | null {
   if (raw.length > 200) return null;
@@ -116,7 +110,8 @@ const MAX_STAMP_SEMICOLONS = 32;
  */
 export function parseReceived(raw: string, position: number): ReceivedHop {
   const unfolded = raw.replace(/\r?\n[ \t]+/g, ' ');
-  const text = commentsBalance(unfolded) ? stripComments(unfolded) : unfolded.replace(/[()]/g, ' ');
+  const stripped = withoutComments(unfolded);
+  const text = stripped.balanced ? stripped.text : unfolded.replace(/[()]/g, ' ');
   const semis: number[] = [];
   let quoted = false;
   for (let i = 0; i < text.length; i++) {
@@ -139,21 +134,17 @@ export function parseReceived(raw: string, position: number): ReceivedHop {
   // sender's, and only its first few are tried. Where more than one ";" has a "by" clause before it
   // and a date-time after it, the server's is one of them, and the sender's text the other: the
   // latest time is taken (a sender gains nothing by a later one: it is as if sent later).
-  let chosen: { semi: number; by: string; stamp: { at: Date; rest: string } } | null = null;
+  let chosen: { semi: number; by: string | null; stamp: { at: Date; rest: string } | null } | null = null;
   for (const semi of semis.slice(0, MAX_STAMP_SEMICOLONS)) {
     const by = lastBy(semi);
     const stamp = by === null ? null : leadingRfc5322Date(text.slice(semi + 1, semi + 1 + 400));
-    if (by !== null && stamp && (chosen === null || stamp.at.getTime() > chosen.stamp.at.getTime())) chosen = { semi, by, stamp };
+    if (by !== null && stamp && (chosen === null || stamp.at.getTime() > (chosen.stamp?.at.getTime() ?? 0))) chosen = { semi, by, stamp };
   }
-  if (chosen !== null) {
-    const hop: ReceivedHop = { position, by: chosen.by, from: fromOf(text.slice(0, chosen.semi)), at: chosen.stamp.at };
-    if (chosen.stamp.rest !== '') hop.trailing = chosen.stamp.rest.slice(0, 120);
-    return hop;
-  }
+  // Without such a ";", the first one: its date-time, if any, and the "by" before it.
   const first = semis[0];
-  const clauses = first === undefined ? text : text.slice(0, first);
-  const stamp = first === undefined ? null : leadingRfc5322Date(text.slice(first + 1));
-  const hop: ReceivedHop = { position, by: lastBy(clauses.length), from: fromOf(clauses), at: stamp?.at ?? null };
-  if (stamp && stamp.rest !== '') hop.trailing = stamp.rest.slice(0, 120);
+  chosen ??= first === undefined ? null : { semi: first, by: lastBy(first), stamp: leadingRfc5322Date(text.slice(first + 1)) };
+  const clauses = chosen === null ? text : text.slice(0, chosen.semi);
+  const hop: ReceivedHop = { position, by: chosen === null ? lastBy(text.length) : chosen.by, from: fromOf(clauses), at: chosen?.stamp?.at ?? null };
+  if (chosen?.stamp && chosen.stamp.rest !== '') hop.trailing = chosen.stamp.rest.slice(0, 120);
   return hop;
 }
