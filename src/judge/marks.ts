@@ -1,36 +1,9 @@
 import type { Candidate } from '../inputs/election.js';
 import { foldText, nameTokens } from '../model/names.js';
 import type { RawPaper } from '../read/paper.js';
+import { MARK_GLYPH, readMark, type MarkReading } from '../model/marks.js';
 
-export type MarkReading = 'marked' | 'blank' | 'uncertain';
-
-// The crosses and ticks a keyboard, a phone or a font gives: X, the check marks, the multiplication
-// and saltire crosses, the emoji cross mark, and the ballot boxes drawn with a tick or a cross in them.
-const MARK_CHARS = /^[x✓✔✗☒✘*☑✅❎■✕×⨯⨉╳☓✖❌🗸🗹🗷🗵⮽⊠+•●þý\uF0FE\uF0FD]+$/u;
-const MARK_WORDS = new Set(['yes', 'y', 'tick', 'ticked', 'vote', 'voted', 'cross', 'x', '1']);
-const BLANK = /^[\s_☐□▢⬜¨\uF0A8\uF06F]*$/u;
-const BLANK_WORDS = new Set(['no', 'n', '-', '–', '0']);
-
-/**
- * What is in a box: a mark (X x ✓ ✔ ✗ ☒ ✘ * or a word such as "yes"), nothing, or something that
- * cannot be read with certainty. A mark is read in its compatibility form (NFKC), as a reader sees
- * it: a full-width Ｘ or ｙｅｓ typed by an input method is X or yes. Emptiness is read before, as
- * written: NFKC makes the Wingdings empty box's ¨ a space and a combining mark.
- */
-export function readMark(content: string): MarkReading {
-  const c = content.normalize('NFC').toLowerCase().replace(/\uFE0F/g, '').trim();
-  if (BLANK.test(c)) return 'blank';
-  const compact = c.normalize('NFKC').toLowerCase().replace(/\s+/g, '');
-  if (MARK_CHARS.test(compact) || MARK_WORDS.has(compact)) return 'marked';
-  if (BLANK_WORDS.has(compact)) return 'blank';
-  return 'uncertain';
-}
-
-/**
- * Mark glyphs that are no letter: one anywhere on a candidate's line beside its box is a mark that a
- * reader sees (the letters and words of MARK_WORDS already keep a line from naming its candidate).
- */
-const MARK_GLYPHS = /[✓✔✗☒✘☑✅❎■✕×⨯⨉╳☓✖❌🗸🗹🗷🗵⮽⊠●\uF0FE\uF0FD]/u;
+export { readMark, type MarkReading };
 
 /**
  * A mark on a box line outside its box, which the name is read without: a bracketed mark ("(X)",
@@ -48,7 +21,7 @@ export function markBesideBox(text: string, candidate: boolean): { shown: string
     if (candidate && reading === 'uncertain' && inside.trim().length <= MAX_BOX_CONTENT && !LINK.test(inside.trim())) return { shown: quoted(m[0]), kind: 'uncertain' };
   }
   for (const m of text.matchAll(/\(([^)]*)\)?/g)) if (readMark(m[1] ?? '') === 'marked') return { shown: quoted(m[0]), kind: 'mark' };
-  const glyph = MARK_GLYPHS.exec(text)?.[0];
+  const glyph = MARK_GLYPH.exec(text)?.[0];
   return glyph === undefined ? null : { shown: glyph, kind: 'mark' };
 }
 /** What a box holds is this short (read/paper.ts reads a box of at most 16 characters). */

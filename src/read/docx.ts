@@ -1,5 +1,6 @@
 import { DOMParser, type Element as XmlElement, type Node as XmlNode } from '@xmldom/xmldom';
 import { unzipSync } from 'fflate';
+import { isBareMark } from '../model/marks.js';
 import { boxLines, findPapers, type RawPaper } from './paper.js';
 
 export type DocxReading =
@@ -54,12 +55,10 @@ function checkboxControl(box: XmlElement, content: XmlElement | null): string {
   return checked ? '[X]' : '[ ]';
 }
 
-/** A text box holding nothing but a mark, which a person places over a box rather than typing in it. */
-const MARK_ONLY = /^[xX✓✔✗☒✘×☑✅❎]{1,3}$/u;
-
 /**
  * Marks placed on the page rather than in the lines of text: ink (pen or finger drawing, w:contentPart)
- * and text boxes holding nothing but a mark ("X"), which Word shows wherever they were dragged. By kind.
+ * and text boxes holding nothing but a mark ("X", a tick: isBareMark), which Word shows wherever they
+ * were dragged. By kind.
  */
 function drawnMarks(body: XmlElement): string[] {
   const found: string[] = [];
@@ -72,7 +71,7 @@ function drawnMarks(body: XmlElement): string[] {
     // Once for a drawing given twice (mc:Choice and mc:Fallback).
     let inFallback = false;
     for (let n: XmlNode | null = box.parentNode; n; n = n.parentNode) if (n.nodeType === 1 && (n as XmlElement).localName === 'Fallback') inFallback = true;
-    if (!inFallback && MARK_ONLY.test((box.textContent ?? '').replace(/\s+/g, ''))) marks++;
+    if (!inFallback && isBareMark(box.textContent ?? '')) marks++;
   }
   if (marks > 0) found.push(`a text box holding only a mark ×${marks}`);
   return found;
