@@ -28,11 +28,11 @@ function converted(html: string, maxChars: number, using: (html: string) => stri
 
 /**
  * Markup that hides what it holds from a reader (an inline style of display:none, visibility:hidden
- * or Outlook's mso-hide:all, the hidden attribute, a <template>), looked for before converting the HTML again
- * without it. The word "hidden" in prose only costs that second conversion.
+ * or Outlook's mso-hide:all, the hidden attribute, a <template>), looked for before converting the
+ * HTML again without it. The word "hidden" in prose only costs that second conversion.
  */
 const MAY_HIDE = /display\s*:\s*none|visibility\s*:\s*hidden|mso-hide\s*:\s*all|\shidden[\s=/>]|<template[\s>]/i;
-/** The same conversion, skipping elements hidden by an inline style (white space squeezed out of style attributes first) or the hidden attribute. */
+/** The same conversion, skipping what MAY_HIDE looks for (white space squeezed out of style attributes first). */
 const convertShown = compile({
   limits: { maxDepth: MAX_HTML_NESTING },
   selectors: [
@@ -47,8 +47,8 @@ const convertShown = compile({
 const STYLE_ATTRIBUTE = /(\sstyle\s*=\s*)(?:"([^"]*)"|'([^']*)')/gi;
 
 /**
- * The HTML as text the way a mail client shows it, leaving out what inline styles and the hidden
- * attribute hide; null when the HTML has no such markup (it shows all it holds, as htmlAsText reads
+ * The HTML as text the way a mail client shows it, leaving out what inline styles, the hidden
+ * attribute and templates hide; null when the HTML has no such markup (it shows all it holds, as htmlAsText reads
  * it). Styles set by a stylesheet or a class are not seen: only a browser engine could tell those.
  */
 export function htmlAsShownText(html: string, maxChars: number): { text: string } | { error: string } | null {
