@@ -129,6 +129,10 @@ async function hostileText(): Promise<void> {
     ['HTML: table cells', (n) => inHtml(`<table>${'<tr><td>[X]</td><td>Cllr Jacky Alty</td></tr>'.repeat(n / 45)}</table>`)],
     // Read twice, as it holds and as it is shown, when markup hides some of it.
     ['HTML: hidden elements', (n) => inHtml('<span style="display: none">[X] Cllr Jacky Alty</span><p>[ ] Cllr Jacky Alty</p>'.repeat(n / 83))],
+    // A stylesheet of the shapes that cost CSS libraries the square of their length (src/read/css.ts).
+    ['HTML: stylesheet }{a', (n) => inHtml(`<style>${'}{a'.repeat(n / 3)}</style><p>[X] Cllr Jacky Alty</p>`)],
+    ['HTML: stylesheet "*:[', (n) => inHtml(`<style>${'"*:['.repeat(n / 4)}</style><p>[X] Cllr Jacky Alty</p>`)],
+    ['HTML: hiding rules', (n) => inHtml(`<style>${'.h { display:none } '.repeat(400)}</style>${'<p class="h">[X] Cllr Jacky Alty</p><p>[ ] Cllr Jacky Alty</p>'.repeat((n - 8000) / 68)}`)],
   );
   const message = (body: string): string[] => {
     if (!body.startsWith('\u0000html')) return ['Content-Type: text/plain; charset=utf-8', '', body];

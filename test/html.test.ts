@@ -6,7 +6,8 @@ import fc from 'fast-check';
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_READ_LIMITS } from '../src/read/message.js';
-import { MAX_HTML_NESTING, htmlAsText, nestsDeeperThan } from '../src/read/html.js';
+import { MAX_HTML_NESTING, htmlAsShown, htmlAsText, nestsDeeperThan } from '../src/read/html.js';
+import { generatedText, hides, outlookHtml } from '../src/read/html-shown.js';
 
 /** mailparser's reading of an HTML-only message holding `html`. */
 async function byMailparser(html: string): Promise<{ text: string } | { error: string }> {
@@ -54,5 +55,63 @@ describe('the HTML version as text', () => {
     const deep = '<b>'.repeat(650_000);
     expect(htmlAsText(deep, DEFAULT_READ_LIMITS.maxHtmlChars)).toEqual({ error: `HTML nested deeper than ${MAX_HTML_NESTING} levels` });
     expect(nestsDeeperThan(`${'<b></b>'.repeat(280_000)}`, MAX_HTML_NESTING)).toBe(false);
+  });
+});
+
+describe('the HTML as a reader is shown it (src/read/html-shown.ts)', () => {
+  const decls = (css: string): Map<string, string> =>
+    new Map(css.split(';').filter((d) => d.includes(':')).map((d) => [d.slice(0, d.indexOf(':')).trim(), d.slice(d.indexOf(':') + 1).trim().toLowerCase()]));
+
+  it('knows the styles that hide text, and leaves the ones an ordinary message carries', () => {
+    for (const css of [
+      'display:none', 'visibility:hidden', 'visibility:collapse', 'mso-hide:all', 'opacity:0', 'opacity:.05', 'opacity:4%', 'filter:opacity(0)',
+      'font-size:0', 'font-size:0px', 'font-size:1px', 'font-size:1.5pt', 'font-size:0.1em', 'font-size:10%',
+      'color:transparent', 'color:rgba(0,0,0,0)', 'color:rgb(0 0 0 / 0)', 'color:hsla(0, 0%, 0%, 0.0)', 'color:#0000', 'color:#12345600', '-webkit-text-fill-color:transparent',
+      'max-height:0;overflow:hidden', 'height:1px;width:1px;overflow:hidden', 'width:0;overflow-x:clip', 'clip:rect(0,0,0,0)', 'clip:rect(0px 0px 0px 0px)',
+      'position:absolute;left:-9999px', 'text-indent:-10000px', 'margin-top:-60em', 'transform:scale(0)', 'transform:scaleY(0)', 'scale:0',
+    ]) expect(hides(decls(css)), css).toBe(true);
+    for (const css of [
+      'display:block', 'font-size:11.0pt', 'font-size:10px', 'font-size:x-small', 'font-size:0.8em', 'color:#000', 'color:rgb(0,0,0)', 'color:rgba(0,0,0,0.8)', 'color:#1F497D',
+      'opacity:0.9', 'max-height:0', 'height:0', 'overflow:hidden', 'overflow:hidden;height:40px', 'margin-left:-4px', 'text-indent:-36.0pt', 'transform:scale(1)', 'mso-hide:none', '',
+    ]) expect(hides(decls(css)), css).toBe(false);
+  });
+
+  it('reads the text a ::before or ::after rule writes, CSS escapes and all', () => {
+    expect(generatedText('"\\2713"')).toBe('✓');
+    expect(generatedText("'X'")).toBe('X');
+    expect(generatedText('"[" "\\58" "]"')).toBe('[X]');
+    expect(generatedText('"\\"q\\""')).toBe('"q"');
+    expect(generatedText('counter(n) ". "')).toBe('\ufffd. ');
+    expect(generatedText('attr(data-mark)')).toBe('\ufffd');
+    for (const none of ['none', 'normal', '""', "''"]) expect(generatedText(none)).toBe('');
+  });
+
+  it('shows Outlook what conditional comments hold for it, and not what they hold for others', () => {
+    const html = '<p>a</p><!--[if mso]><p>[X] mso</p><![endif]--><!--[if !mso]><!--><p>[X] others</p><!--<![endif]--><!--[if gte mso 9]><p>nine</p><![endif]--><!--[if !mso]><p>never</p><![endif]--><p>b</p>';
+    expect(outlookHtml(html)).toBe('<p>a</p><p>[X] mso</p><p>nine</p><p>b</p>');
+    expect(outlookHtml('<p>plain <!-- a comment --></p>')).toBe('<p>plain <!-- a comment --></p>');
+  });
+
+  const shown = (html: string) => {
+    const r = htmlAsShown(html, DEFAULT_READ_LIMITS.maxHtmlChars);
+    if (r === null || 'error' in r) throw new Error(`not read: ${JSON.stringify(r)}`);
+    return { held: r.held, views: r.views.map((v) => `${v.client}: ${v.text ?? `unknown (${'why' in v ? v.why : ''})`}`) };
+  };
+
+  it('takes out what a stylesheet hides, through any selector a browser takes, in @media too; what it holds is read unchanged', () => {
+    const style = '<style><!--\np.MsoNormal {margin:0cm; font-size:11.0pt}\n.n {display:none}\ndiv.paper td > span + b {font-size:0}\n@media screen { #m {visibility:hidden} }\n@font-face {font-family:X}\n@page {size:a4}\na:hover {display:none}\n--></style>';
+    const r = shown(`${style}<p class="MsoNormal">one <span class="n">two</span> <a href="#">three</a></p><div class="paper"><table><tr><td><span>four</span><b>five</b></td></tr></table></div><p id="m">six</p>`);
+    expect(r.held.replace(/\s+/g, ' ')).toBe('one two three fourfive six');
+    expect(r.views.map((v) => v.replace(/\s+/g, ' '))).toEqual(['a mail client: one three four']);
+  });
+
+  it('writes in what ::before and ::after write, and leaves out a hidden attribute, a <template> and hiding inline styles', () => {
+    const r = shown('<style>.t::after{content:"\\2713"} .u:before{content:"<"}</style><p>[<span class="t"></span>] A</p><p><span class="u">x</span></p><p hidden>h</p><template>t</template><p style="font-size: 0px">f</p><p style="COLOR: Transparent !important">c</p><p>end</p>');
+    expect(r.views.map((v) => v.replace(/\s+/g, ' ').trim())).toEqual(['a mail client: [✓] A <x end']);
+  });
+
+  it('says so when a hiding rule cannot be matched, and reads HTML with no style, hidden attribute, template or conditional comment once', () => {
+    expect(shown('<style>p:unknown-thing(1) {display:none}</style><p>a</p>').views).toEqual([expect.stringMatching(/^a mail client: unknown \(its stylesheet hides what "p:unknown-thing\(1\)" selects/)]);
+    expect(htmlAsShown('<div dir="ltr"><p>[X] plain</p></div>', DEFAULT_READ_LIMITS.maxHtmlChars)).toBeNull();
   });
 });

@@ -263,6 +263,42 @@ describe('a message sent as text and HTML (multipart/alternative, fixtures/alter
     }
   });
 
+  it('HTML whose stylesheet hides a mark or writes one in, or whose conditional comments show Outlook another paper: no paper in it counts; an Outlook-styled paper counts', async () => {
+    const html = (text: string): string => text.split('\n').map((l) => `<p class="MsoNormal">${l}</p>`).join('\n');
+    const outlookStyle = '<style><!--\n/* Font Definitions */\n@font-face {font-family:"Cambria Math";}\np.MsoNormal, li.MsoNormal {margin:0cm; font-size:11.0pt; font-family:"Calibri",sans-serif;}\nspan.EmailStyle17 {mso-style-type:personal-compose;}\n.MsoChpDefault {mso-style-type:export-only;}\n@page WordSection1 {size:612.0pt 792.0pt;}\ndiv.WordSection1 {page:WordSection1;}\n--></style><!--[if gte mso 9]><xml>\n<o:shapedefaults v:ext="edit" spidmax="1026" />\n</xml><![endif]-->';
+    const htmlOnly = (body: string): Buffer => eml({ body, contentType: 'text/html; charset=utf-8' });
+    const alternative = (htmlPart: string): Buffer => {
+      const body = ['--a', 'Content-Type: text/plain; charset=utf-8', '', paperText({ williams: 'X' }), '--a', 'Content-Type: text/html; charset=utf-8', '', htmlPart, '--a--', ''].join('\r\n');
+      return eml({ body, contentType: 'multipart/alternative; boundary="a"' });
+    };
+    const williams = html(paperText({ williams: 'X' }));
+    const marked = (how: string): string => williams.replace('[X] Cllr Jason Williams', `[<span class="k">X</span>] Cllr Jason Williams`).replace('[ ] Cllr Jacky Alty', `[${how}] Cllr Jacky Alty`);
+    const cases: [string, string][] = [
+      // The X in Williams's box hidden by a class; Alty's box holds a tick written by a rule.
+      ['a class hidden by the stylesheet', `<style>.k {display:none}</style>${williams.replace('[X] Cllr Jason Williams', '[<span class="k">X</span>] Cllr Jason Williams').replace('[ ] Cllr Jacky Alty', '[<span class="k">.</span>X] Cllr Jacky Alty')}`],
+      ['a descendant selector of zero font size, in @media', `<style>@media screen { div.w p span.k {font-size:0px} }</style><div class="w">${marked('<span class="k">.</span>X')}</div>`],
+      ['a tick written by ::after', `<style>.k {color: rgba(0,0,0,0)} .t::after {content:"\\2713"}</style>${marked('<span class="t"></span>')}`],
+    ];
+    for (const [what, body] of cases) {
+      for (const bytes of [htmlOnly(outlookStyle + body), alternative(outlookStyle + body)]) {
+        const { judgement } = await judge(bytes);
+        expect([what, judgement.verdict]).toEqual([what, { kind: 'rejected', reason: 'void-for-uncertainty' }]);
+      }
+    }
+    // Outlook's Word engine shows what <!--[if mso]> holds, and not what <!--[if !mso]><!--> holds.
+    const conditional = williams
+      .replace('[X] Cllr Jason Williams', '[<!--[if !mso]><!-->X<!--<![endif]--><!--[if mso]> <![endif]-->] Cllr Jason Williams')
+      .replace('[ ] Cllr Jacky Alty', '[<!--[if mso]>X<![endif]--><!--[if !mso]><!--> <!--<![endif]-->] Cllr Jacky Alty');
+    const outlook = await judge(htmlOnly(conditional));
+    expect(outlook.judgement.verdict).toEqual({ kind: 'rejected', reason: 'void-for-uncertainty' });
+    expect(notes(outlook.judgement).join(' ')).toMatch(/as Outlook shows it, hides some of what it holds or writes in what it does not/);
+    // An Outlook-styled paper, with a hidden preview line and a rule for links under a pointer: counted, nothing said.
+    for (const bytes of [htmlOnly(`${outlookStyle}<style>.pre {display:none !important; max-height:0; overflow:hidden} a:hover {display:none}</style><div class="pre">Our ballot</div><div class="WordSection1">${williams}</div>`), alternative(`${outlookStyle}<div class="WordSection1">${williams}</div>`)]) {
+      const { judgement } = await judge(bytes);
+      expect([judgement.verdict, judgement.choices, notes(judgement).filter((n) => /HTML/.test(n))]).toEqual([{ kind: 'valid' }, ['williams'], []]);
+    }
+  });
+
   it('a blank text version: the HTML version is the body', async () => {
     const { facts, judgement } = await judge(fixture('blank-text'));
     expect(facts.papers.map((p) => p.origin)).toEqual(['body-html']);

@@ -1,4 +1,5 @@
 import { compile } from 'html-to-text';
+import { type HtmlReadings, htmlReadings } from './html-shown.js';
 
 /**
  * The HTML version of a message (multipart/alternative) as text, converted as mailparser converts
@@ -27,36 +28,17 @@ function converted(html: string, maxChars: number, using: (html: string) => stri
 }
 
 /**
- * Markup that hides what it holds from a reader (an inline style of display:none, visibility:hidden
- * or Outlook's mso-hide:all, the hidden attribute, a <template>), looked for before converting the
- * HTML again without it. The word "hidden" in prose only costs that second conversion.
+ * What the HTML shows a reader, set against what it holds (html-shown.ts): null when it has no
+ * markup by which it could show otherwise (no style, <template>, hidden attribute or conditional comment).
  */
-const MAY_HIDE = /display\s*:\s*none|visibility\s*:\s*hidden|mso-hide\s*:\s*all|\shidden[\s=/>]|<template[\s>]/i;
-/** The same conversion, skipping what MAY_HIDE looks for (white space squeezed out of style attributes first). */
-const convertShown = compile({
-  limits: { maxDepth: MAX_HTML_NESTING },
-  selectors: [
-    { selector: '[style*="display:none"i]', format: 'skip' },
-    { selector: '[style*="visibility:hidden"i]', format: 'skip' },
-    { selector: '[style*="mso-hide:all"i]', format: 'skip' },
-    { selector: '[hidden]', format: 'skip' },
-    // A template's content is never shown (HTML's inert <template>).
-    { selector: 'template', format: 'skip' },
-  ],
-});
-const STYLE_ATTRIBUTE = /(\sstyle\s*=\s*)(?:"([^"]*)"|'([^']*)')/gi;
-
-/**
- * The HTML as text the way a mail client shows it, leaving out what inline styles, the hidden
- * attribute and templates hide; null when the HTML has no such markup (it shows all it holds, as htmlAsText reads
- * it). Styles set by a stylesheet or a class are not seen: only a browser engine could tell those.
- */
-export function htmlAsShownText(html: string, maxChars: number): { text: string } | { error: string } | null {
-  if (!MAY_HIDE.test(html)) return null;
-  const squeezed = html.replace(STYLE_ATTRIBUTE, (_m, lead: string, dq: string | undefined, sq: string | undefined) =>
-    dq !== undefined ? `${lead}"${dq.replace(/\s+/g, '')}"` : `${lead}'${(sq ?? '').replace(/\s+/g, '')}'`,
-  );
-  return converted(squeezed, maxChars, convertShown);
+export function htmlAsShown(html: string, maxChars: number): HtmlReadings | { error: string } | null {
+  const checked = converted(html, maxChars, () => '');
+  if ('error' in checked) return checked;
+  try {
+    return htmlReadings(html, convert);
+  } catch (e) {
+    return { error: `the HTML cannot be read as it is shown: ${(e as Error).message.slice(0, 200)}` };
+  }
 }
 
 /** Elements that hold nothing, so that their start tag opens no level. */

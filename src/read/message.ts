@@ -11,7 +11,7 @@ import { bodyOffset } from './body-offset.js';
 import { serviceBoundary, serviceRegion, type ServiceProfile, type TrustBoundary } from './services.js';
 import type { DkimSignatureFact, TxtLookup } from './dkim.js';
 import { boxLines, findPapers, type RawPaper } from './paper.js';
-import { htmlAsShownText, htmlAsText } from './html.js';
+import { htmlAsShown, htmlAsText } from './html.js';
 import type { MsgConversion } from './msg.js';
 import { isMsgFile } from './msg-detect.js';
 import { splitQuoted, type ForwardedHeader } from './quotes.js';
@@ -521,8 +521,18 @@ function repeatedSingleHeaders(headers: readonly { key: string }[]): { name: str
   return [...counts].filter(([, n]) => n > 1).map(([name, count]) => ({ name, count }));
 }
 
-const HIDDEN_HTML = 'the HTML version of the message hides some of what it holds (an inline style of display:none, visibility:hidden or mso-hide:all, the hidden attribute, or a <template>), and the ballot paper it shows is not the one it holds';
-const HIDDEN_HTML_LINE = 'the HTML this line is in hides text that changes the ballot paper, so what a mail client shows is not what is read';
+/** Why the HTML's papers are not what a reader is shown: one note for each way of showing it that differs. */
+const hiddenHtmlNote = (v: ShownOtherwise): string =>
+  v.why === null
+    ? `the HTML version of the message, as ${v.client} shows it, hides some of what it holds or writes in what it does not (by a style, the hidden attribute, a <template> or a conditional comment), and the ballot paper it shows is not the one it holds`
+    : `the HTML version of the message cannot be read as ${v.client} shows it (${v.why}), and it holds a ballot paper`;
+const HIDDEN_HTML_LINE = 'the HTML this line is in shows a reader otherwise than it holds (hidden or added text changes the ballot paper), so what a mail client shows is not what is read';
+/** A way of showing the HTML by which its papers differ from what it holds: `papers` as shown, or null (and `why`) when that cannot be told. */
+interface ShownOtherwise {
+  client: string;
+  papers: RawPaper[] | null;
+  why: string | null;
+}
 
 /** A Content-Type header as mailparser gives it: the type, and its parameters. */
 type ContentType = { value?: string; params?: Record<string, string> };
@@ -684,32 +694,44 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
   // the HTML as it is. The HTML version is what a mail client shows: it is read too, as the body
   // when the text part is blank, else for judge/ to compare with the text version's papers.
   const htmlVersion = typeof mail.html === 'string' && options.hasPlainPart ? htmlAsText(mail.html, options.limits.maxHtmlChars) : null;
-  // What a mail client shows of the HTML when its markup hides some of what it holds (null: nothing hidden).
-  const shownHtml = typeof mail.html === 'string' ? htmlAsShownText(mail.html, options.limits.maxHtmlChars) : null;
-  const shownPapers = shownHtml !== null && 'text' in shownHtml ? findPapers(splitQuoted(shownHtml.text, facts.subject).own, 'body-html') : null;
-  const hiddenChanges = (full: string): boolean => shownPapers !== null && boxLines(findPapers(splitQuoted(full, facts.subject).own, 'body-html')) !== boxLines(shownPapers);
+  // What mail clients show of the HTML, where its markup or stylesheet may show otherwise than it holds.
+  const htmlPapersOf = (text: string): RawPaper[] => findPapers(splitQuoted(text, facts.subject).own, 'body-html');
+  const shownOtherwise: ShownOtherwise[] = [];
+  const asShown = typeof mail.html === 'string' ? htmlAsShown(mail.html, options.limits.maxHtmlChars) : null;
+  if (asShown !== null && 'held' in asShown) {
+    // Each reading set against the same parse and conversion, made with nothing left out.
+    const held = htmlPapersOf(asShown.held);
+    for (const v of asShown.views) {
+      if (v.text === null) {
+        if (held.length > 0) shownOtherwise.push({ client: v.client, papers: null, why: v.why });
+      } else {
+        const papers = htmlPapersOf(v.text);
+        if (boxLines(papers) !== boxLines(held)) shownOtherwise.push({ client: v.client, papers, why: null });
+      }
+    }
+  } else if (asShown !== null) {
+    // Not read as shown (a limit, or markup the reader fails on): only a paper the HTML holds is in doubt.
+    const read = options.hasPlainPart ? (htmlVersion !== null && 'text' in htmlVersion ? htmlVersion.text : '') : (mail.text ?? '');
+    if (htmlPapersOf(read).length > 0) shownOtherwise.push({ client: 'a mail client', papers: null, why: asShown.error });
+  }
   let bodyHidesPaper = false;
   if (typeof mail.text === 'string' && mail.text.trim() !== '') {
     // mailparser fills `text` from the HTML when there is no text/plain part.
     texts.push({ origin: typeof mail.html === 'string' && !options.hasPlainPart ? 'body-html' : 'body-text', text: mail.text });
-    if (typeof mail.html === 'string' && !options.hasPlainPart && shownHtml !== null) {
-      // Set against the same conversion as the shown text, made with nothing left out.
-      const full = htmlAsText(mail.html, options.limits.maxHtmlChars);
-      bodyHidesPaper = 'text' in full && hiddenChanges(full.text);
-    }
+    if (typeof mail.html === 'string' && !options.hasPlainPart) bodyHidesPaper = shownOtherwise.length > 0;
     if (htmlVersion !== null && 'text' in htmlVersion) {
-      facts.htmlPapers = findPapers(splitQuoted(htmlVersion.text, facts.subject).own, 'body-html');
-      if (shownPapers !== null && boxLines(shownPapers) !== boxLines(facts.htmlPapers)) {
-        // Both are set against the paper counted: what the HTML shows, and what it holds.
-        facts.htmlPapers.push(...shownPapers);
-        facts.notes.push(HIDDEN_HTML);
+      facts.htmlPapers = htmlPapersOf(htmlVersion.text);
+      // What the HTML holds and what it shows are both set against the paper counted.
+      for (const v of shownOtherwise) {
+        facts.htmlPapers.push(...(v.papers ?? []));
+        facts.notes.push(hiddenHtmlNote(v));
       }
     } else if (htmlVersion !== null) {
       facts.notes.push(`the HTML version of the message could not be read (${htmlVersion.error}): only its text version was`);
     }
   } else if (htmlVersion !== null && 'text' in htmlVersion && htmlVersion.text.trim() !== '') {
     texts.push({ origin: 'body-html', text: htmlVersion.text });
-    bodyHidesPaper = hiddenChanges(htmlVersion.text);
+    bodyHidesPaper = shownOtherwise.length > 0;
   } else if (htmlVersion !== null && 'error' in htmlVersion) {
     facts.unreadable = `HTML body could not be converted to text: ${htmlVersion.error}`;
   } else if (typeof mail.html === 'string' && mail.textConversionError) {
@@ -802,7 +824,7 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
   }
   if (bodyHidesPaper) {
     // The body is the HTML, and what it shows is not all it holds: no paper in it reads with certainty.
-    facts.notes.push(HIDDEN_HTML);
+    facts.notes.push(...shownOtherwise.map(hiddenHtmlNote));
     for (const p of facts.papers) if (p.origin === 'body-html') for (const b of p.boxes) b.unsure = HIDDEN_HTML_LINE;
   }
   facts.papers.push(...formPapers);
