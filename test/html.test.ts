@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_READ_LIMITS } from '../src/read/message.js';
 import { MAX_HTML_NESTING, htmlAsShown, htmlAsText, nestsDeeperThan } from '../src/read/html.js';
 import { generatedText, hides, outlookHtml } from '../src/read/html-shown.js';
+import { boxLines, findPapers } from '../src/read/paper.js';
 
 /** mailparser's reading of an HTML-only message holding `html`. */
 async function byMailparser(html: string): Promise<{ text: string } | { error: string }> {
@@ -113,5 +114,49 @@ describe('the HTML as a reader is shown it (src/read/html-shown.ts)', () => {
   it('says so when a hiding rule cannot be matched, and reads HTML with no style, hidden attribute, template or conditional comment once', () => {
     expect(shown('<style>p:unknown-thing(1) {display:none}</style><p>a</p>').views).toEqual([expect.stringMatching(/^a mail client: unknown \(its stylesheet hides what "p:unknown-thing\(1\)" selects/)]);
     expect(htmlAsShown('<div dir="ltr"><p>[X] plain</p></div>', DEFAULT_READ_LIMITS.maxHtmlChars)).toBeNull();
+  });
+});
+
+describe('the HTML as shown, over generated papers', () => {
+  const lines = ['[ ] Cllr Alistair Willoughby (North Hertfordshire District Council)', '[X] Cllr Jason Williams (Westminster City Council)', '[ ] Cllr Jacky Alty (South Ribble Borough Council)'];
+  const plain = fc.constantFrom('font-size:11.0pt', 'font-family:"Calibri",sans-serif', 'color:#1F497D', 'color:rgba(0,0,0,0.87)', 'margin:0cm', 'mso-fareast-language:EN-US', 'line-height:115%', 'overflow:hidden', 'max-height:40px', 'text-indent:-18pt', 'display:inline-block', 'opacity:0.9', 'font-size:0.9em');
+  const hiding = fc.constantFrom('display:none', 'visibility:hidden', 'mso-hide:all', 'font-size:0', 'font-size:1px', 'opacity:0', 'color:transparent', 'max-height:0;overflow:hidden', 'position:absolute;left:-9999px', 'transform:scale(0)');
+  const boxes = (html: string, at: 'held' | number): string => {
+    const r = htmlAsShown(html, DEFAULT_READ_LIMITS.maxHtmlChars);
+    if (r === null) {
+      const text = htmlAsText(html, DEFAULT_READ_LIMITS.maxHtmlChars);
+      return at === 'held' && 'text' in text ? boxLines(findPapers(text.text, 'body-html')) : '';
+    }
+    if ('error' in r) throw new Error(r.error);
+    const text = at === 'held' ? r.held : r.views[at]?.text;
+    return typeof text === 'string' ? boxLines(findPapers(text, 'body-html')) : 'unknown';
+  };
+  const styled = (styles: string[], how: 'inline' | 'class', inner: string, i: number): string =>
+    how === 'inline' ? `<span style="${styles.join(';')}">${inner}</span>` : `<span class="s${i}">${inner}</span>`;
+  const sheet = (styles: string[][]): string => `<style>${styles.map((s, i) => `.s${i} { ${s.join(';')} }`).join('\n')}</style>`;
+
+  it('styles that hide nothing leave every reading as the HTML holds it', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(plain, { minLength: 1, maxLength: 3 }), { minLength: 3, maxLength: 3 }), fc.constantFrom('inline' as const, 'class' as const), (styles, how) => {
+        const html = sheet(styles) + lines.map((l, i) => `<p>${styled(styles[i]!, how, l, i)}</p>`).join('');
+        const r = htmlAsShown(html, DEFAULT_READ_LIMITS.maxHtmlChars);
+        if (r !== null && 'held' in r) for (let v = 0; v < r.views.length; v++) expect(boxes(html, v)).toBe(boxes(html, 'held'));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('a style that hides the mark, inline or by a class, set among plain ones, makes the reading shown differ from the one held', () => {
+    fc.assert(
+      fc.property(fc.array(plain, { maxLength: 3 }), hiding, fc.constantFrom('inline' as const, 'class' as const), fc.integer({ min: 0, max: 1 }), (others, hide, how, order) => {
+        // A later declaration of the same property (font-size:1px, then font-size:11pt) shows the text again.
+        const props = new Set(hide.split(';').map((d) => d.split(':')[0]));
+        const rest = others.filter((d) => !props.has(d.split(':')[0]));
+        const styles = order === 0 ? [...rest, hide] : [hide, ...rest];
+        const html = `${sheet([styles])}<p>${lines[0]}</p><p>[${styled(styles, how, 'X', 0)}] Cllr Jason Williams (Westminster City Council)</p><p>${lines[2]}</p>`;
+        expect(boxes(html, 0)).not.toBe(boxes(html, 'held'));
+      }),
+      { numRuns: 150 },
+    );
   });
 });
