@@ -40,10 +40,13 @@ describe('a stylesheet read for its rules', () => {
   });
 
   it('reads a style attribute as a declaration list, where a brace neither ends it nor opens a rule', () => {
-    expect(Object.fromEntries(cssDeclarations('font-size:11.0pt;font-family:"Calibri",sans-serif;DISPLAY: None'))).toEqual({ 'font-size': '11.0pt', 'font-family': '"calibri",sans-serif', display: 'none' });
+    expect(Object.fromEntries(cssDeclarations('font-size:11.0pt;font-family:"Calibri",sans-serif;DISPLAY: None').declarations)).toEqual({ 'font-size': '11.0pt', 'font-family': '"calibri",sans-serif', display: 'none' });
     // A browser drops the whole declaration (its value holds a block): nothing in it is hidden.
-    expect(cssDeclarations('color:red} .x{display:none').get('display')).toBeUndefined();
-    expect(cssDeclarations('').size).toBe(0);
+    expect(cssDeclarations('color:red} .x{display:none').declarations.get('display')).toBeUndefined();
+    expect(cssDeclarations('').declarations.size).toBe(0);
+    // The last declaration of a property wins, but not over an !important one.
+    expect(cssDeclarations('color:red !important; color:blue; display:none; display:block').declarations).toEqual(new Map([['color', 'red'], ['display', 'block']]));
+    expect([...cssDeclarations('color:red !important; color:blue').important]).toEqual(['color']);
   });
 
   it('never throws, and reads any text in one pass (the bench times the shapes that cost libraries the square of their length)', () => {

@@ -103,12 +103,37 @@ describe('the HTML as a reader is shown it (src/read/html-shown.ts)', () => {
     const style = '<style><!--\np.MsoNormal {margin:0cm; font-size:11.0pt}\n.n {display:none}\ndiv.paper td > span + b {font-size:0}\n@media screen { #m {visibility:hidden} }\n@font-face {font-family:X}\n@page {size:a4}\na:hover {display:none}\n--></style>';
     const r = shown(`${style}<p class="MsoNormal">one <span class="n">two</span> <a href="#">three</a></p><div class="paper"><table><tr><td><span>four</span><b>five</b></td></tr></table></div><p id="m">six</p>`);
     expect(r.held.replace(/\s+/g, ' ')).toBe('one two three fourfive six');
-    expect(r.views.map((v) => v.replace(/\s+/g, ' '))).toEqual(['a mail client: one three four']);
+    expect(r.views.map((v) => v.replace(/\s+/g, ' ').trim())).toEqual(['a mail client: one three four']);
   });
 
   it('writes in what ::before and ::after write, and leaves out a hidden attribute, a <template> and hiding inline styles', () => {
     const r = shown('<style>.t::after{content:"\\2713"} .u:before{content:"<"}</style><p>[<span class="t"></span>] A</p><p><span class="u">x</span></p><p hidden>h</p><template>t</template><p style="font-size: 0px">f</p><p style="COLOR: Transparent !important">c</p><p>end</p>');
     expect(r.views.map((v) => v.replace(/\s+/g, ' ').trim())).toEqual(['a mail client: [✓] A <x end']);
+  });
+
+  it('works out each element\'s font size, text colour and visibility as a browser does: by the cascade, and down the tree', () => {
+    const view = (html: string): string => {
+      const r = htmlAsShown(html, DEFAULT_READ_LIMITS.maxHtmlChars);
+      if (r === null) return 'as held';
+      if ('error' in r) throw new Error(r.error);
+      return r.views.map((v) => (v.text ?? 'unknown').replace(/\s+/g, ' ').trim()).join(' | ');
+    };
+    // A layout wrapper of zero font size (as responsive templates write) whose cells set their own: all shown.
+    expect(view('<div style="font-size:0"><div style="display:inline-block;font-size:14px">[X] A</div><div style="font-size:1.2em">gone</div> <b>gone too</b></div>')).toBe('[X] A');
+    expect(view('<div style="visibility:hidden">hidden <span style="visibility:visible">[X] A</span></div>')).toBe('[X] A');
+    expect(view('<div style="color:transparent">clear <span style="color:#000">[X] A</span> <i style="color:inherit">clear</i></div>')).toBe('[X] A');
+    expect(view('<div style="-webkit-text-fill-color:transparent;color:#000">filled clear</div><p>end</p>')).toBe('end');
+    // The cascade: specificity, then order; inline above rules; !important above inline.
+    expect(view('<style>p.MsoNormal span {font-size:11pt} .k {font-size:0}</style><p class="MsoNormal"><span class="k">X</span> shown</p>')).toBe('as held');
+    expect(view('<style>.k {font-size:0} span {font-size:11pt}</style><p><span class="k">X</span> shown</p>')).toBe('shown');
+    expect(view('<style>.k {font-size:0} .k {font-size:11pt}</style><p><span class="k">X</span> shown</p>')).toBe('as held');
+    expect(view('<style>.k {font-size:0}</style><p><span class="k" style="font-size:12px">X</span> shown</p>')).toBe('as held');
+    expect(view('<style>.k {font-size:0 !important}</style><p><span class="k" style="font-size:12px">X</span> shown</p>')).toBe('shown');
+    expect(view('<style>#x {display:block} .k {display:none}</style><p><span id="x" class="k">X</span> shown</p>')).toBe('as held');
+    expect(view('<style>:where(#x) {display:block} .k {display:none}</style><p><span id="x" class="k">X</span> shown</p>')).toBe('shown');
+    // Sizes relative to a zero size stay zero; the font shorthand sets a size.
+    expect(view('<div style="font-size:0"><span style="font-size:150%">X</span> <span style="font:bold 0/0 a">Y</span></div><p>end</p>')).toBe('end');
+    expect(view('<p style="font:0/0 a">X</p><p>end</p>')).toBe('end');
   });
 
   it('says so when a hiding rule cannot be matched, and reads HTML with no style, hidden attribute, template or conditional comment once', () => {

@@ -13,6 +13,8 @@
 export interface CssRule {
   selectors: string[];
   declarations: Map<string, string>;
+  /** The properties declared !important. */
+  important: Set<string>;
 }
 
 /** At-rules whose block holds rules that apply as the page is shown; others (@font-face, @page, @keyframes) hold none. */
@@ -101,8 +103,9 @@ export function cssRules(css: string): CssRule[] | null {
   /** A declaration block from `i` to its `}` (or the end): declarations, nested rules and groups. Returns the index past it. */
   const block = (i: number, selectors: string[], depth: number): number => {
     const declarations = new Map<string, string>();
+    const important = new Set<string>();
     const done = (at: number): number => {
-      if (declarations.size > 0) rules.push({ selectors, declarations });
+      if (declarations.size > 0) rules.push({ selectors, declarations, important });
       return at;
     };
     if (depth > MAX_CSS_NESTING) {
@@ -131,8 +134,13 @@ export function cssRules(css: string): CssRule[] | null {
           const colon = text.indexOf(':');
           if (colon > 0) {
             const prop = withoutComments(text.slice(0, colon)).trim().toLowerCase();
-            const value = withoutComments(text.slice(colon + 1)).replace(/!\s*important\s*$/i, '').trim().toLowerCase();
-            if (/^-?-?[a-z][a-z0-9-]*$/.test(prop)) declarations.set(prop, value);
+            const full = withoutComments(text.slice(colon + 1));
+            const isImportant = /!\s*important\s*$/i.test(full);
+            // Within a block, the last declaration of a property wins, but not over an !important one.
+            if (/^-?-?[a-z][a-z0-9-]*$/.test(prop) && (isImportant || !important.has(prop))) {
+              declarations.set(prop, full.replace(/!\s*important\s*$/i, '').trim().toLowerCase());
+              if (isImportant) important.add(prop);
+            }
           }
           i = css[j] === ';' ? j + 1 : j;
         }
@@ -204,6 +212,6 @@ function withoutComments(text: string): string {
 }
 
 /** The declarations of a style attribute (a declaration list with no braces around it). */
-export function cssDeclarations(style: string): Map<string, string> {
-  return cssRules(`x{${style.replace(/[{}]/g, ' ')}}`)?.[0]?.declarations ?? new Map();
+export function cssDeclarations(style: string): Pick<CssRule, 'declarations' | 'important'> {
+  return cssRules(`x{${style.replace(/[{}]/g, ' ')}}`)?.[0] ?? { declarations: new Map(), important: new Set() };
 }

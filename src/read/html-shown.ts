@@ -35,9 +35,11 @@ export type HtmlView = { client: string; text: string } | { client: string; text
 
 /** Markup by which HTML can show otherwise than it holds: without any, it shows what it holds. */
 const MAY_HIDE = /<style|\sstyle\s*=|<template|\shidden|<!--\s*\[if/i;
-/** Selectors from hiding rules that are matched, at most (a stylesheet of more is not read). */
-const MAX_HIDING_SELECTORS = 500;
-const MAX_HIDING_SELECTOR_CHARS = 100_000;
+/** Selectors of rules that size, colour, hide or write text, at most (a stylesheet of more is not read). */
+const MAX_STYLE_SELECTORS = 500;
+const MAX_STYLE_SELECTOR_CHARS = 100_000;
+/** Elements matched by those rules, counted once for each rule, at most (the cascade is worked out over each). */
+const MAX_RULE_MATCHES = 1_000_000;
 /** Text a stylesheet writes in (::before, ::after), at most, over the whole message. */
 const MAX_WRITTEN_CHARS = 1_000_000;
 
@@ -61,24 +63,41 @@ export function htmlReadings(html: string, convert: (html: string) => string): H
 /**
  * The document as text, less what it hides and with what its stylesheet writes (the document is
  * changed; `before` is called first, to read it unchanged), or null when it hides and writes nothing.
+ *
+ * Each element's own value of the properties that can hide is the cascade's: the declarations of
+ * the rules that match it and of its style attribute, by importance, then specificity, then order
+ * (inline above any rule but an !important one). What an element's own values hide goes with all
+ * it holds (display:none, a zero box, an off-page place, an opacity under 0.1); what is inherited
+ * (font size, text colour, visibility) is followed down the tree, so that a child that sets its own
+ * size, colour or visibility shows its text again, as in a browser.
  */
 function shownText(doc: Document, before: () => string, convert: (html: string) => string): { text: string } | { text: null; why: string } | null {
   const sheet = readStylesheets(doc);
   if ('why' in sheet) return { text: null, why: sheet.why };
-  const hidden = new Set<AnyNode>();
-  // Each selector parsed alone (so that none can take in the next), then all matched as one list, in one walk of the document.
-  const parsed: Selector[][] = [];
-  for (const selector of new Set(sheet.hiding)) {
-    const one = parseSelector(selector);
-    if (one === null) return { text: null, why: `its stylesheet hides what "${selector.slice(0, 100)}" selects, which cannot be matched here` };
-    parsed.push(...one);
+  const matches = new Map<Element, Match[]>();
+  // A selector met again (in another rule) is matched once.
+  const bySelector = new Map<string, { parsed: Selector[][]; elements: Element[] } | null>();
+  let matched = 0;
+  for (const [order, m] of sheet.matching.entries()) {
+    let found = bySelector.get(m.selector);
+    if (found === undefined) {
+      const parsed = parseSelector(m.selector);
+      const elements = parsed === null ? null : matchAll(parsed, doc);
+      bySelector.set(m.selector, (found = parsed === null || elements === null ? null : { parsed, elements }));
+    }
+    if (found === null) {
+      // A rule that only shows may be dropped (as a browser drops a selector it cannot read): the reading errs towards hidden.
+      if (!m.hides) continue;
+      return { text: null, why: `its stylesheet hides what "${m.selector.slice(0, 100)}" selects, which cannot be matched here` };
+    }
+    if ((matched += found.elements.length) > MAX_RULE_MATCHES) return { text: null, why: `its stylesheet's rules match elements over ${MAX_RULE_MATCHES} times in all` };
+    const specificity = Math.max(0, ...found.parsed.map(specificityOf));
+    for (const e of found.elements) {
+      let list = matches.get(e);
+      if (list === undefined) matches.set(e, (list = []));
+      list.push({ rule: m.rule, specificity, order });
+    }
   }
-  const all = parsed.length === 0 ? [] : matchAll(parsed, doc);
-  if (all === null) {
-    const bad = [...new Set(sheet.hiding)].find((selector) => matchAll(selector, doc) === null) ?? '';
-    return { text: null, why: `its stylesheet hides what "${bad.slice(0, 100)}" selects, which cannot be matched here` };
-  }
-  for (const e of all) hidden.add(e);
   const written: { element: Element; where: 'before' | 'after'; text: string }[] = [];
   let writtenChars = 0;
   for (const g of sheet.generated) {
@@ -89,22 +108,38 @@ function shownText(doc: Document, before: () => string, convert: (html: string) 
       return { text: null, why: `its stylesheet writes over ${MAX_WRITTEN_CHARS} characters of text in` };
     }
   }
-  const walk = (nodes: AnyNode[]): void => {
-    for (const n of nodes) {
-      if (!isTag(n)) continue;
-      if (n.name === 'template' || n.attribs.hidden !== undefined || (n.attribs.style !== undefined && hides(cssDeclarations(n.attribs.style)))) hidden.add(n);
-      walk(n.children);
-    }
-  };
-  walk(doc.children);
-  if (hidden.size === 0 && written.length === 0) return null;
-  before();
+  // The text held is read before what the stylesheet writes is put in (as text, it is then read as its element's text).
+  if (written.length > 0) before();
   for (const w of written) {
     const text = new Text(w.text);
     text.parent = w.element;
     if (w.where === 'before') w.element.children.unshift(text);
     else w.element.children.push(text);
   }
+  const hidden = new Set<AnyNode>();
+  // The walk is a loop over a stack (a document may nest as deep as html.ts lets it).
+  const stack: { node: AnyNode; inherited: Inherited }[] = [...doc.children].reverse().map((node) => ({ node, inherited: ROOT_STYLE }));
+  while (stack.length > 0) {
+    const { node, inherited } = stack.pop()!;
+    if (node.type === 'text') {
+      if ((node as Text).data.trim() !== '' && textHidden(inherited)) hidden.add(node);
+      continue;
+    }
+    if (!isTag(node)) continue;
+    if (node.name === 'template' || node.attribs.hidden !== undefined) {
+      hidden.add(node);
+      continue;
+    }
+    const own = cascade(matches.get(node) ?? [], node.attribs.style);
+    if (own.size > 0 && hidesBox(own)) {
+      hidden.add(node);
+      continue;
+    }
+    const style = own.size > 0 ? inherit(inherited, own) : inherited;
+    for (let i = node.children.length - 1; i >= 0; i--) stack.push({ node: node.children[i]!, inherited: style });
+  }
+  if (hidden.size === 0 && written.length === 0) return null;
+  if (written.length === 0) before();
   // Each parent's children filtered once: taking hidden nodes out one by one costs the square of a long run of siblings.
   const parents = new Set<ParentNode>();
   for (const n of hidden) if (n.parent) parents.add(n.parent);
@@ -112,9 +147,112 @@ function shownText(doc: Document, before: () => string, convert: (html: string) 
   return { text: convert(render(doc)) };
 }
 
+interface Match {
+  rule: CssRule;
+  specificity: number;
+  order: number;
+}
+
+/** What an element passes to what it holds: its font size in px, its text colour's and fill's transparency, its visibility. */
+interface Inherited {
+  fontPx: number;
+  colorClear: boolean;
+  fillClear: boolean | null;
+  invisible: boolean;
+}
+const ROOT_STYLE: Inherited = { fontPx: 16, colorClear: false, fillClear: null, invisible: false };
+
+const textHidden = (s: Inherited): boolean => s.fontPx <= 2 || (s.fillClear ?? s.colorClear) || s.invisible;
+
+/** The properties hides() reads, which a rule must set for its matches to be worked out. */
+const READ_PROPERTIES = new Set([
+  'display', 'visibility', 'mso-hide', 'opacity', 'filter', 'font-size', 'color', '-webkit-text-fill-color', 'overflow', 'overflow-x', 'overflow-y',
+  'height', 'max-height', 'width', 'max-width', 'clip', 'left', 'top', 'margin-left', 'margin-top', 'text-indent', 'transform', 'scale', 'font',
+]);
+
+/** An element's own values of READ_PROPERTIES: the cascade of the rules matching it and its style attribute. */
+function cascade(matched: readonly Match[], style: string | undefined): Map<string, string> {
+  const inline = style === undefined ? null : cssDeclarations(style);
+  const own = new Map<string, string>();
+  const rank = new Map<string, number[]>();
+  const offer = (prop: string, value: string, key: number[]): void => {
+    const held = rank.get(prop);
+    if (held !== undefined && compareKeys(held, key) > 0) return;
+    rank.set(prop, key);
+    own.set(prop, value);
+  };
+  for (const m of matched) {
+    for (const [prop, value] of m.rule.declarations) if (READ_PROPERTIES.has(prop)) offer(prop, value, [m.rule.important.has(prop) ? 2 : 0, m.specificity, m.order]);
+  }
+  if (inline !== null) for (const [prop, value] of inline.declarations) if (READ_PROPERTIES.has(prop)) offer(prop, value, [inline.important.has(prop) ? 3 : 1, 0, 0]);
+  return own;
+}
+
+function compareKeys(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return (a[i] ?? 0) - (b[i] ?? 0);
+  return 0;
+}
+
+/** A selector's specificity as one number (ids, then classes, attributes and pseudo-classes, then types), each counted to 255. */
+function specificityOf(selector: Selector[]): number {
+  let [a, b, c] = [0, 0, 0];
+  for (const t of selector) {
+    if (t.type === 'attribute') {
+      if (t.name === 'id' && t.action === 'equals') a++;
+      else b++;
+    } else if (t.type === 'tag' || t.type === 'pseudo-element') c++;
+    else if (t.type === 'pseudo') {
+      if (Array.isArray(t.data)) {
+        // :is(), :not(), :has() count as their most specific argument; :where() counts nothing.
+        if (t.name !== 'where') {
+          const inner = Math.max(0, ...t.data.map(specificityOf));
+          a += inner >> 16;
+          b += (inner >> 8) & 255;
+          c += inner & 255;
+        }
+      } else b++;
+    }
+  }
+  return (Math.min(a, 255) << 16) + (Math.min(b, 255) << 8) + Math.min(c, 255);
+}
+
+/** What an element passes on, from what it inherited and its own values. */
+function inherit(from: Inherited, own: ReadonlyMap<string, string>): Inherited {
+  const size = own.get('font-size') ?? fontShorthandSize(own.get('font'));
+  const color = own.get('color');
+  const fill = own.get('-webkit-text-fill-color');
+  const visibility = own.get('visibility');
+  return {
+    fontPx: size === undefined ? from.fontPx : (fontPx(size, from.fontPx) ?? from.fontPx),
+    colorClear: color === undefined || /^(?:inherit|currentcolor|unset)$/.test(color) ? from.colorClear : TRANSPARENT.test(color),
+    fillClear: fill === undefined || /^(?:inherit|unset)$/.test(fill) ? from.fillClear : fill === 'currentcolor' ? null : TRANSPARENT.test(fill),
+    invisible: visibility === undefined || /^(?:inherit|unset)$/.test(visibility) ? from.invisible : /^(?:hidden|collapse)$/.test(visibility),
+  };
+}
+
+/** The size in the font shorthand (`font: 0/0 a`, `font: bold 12px Arial`), if it has one. */
+function fontShorthandSize(font: string | undefined): string | undefined {
+  if (font === undefined) return undefined;
+  return /(?:^|\s)((?:\d*\.?\d+)(?:[a-z]+|%)?|xx-small|x-small|small|medium|large|x-large|xx-large|smaller|larger)(?:\/\S+)?\s+\S/.exec(font)?.[1];
+}
+
+const FONT_KEYWORDS: Record<string, number> = { 'xx-small': 9, 'x-small': 10, small: 13, medium: 16, large: 18, 'x-large': 24, 'xx-large': 32, 'xxx-large': 48 };
+
+/** A font-size in px, given the parent's (em, % and smaller/larger are relative to it); null when it is not one read here. */
+function fontPx(value: string, parentPx: number): number | null {
+  if (FONT_KEYWORDS[value] !== undefined) return FONT_KEYWORDS[value];
+  if (value === 'smaller') return parentPx / 1.2;
+  if (value === 'larger') return parentPx * 1.2;
+  if (/^(?:inherit|unset)$/.test(value)) return parentPx;
+  if (value === 'initial') return 16;
+  const m = /^(\d*\.?\d+)(em|%|ex|ch)$/.exec(value);
+  if (m) return Number(m[1]) * parentPx * (m[2] === 'em' ? 1 : m[2] === '%' ? 0.01 : 0.5);
+  return px(value);
+}
+
 interface Stylesheet {
-  /** Selectors of rules that hide what they match. */
-  hiding: string[];
+  /** Selectors of rules that set a property hides() reads, in the stylesheet's order; `hides` when the rule alone would hide. */
+  matching: { selector: string; rule: CssRule; hides: boolean }[];
   /** Text written before or after what a selector matches. */
   generated: { selector: string; where: 'before' | 'after'; text: string }[];
 }
@@ -123,27 +261,28 @@ interface Stylesheet {
 const PSEUDO_ELEMENT = /(?:::?(before|after|first-line|first-letter)|::([a-z-]+)(?:\([^)]*\))?)\s*$/i;
 
 function readStylesheets(doc: Document): Stylesheet | { why: string } {
-  const out: Stylesheet = { hiding: [], generated: [] };
+  const out: Stylesheet = { matching: [], generated: [] };
   for (const style of selectAll<AnyNode, Element>('style', doc)) {
     const rules = cssRules(style.children.map((c) => (c.type === 'text' ? (c as Text).data : '')).join(''));
     if (rules === null) return { why: 'its stylesheet nests rules too deep to read' };
     for (const rule of rules) visitRule(rule, out);
   }
-  const selectors = [...out.hiding, ...out.generated.map((g) => g.selector)];
-  if (selectors.length > MAX_HIDING_SELECTORS || selectors.reduce((sum, s) => sum + s.length, 0) > MAX_HIDING_SELECTOR_CHARS) {
-    return { why: `its stylesheet has over ${MAX_HIDING_SELECTORS} selectors, or ${MAX_HIDING_SELECTOR_CHARS} characters of them, in rules that hide or write text` };
+  const selectors = [...out.matching.map((m) => m.selector), ...out.generated.map((g) => g.selector)];
+  if (selectors.length > MAX_STYLE_SELECTORS || selectors.reduce((sum, s) => sum + s.length, 0) > MAX_STYLE_SELECTOR_CHARS) {
+    return { why: `its stylesheet has over ${MAX_STYLE_SELECTORS} selectors, or ${MAX_STYLE_SELECTOR_CHARS} characters of them, in rules that size, colour, hide or write text` };
   }
   return out;
 }
 
 function visitRule(rule: CssRule, out: Stylesheet): void {
-  const hiding = hides(rule.declarations);
+  const reads = [...rule.declarations.keys()].some((p) => READ_PROPERTIES.has(p));
+  const hiding = reads && hides(rule.declarations);
   const content = rule.declarations.get('content');
   for (const raw of rule.selectors) {
     const selector = raw.trim();
     const pseudo = PSEUDO_ELEMENT.exec(selector);
     if (pseudo === null) {
-      if (hiding) out.hiding.push(selector);
+      if (reads) out.matching.push({ selector, rule, hides: hiding });
       continue;
     }
     const element = bare(selector.slice(0, pseudo.index));
@@ -154,7 +293,7 @@ function visitRule(rule: CssRule, out: Stylesheet): void {
       if (text !== '') out.generated.push({ selector: element, where: which, text });
     } else if (which !== undefined && hiding) {
       // ::first-line and ::first-letter hide the element's own text (taken as all of it).
-      out.hiding.push(element);
+      out.matching.push({ selector: element, rule, hides: true });
     }
     // Other pseudo-elements (::selection, ::marker, ::placeholder) style nothing a paper's text is shown by.
   }
@@ -197,16 +336,18 @@ function px(value: string): number | null {
 /** A colour that shows nothing: transparent, or an alpha of 0 (#rgba, #rrggbbaa, a fourth argument after commas or one after "/"). */
 const TRANSPARENT = /^(?:transparent|#[0-9a-f]{3}0|#[0-9a-f]{6}00|[a-z-]+\((?:[^,/()]*,){3}\s*0*\.?0+%?\s*\)|[a-z-]+\([^/()]*\/\s*0*\.?0+%?\s*\))$/;
 
-/** Whether a set of declarations (property → value, lower case) hides what it applies to. */
+/** Whether a set of declarations (property → value, lower case), on an element of a 16px visible font, hides the text it holds. */
 export function hides(d: ReadonlyMap<string, string>): boolean {
+  return hidesBox(d) || textHidden(inherit(ROOT_STYLE, d));
+}
+
+/** Whether an element's own values hide it and all it holds, whatever its children set (what inherit() follows aside). */
+function hidesBox(d: ReadonlyMap<string, string>): boolean {
   const get = (p: string): string => d.get(p) ?? '';
-  if (get('display') === 'none' || /^(?:hidden|collapse)$/.test(get('visibility')) || get('mso-hide') === 'all') return true;
+  if (get('display') === 'none' || get('mso-hide') === 'all') return true;
   const opacity = /^(\d*\.?\d+)(%?)$/.exec(get('opacity'));
   if (opacity && Number(opacity[1]) / (opacity[2] === '%' ? 100 : 1) < 0.1) return true;
   if (/opacity\(\s*0*\.?0+%?\s*\)/.test(get('filter'))) return true;
-  const size = px(get('font-size'));
-  if (size !== null && size <= 2) return true;
-  if (TRANSPARENT.test(get('color')) || TRANSPARENT.test(get('-webkit-text-fill-color'))) return true;
   const clipped = ['overflow', 'overflow-x', 'overflow-y'].some((p) => /^(?:hidden|clip)\b/.test(get(p)));
   if (clipped && ['height', 'max-height', 'width', 'max-width'].some((p) => (px(get(p)) ?? 2) <= 1)) return true;
   if (/^rect\(\s*0*\.?0+(?:px)?[\s,]+0*\.?0+(?:px)?[\s,]+0*\.?0+(?:px)?[\s,]+0*\.?0+(?:px)?\s*\)$/.test(get('clip'))) return true;
