@@ -220,6 +220,17 @@ describe('only the issued paper', () => {
     expect(two.judgement.choices).toEqual(['williams']);
     expect(isNameShaped('This email originated from outside the organisation. Do not click links.')).toBe(false);
     expect(isNameShaped('Cllr Person 17')).toBe(true);
+    const long = '[CAUTION: external sender [https://intranet.example/mail-policy]] Think before you click.\n\n';
+    expect((await judge(eml({ body: long + paper }))).judgement.verdict).toEqual({ kind: 'valid' });
+  });
+
+  it('a candidate’s box holding what no mark is (an image or a link, as html-to-text writes them) is read as a box, not lost as the line before it wrapped', async () => {
+    for (const box of ['[tick [https://ccin.example/tick.png]]', '[[cid:tick@01DA]]', '[X [https://ccin.example/x.png]]', '[a tick drawn here by our Leader]']) {
+      const body = paper.replace('[ ] Cllr Jacky Alty', `${box} Cllr Jacky Alty`);
+      expect(body).toContain(box);
+      const { judgement } = await judge(eml({ body }));
+      expect({ box, verdict: judgement.verdict }).toEqual({ box, verdict: { kind: 'rejected', reason: 'void-for-uncertainty' } });
+    }
   });
 
   it('thousands of invented lines: void, with evidence of bounded size', async () => {

@@ -8,16 +8,18 @@ import { type CssRule, cssDeclarations, cssRules } from './css.js';
 /**
  * What an HTML message shows a reader, set against what it holds: the HTML is parsed once (with
  * htmlparser2, as html-to-text parses it), and read again with what its markup hides taken out and
- * what its stylesheet writes in put in. Everything here is an over-reading on the side of "hidden":
+ * what its stylesheet writes in put in. Where it cannot be told, the reading errs towards "hidden":
  * a style that may hide a paper's line makes the paper uncertain, never counted as the machine read it.
  *
- * Hidden: an element with the `hidden` attribute, a <template>, and an element whose inline style,
- * or a rule of a <style> element that matches it (css-select, any selector a browser takes), says
- *   - display:none, visibility:hidden or collapse, Outlook's mso-hide:all;
- *   - opacity under 0.1, a font size of 2px or less, a transparent text colour;
+ * Each element's own values are the cascade's: the rules of <style> elements that match it
+ * (css-select, any selector a browser takes; rules for any screen size or medium all count) and its
+ * style attribute, by importance, specificity and order. Hidden, with all it holds: an element with
+ * the `hidden` attribute, a <template>, and an element whose own values say
+ *   - display:none, Outlook's mso-hide:all, an opacity under 0.1;
  *   - a height or width of 1px or less with overflow hidden, a clip of nothing;
  *   - a place far off the page (left, top, a margin or text-indent of -500px or more), a scale of 0.
- * The cascade is not worked out: a hiding rule hides, whatever else overrides it.
+ * Hidden text: text whose inherited font size is 2px or less, whose colour (or fill) is
+ * transparent, or whose visibility is hidden or collapse; a child that sets its own shows its text.
  * Written in: the text a stylesheet's ::before or ::after rule puts beside an element (CSS escapes
  * read, so that "\2713" is a tick); content that is not plain text (a counter, an attribute) is
  * written as U+FFFD, which no paper line reads as certain.

@@ -38,6 +38,13 @@ const GENERIC_HEADING = /^\W*ballot\s+paper\W*$/i;
 /** A box at a line's start ("[X] ", "( ) ", after a bullet or a number); the text beside it is the rest of the line, and holds a letter. */
 const LEADING_BOX = /^(?:[-*•·]\s+|\d{1,2}[.)]\s+)?([[(])([^\])]{0,16})([\])])\s*/u;
 const TRAILING_BOX = /^\[([^\]]{0,16})\]\s*$/u;
+/**
+ * A square box at the start whose content LEADING_BOX does not take (over 16 characters, or holding
+ * brackets: an image or link as html-to-text writes it, "[tick [https://…]]"): the box ends at the
+ * first "]" followed by a space and a letter. Its content is no mark the machine reads, so a
+ * candidate's line is not lost (as the line after a box, it was read as that box's name wrapped).
+ */
+const LOOSE_BOX = /^(?:[-*•·]\s+|\d{1,2}[.)]\s+)?\[(.{0,200}?)\]\s+(?=\p{L})/u;
 const HAS_LETTER = /\p{L}/u;
 // Box glyphs, including the Wingdings characters Word and Outlook leave behind when a form is pasted
 // as text (¨ empty, þ ticked, ý crossed; U+F0A8/U+F0FE/U+F0FD in the private use area).
@@ -110,6 +117,8 @@ function parseLine(raw: string): Parsed {
   if (m && HAS_LETTER.test(t.slice(m[0].length))) return box((m[2] ?? '').trim(), t.slice(m[0].length).trim());
   m = GLYPH_BOX.exec(head);
   if (m && HAS_LETTER.test(t.slice(m[0].length))) return box(m[1] ?? m[2] ?? '', t.slice(m[0].length).trim());
+  m = LOOSE_BOX.exec(head);
+  if (m) return box((m[1] ?? '').trim(), t.slice(m[0].length).trim());
   // "Cllr Jason Williams [X]": found from the last "[" rather than by a backtracking pattern.
   const open = t.lastIndexOf('[');
   if (open > 0) {
