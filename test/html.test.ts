@@ -136,6 +136,22 @@ describe('the HTML as a reader is shown it (src/read/html-shown.ts)', () => {
     expect(view('<p style="font:0/0 a">X</p><p>end</p>')).toBe('end');
   });
 
+  it('marks text a browser may show in another order (a <bdo>, dir="rtl", a CSS bidi override) with the controls that do that in plain text', () => {
+    const lines = (html: string): string[] => {
+      const r = htmlAsShown(html, DEFAULT_READ_LIMITS.maxHtmlChars);
+      if (r === null || 'error' in r) return [];
+      return r.views.flatMap((v) => findPapers(v.text ?? '', 'body-html').flatMap((p) => p.boxes.map((b) => `${b.mark}|${b.unsure === undefined ? 'sure' : 'unsure'}`)));
+    };
+    expect(lines('<p>[<bdo dir="rtl">X</bdo>] Cllr Jacky Alty</p>')).toEqual(['X|unsure']);
+    // Forced right to left, the text is shown reversed with its brackets mirrored: "…rllC [X]" is shown "[X] Cllr …".
+    const shown = htmlAsShown('<p><bdo dir="rtl">(licnuoC ytiC retsnimtseW) smailliW nosaJ rllC [X]</bdo></p>', DEFAULT_READ_LIMITS.maxHtmlChars);
+    expect(shown !== null && 'views' in shown && findPapers(shown.views[0]?.text ?? '', 'x')[0]?.boxes).toMatchObject([{ mark: 'X', text: 'Cllr Jason Williams (Westminster City Council)', unsure: expect.any(String) }]);
+    expect(lines('<p dir="rtl">[X] Cllr Jacky Alty</p>')).toEqual(['X|unsure']);
+    expect(lines('<style>.r {unicode-bidi: bidi-override; direction: rtl}</style><p class="r">[X] Cllr Jacky Alty</p>')).toEqual(['X|unsure']);
+    // Gmail's <div dir="ltr"> reorders nothing.
+    expect(htmlAsShown('<div dir="ltr"><p style="color:#000">[X] Cllr Jacky Alty</p></div>', DEFAULT_READ_LIMITS.maxHtmlChars)).toBeNull();
+  });
+
   it('says so when a hiding rule cannot be matched, and reads HTML with no style, hidden attribute, template or conditional comment once', () => {
     expect(shown('<style>p:unknown-thing(1) {display:none}</style><p>a</p>').views).toEqual([expect.stringMatching(/^a mail client: unknown \(its stylesheet hides what "p:unknown-thing\(1\)" selects/)]);
     expect(htmlAsShown('<div dir="ltr"><p>[X] plain</p></div>', DEFAULT_READ_LIMITS.maxHtmlChars)).toBeNull();

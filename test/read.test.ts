@@ -289,9 +289,12 @@ describe('a message sent as text and HTML (multipart/alternative, fixtures/alter
     const conditional = williams
       .replace('[X] Cllr Jason Williams', '[<!--[if !mso]><!-->X<!--<![endif]--><!--[if mso]> <![endif]-->] Cllr Jason Williams')
       .replace('[ ] Cllr Jacky Alty', '[<!--[if mso]>X<![endif]--><!--[if !mso]><!--> <!--<![endif]-->] Cllr Jacky Alty');
-    const outlook = await judge(htmlOnly(conditional));
+    // Shown right to left by an override, brackets mirrored: "…rllC [X]" is stored, "[X] Cllr …" is shown (the "Trojan Source" trick, by markup).
+    const reversed = await judge(htmlOnly(williams.replace('[X] Cllr Jason Williams (Westminster City Council)', '<bdo dir="rtl">(licnuoC ytiC retsnimtseW) smailliW nosaJ rllC [X]</bdo>')));
+    expect(reversed.judgement.verdict).toEqual({ kind: 'rejected', reason: 'void-for-uncertainty' });
+        const outlook = await judge(htmlOnly(conditional));
     expect(outlook.judgement.verdict).toEqual({ kind: 'rejected', reason: 'void-for-uncertainty' });
-    expect(notes(outlook.judgement).join(' ')).toMatch(/as Outlook shows it, hides some of what it holds or writes in what it does not/);
+    expect(notes(outlook.judgement).join(' ')).toMatch(/as Outlook shows it, hides some of what it holds, writes in what it does not/);
     // An Outlook-styled paper, with a hidden preview line and a rule for links under a pointer: counted, nothing said.
     for (const bytes of [htmlOnly(`${outlookStyle}<style>.pre {display:none !important; max-height:0; overflow:hidden} a:hover {display:none}</style><div class="pre">Our ballot</div><div class="WordSection1">${williams}</div>`), alternative(`${outlookStyle}<div class="WordSection1">${williams}</div>`)]) {
       const { judgement } = await judge(bytes);

@@ -23,6 +23,11 @@ import { type CssRule, cssDeclarations, cssRules } from './css.js';
  * Written in: the text a stylesheet's ::before or ::after rule puts beside an element (CSS escapes
  * read, so that "\2713" is a tick); content that is not plain text (a counter, an attribute) is
  * written as U+FFFD, which no paper line reads as certain.
+ * Reordered: the text of a <bdo>, of an element whose dir is rtl, or whose direction is rtl or
+ * unicode-bidi overrides, embeds or isolates, is put between U+202E and U+202C, the controls that do
+ * the same in plain text, so that a paper's line in it is unsure (paper.ts), as with those controls;
+ * text forced right to left (a <bdo dir="rtl">, an rtl bidi-override) is also read reversed, its
+ * brackets mirrored, as it is shown ("]X[" is shown "[X]").
  * Outlook (the Word engine) also shows what conditional comments hold for it (<!--[if mso]>) and
  * leaves out what they hold for others (<!--[if !mso]><!-->); that is read as a second view.
  * Not seen: a linked stylesheet (mail clients do not fetch one), text coloured as its background,
@@ -35,8 +40,8 @@ export interface HtmlReadings {
 }
 export type HtmlView = { client: string; text: string } | { client: string; text: null; why: string };
 
-/** Markup by which HTML can show otherwise than it holds: without any, it shows what it holds. */
-const MAY_HIDE = /<style|\sstyle\s*=|<template|\shidden|<!--\s*\[if/i;
+/** Markup by which HTML can show otherwise than it holds (a style, a template, hidden, a conditional comment, right to left): without any, it shows what it holds. */
+const MAY_HIDE = /<style|\sstyle\s*=|<template|\shidden|<!--\s*\[if|<bdo|\sdir\s*=\s*["']?\s*rtl/i;
 /** Selectors of rules that size, colour, hide or write text, at most (a stylesheet of more is not read). */
 const MAX_STYLE_SELECTORS = 500;
 const MAX_STYLE_SELECTOR_CHARS = 100_000;
@@ -119,6 +124,8 @@ function shownText(doc: Document, before: () => string, convert: (html: string) 
     else w.element.children.push(text);
   }
   const hidden = new Set<AnyNode>();
+  const reordered: Element[] = [];
+  const overridden: Element[] = [];
   // The walk is a loop over a stack (a document may nest as deep as html.ts lets it).
   const stack: { node: AnyNode; inherited: Inherited }[] = [...doc.children].reverse().map((node) => ({ node, inherited: ROOT_STYLE }));
   while (stack.length > 0) {
@@ -137,16 +144,48 @@ function shownText(doc: Document, before: () => string, convert: (html: string) 
       hidden.add(node);
       continue;
     }
+    const rtl = /^\s*rtl\s*$/i.test(node.attribs.dir ?? '') || own.get('direction') === 'rtl';
+    const override = (node.name === 'bdo' && rtl) || (rtl && /override/.test(own.get('unicode-bidi') ?? ''));
+    if (override) overridden.push(node);
+    if (override || rtl || node.name === 'bdo' || /override|plaintext|embed|isolate/.test(own.get('unicode-bidi') ?? '')) reordered.push(node);
     const style = own.size > 0 ? inherit(inherited, own) : inherited;
     for (let i = node.children.length - 1; i >= 0; i--) stack.push({ node: node.children[i]!, inherited: style });
   }
-  if (hidden.size === 0 && written.length === 0) return null;
+  if (hidden.size === 0 && written.length === 0 && reordered.length === 0) return null;
   if (written.length === 0) before();
+  // Text forced right to left is shown reversed, its brackets mirrored ("]X[" is shown "[X]"): so it is read.
+  for (const e of overridden) showReversed(e);
+  // Text a browser may show in another order than it is stored (right to left, or by a bidi override)
+  // is put between the controls that do the same in plain text, which make a paper's line unsure.
+  for (const e of reordered) {
+    const open = new Text('\u202E');
+    const close = new Text('\u202C');
+    open.parent = close.parent = e;
+    e.children.unshift(open);
+    e.children.push(close);
+  }
   // Each parent's children filtered once: taking hidden nodes out one by one costs the square of a long run of siblings.
   const parents = new Set<ParentNode>();
   for (const n of hidden) if (n.parent) parents.add(n.parent);
   for (const p of parents) p.children = p.children.filter((c) => !hidden.has(c));
   return { text: convert(render(doc)) };
+}
+
+const MIRRORED: Record<string, string> = { '(': ')', ')': '(', '[': ']', ']': '[', '{': '}', '}': '{', '<': '>', '>': '<', '«': '»', '»': '«', '‹': '›', '›': '‹' };
+
+/** The text an element holds, as a right-to-left override shows it: all of it reversed, brackets mirrored, put in its first text node. */
+function showReversed(e: Element): void {
+  const texts: Text[] = [];
+  const stack: AnyNode[] = [...e.children].reverse();
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (n instanceof Text) texts.push(n);
+    else if (isTag(n)) for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]!);
+  }
+  const first = texts[0];
+  if (first === undefined) return;
+  first.data = [...texts.map((t) => t.data).join('')].reverse().map((c) => MIRRORED[c] ?? c).join('');
+  for (const t of texts.slice(1)) t.data = '';
 }
 
 interface Match {
@@ -170,6 +209,7 @@ const textHidden = (s: Inherited): boolean => s.fontPx <= 2 || (s.fillClear ?? s
 const READ_PROPERTIES = new Set([
   'display', 'visibility', 'mso-hide', 'opacity', 'filter', 'font-size', 'color', '-webkit-text-fill-color', 'overflow', 'overflow-x', 'overflow-y',
   'height', 'max-height', 'width', 'max-width', 'clip', 'left', 'top', 'margin-left', 'margin-top', 'text-indent', 'transform', 'scale', 'font',
+  'direction', 'unicode-bidi',
 ]);
 
 /** An element's own values of READ_PROPERTIES: the cascade of the rules matching it and its style attribute. */

@@ -29,7 +29,7 @@ function converted(html: string, maxChars: number, using: (html: string) => stri
 
 /**
  * What the HTML shows a reader, set against what it holds (html-shown.ts): null when it has no
- * markup by which it could show otherwise (no style, <template>, hidden attribute or conditional comment).
+ * markup by which it could show otherwise (no style, <template>, hidden attribute, conditional comment or right-to-left text).
  */
 export function htmlAsShown(html: string, maxChars: number): HtmlReadings | { error: string } | null {
   const checked = converted(html, maxChars, () => '');

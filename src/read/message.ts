@@ -524,7 +524,7 @@ function repeatedSingleHeaders(headers: readonly { key: string }[]): { name: str
 /** Why the HTML's papers are not what a reader is shown: one note for each way of showing it that differs. */
 const hiddenHtmlNote = (v: ShownOtherwise): string =>
   v.why === null
-    ? `the HTML version of the message, as ${v.client} shows it, hides some of what it holds or writes in what it does not (by a style, the hidden attribute, a <template> or a conditional comment), and the ballot paper it shows is not the one it holds`
+    ? `the HTML version of the message, as ${v.client} shows it, hides some of what it holds, writes in what it does not or shows it in another order (by a style, the hidden attribute, a <template>, a conditional comment or right-to-left text), and the ballot paper it shows is not the one it holds`
     : `the HTML version of the message cannot be read as ${v.client} shows it (${v.why}), and it holds a ballot paper`;
 const HIDDEN_HTML_LINE = 'the HTML this line is in shows a reader otherwise than it holds (hidden or added text changes the ballot paper), so what a mail client shows is not what is read';
 /** A way of showing the HTML by which its papers differ from what it holds: `papers` as shown, or null (and `why`) when that cannot be told. */
