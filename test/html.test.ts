@@ -7,7 +7,7 @@ import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_READ_LIMITS } from '../src/read/message.js';
 import { MAX_HTML_NESTING, htmlAsShown, htmlAsText, nestsDeeperThan } from '../src/read/html.js';
-import { generatedText, hides, outlookHtml } from '../src/read/html-shown.js';
+import { generatedText, hides, outlookHtml, parseColour } from '../src/read/html-shown.js';
 import { boxLines, findPapers } from '../src/read/paper.js';
 
 /** mailparser's reading of an HTML-only message holding `html`. */
@@ -133,7 +133,16 @@ describe('the HTML as a reader is shown it (src/read/html-shown.ts)', () => {
     expect(view('<style>:where(#x) {display:block} .k {display:none}</style><p><span id="x" class="k">X</span> shown</p>')).toBe('shown');
     // Sizes relative to a zero size stay zero; the font shorthand sets a size.
     expect(view('<div style="font-size:0"><span style="font-size:150%">X</span> <span style="font:bold 0/0 a">Y</span></div><p>end</p>')).toBe('end');
-    expect(view('<p style="font:0/0 a">X</p><p>end</p>')).toBe('end');
+    expect(view('<p style="font:0/0 a">X</p><p>end</p>')).toBe('end');    // Text the colour of what is behind it: white on the white page, on a white cell, in <font color>; on a dark cell it shows.
+    expect(view('<p>[<span style="color:#FFFFFF">X</span>] A</p>')).toBe('[] A');
+    expect(view('<p>[<font color="white">X</font>] A</p>')).toBe('[] A');
+    expect(view('<table><tr><td style="background-color:#1F497D"><span style="color:#fafafa">[X] A</span></td><td bgcolor="#000"><font color="#ffffff">[X] B</font> unseen</td></tr></table><p>[<span style="color:rgb(250, 250, 250)">X</span>] C</p>').replace(/\s+/g, '')).toBe('[X]A[X]B[]C');
+    expect(view('<div style="background:#336 url(bg.png)"><span style="color:#fff">[X] A</span></div><p style="color:#1F497D;background:#1E4A7C">[X] B</p>').replace(/\s+/g, ' ')).toBe('[X] A');
+    expect(view('<p style="color:windowtext">[X] A</p>')).toBe('as held');
+    expect(parseColour('#1F497D')).toEqual([31, 73, 125]);
+    expect(parseColour('rgb(100%, 0%, 50%)')).toEqual([255, 0, 128]);
+    expect(parseColour('ffffff')).toEqual([255, 255, 255]);
+    expect(parseColour('windowtext')).toBeNull();
   });
 
   it('marks text a browser may show in another order (a <bdo>, dir="rtl", a CSS bidi override) with the controls that do that in plain text', () => {
@@ -161,7 +170,7 @@ describe('the HTML as a reader is shown it (src/read/html-shown.ts)', () => {
 describe('the HTML as shown, over generated papers', () => {
   const lines = ['[ ] Cllr Alistair Willoughby (North Hertfordshire District Council)', '[X] Cllr Jason Williams (Westminster City Council)', '[ ] Cllr Jacky Alty (South Ribble Borough Council)'];
   const plain = fc.constantFrom('font-size:11.0pt', 'font-family:"Calibri",sans-serif', 'color:#1F497D', 'color:rgba(0,0,0,0.87)', 'margin:0cm', 'mso-fareast-language:EN-US', 'line-height:115%', 'overflow:hidden', 'max-height:40px', 'text-indent:-18pt', 'display:inline-block', 'opacity:0.9', 'font-size:0.9em');
-  const hiding = fc.constantFrom('display:none', 'visibility:hidden', 'mso-hide:all', 'font-size:0', 'font-size:1px', 'opacity:0', 'color:transparent', 'max-height:0;overflow:hidden', 'position:absolute;left:-9999px', 'transform:scale(0)');
+  const hiding = fc.constantFrom('display:none', 'visibility:hidden', 'mso-hide:all', 'font-size:0', 'font-size:1px', 'opacity:0', 'color:transparent', 'max-height:0;overflow:hidden', 'position:absolute;left:-9999px', 'transform:scale(0)', 'color:#FFFFFF', 'color:white');
   const boxes = (html: string, at: 'held' | number): string => {
     const r = htmlAsShown(html, DEFAULT_READ_LIMITS.maxHtmlChars);
     if (r === null) {

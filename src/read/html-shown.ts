@@ -19,7 +19,9 @@ import { type CssRule, cssDeclarations, cssRules } from './css.js';
  *   - a height or width of 1px or less with overflow hidden, a clip of nothing;
  *   - a place far off the page (left, top, a margin or text-indent of -500px or more), a scale of 0.
  * Hidden text: text whose inherited font size is 2px or less, whose colour (or fill) is
- * transparent, or whose visibility is hidden or collapse; a child that sets its own shows its text.
+ * transparent or the colour behind it (the nearest background set, by a style or bgcolor; white for
+ * the page; not judged behind a picture or gradient), or whose visibility is hidden or collapse; a
+ * child that sets its own shows its text.
  * Written in: the text a stylesheet's ::before or ::after rule puts beside an element (CSS escapes
  * read, so that "\2713" is a tick); content that is not plain text (a counter, an attribute) is
  * written as U+FFFD, which no paper line reads as certain.
@@ -30,8 +32,8 @@ import { type CssRule, cssDeclarations, cssRules } from './css.js';
  * brackets mirrored, as it is shown ("]X[" is shown "[X]").
  * Outlook (the Word engine) also shows what conditional comments hold for it (<!--[if mso]>) and
  * leaves out what they hold for others (<!--[if !mso]><!-->); that is read as a second view.
- * Not seen: a linked stylesheet (mail clients do not fetch one), text coloured as its background,
- * anything a script does.
+ * Not seen: a linked stylesheet (mail clients do not fetch one), text on a picture of its own
+ * colour, a colour not written as #hex, rgb() or a common name, anything a script does.
  */
 export interface HtmlReadings {
   /** The HTML as text, nothing left out (the same parse and conversion as the views). */
@@ -41,7 +43,7 @@ export interface HtmlReadings {
 export type HtmlView = { client: string; text: string } | { client: string; text: null; why: string };
 
 /** Markup by which HTML can show otherwise than it holds (a style, a template, hidden, a conditional comment, right to left): without any, it shows what it holds. */
-const MAY_HIDE = /<style|\sstyle\s*=|<template|\shidden|<!--\s*\[if|<bdo|\sdir\s*=\s*["']?\s*rtl/i;
+const MAY_HIDE = /<style|\sstyle\s*=|<template|\shidden|<!--\s*\[if|<bdo|\sdir\s*=\s*["']?\s*rtl|\scolor\s*=|\sbgcolor\s*=/i;
 /** Selectors of rules that size, colour, hide or write text, at most (a stylesheet of more is not read). */
 const MAX_STYLE_SELECTORS = 500;
 const MAX_STYLE_SELECTOR_CHARS = 100_000;
@@ -139,7 +141,7 @@ function shownText(doc: Document, before: () => string, convert: (html: string) 
       hidden.add(node);
       continue;
     }
-    const own = cascade(matches.get(node) ?? [], node.attribs.style);
+    const own = cascade(matches.get(node) ?? [], node);
     if (own.size > 0 && hidesBox(own)) {
       hidden.add(node);
       continue;
@@ -200,22 +202,72 @@ interface Inherited {
   colorClear: boolean;
   fillClear: boolean | null;
   invisible: boolean;
+  /** The text colour, and the colour behind it (the nearest background set); null where not known (a picture, a gradient, a colour not read here). */
+  ink: Rgb | null;
+  paper: Rgb | null;
 }
-const ROOT_STYLE: Inherited = { fontPx: 16, colorClear: false, fillClear: null, invisible: false };
+type Rgb = readonly [number, number, number];
+/** A mail client's page: black text on white. */
+const ROOT_STYLE: Inherited = { fontPx: 16, colorClear: false, fillClear: null, invisible: false, ink: [0, 0, 0], paper: [255, 255, 255] };
 
-const textHidden = (s: Inherited): boolean => s.fontPx <= 2 || (s.fillClear ?? s.colorClear) || s.invisible;
+const textHidden = (s: Inherited): boolean => s.fontPx <= 2 || (s.fillClear ?? s.colorClear) || s.invisible || (s.ink !== null && s.paper !== null && sameColour(s.ink, s.paper));
+
+/** Colours a reader cannot tell apart: no channel differs by more than 16 of 255 (white on #f5f5f5 is unreadable). */
+const sameColour = (a: Rgb, b: Rgb): boolean => Math.abs(a[0] - b[0]) <= 16 && Math.abs(a[1] - b[1]) <= 16 && Math.abs(a[2] - b[2]) <= 16;
+
+const NAMED_COLOURS: Record<string, Rgb> = {
+  white: [255, 255, 255], black: [0, 0, 0], red: [255, 0, 0], green: [0, 128, 0], blue: [0, 0, 255], yellow: [255, 255, 0], gray: [128, 128, 128], grey: [128, 128, 128],
+  silver: [192, 192, 192], navy: [0, 0, 128], maroon: [128, 0, 0], purple: [128, 0, 128], teal: [0, 128, 128], olive: [128, 128, 0], lime: [0, 255, 0], aqua: [0, 255, 255],
+  fuchsia: [255, 0, 255], orange: [255, 165, 0], whitesmoke: [245, 245, 245], snow: [255, 250, 250], ivory: [255, 255, 240], ghostwhite: [248, 248, 255], floralwhite: [255, 250, 240],
+  linen: [250, 240, 230], azure: [240, 255, 255], mintcream: [245, 255, 250], honeydew: [240, 255, 240], aliceblue: [240, 248, 255], seashell: [255, 245, 238], lightgray: [211, 211, 211], lightgrey: [211, 211, 211],
+};
+
+/** A colour as CSS (or a legacy colour attribute) writes it: #rgb, #rrggbb (with or without #, alpha ignored), rgb(), a name; null otherwise. */
+export function parseColour(value: string): Rgb | null {
+  const v = value.trim().toLowerCase();
+  const named = NAMED_COLOURS[v];
+  if (named !== undefined) return named;
+  let m = /^#?([0-9a-f]{6})(?:[0-9a-f]{2})?$/.exec(v);
+  if (m && (v.startsWith('#') || v.length === 6)) return [parseInt(m[1]!.slice(0, 2), 16), parseInt(m[1]!.slice(2, 4), 16), parseInt(m[1]!.slice(4, 6), 16)];
+  m = /^#([0-9a-f])([0-9a-f])([0-9a-f])[0-9a-f]?$/.exec(v);
+  if (m) return [parseInt(m[1]! + m[1]!, 16), parseInt(m[2]! + m[2]!, 16), parseInt(m[3]! + m[3]!, 16)];
+  m = /^rgba?\(\s*(\d*\.?\d+)(%?)[\s,]+(\d*\.?\d+)(%?)[\s,]+(\d*\.?\d+)(%?)/.exec(v);
+  if (m) {
+    const channel = (n: string, pct: string): number => Math.min(255, Math.round(pct === '%' ? (Number(n) * 255) / 100 : Number(n)));
+    return [channel(m[1]!, m[2]!), channel(m[3]!, m[4]!), channel(m[5]!, m[6]!)];
+  }
+  return null;
+}
+
+/** The colour a background declaration paints: a colour; 'none' when it paints none; null when not known (a picture, a gradient). */
+function backgroundColour(value: string): Rgb | 'none' | null {
+  if (/url\(|gradient|image-set|element\(/.test(value)) return null;
+  if (/^(?:none|transparent|initial|unset|inherit)$/.test(value.trim())) return 'none';
+  for (const token of value.match(/#[0-9a-f]{3,8}\b|rgba?\([^)]*\)|[a-z]+/g) ?? []) {
+    if (TRANSPARENT.test(token)) return 'none';
+    const c = parseColour(token);
+    if (c !== null) return c;
+  }
+  return /^[a-z\s-]*$/.test(value) ? 'none' : null;
+}
 
 /** The properties hides() reads, which a rule must set for its matches to be worked out. */
 const READ_PROPERTIES = new Set([
   'display', 'visibility', 'mso-hide', 'opacity', 'filter', 'font-size', 'color', '-webkit-text-fill-color', 'overflow', 'overflow-x', 'overflow-y',
   'height', 'max-height', 'width', 'max-width', 'clip', 'left', 'top', 'margin-left', 'margin-top', 'text-indent', 'transform', 'scale', 'font',
-  'direction', 'unicode-bidi',
+  'direction', 'unicode-bidi', 'background', 'background-color', 'background-image',
 ]);
 
-/** An element's own values of READ_PROPERTIES: the cascade of the rules matching it and its style attribute. */
-function cascade(matched: readonly Match[], style: string | undefined): Map<string, string> {
+/**
+ * An element's own values of READ_PROPERTIES: the cascade of the rules matching it and its style
+ * attribute, above the colours its legacy attributes give (bgcolor, <font color>), which any rule overrides.
+ */
+function cascade(matched: readonly Match[], element: Element): Map<string, string> {
+  const style = element.attribs.style;
   const inline = style === undefined ? null : cssDeclarations(style);
   const own = new Map<string, string>();
+  if (element.attribs.bgcolor !== undefined) own.set('background-color', element.attribs.bgcolor.trim().toLowerCase());
+  if (element.name === 'font' && element.attribs.color !== undefined) own.set('color', element.attribs.color.trim().toLowerCase());
   const rank = new Map<string, number[]>();
   const offer = (prop: string, value: string, key: number[]): void => {
     const held = rank.get(prop);
@@ -269,7 +321,19 @@ function inherit(from: Inherited, own: ReadonlyMap<string, string>): Inherited {
     colorClear: color === undefined || /^(?:inherit|currentcolor|unset)$/.test(color) ? from.colorClear : TRANSPARENT.test(color),
     fillClear: fill === undefined || /^(?:inherit|unset)$/.test(fill) ? from.fillClear : fill === 'currentcolor' ? null : TRANSPARENT.test(fill),
     invisible: visibility === undefined || /^(?:inherit|unset)$/.test(visibility) ? from.invisible : /^(?:hidden|collapse)$/.test(visibility),
+    ink: color === undefined || /^(?:inherit|currentcolor|unset)$/.test(color) ? from.ink : parseColour(color),
+    paper: paperOf(from.paper, own),
   };
+}
+
+/** The colour behind an element's text: its own background where it paints one, else what is behind the element. */
+function paperOf(behind: Rgb | null, own: ReadonlyMap<string, string>): Rgb | null {
+  const image = own.get('background-image');
+  if (image !== undefined && !/^(?:none|initial|unset)$/.test(image)) return null;
+  const set = own.get('background-color') ?? own.get('background');
+  if (set === undefined) return behind;
+  const c = backgroundColour(set);
+  return c === 'none' ? behind : c;
 }
 
 /** The size in the font shorthand (`font: 0/0 a`, `font: bold 12px Arial`), if it has one. */
