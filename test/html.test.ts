@@ -145,6 +145,22 @@ describe('the HTML as a reader is shown it (src/read/html-shown.ts)', () => {
     expect(parseColour('windowtext')).toBeNull();
   });
 
+  it('leaves out a title and a script, which html-to-text writes and no mail client shows, and shows form controls as they are shown, in what every client shows', () => {
+    const readings = (html: string): { read: string; held: string } => {
+      const r = htmlAsShown(html, DEFAULT_READ_LIMITS.maxHtmlChars);
+      if (r === null || 'error' in r) throw new Error('not read');
+      return { read: r.read.replace(/\s+/g, ' ').trim(), held: r.held.replace(/\s+/g, ' ').trim() };
+    };
+    expect(readings('<html><head><title>[X] Cllr Jason Williams</title></head><p>[ ] Cllr Jason Williams</p><script>document.write("x")</script></html>')).toEqual({
+      read: '[X] Cllr Jason Williams [ ] Cllr Jason Williams',
+      held: '[ ] Cllr Jason Williams',
+    });
+    expect(readings('<p><input type="checkbox" checked> A</p><p><input type=radio> B</p><p>[<input type="text" value="X" size="1">] C</p><p><select><option>[X] D</option><option selected>[ ] D</option></select></p><p><input type="hidden" value="[X] E"></p>').held).toBe('☑ A ☐ B [X] C [ ] D');
+    // A ticked checkbox the machine does not read beside a candidate: every client shows it as a marked box.
+    const shown = htmlAsShown('<p><input type="checkbox" checked> Cllr Jacky Alty (South Ribble Borough Council)</p>', DEFAULT_READ_LIMITS.maxHtmlChars);
+    expect(shown !== null && 'held' in shown && findPapers(shown.held, 'x')[0]?.boxes).toMatchObject([{ mark: '☑', text: 'Cllr Jacky Alty (South Ribble Borough Council)' }]);
+  });
+
   it('marks text a browser may show in another order (a <bdo>, dir="rtl", a CSS bidi override) with the controls that do that in plain text', () => {
     const lines = (html: string): string[] => {
       const r = htmlAsShown(html, DEFAULT_READ_LIMITS.maxHtmlChars);

@@ -289,6 +289,10 @@ describe('a message sent as text and HTML (multipart/alternative, fixtures/alter
     const conditional = williams
       .replace('[X] Cllr Jason Williams', '[<!--[if !mso]><!-->X<!--<![endif]--><!--[if mso]> <![endif]-->] Cllr Jason Williams')
       .replace('[ ] Cllr Jacky Alty', '[<!--[if mso]>X<![endif]--><!--[if !mso]><!--> <!--<![endif]-->] Cllr Jacky Alty');
+    // A ticked checkbox (which mailparser's text leaves out) beside Alty, in an HTML-only body that reads Williams: what every client shows is not what is read.
+    const ticked = await judge(htmlOnly(williams.replace('[ ] Cllr Jacky Alty', '<input type="checkbox" checked> Cllr Jacky Alty')));
+    expect(ticked.judgement.verdict).toEqual({ kind: 'rejected', reason: 'void-for-uncertainty' });
+    expect(notes(ticked.judgement).join(' ')).toMatch(/shows a reader what the text the machine reads of it leaves out \(a form control/);
     // Shown right to left by an override, brackets mirrored: "…rllC [X]" is stored, "[X] Cllr …" is shown (the "Trojan Source" trick, by markup).
     const reversed = await judge(htmlOnly(williams.replace('[X] Cllr Jason Williams (Westminster City Council)', '<bdo dir="rtl">(licnuoC ytiC retsnimtseW) smailliW nosaJ rllC [X]</bdo>')));
     expect(reversed.judgement.verdict).toEqual({ kind: 'rejected', reason: 'void-for-uncertainty' });
@@ -323,10 +327,17 @@ describe('a message sent as text and HTML (multipart/alternative, fixtures/alter
     expect('own' in view && view.own).toContain('[X] Cllr Jason Williams');
   });
 
-  it('an HTML version that shows no mark where the text version has one (a checked checkbox, which no conversion shows): the text version counts, with a note', async () => {
-    const { judgement } = await judge(fixture('html-mark-lost'));
-    expect(judgement.verdict).toEqual({ kind: 'valid' });
-    expect(judgement.choices).toEqual(['williams']);
+  it('an HTML version whose mark is a checked checkbox (which html-to-text leaves out) is read as every mail client shows it: it agrees with the text version, and nothing is said', async () => {
+    const { facts, judgement } = await judge(fixture('html-mark-lost'));
+    expect([judgement.verdict, judgement.choices]).toEqual([{ kind: 'valid' }, ['williams']]);
+    expect(facts.htmlPapers?.flatMap((p) => p.boxes.map((b) => b.mark))).toEqual(['☐', '☑', '☐']);
+    expect(notes(judgement).filter((n) => /HTML/.test(n))).toEqual([]);
+  });
+
+  it('an HTML version that shows no mark where the text version has one: the text version counts, with a note', async () => {
+    const body = ['--a', 'Content-Type: text/plain; charset=utf-8', '', paperText({ williams: 'X' }), '--a', 'Content-Type: text/html; charset=utf-8', '', paperText({}).split('\n').map((l) => `<div>${l}</div>`).join(''), '--a--', ''].join('\r\n');
+    const { judgement } = await judge(eml({ body, contentType: 'multipart/alternative; boundary="a"' }));
+    expect([judgement.verdict, judgement.choices]).toEqual([{ kind: 'valid' }, ['williams']]);
     expect(notes(judgement)).toContain("the message's HTML version (what a mail client shows) shows no candidate marked, and its text version marks williams: the marks counted are those; compare them by eye");
   });
 

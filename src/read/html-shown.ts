@@ -36,14 +36,17 @@ import { type CssRule, cssDeclarations, cssRules } from './css.js';
  * colour, a colour not written as #hex, rgb() or a common name, anything a script does.
  */
 export interface HtmlReadings {
-  /** The HTML as text, nothing left out (the same parse and conversion as the views). */
+  /** The HTML as text as the machine reads it: html-to-text of the HTML as parsed (the same parse and conversion as the rest). */
+  read: string;
+  /** The HTML as text as every mail client shows it, whatever it makes of styles: less a title and a script, with form controls as they show. */
   held: string;
+  /** As particular clients show it, where that is not `held`: its styles (a mail client), and its conditional comments (Outlook). */
   views: HtmlView[];
 }
 export type HtmlView = { client: string; text: string } | { client: string; text: null; why: string };
 
 /** Markup by which HTML can show otherwise than it holds (a style, a template, hidden, a conditional comment, right to left): without any, it shows what it holds. */
-const MAY_HIDE = /<style|\sstyle\s*=|<template|\shidden|<!--\s*\[if|<bdo|\sdir\s*=\s*["']?\s*rtl|\scolor\s*=|\sbgcolor\s*=/i;
+const MAY_HIDE = /<style|\sstyle\s*=|<template|\shidden|<!--\s*\[if|<bdo|\sdir\s*=\s*["']?\s*rtl|\scolor\s*=|\sbgcolor\s*=|<title|<script|<input|<select/i;
 /** Selectors of rules that size, colour, hide or write text, at most (a stylesheet of more is not read). */
 const MAX_STYLE_SELECTORS = 500;
 const MAX_STYLE_SELECTOR_CHARS = 100_000;
@@ -55,18 +58,72 @@ const MAX_WRITTEN_CHARS = 1_000_000;
 export function htmlReadings(html: string, convert: (html: string) => string): HtmlReadings | null {
   if (!MAY_HIDE.test(html)) return null;
   const doc = parseDocument(html, { decodeEntities: true });
-  const outlook = outlookHtml(html);
-  // The text held is made before the document is changed; nothing is converted when nothing is hidden or written in.
+  // What the machine reads is made before the document is changed, and only when it is.
+  let raw: string | null = null;
+  const universal = shownByAll(doc);
+  if (universal.size > 0) {
+    raw = convert(render(doc));
+    applyShownByAll(universal);
+  }
   let held: string | null = null;
   const heldText = (): string => (held ??= convert(render(doc)));
   const views: HtmlView[] = [];
   const browser = shownText(doc, heldText, convert);
   if (browser !== null) views.push({ client: 'a mail client', ...browser });
+  const outlook = outlookHtml(html);
   if (outlook !== html) {
     const shown = parseDocument(outlook, { decodeEntities: true });
+    applyShownByAll(shownByAll(shown));
     views.push({ client: 'Outlook', ...(shownText(shown, () => '', convert) ?? { text: convert(render(shown)) }) });
   }
-  return views.length === 0 ? null : { held: heldText(), views };
+  if (views.length === 0 && raw === null) return null;
+  const shownToAll = heldText();
+  return { read: raw ?? shownToAll, held: shownToAll, views };
+}
+
+/**
+ * What every mail client does to HTML, whatever it makes of styles and newer markup: a title and a
+ * script are not shown (html-to-text writes their text); a form control is shown as what it shows
+ * (a checkbox as a box, ticked when checked; a text field as its value; a list as its chosen
+ * option). The nodes to take out (null) or write as text.
+ */
+function shownByAll(doc: Document): Map<AnyNode, string | null> {
+  const out = new Map<AnyNode, string | null>();
+  const stack: AnyNode[] = [...doc.children];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (!isTag(node)) continue;
+    if (NEVER_SHOWN.has(node.name) && textOf(node).trim() !== '') {
+      out.set(node, null);
+      continue;
+    }
+    const control = controlShows(node);
+    if (control !== null) {
+      out.set(node, control);
+      continue;
+    }
+    for (const child of node.children) stack.push(child);
+  }
+  return out;
+}
+
+/** Takes out, or writes as text, the nodes shownByAll names, each parent's children once. */
+function applyShownByAll(changes: ReadonlyMap<AnyNode, string | null>): void {
+  const parents = new Set<ParentNode>();
+  for (const n of changes.keys()) if (n.parent) parents.add(n.parent);
+  for (const p of parents) {
+    const children: AnyNode[] = [];
+    for (const c of p.children) {
+      const change = changes.get(c);
+      if (change === undefined) children.push(c);
+      else if (change !== null) {
+        const text = new Text(change);
+        text.parent = p;
+        children.push(text);
+      }
+    }
+    p.children = children as typeof p.children;
+  }
 }
 
 /**
@@ -171,6 +228,40 @@ function shownText(doc: Document, before: () => string, convert: (html: string) 
   for (const n of hidden) if (n.parent) parents.add(n.parent);
   for (const p of parents) p.children = p.children.filter((c) => !hidden.has(c));
   return { text: convert(render(doc)) };
+}
+
+/** Elements whose text a mail client never shows, and html-to-text writes. */
+const NEVER_SHOWN = new Set(['title', 'script']);
+
+/**
+ * What a form control shows as text, which html-to-text leaves out: a checkbox or radio button as a
+ * box (ticked when checked), a text field as its value, a list as its chosen option (the first when
+ * none is chosen); null for any other element.
+ */
+function controlShows(e: Element): string | null {
+  if (e.name === 'input') {
+    const type = (e.attribs.type ?? 'text').trim().toLowerCase();
+    if (type === 'checkbox' || type === 'radio') return e.attribs.checked === undefined ? '☐' : '☑';
+    if (type === 'hidden' || type === 'image' || type === 'file') return null;
+    return e.attribs.value ?? '';
+  }
+  if (e.name === 'select') {
+    const options = selectAll<AnyNode, Element>('option', e);
+    const chosen = options.find((o) => o.attribs.selected !== undefined) ?? options[0];
+    return chosen === undefined ? '' : textOf(chosen);
+  }
+  return null;
+}
+
+function textOf(e: Element): string {
+  let out = '';
+  const stack: AnyNode[] = [e];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (n instanceof Text) out += n.data;
+    else if (isTag(n)) for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]!);
+  }
+  return out;
 }
 
 const MIRRORED: Record<string, string> = { '(': ')', ')': '(', '[': ']', ']': '[', '{': '}', '}': '{', '<': '>', '>': '<', '«': '»', '»': '«', '‹': '›', '›': '‹' };

@@ -523,7 +523,9 @@ function repeatedSingleHeaders(headers: readonly { key: string }[]): { name: str
 
 /** Why the HTML's papers are not what a reader is shown: one note for each way of showing it that differs. */
 const hiddenHtmlNote = (v: ShownOtherwise): string =>
-  v.why === null
+  v.client === 'every mail client'
+    ? 'the HTML of the message shows a reader what the text the machine reads of it leaves out (a form control: a ticked checkbox, a field\'s value, a list\'s chosen option) or holds what no mail client shows (a title, a script), and the ballot paper it shows is not the one read'
+    : v.why === null
     ? `the HTML version of the message, as ${v.client} shows it, hides some of what it holds, writes in what it does not or shows it in another order (by a style, the hidden attribute, a <template>, a conditional comment or right-to-left text), and the ballot paper it shows is not the one it holds`
     : `the HTML version of the message cannot be read as ${v.client} shows it (${v.why}), and it holds a ballot paper`;
 const HIDDEN_HTML_LINE = 'the HTML this line is in shows a reader otherwise than it holds (hidden or added text changes the ballot paper), so what a mail client shows is not what is read';
@@ -698,9 +700,15 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
   const htmlPapersOf = (text: string): RawPaper[] => findPapers(splitQuoted(text, facts.subject).own, 'body-html');
   const shownOtherwise: ShownOtherwise[] = [];
   const asShown = typeof mail.html === 'string' ? htmlAsShown(mail.html, options.limits.maxHtmlChars) : null;
+  // What every mail client shows of the HTML (null: what the machine reads of it).
+  let shownToAll: RawPaper[] | null = null;
   if (asShown !== null && 'held' in asShown) {
-    // Each reading set against the same parse and conversion, made with nothing left out.
+    // Each reading set against the same parse and conversion.
     const held = htmlPapersOf(asShown.held);
+    shownToAll = held;
+    if (asShown.read !== asShown.held && boxLines(htmlPapersOf(asShown.read)) !== boxLines(held)) {
+      shownOtherwise.push({ client: 'every mail client', papers: held, why: null });
+    }
     for (const v of asShown.views) {
       if (v.text === null) {
         if (held.length > 0) shownOtherwise.push({ client: v.client, papers: null, why: v.why });
@@ -720,9 +728,12 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
     texts.push({ origin: typeof mail.html === 'string' && !options.hasPlainPart ? 'body-html' : 'body-text', text: mail.text });
     if (typeof mail.html === 'string' && !options.hasPlainPart) bodyHidesPaper = shownOtherwise.length > 0;
     if (htmlVersion !== null && 'text' in htmlVersion) {
-      facts.htmlPapers = htmlPapersOf(htmlVersion.text);
-      // What the HTML holds and what it shows are both set against the paper counted.
+      // What every client shows of the HTML, and what particular clients show (its styles, its
+      // conditional comments), are each set against the paper counted. (A form control the
+      // conversion leaves out is no disagreement: every client shows it.)
+      facts.htmlPapers = shownToAll ?? htmlPapersOf(htmlVersion.text);
       for (const v of shownOtherwise) {
+        if (v.client === 'every mail client') continue;
         facts.htmlPapers.push(...(v.papers ?? []));
         facts.notes.push(hiddenHtmlNote(v));
       }
