@@ -63,7 +63,7 @@ export function cssRules(css: string): CssRule[] | null {
     }
     return n;
   };
-  /** The index of the first of `stops` (STOP_ flags) at the level of `i` (outside comments, strings and brackets), or the end. */
+  /** The index of the first of `stops` (SEMI, OPEN, CLOSE) at the level of `i` (outside comments, strings and brackets), or the end. */
   const until = (i: number, stops: number): number => {
     const closing: number[] = [];
     while (i < n) {
