@@ -32,8 +32,9 @@ import { type CssRule, cssDeclarations, cssRules } from './css.js';
  * brackets mirrored, as it is shown ("]X[" is shown "[X]").
  * Outlook (the Word engine) also shows what conditional comments hold for it (<!--[if mso]>) and
  * leaves out what they hold for others (<!--[if !mso]><!-->); that is read as a second view.
- * Not seen: a linked stylesheet (mail clients do not fetch one), text on a picture of its own
- * colour, a colour not written as #hex, rgb() or a common name, anything a script does.
+ * Not seen: a linked or imported stylesheet (most mail clients fetch none; nothing is fetched
+ * here), text on a picture of its own colour, a colour not written as #hex, rgb() or a common
+ * name, anything a script does.
  */
 export interface HtmlReadings {
   /** The HTML as text as the machine reads it: html-to-text of the HTML as parsed (the same parse and conversion as the rest). */
