@@ -226,3 +226,25 @@ describe('the HTML as shown, over generated papers', () => {
     );
   });
 });
+
+describe('the HTML as shown, over generated hostile markup', () => {
+  it('never throws: every reading is text, or says why it cannot be told', () => {
+    const piece = fc.constantFrom(
+      '<style>', '</style>', '<p>', '</p>', '<span class="a">', '</span>', '<div style="', '">', '</div>', '<bdo dir="rtl">', '</bdo>', '<input type="checkbox" checked>',
+      '<select><option selected>', '</select>', '<title>', '</title>', '<!--[if mso]>', '<![endif]-->', '<!--[if !mso]><!-->', '<!--<![endif]-->', '<template>', '</template>',
+      '.a{display:none}', '.a::after{content:"\\2713"}', '*{font-size:0}', 'p span{font-size:12px}', '@media x{', '}', '{', ';', ':', 'color:#fff', 'background:#000',
+      ':is(', ':not(', ')', '[', ']', '"', "'", '\\', '/*', '*/', '[X] Cllr Jacky Alty', '[ ] Cllr Jason Williams', ' ', '\n', '&nbsp;', '<font color="white">', '</font>',
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 80 }), (pieces) => {
+        const r = htmlAsShown(pieces.join(''), DEFAULT_READ_LIMITS.maxHtmlChars);
+        if (r === null) return;
+        if ('error' in r) throw new Error(r.error);
+        expect(typeof r.read).toBe('string');
+        expect(typeof r.held).toBe('string');
+        for (const v of r.views) expect(typeof v.text === 'string' || ('why' in v && v.why.length > 0)).toBe(true);
+      }),
+      { numRuns: 1500 },
+    );
+  });
+});

@@ -299,6 +299,9 @@ describe('a message sent as text and HTML (multipart/alternative, fixtures/alter
         const outlook = await judge(htmlOnly(conditional));
     expect(outlook.judgement.verdict).toEqual({ kind: 'rejected', reason: 'void-for-uncertainty' });
     expect(notes(outlook.judgement).join(' ')).toMatch(/as Outlook shows it, hides some of what it holds, writes in what it does not/);
+    // A page title naming the paper (which html-to-text writes, and no client shows) changes no paper: counted.
+    const titled = await judge(htmlOnly(`<title>CCIN BALLOT PAPER</title>${williams}`));
+    expect([titled.judgement.verdict, titled.judgement.choices]).toEqual([{ kind: 'valid' }, ['williams']]);
     // An Outlook-styled paper, with a hidden preview line and a rule for links under a pointer: counted, nothing said.
     for (const bytes of [htmlOnly(`${outlookStyle}<style>.pre {display:none !important; max-height:0; overflow:hidden} a:hover {display:none}</style><div class="pre">Our ballot</div><div class="WordSection1">${williams}</div>`), alternative(`${outlookStyle}<div class="WordSection1">${williams}</div>`)]) {
       const { judgement } = await judge(bytes);

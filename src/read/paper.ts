@@ -132,9 +132,13 @@ function parseLine(raw: string): Parsed {
   return none;
 }
 
-/** Papers' box lines (mark, text, and whether it is unsure) as one string: whether two readings of one document found the same papers. */
+/**
+ * Papers' box lines (mark, text, and whether it is unsure) as one string: whether two readings of
+ * one document found the same papers. A paper without boxes (a heading alone, as a <title> may
+ * hold) marks nothing, and is left out.
+ */
 export function boxLines(papers: readonly RawPaper[]): string {
-  return JSON.stringify(papers.map((p) => p.boxes.map((b) => [b.mark, b.text, b.unsure !== undefined])));
+  return JSON.stringify(papers.filter((p) => p.boxes.length > 0).map((p) => p.boxes.map((b) => [b.mark, b.text, b.unsure !== undefined])));
 }
 
 /** Every ballot paper in a text: a "CCIN BALLOT PAPER" heading starts one; boxes without a heading make one too. */
