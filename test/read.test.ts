@@ -299,6 +299,10 @@ describe('a message sent as text and HTML (multipart/alternative, fixtures/alter
         const outlook = await judge(htmlOnly(conditional));
     expect(outlook.judgement.verdict).toEqual({ kind: 'rejected', reason: 'void-for-uncertainty' });
     expect(notes(outlook.judgement).join(' ')).toMatch(/as Outlook shows it, hides some of what it holds, writes in what it does not/);
+    // `inspect` shows the officer each reading: what the machine read, and what a mail client shows.
+    const officer = await readForOfficer(raw(htmlOnly(`<style>.k {display:none}</style>${marked('X')}`)), DEFAULT_READ_LIMITS);
+    expect('own' in officer && officer.own).toMatch(/\[X\] Cllr Jason Williams/);
+    expect('own' in officer && officer.shown.map((v) => [v.client, /\[\] Cllr Jason Williams/.test(v.text ?? ''), /\[X\] Cllr Jacky Alty/.test(v.text ?? '')])).toEqual([['a mail client', true, true]]);
     // A page title naming the paper (which html-to-text writes, and no client shows) changes no paper: counted.
     const titled = await judge(htmlOnly(`<title>CCIN BALLOT PAPER</title>${williams}`));
     expect([titled.judgement.verdict, titled.judgement.choices]).toEqual([{ kind: 'valid' }, ['williams']]);

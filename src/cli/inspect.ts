@@ -80,7 +80,11 @@ export async function officerView(paths: readonly string[], chosen: readonly Mes
     };
     block('what the sender wrote', view.own);
     if (view.forwarded !== null) block('the forwarded message', view.forwarded);
-    if (view.html !== null) block('its HTML version, as a mail client shows it', view.html);
+    if (view.html !== null) block(view.shown.length === 0 ? 'its HTML version, as a mail client shows it' : 'its HTML version, all it holds (as the machine reads it)', view.html);
+    for (const v of view.shown) {
+      if (v.text !== null) block(`its HTML, as ${v.client} shows it`, v.text);
+      else out.push(`  ── its HTML, as ${v.client} shows it: cannot be told (${safe(v.why ?? '', 300)}) ──`);
+    }
     if (view.quoted.trim() !== '') out.push(`  (${view.quoted.split('\n').length} line(s) of quoted reply text not shown)`);
     for (const [i, a] of view.attachments.entries()) {
       let where = '';

@@ -865,6 +865,12 @@ export interface MessageForOfficer {
   forwarded: string | null;
   /** The HTML version as text, when the message has one beside a text version (what a mail client shows); null otherwise. */
   html: string | null;
+  /**
+   * The HTML as particular mail clients show it, where that is not what the machine reads of it
+   * (its styles hide or write text, its conditional comments show Outlook more, a form control):
+   * the text, or why it cannot be told.
+   */
+  shown: { client: string; text: string | null; why: string | null }[];
   attachments: { filename: string | null; contentType: string; content: Buffer }[];
 }
 
@@ -883,11 +889,18 @@ export async function readForOfficer(raw: RawMessage, limits: ReadLimits): Promi
     // As the count read it: a blank text version leaves the HTML version as the body.
     const text = plain.trim() === '' && htmlText !== null ? htmlText : plain;
     const split = splitQuoted(text, mail.subject ?? null);
+    const asShown = typeof mail.html === 'string' ? htmlAsShown(mail.html, limits.maxHtmlChars) : null;
+    const shown: MessageForOfficer['shown'] = [];
+    if (asShown !== null && 'held' in asShown) {
+      if (asShown.read !== asShown.held) shown.push({ client: 'every mail client', text: asShown.held, why: null });
+      for (const v of asShown.views) if (v.text !== asShown.held) shown.push({ client: v.client, text: v.text, why: 'why' in v ? v.why : null });
+    }
     return {
       own: split.own,
       quoted: split.quoted,
       forwarded: split.forwarded ? split.forwarded.text : null,
       html: text === htmlText ? null : (htmlText ?? (htmlVersion !== null && 'error' in htmlVersion ? `(cannot be read: ${htmlVersion.error})` : null)),
+      shown,
       attachments: mail.attachments.slice(0, limits.maxAttachments).map((a) => ({ filename: a.filename ?? null, contentType: a.contentType, content: a.content })),
     };
   } catch (e) {
