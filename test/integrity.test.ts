@@ -224,6 +224,16 @@ describe('only the issued paper', () => {
     expect((await judge(eml({ body: long + paper }))).judgement.verdict).toEqual({ kind: 'valid' });
   });
 
+  it('a picture or link in brackets (as html-to-text and Outlook write them) is no box: before a signatory’s name it is prose; where a candidate’s box would be, the paper is void', async () => {
+    for (const logo of ['[cid:image001.png@01DA4F2B.5E3C8A10]', '[cid:logo]', '[https://www.north-herts.gov.uk/]']) {
+      const { judgement } = await judge(eml({ body: `${paper}\nKind regards\n${logo} Cllr Elliot Kirkland\n` }));
+      expect({ logo, verdict: judgement.verdict, choices: judgement.choices }).toEqual({ logo, verdict: { kind: 'valid' }, choices: ['williams'] });
+    }
+    const { judgement } = await judge(eml({ body: paper.replace('[ ] Cllr Jacky Alty', '[https://ccin.example/tick.png] Cllr Jacky Alty') }));
+    expect(judgement.verdict).toEqual({ kind: 'rejected', reason: 'void-for-uncertainty' });
+    expect(judgement.findings.find((f) => f.code === 'void-for-uncertainty')?.detail).toMatch(/a picture or link \("https:\/\/ccin.example\/tick.png"\) where Cllr Jacky Alty's box would be/);
+  });
+
   it('a candidate’s box holding what no mark is (an image or a link, as html-to-text writes them) is read as a box, not lost as the line before it wrapped', async () => {
     for (const box of ['[tick [https://ccin.example/tick.png]]', '[[cid:tick@01DA]]', '[X [https://ccin.example/x.png]]', '[a tick drawn here by our Leader]']) {
       const body = paper.replace('[ ] Cllr Jacky Alty', `${box} Cllr Jacky Alty`);

@@ -164,6 +164,15 @@ export function readPaperMarks(paper: RawPaper, candidates: readonly Candidate[]
     // What the evidence and the doubts quote of the line (a line may be far longer than any paper's).
     const shown = text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}…` : text;
     if (marks.length < MAX_MARKS_KEPT) marks.push({ line: box.line, text: shown, mark: box.mark, reading, candidate: cand?.id ?? null });
+    if (box.picture) {
+      // A picture or link where a box would be: beside a candidate's name it may show a tick that
+      // no machine reads; beside anything else (a logo before a signature) it is prose.
+      if (cand) {
+        candidateLines++;
+        doubt(`line ${box.line} has a picture or link ("${box.mark.slice(0, MAX_QUOTED)}") where ${cand.name}'s box would be: what it shows cannot be read by machine`);
+      } else if (ignoredLines.length < MAX_DOUBTS_KEPT) ignoredLines.push(shown);
+      continue;
+    }
     const beside = box.candidateId === undefined ? markBesideBox(text, cand !== null) : null;
     if (box.unsure !== undefined && (cand !== null || reading === 'marked' || beside !== null || isNameShaped(text))) doubt(`line ${box.line} cannot be read with certainty: ${box.unsure}`);
     if (!cand) {

@@ -19,6 +19,13 @@ export interface BoxLine {
    * its end) was read. Absent for an ordinary line.
    */
   unsure?: string;
+  /**
+   * Set when the "box" holds only a link or a picture's address, as html-to-text and mail clients
+   * write them ("[cid:image001.png@…]", "[https://…]"): no box but a picture or a link. Beside a
+   * candidate's name it may be a picture of a tick (judge/ doubts it); beside anything else (a logo
+   * before a signature) it is prose.
+   */
+  picture?: true;
 }
 
 export interface RawPaper {
@@ -46,6 +53,8 @@ const TRAILING_BOX = /^\[([^\]]{0,16})\]\s*$/u;
  */
 const LOOSE_BOX = /^(?:[-*•·]\s+|\d{1,2}[.)]\s+)?\[(.{0,200}?)\]\s+(?=\p{L})/u;
 const HAS_LETTER = /\p{L}/u;
+/** A link or a picture's address, all a "box" holds when html-to-text or a mail client wrote an image or a link in brackets. */
+const REFERENCE = /^(?:cid:|https?:\/\/|mailto:|tel:|data:|www\.)\S*$/i;
 // Box glyphs, including the Wingdings characters Word and Outlook leave behind when a form is pasted
 // as text (¨ empty, þ ticked, ý crossed; U+F0A8/U+F0FE/U+F0FD in the private use area).
 const GLYPH_BOX = /^(?:([☐☑☒✅⬜🔲🔳■□▢❎🗹🗷🗵⮽⊠¨\uF0A8\uF0FE\uF0FD\uF06F])\uFE0F?\s*|([þý])\s+)/u;
@@ -78,7 +87,7 @@ export function normaliseText(text: string): string {
 }
 
 interface Parsed {
-  box: { text: string; mark: string; unsure?: string } | null;
+  box: { text: string; mark: string; unsure?: string; picture?: true } | null;
   label: { key: LabelKey; value: string } | null;
   heading: 'ccin' | 'generic' | null;
 }
@@ -109,16 +118,20 @@ function parseLine(raw: string): Parsed {
   const overlong = t.length > MAX_PAPER_LINE;
   if (overlong) unsure = `it is ${t.length} characters long, longer than any line of a ballot paper`;
   const head = overlong ? t.slice(0, MAX_PAPER_LINE) : t;
-  const box = (mark: string, text: string): Parsed => ({ box: unsure === undefined ? { text, mark } : { text, mark, unsure }, label: null, heading: null });
+  const box = (mark: string, text: string, square = false): Parsed => ({
+    box: { text, mark, ...(unsure === undefined ? {} : { unsure }), ...(square && REFERENCE.test(mark) ? { picture: true as const } : {}) },
+    label: null,
+    heading: null,
+  });
   if (!overlong && HEADING.test(t)) return { box: null, label: null, heading: 'ccin' };
   if (!overlong && GENERIC_HEADING.test(t)) return { box: null, label: null, heading: 'generic' };
   // A box at the start is looked for in the head alone; the text beside it is the whole rest.
   let m = LEADING_BOX.exec(head);
-  if (m && HAS_LETTER.test(t.slice(m[0].length))) return box((m[2] ?? '').trim(), t.slice(m[0].length).trim());
+  if (m && HAS_LETTER.test(t.slice(m[0].length))) return box((m[2] ?? '').trim(), t.slice(m[0].length).trim(), m[1] === '[');
   m = GLYPH_BOX.exec(head);
   if (m && HAS_LETTER.test(t.slice(m[0].length))) return box(m[1] ?? m[2] ?? '', t.slice(m[0].length).trim());
   m = LOOSE_BOX.exec(head);
-  if (m) return box((m[1] ?? '').trim(), t.slice(m[0].length).trim());
+  if (m) return box((m[1] ?? '').trim(), t.slice(m[0].length).trim(), true);
   // "Cllr Jason Williams [X]": found from the last "[" rather than by a backtracking pattern.
   const open = t.lastIndexOf('[');
   if (open > 0) {
@@ -174,7 +187,7 @@ export function findPapers(text: string, origin: string): RawPaper[] {
       const next = parsed[i + 1];
       const nextText = (lines[i + 1] ?? '').trim();
       const continuation = next && !next.box && !next.label && !next.heading && nextText !== '' ? nextText : null;
-      cur.boxes.push({ text: p.box.text, mark: p.box.mark, continuation, line: i + 1, ...(p.box.unsure === undefined ? {} : { unsure: p.box.unsure }) });
+      cur.boxes.push({ text: p.box.text, mark: p.box.mark, continuation, line: i + 1, ...(p.box.unsure === undefined ? {} : { unsure: p.box.unsure }), ...(p.box.picture ? { picture: true as const } : {}) });
       continue;
     }
     if (p.label) {
