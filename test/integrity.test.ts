@@ -225,10 +225,11 @@ describe('only the issued paper', () => {
   });
 
   it('a picture or link in brackets (as html-to-text and Outlook write them) is no box: before a signatory’s name it is prose; where a candidate’s box would be, the paper is void', async () => {
-    for (const logo of ['[cid:image001.png@01DA4F2B.5E3C8A10]', '[cid:logo]', '[https://www.north-herts.gov.uk/]']) {
+    for (const logo of ['[cid:image001.png@01DA4F2B.5E3C8A10]', '[cid:logo]', '[https://www.north-herts.gov.uk/]', '[image: North Herts Council]']) {
       const { judgement } = await judge(eml({ body: `${paper}\nKind regards\n${logo} Cllr Elliot Kirkland\n` }));
       expect({ logo, verdict: judgement.verdict, choices: judgement.choices }).toEqual({ logo, verdict: { kind: 'valid' }, choices: ['williams'] });
     }
+    expect((await judge(eml({ body: paper.replace('[ ] Cllr Jacky Alty', '[image: tick] Cllr Jacky Alty') }))).judgement.verdict).toEqual({ kind: 'rejected', reason: 'void-for-uncertainty' });
     const { judgement } = await judge(eml({ body: paper.replace('[ ] Cllr Jacky Alty', '[https://ccin.example/tick.png] Cllr Jacky Alty') }));
     expect(judgement.verdict).toEqual({ kind: 'rejected', reason: 'void-for-uncertainty' });
     expect(judgement.findings.find((f) => f.code === 'void-for-uncertainty')?.detail).toMatch(/a picture or link \("https:\/\/ccin.example\/tick.png"\) where Cllr Jacky Alty's box would be/);

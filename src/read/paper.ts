@@ -20,8 +20,8 @@ export interface BoxLine {
    */
   unsure?: string;
   /**
-   * Set when the "box" holds only a link or a picture's address, as html-to-text and mail clients
-   * write them ("[cid:image001.png@…]", "[https://…]"): no box but a picture or a link. Beside a
+   * Set when the "box" holds only a link or a picture, as html-to-text and mail clients write them
+   * ("[cid:image001.png@…]", "[https://…]", Gmail's "[image: Logo]"): no box but a picture or a link. Beside a
    * candidate's name it may be a picture of a tick (judge/ doubts it); beside anything else (a logo
    * before a signature) it is prose.
    */
@@ -53,8 +53,11 @@ const TRAILING_BOX = /^\[([^\]]{0,16})\]\s*$/u;
  */
 const LOOSE_BOX = /^(?:[-*•·]\s+|\d{1,2}[.)]\s+)?\[(.{0,200}?)\]\s+(?=\p{L})/u;
 const HAS_LETTER = /\p{L}/u;
-/** A link or a picture's address, all a "box" holds when html-to-text or a mail client wrote an image or a link in brackets. */
-const REFERENCE = /^(?:cid:|https?:\/\/|mailto:|tel:|data:|www\.)\S*$/i;
+/**
+ * A link or a picture, all a "box" holds when html-to-text or a mail client wrote an image or a link
+ * in brackets: an address ("cid:…", "https://…"), or Gmail's text version of a picture ("image: Logo").
+ */
+const REFERENCE = /^(?:(?:cid:|https?:\/\/|mailto:|tel:|data:|www\.)\S*|image:\s.*)$/i;
 // Box glyphs, including the Wingdings characters Word and Outlook leave behind when a form is pasted
 // as text (¨ empty, þ ticked, ý crossed; U+F0A8/U+F0FE/U+F0FD in the private use area).
 const GLYPH_BOX = /^(?:([☐☑☒✅⬜🔲🔳■□▢❎🗹🗷🗵⮽⊠¨\uF0A8\uF0FE\uF0FD\uF06F])\uFE0F?\s*|([þý])\s+)/u;
