@@ -228,6 +228,13 @@ describe('the HTML as shown, over generated papers', () => {
 });
 
 describe('the HTML as shown, over generated hostile markup', () => {
+  it('refuses Outlook\'s reading when its conditional comments (which the nesting limit does not count) open elements nested too deep, and reverses nested right-to-left text once', () => {
+    const deep = htmlAsShown(`<p style="color:red">x</p><!--[if mso]>${'<div>'.repeat(5000)}deep${'</div>'.repeat(5000)}<![endif]-->`, DEFAULT_READ_LIMITS.maxHtmlChars);
+    expect(deep !== null && 'views' in deep && deep.views).toEqual([{ client: 'Outlook', text: null, why: `HTML nested deeper than ${MAX_HTML_NESTING} levels` }]);
+    const nested = htmlAsShown(`<p>${'<bdo dir="rtl">'.repeat(2)}]X[ A${'</bdo>'.repeat(2)}</p>`, DEFAULT_READ_LIMITS.maxHtmlChars);
+    expect(nested !== null && 'views' in nested && nested.views.map((v) => v.text?.replace(/[\u202C\u202E]/g, ''))).toEqual(['A ]X[']);
+  });
+
   it('never throws: every reading is text, or says why it cannot be told', () => {
     const piece = fc.constantFrom(
       '<style>', '</style>', '<p>', '</p>', '<span class="a">', '</span>', '<div style="', '">', '</div>', '<bdo dir="rtl">', '</bdo>', '<input type="checkbox" checked>',

@@ -1,7 +1,7 @@
 import type { Candidate } from '../inputs/election.js';
 import { foldText, nameTokens } from '../model/names.js';
 import type { RawPaper } from '../read/paper.js';
-import { MARK_GLYPH, readMark, type MarkReading } from '../model/marks.js';
+import { LINK_ADDRESS, MARK_GLYPH, readMark, type MarkReading } from '../model/marks.js';
 
 export { readMark, type MarkReading };
 
@@ -18,7 +18,7 @@ export function markBesideBox(text: string, candidate: boolean): { shown: string
     const inside = m[1] ?? '';
     const reading = readMark(inside);
     if (reading === 'marked') return { shown: quoted(m[0]), kind: 'mark' };
-    if (candidate && reading === 'uncertain' && inside.trim().length <= MAX_BOX_CONTENT && !LINK.test(inside.trim())) return { shown: quoted(m[0]), kind: 'uncertain' };
+    if (candidate && reading === 'uncertain' && inside.trim().length <= MAX_BOX_CONTENT && !LINK_ADDRESS.test(inside.trim())) return { shown: quoted(m[0]), kind: 'uncertain' };
   }
   for (const m of text.matchAll(/\(([^)]*)\)?/g)) if (readMark(m[1] ?? '') === 'marked') return { shown: quoted(m[0]), kind: 'mark' };
   const glyph = MARK_GLYPH.exec(text)?.[0];
@@ -26,8 +26,6 @@ export function markBesideBox(text: string, candidate: boolean): { shown: string
 }
 /** What a box holds is this short (read/paper.ts reads a box of at most 16 characters). */
 const MAX_BOX_CONTENT = 16;
-/** A link's address, as html-to-text and mail clients write one beside its text (a web address, mail, an image's content id). */
-const LINK = /^(?:[a-z][a-z0-9+.-]*:\/\/|mailto:|cid:|tel:|www\.)/i;
 
 function withoutBrackets(s: string): string {
   return s.replace(/\([^)]*\)?/g, ' ').replace(/\[[^\]]*\]?/g, ' ');

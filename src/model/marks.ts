@@ -36,3 +36,9 @@ export function readMark(content: string): MarkReading {
   if (BLANK_WORDS.has(compact)) return 'blank';
   return 'uncertain';
 }
+
+/**
+ * A link's address as html-to-text and mail clients write one in brackets beside its text or in
+ * place of a picture: a web address, mail, a telephone number, an image's content id ("cid:…").
+ */
+export const LINK_ADDRESS = /^(?:[a-z][a-z0-9+.-]*:\/\/|mailto:|cid:|tel:|www\.)/i;

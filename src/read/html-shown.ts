@@ -12,8 +12,9 @@ import { type CssRule, cssDeclarations, cssRules } from './css.js';
  * a style that may hide a paper's line makes the paper uncertain, never counted as the machine read it.
  *
  * Each element's own values are the cascade's: the rules of <style> elements that match it
- * (css-select, any selector a browser takes; rules for any screen size or medium all count) and its
- * style attribute, by importance, specificity and order. Hidden, with all it holds: an element with
+ * (matched by css-select; rules for any screen size or medium all count; a hiding rule whose
+ * selector css-select cannot read leaves the reading unknown) and its style attribute, by
+ * importance, specificity and order. Hidden, with all it holds: an element with
  * the `hidden` attribute, a <template>, and an element whose own values say
  *   - display:none, Outlook's mso-hide:all, an opacity under 0.1;
  *   - a height or width of 1px or less with overflow hidden, a clip of nothing;
@@ -56,7 +57,14 @@ const MAX_RULE_MATCHES = 1_000_000;
 /** Text a stylesheet writes in (::before, ::after), at most, over the whole message. */
 const MAX_WRITTEN_CHARS = 1_000_000;
 
-export function htmlReadings(html: string, convert: (html: string) => string): HtmlReadings | null {
+/** The client every reading of an HTML message shares (what `held` is): a view's `client` is never this. */
+export const EVERY_CLIENT = 'every mail client';
+
+/**
+ * The readings of an HTML message; `refused` says why an HTML text (Outlook's, with its conditional
+ * comments opened) is not parsed at all, as the caller's limits on length and nesting say.
+ */
+export function htmlReadings(html: string, convert: (html: string) => string, refused: (html: string) => string | null): HtmlReadings | null {
   if (!MAY_HIDE.test(html)) return null;
   const doc = parseDocument(html, { decodeEntities: true });
   // What the machine reads is made before the document is changed, and only when it is.
@@ -73,9 +81,13 @@ export function htmlReadings(html: string, convert: (html: string) => string): H
   if (browser !== null) views.push({ client: 'a mail client', ...browser });
   const outlook = outlookHtml(html);
   if (outlook !== html) {
-    const shown = parseDocument(outlook, { decodeEntities: true });
-    applyShownByAll(shownByAll(shown));
-    views.push({ client: 'Outlook', ...(shownText(shown, () => '', convert) ?? { text: convert(render(shown)) }) });
+    const why = refused(outlook);
+    if (why !== null) views.push({ client: 'Outlook', text: null, why });
+    else {
+      const shown = parseDocument(outlook, { decodeEntities: true });
+      applyShownByAll(shownByAll(shown));
+      views.push({ client: 'Outlook', ...(shownText(shown, () => '', convert) ?? { text: convert(render(shown)) }) });
+    }
   }
   if (views.length === 0 && raw === null) return null;
   const shownToAll = heldText();
@@ -117,11 +129,7 @@ function applyShownByAll(changes: ReadonlyMap<AnyNode, string | null>): void {
     for (const c of p.children) {
       const change = changes.get(c);
       if (change === undefined) children.push(c);
-      else if (change !== null) {
-        const text = new Text(change);
-        text.parent = p;
-        children.push(text);
-      }
+      else if (change !== null) children.push(textIn(p, change));
     }
     p.children = children as typeof p.children;
   }
@@ -178,18 +186,20 @@ function shownText(doc: Document, before: () => string, convert: (html: string) 
   // The text held is read before what the stylesheet writes is put in (as text, it is then read as its element's text).
   if (written.length > 0) before();
   for (const w of written) {
-    const text = new Text(w.text);
-    text.parent = w.element;
-    if (w.where === 'before') w.element.children.unshift(text);
-    else w.element.children.push(text);
+    if (w.where === 'before') w.element.children.unshift(textIn(w.element, w.text));
+    else w.element.children.push(textIn(w.element, w.text));
   }
   const hidden = new Set<AnyNode>();
   const reordered: Element[] = [];
   const overridden: Element[] = [];
   // The walk is a loop over a stack (a document may nest as deep as html.ts lets it).
-  const stack: { node: AnyNode; inherited: Inherited }[] = [...doc.children].reverse().map((node) => ({ node, inherited: ROOT_STYLE }));
+  // `reordering`, `reversing`: inside text that may be shown in another order, or is forced right to
+  // left; only the outermost such element is marked, or reversed (as a whole, once).
+  const stack: { node: AnyNode; inherited: Inherited; reordering: boolean; reversing: boolean }[] = [...doc.children]
+    .reverse()
+    .map((node) => ({ node, inherited: ROOT_STYLE, reordering: false, reversing: false }));
   while (stack.length > 0) {
-    const { node, inherited } = stack.pop()!;
+    const { node, inherited, reordering, reversing } = stack.pop()!;
     if (node.type === 'text') {
       if ((node as Text).data.trim() !== '' && textHidden(inherited)) hidden.add(node);
       continue;
@@ -206,10 +216,13 @@ function shownText(doc: Document, before: () => string, convert: (html: string) 
     }
     const rtl = /^\s*rtl\s*$/i.test(node.attribs.dir ?? '') || own.get('direction') === 'rtl';
     const override = (node.name === 'bdo' && rtl) || (rtl && /override/.test(own.get('unicode-bidi') ?? ''));
-    if (override) overridden.push(node);
-    if (override || rtl || node.name === 'bdo' || /override|plaintext|embed|isolate/.test(own.get('unicode-bidi') ?? '')) reordered.push(node);
+    const reorders = override || rtl || node.name === 'bdo' || /override|plaintext|embed|isolate/.test(own.get('unicode-bidi') ?? '');
+    if (override && !reversing) overridden.push(node);
+    if (reorders && !reordering) reordered.push(node);
     const style = own.size > 0 ? inherit(inherited, own) : inherited;
-    for (let i = node.children.length - 1; i >= 0; i--) stack.push({ node: node.children[i]!, inherited: style });
+    for (let i = node.children.length - 1; i >= 0; i--) {
+      stack.push({ node: node.children[i]!, inherited: style, reordering: reordering || reorders, reversing: reversing || override });
+    }
   }
   if (hidden.size === 0 && written.length === 0 && reordered.length === 0) return null;
   if (written.length === 0) before();
@@ -218,11 +231,8 @@ function shownText(doc: Document, before: () => string, convert: (html: string) 
   // Text a browser may show in another order than it is stored (right to left, or by a bidi override)
   // is put between the controls that do the same in plain text, which make a paper's line unsure.
   for (const e of reordered) {
-    const open = new Text('\u202E');
-    const close = new Text('\u202C');
-    open.parent = close.parent = e;
-    e.children.unshift(open);
-    e.children.push(close);
+    e.children.unshift(textIn(e, '\u202E'));
+    e.children.push(textIn(e, '\u202C'));
   }
   // Each parent's children filtered once: taking hidden nodes out one by one costs the square of a long run of siblings.
   const parents = new Set<ParentNode>();
@@ -254,28 +264,32 @@ function controlShows(e: Element): string | null {
   return null;
 }
 
-function textOf(e: Element): string {
-  let out = '';
-  const stack: AnyNode[] = [e];
+/** The text nodes an element holds, in document order. */
+function textNodes(e: Element): Text[] {
+  const out: Text[] = [];
+  const stack: AnyNode[] = [...e.children].reverse();
   while (stack.length > 0) {
     const n = stack.pop()!;
-    if (n instanceof Text) out += n.data;
+    if (n instanceof Text) out.push(n);
     else if (isTag(n)) for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]!);
   }
   return out;
+}
+
+const textOf = (e: Element): string => textNodes(e).map((t) => t.data).join('');
+
+/** A text node to put among a parent's children. */
+function textIn(parent: ParentNode, data: string): Text {
+  const text = new Text(data);
+  text.parent = parent;
+  return text;
 }
 
 const MIRRORED: Record<string, string> = { '(': ')', ')': '(', '[': ']', ']': '[', '{': '}', '}': '{', '<': '>', '>': '<', '«': '»', '»': '«', '‹': '›', '›': '‹' };
 
 /** The text an element holds, as a right-to-left override shows it: all of it reversed, brackets mirrored, put in its first text node. */
 function showReversed(e: Element): void {
-  const texts: Text[] = [];
-  const stack: AnyNode[] = [...e.children].reverse();
-  while (stack.length > 0) {
-    const n = stack.pop()!;
-    if (n instanceof Text) texts.push(n);
-    else if (isTag(n)) for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]!);
-  }
+  const texts = textNodes(e);
   const first = texts[0];
   if (first === undefined) return;
   first.data = [...texts.map((t) => t.data).join('')].reverse().map((c) => MIRRORED[c] ?? c).join('');

@@ -15,11 +15,18 @@ export function htmlAsText(html: string, maxChars: number): { text: string } | {
   return converted(html, maxChars, convert);
 }
 
-function converted(html: string, maxChars: number, using: (html: string) => string): { text: string } | { error: string } {
-  if (html.length > maxChars) return { error: `HTML too long for parsing ${html.length} characters` };
+/** Why HTML is not parsed at all, or null: over the length limit, or nested too deep. */
+function refused(html: string, maxChars: number): string | null {
+  if (html.length > maxChars) return `HTML too long for parsing ${html.length} characters`;
   // The HTML parser under html-to-text (htmlparser2) costs the square of the nesting depth, and
   // html-to-text's walk is recursive: deep nesting is refused before either runs.
-  if (nestsDeeperThan(html, MAX_HTML_NESTING)) return { error: `HTML nested deeper than ${MAX_HTML_NESTING} levels` };
+  if (nestsDeeperThan(html, MAX_HTML_NESTING)) return `HTML nested deeper than ${MAX_HTML_NESTING} levels`;
+  return null;
+}
+
+function converted(html: string, maxChars: number, using: (html: string) => string): { text: string } | { error: string } {
+  const why = refused(html, maxChars);
+  if (why !== null) return { error: why };
   try {
     return { text: using(html) };
   } catch (e) {
@@ -29,13 +36,14 @@ function converted(html: string, maxChars: number, using: (html: string) => stri
 
 /**
  * What the HTML shows a reader, set against what it holds (html-shown.ts): null when it has no
- * markup by which it could show otherwise (no style, <template>, hidden attribute, conditional comment or right-to-left text).
+ * markup by which it could show otherwise (MAY_HIDE there).
  */
 export function htmlAsShown(html: string, maxChars: number): HtmlReadings | { error: string } | null {
-  const checked = converted(html, maxChars, () => '');
-  if ('error' in checked) return checked;
+  const why = refused(html, maxChars);
+  if (why !== null) return { error: why };
   try {
-    return htmlReadings(html, convert);
+    // The same limits for what Outlook shows, which conditional comments (not counted as nesting) may deepen.
+    return htmlReadings(html, convert, (shown) => refused(shown, maxChars));
   } catch (e) {
     return { error: `the HTML cannot be read as it is shown: ${(e as Error).message.slice(0, 200)}` };
   }

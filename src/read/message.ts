@@ -12,6 +12,7 @@ import { serviceBoundary, serviceRegion, type ServiceProfile, type TrustBoundary
 import type { DkimSignatureFact, TxtLookup } from './dkim.js';
 import { boxLines, findPapers, type RawPaper } from './paper.js';
 import { htmlAsShown, htmlAsText } from './html.js';
+import { EVERY_CLIENT } from './html-shown.js';
 import type { MsgConversion } from './msg.js';
 import { isMsgFile } from './msg-detect.js';
 import { splitQuoted, type ForwardedHeader } from './quotes.js';
@@ -523,7 +524,7 @@ function repeatedSingleHeaders(headers: readonly { key: string }[]): { name: str
 
 /** Why the HTML's papers are not what a reader is shown: one note for each way of showing it that differs. */
 const hiddenHtmlNote = (v: ShownOtherwise): string =>
-  v.client === 'every mail client'
+  v.client === EVERY_CLIENT
     ? 'the HTML of the message shows a reader what the text the machine reads of it leaves out (a form control: a ticked checkbox, a field\'s value, a list\'s chosen option) or holds what no mail client shows (a title, a script), and the ballot paper it shows is not the one read'
     : v.why === null
     ? `the HTML version of the message, as ${v.client} shows it, hides some of what it holds, writes in what it does not or shows it in another order (by a style, the hidden attribute, a <template>, a conditional comment or right-to-left text), and the ballot paper it shows is not the one it holds`
@@ -707,7 +708,7 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
     const held = htmlPapersOf(asShown.held);
     shownToAll = held;
     if (asShown.read !== asShown.held && boxLines(htmlPapersOf(asShown.read)) !== boxLines(held)) {
-      shownOtherwise.push({ client: 'every mail client', papers: held, why: null });
+      shownOtherwise.push({ client: EVERY_CLIENT, papers: held, why: null });
     }
     for (const v of asShown.views) {
       if (v.text === null) {
@@ -733,7 +734,7 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
       // conversion leaves out is no disagreement: every client shows it.)
       facts.htmlPapers = shownToAll ?? htmlPapersOf(htmlVersion.text);
       for (const v of shownOtherwise) {
-        if (v.client === 'every mail client') continue;
+        if (v.client === EVERY_CLIENT) continue;
         facts.htmlPapers.push(...(v.papers ?? []));
         facts.notes.push(hiddenHtmlNote(v));
       }
@@ -892,7 +893,7 @@ export async function readForOfficer(raw: RawMessage, limits: ReadLimits): Promi
     const asShown = typeof mail.html === 'string' ? htmlAsShown(mail.html, limits.maxHtmlChars) : null;
     const shown: MessageForOfficer['shown'] = [];
     if (asShown !== null && 'held' in asShown) {
-      if (asShown.read !== asShown.held) shown.push({ client: 'every mail client', text: asShown.held, why: null });
+      if (asShown.read !== asShown.held) shown.push({ client: EVERY_CLIENT, text: asShown.held, why: null });
       for (const v of asShown.views) if (v.text !== asShown.held) shown.push({ client: v.client, text: v.text, why: 'why' in v ? v.why : null });
     }
     return {

@@ -2,6 +2,8 @@
  * Finds ballot papers in text and reads their parts as written. Which candidate a line names and
  * whether a mark is a vote is decided by judge/, which knows the election.
  */
+import { LINK_ADDRESS } from '../model/marks.js';
+
 export interface BoxLine {
   /** The text beside the box, e.g. "Cllr Jason Williams (Westminster City Council)". */
   text: string;
@@ -54,10 +56,11 @@ const TRAILING_BOX = /^\[([^\]]{0,16})\]\s*$/u;
 const LOOSE_BOX = /^(?:[-*•·]\s+|\d{1,2}[.)]\s+)?\[(.{0,200}?)\]\s+(?=\p{L})/u;
 const HAS_LETTER = /\p{L}/u;
 /**
- * A link or a picture, all a "box" holds when html-to-text or a mail client wrote an image or a link
- * in brackets: an address ("cid:…", "https://…"), or Gmail's text version of a picture ("image: Logo").
+ * Whether all a "box" holds is a link or a picture, as html-to-text or a mail client writes one in
+ * brackets: an address (LINK_ADDRESS, or a data: URL) with no space in it, or Gmail's text
+ * version of a picture ("image: Logo").
  */
-const REFERENCE = /^(?:(?:cid:|https?:\/\/|mailto:|tel:|data:|www\.)\S*|image:\s.*)$/i;
+const isLinkOrPicture = (content: string): boolean => ((LINK_ADDRESS.test(content) || /^data:/i.test(content)) && !/\s/.test(content)) || /^image:\s/i.test(content);
 // Box glyphs, including the Wingdings characters Word and Outlook leave behind when a form is pasted
 // as text (¨ empty, þ ticked, ý crossed; U+F0A8/U+F0FE/U+F0FD in the private use area).
 const GLYPH_BOX = /^(?:([☐☑☒✅⬜🔲🔳■□▢❎🗹🗷🗵⮽⊠¨\uF0A8\uF0FE\uF0FD\uF06F])\uFE0F?\s*|([þý])\s+)/u;
@@ -122,7 +125,7 @@ function parseLine(raw: string): Parsed {
   if (overlong) unsure = `it is ${t.length} characters long, longer than any line of a ballot paper`;
   const head = overlong ? t.slice(0, MAX_PAPER_LINE) : t;
   const box = (mark: string, text: string, square = false): Parsed => ({
-    box: { text, mark, ...(unsure === undefined ? {} : { unsure }), ...(square && REFERENCE.test(mark) ? { picture: true as const } : {}) },
+    box: { text, mark, ...(unsure === undefined ? {} : { unsure }), ...(square && isLinkOrPicture(mark) ? { picture: true as const } : {}) },
     label: null,
     heading: null,
   });
