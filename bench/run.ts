@@ -132,6 +132,8 @@ async function hostileText(): Promise<void> {
     // A stylesheet of the shapes that cost CSS libraries the square of their length (src/read/css.ts).
     ['HTML: stylesheet }{a', (n) => inHtml(`<style>${'}{a'.repeat(n / 3)}</style><p>[X] Cllr Jacky Alty</p>`)],
     ['HTML: stylesheet "*:[', (n) => inHtml(`<style>${'"*:['.repeat(n / 4)}</style><p>[X] Cllr Jacky Alty</p>`)],
+    ['HTML: content "\\', (n) => inHtml(`<style>.t::before{content:${'"\\'.repeat(n / 2)}}</style><p class="t">[X] Cllr Jacky Alty</p>`)],
+    ['HTML: long styles', (n) => inHtml(`<p style="font-size:${'1'.repeat(n / 2)}-;color:rgba(0,0,0,${'0'.repeat(n / 2)}x">[X] Cllr Jacky Alty</p>`)],
     ['HTML: hiding rules', (n) => inHtml(`<style>${'.h { display:none } '.repeat(400)}</style>${'<p class="h">[X] Cllr Jacky Alty</p><p>[ ] Cllr Jacky Alty</p>'.repeat((n - 8000) / 68)}`)],
   );
   const message = (body: string): string[] => {

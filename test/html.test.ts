@@ -77,6 +77,14 @@ describe('the HTML as a reader is shown it (src/read/html-shown.ts)', () => {
     ]) expect(hides(decls(css)), css).toBe(false);
   });
 
+  it('does not work out a value longer than any length, colour or keyword (a pattern for each would take the square of its length)', () => {
+    for (const prop of ['font-size', 'font', 'opacity', 'left', 'color', 'clip', 'transform', 'scale', 'filter']) {
+      expect(hides(new Map([[prop, `${'1'.repeat(100_000)}-`]])), prop).toBe(false);
+      expect(hides(new Map([[prop, `rgba(0,0,0,${'0'.repeat(100_000)}x`]])), prop).toBe(false);
+    }
+    expect(parseColour(`rgb(${'1'.repeat(100_000)}-`)).toBeNull();
+  });
+
   it('reads the text a ::before or ::after rule writes, CSS escapes and all', () => {
     expect(generatedText('"\\2713"')).toBe('✓');
     expect(generatedText("'X'")).toBe('X');
@@ -85,6 +93,9 @@ describe('the HTML as a reader is shown it (src/read/html-shown.ts)', () => {
     expect(generatedText('counter(n) ". "')).toBe('\ufffd. ');
     expect(generatedText('attr(data-mark)')).toBe('\ufffd');
     for (const none of ['none', 'normal', '""', "''"]) expect(generatedText(none)).toBe('');
+    // Quotes never closed are passed over, in one pass (a pattern for each took the square of the length).
+    expect(generatedText('"\\'.repeat(200_000))).toBe('\ufffd'.repeat(200_000));
+    expect(generatedText('"a" \'b')).toBe('a\ufffd');
   });
 
   it('shows Outlook what conditional comments hold for it, and not what they hold for others', () => {

@@ -330,6 +330,7 @@ const NAMED_COLOURS: Record<string, Rgb> = {
 
 /** A colour as CSS (or a legacy colour attribute) writes it: #rgb, #rrggbb (with or without #, alpha ignored), rgb(), a name; null otherwise. */
 export function parseColour(value: string): Rgb | null {
+  if (value.length > MAX_VALUE_CHARS) return null;
   const v = value.trim().toLowerCase();
   const named = NAMED_COLOURS[v];
   if (named !== undefined) return named;
@@ -372,21 +373,34 @@ function cascade(matched: readonly Match[], element: Element): Map<string, strin
   const style = element.attribs.style;
   const inline = style === undefined ? null : cssDeclarations(style);
   const own = new Map<string, string>();
-  if (element.attribs.bgcolor !== undefined) own.set('background-color', element.attribs.bgcolor.trim().toLowerCase());
-  if (element.name === 'font' && element.attribs.color !== undefined) own.set('color', element.attribs.color.trim().toLowerCase());
   const rank = new Map<string, number[]>();
   const offer = (prop: string, value: string, key: number[]): void => {
     const held = rank.get(prop);
     if (held !== undefined && compareKeys(held, key) > 0) return;
+    const v = bounded(prop, value);
+    if (v === null) return;
     rank.set(prop, key);
-    own.set(prop, value);
+    own.set(prop, v);
   };
+  if (element.attribs.bgcolor !== undefined) offer('background-color', element.attribs.bgcolor.trim().toLowerCase(), [-1]);
+  if (element.name === 'font' && element.attribs.color !== undefined) offer('color', element.attribs.color.trim().toLowerCase(), [-1]);
   for (const m of matched) {
     for (const [prop, value] of m.rule.declarations) if (READ_PROPERTIES.has(prop)) offer(prop, value, [m.rule.important.has(prop) ? 2 : 0, m.specificity, m.order]);
   }
   if (inline !== null) for (const [prop, value] of inline.declarations) if (READ_PROPERTIES.has(prop)) offer(prop, value, [inline.important.has(prop) ? 3 : 1, 0, 0]);
   return own;
 }
+
+/**
+ * A value as the reading works it out: one longer than any length, colour or keyword it reads is
+ * not read (the patterns that read them may take the square of a value's length, and a sender
+ * writes the value): a background's stays unknown (a picture, say), anything else's unset.
+ */
+function bounded(prop: string, value: string): string | null {
+  if (value.length <= MAX_VALUE_CHARS) return value;
+  return prop.startsWith('background') ? 'url()' : null;
+}
+const MAX_VALUE_CHARS = 200;
 
 function compareKeys(a: readonly number[], b: readonly number[]): number {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return (a[i] ?? 0) - (b[i] ?? 0);
@@ -549,7 +563,12 @@ function px(value: string): number | null {
 const TRANSPARENT = /^(?:transparent|#[0-9a-f]{3}0|#[0-9a-f]{6}00|[a-z-]+\((?:[^,/()]*,){3}\s*0*\.?0+%?\s*\)|[a-z-]+\([^/()]*\/\s*0*\.?0+%?\s*\))$/;
 
 /** Whether a set of declarations (property → value, lower case), on an element of a 16px visible font, hides the text it holds. */
-export function hides(d: ReadonlyMap<string, string>): boolean {
+export function hides(declared: ReadonlyMap<string, string>): boolean {
+  const d = new Map<string, string>();
+  for (const [prop, value] of declared) {
+    const v = bounded(prop, value);
+    if (v !== null) d.set(prop, v);
+  }
   return hidesBox(d) || textHidden(inherit(ROOT_STYLE, d));
 }
 
@@ -574,19 +593,42 @@ function hidesBox(d: ReadonlyMap<string, string>): boolean {
  */
 export function generatedText(value: string): string {
   if (/^(?:none|normal|""|'')$/.test(value.trim())) return '';
+  // One pass: a quote that is never closed is passed over, and so is every later one of its kind
+  // (a scan from it would meet the same characters in the same pairs, and find no close either).
+  const unclosed = new Set<string>();
   let out = '';
-  for (const m of value.matchAll(/"((?:[^"\\]|\\[\s\S])*)"|'((?:[^'\\]|\\[\s\S])*)'|([^\s"']+)/g)) {
-    const s = m[1] ?? m[2];
-    if (s !== undefined) out += s.replace(/\\(?:([0-9a-f]{1,6})\s?|(\n)|([\s\S]))/gi, (_x, hex: string | undefined, nl: string | undefined, ch: string | undefined) => {
-      if (hex !== undefined) {
-        const cp = parseInt(hex, 16);
-        return cp === 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ? '\ufffd' : String.fromCodePoint(cp);
+  for (let i = 0; i < value.length; ) {
+    const c = value[i]!;
+    if (/\s/.test(c)) {
+      i++;
+    } else if (c === '"' || c === "'") {
+      let j = i + 1;
+      if (!unclosed.has(c)) while (j < value.length && value[j] !== c) j += value[j] === '\\' ? 2 : 1;
+      if (!unclosed.has(c) && j < value.length) {
+        out += cssUnescaped(value.slice(i + 1, j));
+        i = j + 1;
+      } else {
+        unclosed.add(c);
+        i++;
       }
-      return nl !== undefined ? '' : (ch ?? '');
-    });
-    else out += '\ufffd';
+    } else {
+      // Anything but a string (a counter, an attribute's value, a quote mark) writes what cannot be told.
+      while (i < value.length && !/[\s"']/.test(value[i]!)) i++;
+      out += '\ufffd';
+    }
   }
   return out;
+}
+
+/** A CSS string's text, its escapes read: "\\2713 " is ✓, an escaped newline is nothing. */
+function cssUnescaped(s: string): string {
+  return s.replace(/\\(?:([0-9a-f]{1,6})\s?|(\n)|([\s\S]))/gi, (_x, hex: string | undefined, nl: string | undefined, ch: string | undefined) => {
+    if (hex !== undefined) {
+      const cp = parseInt(hex, 16);
+      return cp === 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ? '\ufffd' : String.fromCodePoint(cp);
+    }
+    return nl !== undefined ? '' : (ch ?? '');
+  });
 }
 
 /**
