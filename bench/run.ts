@@ -157,6 +157,16 @@ async function hostileText(): Promise<void> {
     const large = Math.min(await timeOf(largeText), await timeOf(largeText));
     rows.push(`${name.padEnd(22)} 128 KiB ${f(small, 1).padStart(7)} ms · 1 MiB ${f(large, 1).padStart(7)} ms · ×${f(large / small, 1)}`);
   }
+  // Past the limits on lines (MAX_MESSAGE_LINES) and on text (MAX_TEXT_CHARS): a message near the
+  // size limit is refused at the cost of a look at its bytes, or of parsing it, never of reading it.
+  const near = 24 << 20;
+  for (const [name, body] of [
+    ['24 MiB of 2-byte lines', '=\n'.repeat(near / 2)],
+    ['24 MiB of 1,000-byte lines', ('x'.repeat(999) + '\n').repeat(near / 1000)],
+  ] as const) {
+    const took = Math.min(await timeOf(body), await timeOf(body));
+    rows.push(`${name.padEnd(27)} ${f(took, 0).padStart(6)} ms (past a limit: not read for papers)`);
+  }
   process.stdout.write(rows.join('\n') + '\n');
 }
 

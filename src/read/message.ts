@@ -46,7 +46,21 @@ export interface ReadOptions {
   service?: ServiceProfile | null;
 }
 
+/**
+ * Characters of text that one message may give to be read for ballot papers: its body, its text
+ * attachments, and those of the messages forwarded in it, together. Reading costs about a
+ * microsecond a character and a few hundred bytes of memory a line: 24 MiB of short lines took 29 s
+ * and 2.7 GB. A ballot paper with a long quoted thread is some tens of thousands; what comes past
+ * the limit is not read, and says so. Fixed, as MAX_DKIM_SIGNATURES is: not in the result's limits.
+ */
+export const MAX_TEXT_CHARS = 2_000_000;
+
+const overTextLimit = (what: string, chars: number): string =>
+  `${what} is ${chars} characters of text, over the ${MAX_TEXT_CHARS} read for ballot papers in one message (its body and text attachments, and those of messages forwarded in it, together)`;
+
 interface DescribeOptions extends ReadOptions {
+  /** What is left of MAX_TEXT_CHARS for this message: one budget, shared with the messages forwarded in it. */
+  textBudget: { left: number };
   hasPlainPart: boolean;
   bytes: Buffer;
   /** False when the bytes are not the original message's (a converted .msg): DKIM cannot be checked. */
@@ -320,6 +334,24 @@ export async function readSafely(raw: RawMessage, options: ReadOptions): Promise
   }
 }
 
+/**
+ * Lines in one message. mailparser's splitter takes each line (to a line feed) as a Buffer of its
+ * own: a message of 12 million short lines (24 MiB) took it 16 s and 1.5 GB, and the reader 29 s
+ * and 2.7 GB. An honest message of 25 MiB, base64 at 78 bytes a line, has some 340,000. Fixed, as
+ * MAX_DKIM_SIGNATURES is: not in the result's limits.
+ */
+export const MAX_MESSAGE_LINES = 1_000_000;
+
+/** Why a message has too many lines to be parsed, or null; counted on the bytes, and only as far as the limit. */
+function tooManyLines(bytes: Buffer): string | null {
+  if (bytes.length <= MAX_MESSAGE_LINES) return null;
+  let n = 0;
+  for (let i = bytes.indexOf(0x0a); i >= 0; i = bytes.indexOf(0x0a, i + 1)) {
+    if (++n > MAX_MESSAGE_LINES) return `message has more than ${MAX_MESSAGE_LINES} lines, over the limit (a MIME parser reads a message a line at a time)`;
+  }
+  return null;
+}
+
 /** A quick look before parsing, so that a hostile message is refused cheaply. */
 function countMimeParts(bytes: Buffer): number {
   // Counted on the bytes, without copying the message: every "content-type:" in any case.
@@ -494,6 +526,8 @@ export async function readMessage(raw: RawMessage, options: ReadOptions): Promis
       return facts;
     }
   }
+  facts.unreadable = tooManyLines(bytes);
+  if (facts.unreadable !== null) return facts;
   let mail: ParsedMail;
   try {
     mail = await parseMime(bytes, options.limits);
@@ -501,7 +535,7 @@ export async function readMessage(raw: RawMessage, options: ReadOptions): Promis
     facts.unreadable = `MIME parse failed: ${(e as Error).message}`;
     return facts;
   }
-  const described = await describe(mail, facts, { ...options, hasPlainPart: hasTextPlain(bytes), bytes, verifiable: raw.source.kind !== 'msg' }, 0);
+  const described = await describe(mail, facts, { ...options, textBudget: { left: MAX_TEXT_CHARS }, hasPlainPart: hasTextPlain(bytes), bytes, verifiable: raw.source.kind !== 'msg' }, 0);
   const deleted = setAside(raw, mail);
   if (deleted !== null) {
     described.notes.push(`${deleted}: it is still in the export, and is read and judged like any other message (a mail client's deleting or filing a message decides nothing about it; the officer decides in an adjudications file)`);
@@ -693,6 +727,17 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
   facts.signals = notABallotSignals(mail, facts.subject, facts.from?.address ?? null);
 
   const texts: { origin: string; text: string }[] = [];
+  // A text is read only while the message's budget lasts (MAX_TEXT_CHARS); one that is not is still
+  // part of the message's identity, so that no two messages differing in it are taken for copies.
+  const unread: string[] = [];
+  const affordable = (text: string): boolean => {
+    if (text.length > options.textBudget.left) {
+      unread.push(sha256(text));
+      return false;
+    }
+    options.textBudget.left -= text.length;
+    return true;
+  };
   // A message with a text/plain part and an HTML one: mailparser gives the text part as `text`, and
   // the HTML as it is. The HTML version is what a mail client shows: it is read too, as the body
   // when the text part is blank, else for judge/ to compare with the text version's papers.
@@ -726,7 +771,8 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
   let bodyHidesPaper = false;
   if (typeof mail.text === 'string' && mail.text.trim() !== '') {
     // mailparser fills `text` from the HTML when there is no text/plain part.
-    texts.push({ origin: typeof mail.html === 'string' && !options.hasPlainPart ? 'body-html' : 'body-text', text: mail.text });
+    if (affordable(mail.text)) texts.push({ origin: typeof mail.html === 'string' && !options.hasPlainPart ? 'body-html' : 'body-text', text: mail.text });
+    else facts.unreadable = overTextLimit('its body', mail.text.length);
     if (typeof mail.html === 'string' && !options.hasPlainPart) bodyHidesPaper = shownOtherwise.length > 0;
     if (htmlVersion !== null && 'text' in htmlVersion) {
       // What every client shows of the HTML, and what particular clients show (its styles, its
@@ -742,7 +788,8 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
       facts.notes.push(`the HTML version of the message could not be read (${htmlVersion.error}): only its text version was`);
     }
   } else if (htmlVersion !== null && 'text' in htmlVersion && htmlVersion.text.trim() !== '') {
-    texts.push({ origin: 'body-html', text: htmlVersion.text });
+    if (affordable(htmlVersion.text)) texts.push({ origin: 'body-html', text: htmlVersion.text });
+    else facts.unreadable = overTextLimit('its body', htmlVersion.text.length);
     bodyHidesPaper = shownOtherwise.length > 0;
   } else if (htmlVersion !== null && 'error' in htmlVersion) {
     facts.unreadable = `HTML body could not be converted to text: ${htmlVersion.error}`;
@@ -778,6 +825,12 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
         // receipt time or signature that matters here: the outer message's do.
         const innerBytes = isMsgFile(a.filename ?? '', a.content) ? (await msgToMime(a.content, options.limits.maxForwardDepth, depth + 1)).mime : a.content;
         const inner = await parseMime(innerBytes, options.limits);
+        const innerBody = typeof inner.text === 'string' ? inner.text.length : 0;
+        if (innerBody > options.textBudget.left) {
+          fact.handling = 'unreadable';
+          fact.note = overTextLimit("the forwarded message's body", innerBody);
+          continue;
+        }
         const innerRaw: RawMessage = { source: { file: a.filename ?? 'message.eml', kind: 'eml', index: null, line: null }, bytes: innerBytes, size: innerBytes.length, sha256: sha256(innerBytes), oversize: false };
         const innerFacts = await describe(inner, emptyFacts(innerRaw), { ...options, receivedBy: null, dkim: null, trustedAuthservIds: [], service: null, hasPlainPart: hasTextPlain(innerBytes), bytes: innerBytes, verifiable: false }, depth + 1);
         facts.forwarded.push({
@@ -812,8 +865,14 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
         fact.note = r.why;
       }
     } else if (isTextAttachment(a)) {
-      fact.handling = 'read-as-text';
-      texts.push({ origin: `attachment:${a.filename ?? 'text.txt'}`, text: decodeText(a.content, charsetOf(a)) });
+      const text = decodeText(a.content, charsetOf(a));
+      if (affordable(text)) {
+        fact.handling = 'read-as-text';
+        texts.push({ origin: `attachment:${a.filename ?? 'text.txt'}`, text });
+      } else {
+        fact.handling = 'unreadable';
+        fact.note = overTextLimit('the attachment', text.length);
+      }
     } else if (a.related || (a.contentDisposition === 'inline' && a.contentType.startsWith('image/') && a.cid)) {
       fact.handling = 'decoration';
       fact.note = 'image embedded in the HTML body';
@@ -853,6 +912,7 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
       // Auto-Submitted header added, a second From) is judged as the message it is, never as a copy.
       facts.fromHeaders,
       facts.signals.map((x) => `${x.kind}:${x.detail}`),
+      ...(unread.length > 0 ? [unread] : []),
     ]),
   );
   if (facts.unreadable === null && facts.receivedAt === null) facts.unreadable = `no usable receipt time: ${facts.receiptNote ?? ''}`;
@@ -883,12 +943,15 @@ export async function readForOfficer(raw: RawMessage, limits: ReadLimits): Promi
   if (raw.oversize) return { unreadable: 'over the size limit' };
   try {
     const bytes = raw.source.kind === 'msg' ? (await msgToMime(raw.bytes, limits.maxForwardDepth)).mime : raw.bytes;
+    const lines = tooManyLines(bytes);
+    if (lines !== null) return { unreadable: lines };
     const mail = await parseMime(bytes, limits);
     const plain = typeof mail.text === 'string' ? mail.text : '';
     const htmlVersion = typeof mail.html === 'string' && hasTextPlain(bytes) ? htmlAsText(mail.html, limits.maxHtmlChars) : null;
     const htmlText = htmlVersion !== null && 'text' in htmlVersion ? htmlVersion.text : null;
     // As the count read it: a blank text version leaves the HTML version as the body.
     const text = plain.trim() === '' && htmlText !== null ? htmlText : plain;
+    if (text.length > MAX_TEXT_CHARS) return { unreadable: overTextLimit('its body', text.length) };
     const split = splitQuoted(text, mail.subject ?? null);
     const asShown = typeof mail.html === 'string' ? htmlAsShown(mail.html, limits.maxHtmlChars) : null;
     const shown: MessageForOfficer['shown'] = [];

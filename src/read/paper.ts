@@ -113,9 +113,14 @@ const MAX_PAPER_LINE = 500;
  */
 const BIDI_CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
 
+/** What most lines of a message are: no box, label or heading (shared, never changed). */
+const NONE: Parsed = Object.freeze({ box: null, label: null, heading: null });
+
 function parseLine(raw: string): Parsed {
-  const none: Parsed = { box: null, label: null, heading: null };
+  const none = NONE;
   let t = raw.trim().replace(/\s+/g, ' ');
+  // Every box, label and heading has a letter in it (a box, beside it): a line with none is none of them.
+  if (!HAS_LETTER.test(t)) return none;
   let unsure: string | undefined;
   if (t.search(BIDI_CONTROLS) >= 0) {
     t = t.replace(BIDI_CONTROLS, '').trim().replace(/ {2,}/g, ' ');
