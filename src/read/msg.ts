@@ -1,5 +1,6 @@
 import MsgReaderModule from '@kenjiuno/msgreader';
 import type { FieldsData } from '@kenjiuno/msgreader/lib/MsgReader.js';
+import { compoundFileFlaw } from './cfb-guard.js';
 import { isMsgFile } from './msg-detect.js';
 
 interface Reader {
@@ -97,6 +98,9 @@ function convert(reader: Reader, fields: FieldsData, depth: number, maxDepth: nu
 
 /** Converts a .msg; embedded messages are followed `maxDepth` levels down. */
 export function msgToMime(bytes: Buffer, maxDepth: number, depth = 0): MsgConversion {
+  // msgreader follows the file's chains and tree without checking that they end: checked first.
+  const flaw = compoundFileFlaw(bytes);
+  if (flaw !== null) throw new Error(`not a well-formed compound file: ${flaw}`);
   const reader = new MsgReader(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
   const fields = reader.getFileData();
   if ((fields as { error?: string }).error) throw new Error((fields as { error?: string }).error);
