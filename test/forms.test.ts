@@ -2,7 +2,8 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readDocxPapers } from '../src/read/docx.js';
-import { readPdfPaper } from '../src/read/pdf.js';
+import { deflateSync } from 'node:zlib';
+import { MAX_PDF_DECODED_BYTES, readPdfPaper } from '../src/read/pdf.js';
 import { ballotReference } from '../src/issue/references.js';
 import type { ResultModel } from '../src/model/result.js';
 import { ELECTION, KEYS, ROOT, ROSTER, paperText, eml, run, tempDir } from './helpers.js';
@@ -354,5 +355,52 @@ describe('an Outlook .msg with a text and an HTML body (written by @tutao/oxmsg)
     } finally {
       t.cleanup();
     }
+  });
+});
+
+describe('a PDF whose compressed streams decode to more than pdf-lib should hold', () => {
+  /** A one-page PDF holding object streams (which pdf-lib decodes whole as it loads the file). */
+  function pdfWithObjectStreams(streams: { filter: string; data: Buffer }[]): Buffer {
+    const objects = [
+      '<< /Type /Catalog /Pages 2 0 R >>',
+      '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+      '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 100 100] >>',
+      ...streams.map((s) => ({ dict: `<< /Type /ObjStm /N 1 /First 4 /Filter ${s.filter} /Length ${s.data.length} >>`, data: s.data })),
+    ];
+    const parts: Buffer[] = [Buffer.from('%PDF-1.5\n')];
+    const offsets: number[] = [];
+    let at = parts[0]!.length;
+    objects.forEach((o, i) => {
+      const body = typeof o === 'string' ? [Buffer.from(`${i + 1} 0 obj ${o} endobj\n`)] : [Buffer.from(`${i + 1} 0 obj ${o.dict} stream\n`), o.data, Buffer.from('\nendstream endobj\n')];
+      offsets.push(at);
+      for (const b of body) {
+        parts.push(b);
+        at += b.length;
+      }
+    });
+    const xref = [`xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`, ...offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`)].join('');
+    parts.push(Buffer.from(`${xref}trailer << /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${at}\n%%EOF\n`));
+    return Buffer.concat(parts);
+  }
+  const spaces = (bytes: number): Buffer => Buffer.concat([Buffer.from('4 0 '), Buffer.alloc(bytes - 4, 0x20)]);
+  const refused = { kind: 'unreadable', why: `the PDF's compressed streams decode to more than ${MAX_PDF_DECODED_BYTES} bytes (a "zip bomb")` };
+
+  it('one stream past the limit, plain or inside another, is refused as it grows, never inflated in full', async () => {
+    // 80 MiB of spaces deflate to some 80 KB; deflated again, to less.
+    const bomb = deflateSync(spaces(80 << 20), { level: 9 });
+    expect(await readPdfPaper(pdfWithObjectStreams([{ filter: '/FlateDecode', data: bomb }]), 'attachment:bomb.pdf', 10 << 20)).toEqual(refused);
+    const twice = deflateSync(bomb, { level: 9 });
+    expect(await readPdfPaper(pdfWithObjectStreams([{ filter: '[/FlateDecode /FlateDecode]', data: twice }]), 'attachment:bomb.pdf', 10 << 20)).toEqual(refused);
+  });
+
+  it("streams each within the limit are refused when together they are past it; one PDF's budget is not another's", async () => {
+    const mebibyte = deflateSync(spaces(1 << 20), { level: 9 });
+    const within = pdfWithObjectStreams(Array.from({ length: 8 }, () => ({ filter: '/FlateDecode', data: mebibyte })));
+    expect(await readPdfPaper(within, 'x', 10 << 20)).toMatchObject({ kind: 'not-machine-readable' });
+    const past = pdfWithObjectStreams(Array.from({ length: MAX_PDF_DECODED_BYTES / (1 << 20) + 2 }, () => ({ filter: '/FlateDecode', data: mebibyte })));
+    // Read at once with an honest form: each PDF has its own budget.
+    const [bomb, form] = await Promise.all([readPdfPaper(past, 'x', 10 << 20), readPdfPaper(readFileSync(join(DIR, 'files', 'filled-radio.pdf')), 'x', 10 << 20)]);
+    expect(bomb).toEqual(refused);
+    expect(form.kind).toBe('paper');
   });
 });

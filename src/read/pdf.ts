@@ -1,6 +1,65 @@
-import { PDFArray, PDFCheckBox, PDFDict, PDFDocument, PDFHexString, PDFName, PDFNumber, PDFRadioGroup, PDFString, PDFTextField, type PDFField } from 'pdf-lib/dist/pdf-lib.esm.min.js';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { deflateSync } from 'node:zlib';
+import {
+  decodePDFRawStream,
+  PDFArray,
+  PDFCheckBox,
+  PDFContext,
+  PDFDict,
+  PDFDocument,
+  PDFHexString,
+  PDFName,
+  PDFNumber,
+  PDFRadioGroup,
+  PDFRawStream,
+  PDFString,
+  PDFTextField,
+  type PDFField,
+} from 'pdf-lib/dist/pdf-lib.esm.min.js';
 import { PDF_FIELDS } from '../model/paper-form.js';
 import type { BoxLine, RawPaper } from './paper.js';
+
+/**
+ * Bytes that pdf-lib may decode from one PDF's compressed streams. It decodes the object and
+ * cross-reference streams whole as it loads a file, with no limit of its own: a PDF of 2 MB whose
+ * object stream inflated to 2 GiB took 28 s and 5.2 GB, and a PDF may be 10 MiB. The streams of a
+ * filled-in form decode to some kilobytes.
+ */
+export const MAX_PDF_DECODED_BYTES = 64 << 20;
+
+interface DecodeBudget {
+  left: number;
+  exceeded: boolean;
+}
+/** The budget of the PDF being read, across pdf-lib's awaits (several PDFs may be read at once). */
+const decoding = new AsyncLocalStorage<DecodeBudget>();
+
+/**
+ * Every decoder in pdf-lib (pdf.js's DecodeStream under Flate, LZW, RunLength, ASCII85 and ASCIIHex,
+ * chained or not) grows its buffer through DecodeStream's ensureBuffer, which pdf-lib does not
+ * export: it is found from a stream that decodePDFRawStream makes, and bounded there, once. A stream
+ * growing past the bound, or a PDF's streams together past it, throw where they grow: pdf-lib's
+ * loader then fails or skips the object, and readPdfPaper says why.
+ */
+function boundPdfDecoding(): void {
+  const sample = decodePDFRawStream(PDFRawStream.of(PDFContext.create().obj({ Filter: 'FlateDecode' }), deflateSync(Buffer.alloc(0))));
+  let proto: object | null = Object.getPrototypeOf(sample) as object | null;
+  while (proto !== null && !Object.hasOwn(proto, 'ensureBuffer')) proto = Object.getPrototypeOf(proto) as object | null;
+  // A pdf-lib without it is not the one package-lock.json pins: stop rather than read PDFs unbounded.
+  if (proto === null) throw new Error('pdf-lib has no DecodeStream.ensureBuffer: PDF decoding cannot be bounded');
+  const stream = proto as { ensureBuffer: (this: { bufferLength: number }, requested: number) => Uint8Array };
+  const ensureBuffer = stream.ensureBuffer;
+  stream.ensureBuffer = function (requested) {
+    const budget = decoding.getStore();
+    if (budget) budget.left -= Math.max(0, requested - this.bufferLength);
+    if (requested > MAX_PDF_DECODED_BYTES || (budget !== undefined && budget.left < 0)) {
+      if (budget) budget.exceeded = true;
+      throw new Error(`its compressed streams decode to more than ${MAX_PDF_DECODED_BYTES} bytes`);
+    }
+    return ensureBuffer.call(this, requested);
+  };
+}
+boundPdfDecoding();
 
 
 export type PdfReading =
@@ -27,6 +86,13 @@ function stateOf(v: unknown): string | undefined {
  */
 export async function readPdfPaper(bytes: Uint8Array, origin: string, maxBytes: number): Promise<PdfReading> {
   if (bytes.length > maxBytes) return { kind: 'unreadable', why: `PDF of ${bytes.length} bytes is over the ${maxBytes}-byte limit` };
+  const budget: DecodeBudget = { left: MAX_PDF_DECODED_BYTES, exceeded: false };
+  const reading = await decoding.run(budget, () => readPdf(bytes, origin));
+  // pdf-lib may have skipped the objects that would not decode and read on: the file is refused all the same.
+  return budget.exceeded ? { kind: 'unreadable', why: `the PDF's compressed streams decode to more than ${MAX_PDF_DECODED_BYTES} bytes (a "zip bomb")` } : reading;
+}
+
+async function readPdf(bytes: Uint8Array, origin: string): Promise<PdfReading> {
   let doc: PDFDocument;
   // pdf-lib warns on the console about broken objects; nothing may write to the report's streams.
   const { log, warn } = console;
