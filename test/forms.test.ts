@@ -2,7 +2,9 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readDocxPapers } from '../src/read/docx.js';
+import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
+import { strToU8, zipSync } from 'fflate';
 import { MAX_PDF_DECODED_BYTES, readPdfPaper } from '../src/read/pdf.js';
 import { ballotReference } from '../src/issue/references.js';
 import type { ResultModel } from '../src/model/result.js';
@@ -156,6 +158,18 @@ describe('papers in every form councils return them', () => {
   it('a zip that understates what it inflates to is cut off at the size it declares, never inflated in full', () => {
     const r = readDocxPapers(readFileSync(join(DIR, 'files', 'lying-size.docx')), 'x', 5 * 1024 * 1024);
     expect(r.kind).toBe('unreadable');
+  });
+  it('a Word document nested deeper than Word nests is unreadable, the same on every thread, before it is walked', () => {
+    // Content controls inside content controls, each with its own id so that the zip is not refused as a bomb first.
+    const id = (i: number): string => createHash('sha256').update(String(i)).digest('hex').slice(0, 16);
+    const depth = (n: number): Uint8Array => {
+      const open = Array.from({ length: n }, (_, i) => `<w:sdt w:id="${id(i)}"><w:sdtContent>`).join('');
+      const xml = `<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>${open}<w:p><w:r><w:t>[X] Cllr Jacky Alty</w:t></w:r></w:p>${'</w:sdtContent></w:sdt>'.repeat(n)}</w:body></w:document>`;
+      return zipSync({ '[Content_Types].xml': strToU8('<Types/>'), 'word/document.xml': strToU8(xml) });
+    };
+    // 20,000 deep overflowed the reader's stack (a thread's stack is not the main thread's: where it overflows differs).
+    expect(readDocxPapers(depth(20_000), 'x', 5 << 20)).toEqual({ kind: 'unreadable', why: 'word/document.xml nests elements more than 256 deep' });
+    expect(readDocxPapers(depth(120), 'x', 5 << 20)).toMatchObject({ kind: 'papers', papers: [{ boxes: [{ mark: 'X', text: 'Cllr Jacky Alty' }] }] });
   });
   it('a Word file that is not a zip, or has no document, is unreadable', () => {
     expect(readDocxPapers(Buffer.from('not a zip'), 'x', 1 << 20).kind).toBe('unreadable');
@@ -355,6 +369,36 @@ describe('an Outlook .msg with a text and an HTML body (written by @tutao/oxmsg)
     } finally {
       t.cleanup();
     }
+  });
+});
+
+describe('a PDF whose page or field tree nests deeper than pdf-lib can walk on every thread', () => {
+  it('is unreadable, whatever thread reads it; one that loops is too, and says so', async () => {
+    const { PDFDocument, PDFName, PDFDict, PDFArray, PDFWriter } = await import('pdf-lib');
+    const filled = readFileSync(join(DIR, 'files', 'filled-radio.pdf'));
+    // The filled form's page tree wrapped in `depth` more /Pages nodes (a page tree 10,000 deep had read
+    // as a paper on a reader thread's stack and failed on the main thread's).
+    const deepened = async (depth: number): Promise<Uint8Array> => {
+      const doc = await PDFDocument.load(filled);
+      const ctx = doc.context;
+      let top = doc.catalog.get(PDFName.of('Pages'))!;
+      for (let i = 0; i < depth; i++) {
+        const parent = ctx.register(ctx.obj({ Type: 'Pages', Kids: [top], Count: 1 }));
+        ctx.lookup(top, PDFDict).set(PDFName.of('Parent'), parent);
+        top = parent;
+      }
+      doc.catalog.set(PDFName.of('Pages'), top);
+      // Written as the objects stand (saving would walk the page tree itself).
+      return PDFWriter.forContext(ctx, 50).serializeToBuffer();
+    };
+    expect(await readPdfPaper(await deepened(10), 'x', 10 << 20)).toMatchObject({ kind: 'paper' });
+    expect(await readPdfPaper(await deepened(10_000), 'x', 10 << 20)).toEqual({ kind: 'unreadable', why: "the PDF's page tree nests more than 64 deep" });
+    // A field among its own kids.
+    const doc = await PDFDocument.load(filled);
+    const fields = doc.catalog.lookup(PDFName.of('AcroForm'), PDFDict).lookup(PDFName.of('Fields'), PDFArray);
+    doc.context.lookup(fields.get(0), PDFDict).set(PDFName.of('Kids'), doc.context.obj([fields.get(0)]));
+    const looped = await doc.save({ updateFieldAppearances: false });
+    expect(await readPdfPaper(looped, 'x', 10 << 20)).toEqual({ kind: 'unreadable', why: "the PDF's form-field tree loops (an object is its own ancestor, or in it twice)" });
   });
 });
 

@@ -18,6 +18,24 @@ function on(el: XmlElement | null, attr: string): boolean | null {
   return v === '1' || v.toLowerCase() === 'true' || v.toLowerCase() === 'on';
 }
 
+/**
+ * Elements nested deeper than this are refused before the document is walked: its readers recurse,
+ * and a stack overflowing at a depth that differs from thread to thread (a reader thread's stack is
+ * not the main thread's) would make the result depend on where the file was read. Word's own
+ * documents nest some tens deep.
+ */
+const MAX_XML_DEPTH = 256;
+
+function nestedDeeperThan(root: XmlNode, limit: number): boolean {
+  const stack: [XmlNode, number][] = [[root, 0]];
+  for (let top = stack.pop(); top; top = stack.pop()) {
+    const [node, depth] = top;
+    if (depth > limit) return true;
+    for (let n = node.firstChild; n; n = n.nextSibling) if (n.nodeType === 1) stack.push([n, depth + 1]);
+  }
+  return false;
+}
+
 function child(el: XmlElement, localName: string): XmlElement | null {
   for (let n = el.firstChild; n; n = n.nextSibling) if (n.nodeType === 1 && (n as XmlElement).localName === localName) return n as XmlElement;
   return null;
@@ -180,6 +198,7 @@ export function readDocxPapers(bytes: Uint8Array, origin: string, maxUncompresse
     return { kind: 'unreadable', why: `word/document.xml is not well-formed: ${(e as Error).message.slice(0, 200)}` };
   }
   if (!root) return { kind: 'unreadable', why: 'word/document.xml is empty' };
+  if (nestedDeeperThan(root, MAX_XML_DEPTH)) return { kind: 'unreadable', why: `word/document.xml nests elements more than ${MAX_XML_DEPTH} deep` };
   const body = descendant(root, 'body') ?? root;
   const drawn = drawnMarks(body);
   if (drawn.length > 0) {

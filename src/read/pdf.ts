@@ -12,6 +12,7 @@ import {
   PDFNumber,
   PDFRadioGroup,
   PDFRawStream,
+  PDFRef,
   PDFString,
   PDFTextField,
   type PDFField,
@@ -79,6 +80,67 @@ function stateOf(v: unknown): string | undefined {
 }
 
 /**
+ * How deep a PDF's page tree and form-field tree may nest (/Kids below, /Parent above). pdf-lib walks
+ * them recursively, so a tree deep enough overflows the stack, and where it overflows depends on the
+ * thread (a reader thread's stack is four times the main thread's): a page tree 10,000 deep read as a
+ * paper on one and failed on the other, so the result depended on which thread read it. Trees of
+ * real PDFs are some few levels deep. Walked here without recursion, each object once.
+ */
+const MAX_PDF_TREE_DEPTH = 64;
+
+function treeFlaw(doc: PDFDocument): string | null {
+  const context = doc.context;
+  const resolved = (o: unknown): unknown => (o instanceof PDFRef ? context.lookup(o) : o);
+  // A file without a catalog has no trees: what pdf-lib makes of it is reported where it fails.
+  const catalog: unknown = doc.catalog;
+  if (!(catalog instanceof PDFDict)) return null;
+  const acroForm = resolved(catalog.get(PDFName.of('AcroForm')));
+  const roots: [string, unknown][] = [
+    ['page tree', catalog.get(PDFName.of('Pages'))],
+    ['form-field tree', acroForm instanceof PDFDict ? acroForm.get(PDFName.of('Fields')) : undefined],
+  ];
+  for (const [tree, root] of roots) {
+    const seen = new Set<unknown>();
+    const stack: [unknown, number][] = [[root, 0]];
+    for (let top = stack.pop(); top; top = stack.pop()) {
+      const [node, depth] = top;
+      const value = resolved(node);
+      if (value instanceof PDFArray) {
+        for (let i = 0; i < value.size(); i++) stack.push([value.get(i), depth]);
+      } else if (value instanceof PDFDict) {
+        if (seen.has(value)) return `${tree} loops (an object is its own ancestor, or in it twice)`;
+        seen.add(value);
+        if (depth > MAX_PDF_TREE_DEPTH) return `${tree} nests more than ${MAX_PDF_TREE_DEPTH} deep`;
+        const kids = resolved(value.get(PDFName.of('Kids')));
+        if (kids instanceof PDFArray) for (let i = 0; i < kids.size(); i++) stack.push([kids.get(i), depth + 1]);
+      }
+    }
+  }
+  // Every object's /Parent chain (a widget's, a field's, a page's), each object's depth worked out once.
+  const depthOf = new Map<PDFDict, number>();
+  for (const [, object] of context.enumerateIndirectObjects()) {
+    if (!(object instanceof PDFDict) || depthOf.has(object)) continue;
+    const path: PDFDict[] = [];
+    const onPath = new Set<PDFDict>();
+    let above = 0;
+    for (let d: unknown = object; d instanceof PDFDict; d = resolved(d.get(PDFName.of('Parent')))) {
+      const known = depthOf.get(d);
+      if (known !== undefined) {
+        above = known + 1;
+        break;
+      }
+      if (onPath.has(d)) return 'objects are each other\'s /Parent (a loop)';
+      onPath.add(d);
+      path.push(d);
+      if (path.length > MAX_PDF_TREE_DEPTH + 1) return `/Parent chains are longer than ${MAX_PDF_TREE_DEPTH}`;
+    }
+    for (let i = path.length - 1; i >= 0; i--) depthOf.set(path[i]!, above + (path.length - 1 - i));
+    if (above + path.length - 1 > MAX_PDF_TREE_DEPTH) return `/Parent chains are longer than ${MAX_PDF_TREE_DEPTH}`;
+  }
+  return null;
+}
+
+/**
  * Reads the issued, fillable PDF paper after another program filled it in: the radio group (one
  * vacancy) or checkboxes, the signatory's text fields, and the printed council and reference. A
  * tick that shows (appearance state on) though the value was left unset counts as shown; a value
@@ -107,6 +169,13 @@ async function readPdf(bytes: Uint8Array, origin: string): Promise<PdfReading> {
     console.log = log;
     console.warn = warn;
   }
+  let nesting: string | null;
+  try {
+    nesting = treeFlaw(doc);
+  } catch (e) {
+    return { kind: 'unreadable', why: `the PDF's trees cannot be read: ${(e as Error).message.slice(0, 200)}` };
+  }
+  if (nesting !== null) return { kind: 'unreadable', why: `the PDF's ${nesting}` };
   let fields: PDFField[];
   let byName: Map<string, PDFField>;
   try {
