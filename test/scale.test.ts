@@ -9,7 +9,8 @@ import { readdirSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SpillFile, closeSpills } from '../src/cli/spill.js';
 import { writeSynthetic } from '../bench/synthetic.js';
-import { IN_PROCESS_FIRST, readAll } from '../src/read/pool.js';
+import { IN_PROCESS_FIRST, READER_RESOURCE_LIMITS, readAll } from '../src/read/pool.js';
+import { Worker } from 'node:worker_threads';
 import { readOptionsFrom, type ReaderSetup } from '../src/read/setup.js';
 import { walkSources } from '../src/sources/walk.js';
 import { createHash } from 'node:crypto';
@@ -388,6 +389,20 @@ describe('a result field written a piece at a time', () => {
 });
 
 describe('reader threads', () => {
+  it("recurse as deep as the main thread, so that a message reads the same on either (a worker's default stack is four times as deep)", async () => {
+    const probe = 'let d = 0; const f = () => { d++; f(); }; try { f(); } catch {}';
+    const inWorker = (limits: object): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const w = new Worker(`${probe}; require('node:worker_threads').parentPort.postMessage(d);`, { eval: true, resourceLimits: limits });
+        w.once('message', (d: number) => void w.terminate().then(() => resolve(d)));
+        w.once('error', reject);
+      });
+    // This test runs on its process's main thread (vitest's forks pool), whose stack V8 sizes as the command's.
+    const main = new Function(`${probe}; return d;`) as () => number;
+    const [here, reader, byDefault] = [main(), await inWorker(READER_RESOURCE_LIMITS), await inWorker({})];
+    expect(Math.abs(reader - here) / here).toBeLessThan(0.1);
+    expect(byDefault / here).toBeGreaterThan(3);
+  });
   it('a count read on one or two reader threads is byte-identical to one read on the main thread', async () => {
     const t = tempDir();
     try {

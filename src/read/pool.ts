@@ -42,6 +42,8 @@ export interface ReadEntry {
 /** What the caller keeps of each message as it is read (the count may keep less than all of it). */
 export type Keep<T> = (index: number, entry: ReadEntry) => T;
 
+export const READER_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 8, stackSizeMb: 1.15 } as const;
+
 /** The worker's module: the compiled one beside this file, or (running from the sources) the TypeScript one through tsx. */
 function spawn(setup: ReaderSetup): Worker {
   const fromSources = import.meta.url.endsWith('.ts');
@@ -49,7 +51,13 @@ function spawn(setup: ReaderSetup): Worker {
   // A small young generation: a reader thread's garbage is short-lived, and collecting it often keeps
   // each thread's memory small (10k messages, two runs each: 378–392 MB peak against 413–436 MB, in
   // 6.0–6.3 s against 5.6–5.9 s, within this machine's noise).
-  return new Worker(url, { workerData: setup, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+  //
+  // The main thread's stack (V8's 984 KB), not a worker's default of 4 MB (Node keeps 192 KB of a
+  // worker's stack in reserve: 1.15 MB gave 13,687 frames of a simple recursion against the main
+  // thread's 13,683). The main thread reads messages too, and a message must read the same whichever
+  // thread reads it: past the limits on nesting (HTML, Word, PDF, MIME) no reader recurses deep, but
+  // if one ever did, it would now fail or succeed alike on every thread.
+  return new Worker(url, { workerData: setup, resourceLimits: READER_RESOURCE_LIMITS });
 }
 
 /**
