@@ -399,6 +399,14 @@ describe('a PDF whose page or field tree nests deeper than pdf-lib can walk on e
     doc.context.lookup(fields.get(0), PDFDict).set(PDFName.of('Kids'), doc.context.obj([fields.get(0)]));
     const looped = await doc.save({ updateFieldAppearances: false });
     expect(await readPdfPaper(looped, 'x', 10 << 20)).toEqual({ kind: 'unreadable', why: "the PDF's form-field tree loops (an object is its own ancestor, or in it twice)" });
+    // Kids that are an array holding itself.
+    const again = await PDFDocument.load(filled);
+    const selfHolding = again.context.obj([]);
+    const selfRef = again.context.register(selfHolding);
+    selfHolding.push(selfRef);
+    const first = again.catalog.lookup(PDFName.of('AcroForm'), PDFDict).lookup(PDFName.of('Fields'), PDFArray).get(0);
+    again.context.lookup(first, PDFDict).set(PDFName.of('Kids'), selfRef);
+    expect(await readPdfPaper(await PDFWriter.forContext(again.context, 50).serializeToBuffer(), 'x', 10 << 20)).toEqual({ kind: 'unreadable', why: "the PDF's form-field tree loops (an object is its own ancestor, or in it twice)" });
   });
 });
 

@@ -105,10 +105,11 @@ function treeFlaw(doc: PDFDocument): string | null {
     for (let top = stack.pop(); top; top = stack.pop()) {
       const [node, depth] = top;
       const value = resolved(node);
+      if ((value instanceof PDFArray || value instanceof PDFDict) && seen.has(value)) return `${tree} loops (an object is its own ancestor, or in it twice)`;
       if (value instanceof PDFArray) {
+        seen.add(value);
         for (let i = 0; i < value.size(); i++) stack.push([value.get(i), depth]);
       } else if (value instanceof PDFDict) {
-        if (seen.has(value)) return `${tree} loops (an object is its own ancestor, or in it twice)`;
         seen.add(value);
         if (depth > MAX_PDF_TREE_DEPTH) return `${tree} nests more than ${MAX_PDF_TREE_DEPTH} deep`;
         const kids = resolved(value.get(PDFName.of('Kids')));
