@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import { strToU8, zipSync } from 'fflate';
 import { MAX_PDF_DECODED_BYTES, readPdfPaper } from '../src/read/pdf.js';
+import { DEFAULT_READ_LIMITS, readMessage } from '../src/read/message.js';
 import { ballotReference } from '../src/issue/references.js';
 import type { ResultModel } from '../src/model/result.js';
 import { ELECTION, KEYS, ROOT, ROSTER, paperText, eml, run, tempDir } from './helpers.js';
@@ -435,7 +436,7 @@ describe('a PDF whose compressed streams decode to more than pdf-lib should hold
     return Buffer.concat(parts);
   }
   const spaces = (bytes: number): Buffer => Buffer.concat([Buffer.from('4 0 '), Buffer.alloc(bytes - 4, 0x20)]);
-  const refused = { kind: 'unreadable', why: `the PDF's compressed streams decode to more than ${MAX_PDF_DECODED_BYTES} bytes (a "zip bomb")` };
+  const refused = { kind: 'unreadable', why: `the compressed streams of the message's PDFs decode to more than ${MAX_PDF_DECODED_BYTES} bytes (a "zip bomb")` };
 
   it('one stream past the limit, plain or inside another, is refused as it grows, never inflated in full', async () => {
     // 80 MiB of spaces deflate to some 80 KB; deflated again, to less.
@@ -454,5 +455,16 @@ describe('a PDF whose compressed streams decode to more than pdf-lib should hold
     const [bomb, form] = await Promise.all([readPdfPaper(past, 'x', 10 << 20), readPdfPaper(readFileSync(join(DIR, 'files', 'filled-radio.pdf')), 'x', 10 << 20)]);
     expect(bomb).toEqual(refused);
     expect(form.kind).toBe('paper');
+  });
+
+  it("a message's PDFs share one budget: twenty bombs attached cost what one does", async () => {
+    const bomb = pdfWithObjectStreams([{ filter: '/FlateDecode', data: deflateSync(spaces(60 << 20), { level: 9 }) }]).toString('base64').replace(/.{76}/g, '$&\r\n');
+    const parts = Array.from({ length: 20 }, (_, i) => ['--b', 'Content-Type: application/pdf', `Content-Disposition: attachment; filename="paper-${i}.pdf"`, 'Content-Transfer-Encoding: base64', '', bomb]).flat();
+    const body = ['--b', 'Content-Type: text/plain; charset=utf-8', '', 'Our papers are attached.', ...parts, '--b--', ''].join('\r\n');
+    const bytes = eml({ body, contentType: 'multipart/mixed; boundary="b"' });
+    const facts = await readMessage({ source: { file: 'm.eml', kind: 'eml', index: null, line: null }, bytes, size: bytes.length, sha256: '', oversize: false }, { receivedBy: null, limits: DEFAULT_READ_LIMITS });
+    // Each alone is within the limit (60 MiB, and no form: not read by machine); the second finds the message's budget spent.
+    expect(facts.attachments.map((a) => a.handling)).toEqual(['not-read', ...Array<string>(19).fill('unreadable')]);
+    expect(facts.attachments[1]?.note).toBe(refused.why);
   });
 });

@@ -15,6 +15,7 @@ import { htmlAsShown, htmlAsText } from './html.js';
 import { EVERY_CLIENT } from './html-shown.js';
 import type { MsgConversion } from './msg.js';
 import { isMsgFile } from './msg-detect.js';
+import { pdfDecodeBudget, type DecodeBudget } from './pdf-budget.js';
 import { splitQuoted, type ForwardedHeader } from './quotes.js';
 
 /** Limits on what one message may make the reader do; each is reported when hit. */
@@ -61,6 +62,8 @@ const overTextLimit = (what: string, chars: number): string =>
 interface DescribeOptions extends ReadOptions {
   /** What is left of MAX_TEXT_CHARS for this message: one budget, shared with the messages forwarded in it. */
   textBudget: { left: number };
+  /** What pdf-lib may still decode for this message's PDFs, shared likewise. */
+  pdfBudget: DecodeBudget;
   hasPlainPart: boolean;
   bytes: Buffer;
   /** False when the bytes are not the original message's (a converted .msg): DKIM cannot be checked. */
@@ -535,7 +538,7 @@ export async function readMessage(raw: RawMessage, options: ReadOptions): Promis
     facts.unreadable = `MIME parse failed: ${(e as Error).message}`;
     return facts;
   }
-  const described = await describe(mail, facts, { ...options, textBudget: { left: MAX_TEXT_CHARS }, hasPlainPart: hasTextPlain(bytes), bytes, verifiable: raw.source.kind !== 'msg' }, 0);
+  const described = await describe(mail, facts, { ...options, textBudget: { left: MAX_TEXT_CHARS }, pdfBudget: pdfDecodeBudget(), hasPlainPart: hasTextPlain(bytes), bytes, verifiable: raw.source.kind !== 'msg' }, 0);
   const deleted = setAside(raw, mail);
   if (deleted !== null) {
     described.notes.push(`${deleted}: it is still in the export, and is read and judged like any other message (a mail client's deleting or filing a message decides nothing about it; the officer decides in an adjudications file)`);
@@ -846,7 +849,7 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
         fact.note = `forwarded message cannot be parsed: ${(e as Error).message}`;
       }
     } else if (isPdf(a)) {
-      const r = await (await pdfReader()).readPdfPaper(a.content, `attachment:${a.filename ?? 'paper.pdf'}`, options.limits.maxPdfBytes);
+      const r = await (await pdfReader()).readPdfPaper(a.content, `attachment:${a.filename ?? 'paper.pdf'}`, options.limits.maxPdfBytes, options.pdfBudget);
       if (r.kind === 'paper') {
         fact.handling = 'read-as-pdf';
         formPapers.push(r.paper);

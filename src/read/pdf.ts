@@ -19,20 +19,11 @@ import {
 } from 'pdf-lib/dist/pdf-lib.esm.min.js';
 import { PDF_FIELDS } from '../model/paper-form.js';
 import type { BoxLine, RawPaper } from './paper.js';
+import { MAX_PDF_DECODED_BYTES, pdfDecodeBudget, type DecodeBudget } from './pdf-budget.js';
 
-/**
- * Bytes that pdf-lib may decode from one PDF's compressed streams. It decodes the object and
- * cross-reference streams whole as it loads a file, with no limit of its own: a PDF of 2 MB whose
- * object stream inflated to 2 GiB took 28 s and 5.2 GB, and a PDF may be 10 MiB. The streams of a
- * filled-in form decode to some kilobytes.
- */
-export const MAX_PDF_DECODED_BYTES = 64 << 20;
+export { MAX_PDF_DECODED_BYTES };
 
-interface DecodeBudget {
-  left: number;
-  exceeded: boolean;
-}
-/** The budget of the PDF being read, across pdf-lib's awaits (several PDFs may be read at once). */
+/** The budget of the message whose PDF is being read, across pdf-lib's awaits (several may be read at once). */
 const decoding = new AsyncLocalStorage<DecodeBudget>();
 
 /**
@@ -48,16 +39,23 @@ function boundPdfDecoding(): void {
   while (proto !== null && !Object.hasOwn(proto, 'ensureBuffer')) proto = Object.getPrototypeOf(proto) as object | null;
   // A pdf-lib without it is not the one package-lock.json pins: stop rather than read PDFs unbounded.
   if (proto === null) throw new Error('pdf-lib has no DecodeStream.ensureBuffer: PDF decoding cannot be bounded');
-  const stream = proto as { ensureBuffer: (this: { bufferLength: number }, requested: number) => Uint8Array };
+  const stream = proto as { ensureBuffer: (this: { buffer: Uint8Array }, requested: number) => Uint8Array };
   const ensureBuffer = stream.ensureBuffer;
+  const refuse = (budget: DecodeBudget | undefined): never => {
+    if (budget) budget.exceeded = true;
+    throw new Error(`its compressed streams decode to more than ${MAX_PDF_DECODED_BYTES} bytes`);
+  };
+  // Counted as the buffers grow (a decoder asks for more only when its buffer is full, and the buffer
+  // doubles): what is decoded is never more than what is counted, nor less than half of it.
   stream.ensureBuffer = function (requested) {
+    if (requested > MAX_PDF_DECODED_BYTES) refuse(decoding.getStore());
+    const before = this.buffer.byteLength;
+    if (requested <= before) return ensureBuffer.call(this, requested);
     const budget = decoding.getStore();
-    if (budget) budget.left -= Math.max(0, requested - this.bufferLength);
-    if (requested > MAX_PDF_DECODED_BYTES || (budget !== undefined && budget.left < 0)) {
-      if (budget) budget.exceeded = true;
-      throw new Error(`its compressed streams decode to more than ${MAX_PDF_DECODED_BYTES} bytes`);
-    }
-    return ensureBuffer.call(this, requested);
+    if (budget !== undefined && budget.left < requested - before) refuse(budget);
+    const grown = ensureBuffer.call(this, requested);
+    if (budget !== undefined) budget.left -= grown.byteLength - before;
+    return grown;
   };
 }
 boundPdfDecoding();
@@ -147,12 +145,11 @@ function treeFlaw(doc: PDFDocument): string | null {
  * tick that shows (appearance state on) though the value was left unset counts as shown; a value
  * that the appearance contradicts is reported as a mark that cannot be read with certainty.
  */
-export async function readPdfPaper(bytes: Uint8Array, origin: string, maxBytes: number): Promise<PdfReading> {
+export async function readPdfPaper(bytes: Uint8Array, origin: string, maxBytes: number, budget: DecodeBudget = pdfDecodeBudget()): Promise<PdfReading> {
   if (bytes.length > maxBytes) return { kind: 'unreadable', why: `PDF of ${bytes.length} bytes is over the ${maxBytes}-byte limit` };
-  const budget: DecodeBudget = { left: MAX_PDF_DECODED_BYTES, exceeded: false };
   const reading = await decoding.run(budget, () => readPdf(bytes, origin));
   // pdf-lib may have skipped the objects that would not decode and read on: the file is refused all the same.
-  return budget.exceeded ? { kind: 'unreadable', why: `the PDF's compressed streams decode to more than ${MAX_PDF_DECODED_BYTES} bytes (a "zip bomb")` } : reading;
+  return budget.exceeded ? { kind: 'unreadable', why: `the compressed streams of the message's PDFs decode to more than ${MAX_PDF_DECODED_BYTES} bytes (a "zip bomb")` } : reading;
 }
 
 async function readPdf(bytes: Uint8Array, origin: string): Promise<PdfReading> {
