@@ -172,6 +172,20 @@ describe('papers in every form councils return them', () => {
     expect(readDocxPapers(depth(20_000), 'x', 5 << 20)).toEqual({ kind: 'unreadable', why: 'word/document.xml nests elements more than 256 deep' });
     expect(readDocxPapers(depth(120), 'x', 5 << 20)).toMatchObject({ kind: 'papers', papers: [{ boxes: [{ mark: 'X', text: 'Cllr Jacky Alty' }] }] });
   });
+  it("a message's Word documents share one limit: past what the first left, the next is unreadable", async () => {
+    // 2 MiB of paragraphs that do not compress like a bomb (each with its own digest).
+    const paragraphs = Array.from({ length: 26_000 }, (_, i) => `<w:p><w:r><w:t>${createHash('sha256').update(String(i)).digest('hex')}</w:t></w:r></w:p>`).join('');
+    const xml = `<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>${paragraphs}</w:body></w:document>`;
+    const file = Buffer.from(zipSync({ '[Content_Types].xml': strToU8('<Types/>'), 'word/document.xml': strToU8(xml) })).toString('base64').replace(/.{76}/g, '$&\r\n');
+    const docx = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
+    const parts = [1, 2, 3].flatMap((i) => ['--b', `Content-Type: ${docx}`, `Content-Disposition: attachment; filename="notes-${i}.docx"`, 'Content-Transfer-Encoding: base64', '', file]);
+    const bytes = eml({ body: ['--b', 'Content-Type: text/plain; charset=utf-8', '', paperText({ alty: 'X' }), ...parts, '--b--', ''].join('\r\n'), contentType: 'multipart/mixed; boundary="b"' });
+    const facts = await readMessage({ source: { file: 'm.eml', kind: 'eml', index: null, line: null }, bytes, size: bytes.length, sha256: '', oversize: false }, { receivedBy: null, limits: DEFAULT_READ_LIMITS });
+    expect(xml.length).toBeGreaterThan(DEFAULT_READ_LIMITS.maxDocxXmlBytes / 3);
+    expect(facts.attachments.map((a) => a.handling)).toEqual(['read-as-docx', 'read-as-docx', 'unreadable']);
+    expect(facts.attachments[2]?.note).toMatch(/^the Word file cannot be read: word\/document\.xml would inflate to \d+ bytes, over the \d+ bytes left of the 5242880-byte limit on the Word documents of one message together$/);
+    expect(facts.papers.map((p) => p.origin)).toEqual(['body-text']);
+  });
   it('a Word file that is not a zip, or has no document, is unreadable', () => {
     expect(readDocxPapers(Buffer.from('not a zip'), 'x', 1 << 20).kind).toBe('unreadable');
     expect(readDocxPapers(readFileSync(join(DIR, 'files', 'typed.docx')), 'x', 100)).toMatchObject({ kind: 'unreadable' });

@@ -170,15 +170,24 @@ function documentText(root: XmlElement, withHidden: boolean): { text: string; hi
  * content controls and legacy checkbox fields by their checked state), then finds papers in it as in
  * any text. A zip bomb or an oversized document is refused before it is inflated.
  */
-export function readDocxPapers(bytes: Uint8Array, origin: string, maxUncompressed: number): DocxReading {
+export function readDocxPapers(bytes: Uint8Array, origin: string, maxUncompressed: number, budget?: { left: number }): DocxReading {
   let files: Record<string, Uint8Array>;
+  // The limit is on all the Word documents of a message together, when the caller keeps a budget:
+  // reading costs about a microsecond a byte, and a message may carry fifty documents.
+  const allowed = Math.min(maxUncompressed, budget?.left ?? maxUncompressed);
   try {
     // fflate inflates into a buffer of the size the zip declares, so a size the headers understate
     // is cut off there; a size they state honestly is checked before anything is inflated.
     files = unzipSync(bytes, {
       filter: (f) => {
         if (f.name !== DOCUMENT) return false;
-        if (f.originalSize > maxUncompressed) throw new Error(`word/document.xml would inflate to ${f.originalSize} bytes, over the ${maxUncompressed}-byte limit`);
+        if (f.originalSize > allowed) {
+          throw new Error(
+            allowed === maxUncompressed
+              ? `word/document.xml would inflate to ${f.originalSize} bytes, over the ${maxUncompressed}-byte limit`
+              : `word/document.xml would inflate to ${f.originalSize} bytes, over the ${allowed} bytes left of the ${maxUncompressed}-byte limit on the Word documents of one message together`,
+          );
+        }
         if (f.size > 0 && f.originalSize / f.size > 200 && f.originalSize > 1_000_000) throw new Error(`word/document.xml inflates ${Math.round(f.originalSize / f.size)}-fold: refused as a zip bomb`);
         return true;
       },
@@ -188,6 +197,7 @@ export function readDocxPapers(bytes: Uint8Array, origin: string, maxUncompresse
   }
   const xml = files[DOCUMENT];
   if (!xml) return { kind: 'unreadable', why: 'not a Word document (no word/document.xml)' };
+  if (budget) budget.left -= xml.length;
   let root: XmlElement | null = null;
   try {
     const errors: string[] = [];

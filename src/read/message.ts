@@ -64,6 +64,8 @@ interface DescribeOptions extends ReadOptions {
   textBudget: { left: number };
   /** What pdf-lib may still decode for this message's PDFs, shared likewise. */
   pdfBudget: DecodeBudget;
+  /** What is left of maxDocxXmlBytes for this message's Word documents together, shared likewise. */
+  docxBudget: { left: number };
   hasPlainPart: boolean;
   bytes: Buffer;
   /** False when the bytes are not the original message's (a converted .msg): DKIM cannot be checked. */
@@ -538,7 +540,7 @@ export async function readMessage(raw: RawMessage, options: ReadOptions): Promis
     facts.unreadable = `MIME parse failed: ${(e as Error).message}`;
     return facts;
   }
-  const described = await describe(mail, facts, { ...options, textBudget: { left: MAX_TEXT_CHARS }, pdfBudget: pdfDecodeBudget(), hasPlainPart: hasTextPlain(bytes), bytes, verifiable: raw.source.kind !== 'msg' }, 0);
+  const described = await describe(mail, facts, { ...options, textBudget: { left: MAX_TEXT_CHARS }, pdfBudget: pdfDecodeBudget(), docxBudget: { left: options.limits.maxDocxXmlBytes }, hasPlainPart: hasTextPlain(bytes), bytes, verifiable: raw.source.kind !== 'msg' }, 0);
   const deleted = setAside(raw, mail);
   if (deleted !== null) {
     described.notes.push(`${deleted}: it is still in the export, and is read and judged like any other message (a mail client's deleting or filing a message decides nothing about it; the officer decides in an adjudications file)`);
@@ -858,7 +860,7 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
         fact.note = r.why;
       }
     } else if (isDocx(a)) {
-      const r = (await docxReader()).readDocxPapers(a.content, `attachment:${a.filename ?? 'paper.docx'}`, options.limits.maxDocxXmlBytes);
+      const r = (await docxReader()).readDocxPapers(a.content, `attachment:${a.filename ?? 'paper.docx'}`, options.limits.maxDocxXmlBytes, options.docxBudget);
       if (r.kind === 'papers') {
         fact.handling = 'read-as-docx';
         if (r.papers.length === 0) fact.note = 'no ballot paper found in the document';
