@@ -452,12 +452,15 @@ describe('a PDF whose compressed streams decode to more than pdf-lib should hold
   const spaces = (bytes: number): Buffer => Buffer.concat([Buffer.from('4 0 '), Buffer.alloc(bytes - 4, 0x20)]);
   const refused = { kind: 'unreadable', why: `the compressed streams of the message's PDFs decode to more than ${MAX_PDF_DECODED_BYTES} bytes (a "zip bomb")` };
 
-  it('one stream past the limit, plain or inside another, is refused as it grows, never inflated in full', async () => {
+  it('one stream past the limit, plain, inside another or run-length encoded, is refused as it grows, never decoded in full', async () => {
     // 80 MiB of spaces deflate to some 80 KB; deflated again, to less.
     const bomb = deflateSync(spaces(80 << 20), { level: 9 });
     expect(await readPdfPaper(pdfWithObjectStreams([{ filter: '/FlateDecode', data: bomb }]), 'attachment:bomb.pdf', 10 << 20)).toEqual(refused);
     const twice = deflateSync(bomb, { level: 9 });
     expect(await readPdfPaper(pdfWithObjectStreams([{ filter: '[/FlateDecode /FlateDecode]', data: twice }]), 'attachment:bomb.pdf', 10 << 20)).toEqual(refused);
+    // Another decoder, bounded by the same method: run-length pairs of 128 spaces each, 80 MiB from 1.25 MiB.
+    const runs = Buffer.concat([Buffer.from([3, 0x34, 0x20, 0x30, 0x20]), Buffer.alloc(2 * 655_360, Buffer.from([0x81, 0x20])), Buffer.from([0x80])]);
+    expect(await readPdfPaper(pdfWithObjectStreams([{ filter: '/RunLengthDecode', data: runs }]), 'attachment:bomb.pdf', 10 << 20)).toEqual(refused);
   });
 
   it("streams each within the limit are refused when together they are past it; one PDF's budget is not another's", async () => {
