@@ -160,7 +160,7 @@ describe('papers in every form councils return them', () => {
     const r = readDocxPapers(readFileSync(join(DIR, 'files', 'lying-size.docx')), 'x', 5 * 1024 * 1024);
     expect(r.kind).toBe('unreadable');
   });
-  it('a Word document nested deeper than Word nests is unreadable, the same on every thread, before it is walked', () => {
+  it('a Word document nested deeper than Word nests is unreadable before it is walked, so alike on every thread', () => {
     // Content controls inside content controls, each with its own id so that the zip is not refused as a bomb first.
     const id = (i: number): string => createHash('sha256').update(String(i)).digest('hex').slice(0, 16);
     const depth = (n: number): Uint8Array => {
@@ -388,7 +388,7 @@ describe('an Outlook .msg with a text and an HTML body (written by @tutao/oxmsg)
 });
 
 describe('a PDF whose page or field tree nests deeper than pdf-lib can walk on every thread', () => {
-  it('is unreadable, whatever thread reads it; one that loops is too, and says so', async () => {
+  it('is unreadable before pdf-lib walks it, so alike on every thread; one that loops is too, and says so', async () => {
     const { PDFDocument, PDFName, PDFDict, PDFArray, PDFWriter } = await import('pdf-lib');
     const filled = readFileSync(join(DIR, 'files', 'filled-radio.pdf'));
     // The filled form's page tree wrapped in `depth` more /Pages nodes (a page tree 10,000 deep had read

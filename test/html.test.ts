@@ -144,7 +144,8 @@ describe('the HTML as a reader is shown it (src/read/html-shown.ts)', () => {
     expect(view('<style>:where(#x) {display:block} .k {display:none}</style><p><span id="x" class="k">X</span> shown</p>')).toBe('shown');
     // Sizes relative to a zero size stay zero; the font shorthand sets a size.
     expect(view('<div style="font-size:0"><span style="font-size:150%">X</span> <span style="font:bold 0/0 a">Y</span></div><p>end</p>')).toBe('end');
-    expect(view('<p style="font:0/0 a">X</p><p>end</p>')).toBe('end');    // Text the colour of what is behind it: white on the white page, on a white cell, in <font color>; on a dark cell it shows.
+    expect(view('<p style="font:0/0 a">X</p><p>end</p>')).toBe('end');
+    // Text the colour of what is behind it: white on the white page, on a white cell, in <font color>; on a dark cell it shows.
     expect(view('<p>[<span style="color:#FFFFFF">X</span>] A</p>')).toBe('[] A');
     expect(view('<p>[<font color="white">X</font>] A</p>')).toBe('[] A');
     expect(view('<table><tr><td style="background-color:#1F497D"><span style="color:#fafafa">[X] A</span></td><td bgcolor="#000"><font color="#ffffff">[X] B</font> unseen</td></tr></table><p>[<span style="color:rgb(250, 250, 250)">X</span>] C</p>').replace(/\s+/g, '')).toBe('[X]A[X]B[]C');

@@ -79,26 +79,25 @@ export function compoundFileFlaw(bytes: Uint8Array): string | null {
     next = following(next, fat);
   }
 
-  // A chain msgreader follows to its end: each sector once, in all chains together (no two streams share one).
+  // A chain msgreader follows to its end: its sectors, or what is wrong with it. Each sector once, in
+  // all chains together (no two streams share one).
   const usedSectors = new Set<number>();
   const usedMiniSectors = new Set<number>();
-  const chainFlaw = (start: number, table: number[], used: Set<number>, what: string): string | null => {
+  const chain = (start: number, table: number[], used: Set<number>, what: string): number[] | string => {
+    const found: number[] = [];
     let sector: number | null = start;
     while (sector !== END_OF_CHAIN) {
       if (sector === null) return `${what} runs out of the file`;
       if (used.has(sector)) return `${what} loops, or runs into another chain`;
       used.add(sector);
       if (sector >= 0 && table === fat && sector >= sectors) return `${what} names sector ${sector}, past the end of the file`;
+      found.push(sector);
       sector = following(sector, table);
     }
-    return null;
+    return found;
   };
-  const directorySectors: number[] = [];
-  {
-    const flaw = chainFlaw(directoryStart, fat, usedSectors, 'the directory chain');
-    if (flaw !== null) return flaw;
-    for (let s = directoryStart; s !== END_OF_CHAIN; s = following(s, fat) ?? END_OF_CHAIN) directorySectors.push(s);
-  }
+  const directorySectors = chain(directoryStart, fat, usedSectors, 'the directory chain');
+  if (typeof directorySectors === 'string') return directorySectors;
   // Directory entries in chain order, as msgreader numbers them.
   const entries = directorySectors.length * (sectorSize / ENTRY_SIZE);
   const entryAt = (index: number): number => {
@@ -118,10 +117,8 @@ export function compoundFileFlaw(bytes: Uint8Array): string | null {
   };
   if (entries === 0) return 'it has no directory';
   const root = entry(0);
-  {
-    const flaw = chainFlaw(root.start, fat, usedSectors, "the root entry's chain");
-    if (flaw !== null) return flaw;
-  }
+  const rootChain = chain(root.start, fat, usedSectors, "the root entry's chain");
+  if (typeof rootChain === 'string') return rootChain;
 
   // The tree, walked as msgreader builds it: siblings through previous and next, directories' children below.
   const visited = new Uint8Array(entries);
@@ -146,8 +143,8 @@ export function compoundFileFlaw(bytes: Uint8Array): string | null {
           bigStreamBytes += e.size;
           if (bigStreamBytes > bytes.length) return 'its streams together are longer than the file';
         } else {
-          const flaw = chainFlaw(e.start, miniFat, usedMiniSectors, 'a stream in the mini stream');
-          if (flaw !== null) return flaw;
+          const sectorsOfStream = chain(e.start, miniFat, usedMiniSectors, 'a stream in the mini stream');
+          if (typeof sectorsOfStream === 'string') return sectorsOfStream;
         }
       }
       if (e.next !== NO_INDEX) stack.push(e.next);
