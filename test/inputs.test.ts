@@ -155,6 +155,20 @@ describe('the roster', () => {
     const semi = inputError(() => parseRoster(file(`${HEADER.replace(/,/g, ';')}\na;A;Full;L;;;a.gov.uk\n`, 'roster.csv')));
     expect(semi.message).toMatch(/^roster\.csv:1: the columns are separated by ";".*CSV UTF-8 \(Comma delimited\)/);
   });
+  it('spreadsheet slips in the header: columns separated by tabs, or named with spaces or hyphens, are errors that say what to change', () => {
+    const tabs = inputError(() => parseRoster(file(`${HEADER.replace(/,/g, '\t')}\na\tA\tFull\tL\t\t\ta.gov.uk\n`, 'roster.csv')));
+    expect(tabs.code).toBe('CSV_SYNTAX');
+    expect(tabs.message).toMatch(/^roster\.csv:1: the columns are separated by tabs.*CSV UTF-8 \(Comma delimited\)/);
+    const spaced = inputError(() => parseRoster(file(`Council ID,Council,Membership,Leader,Mayor,E-mails,Domains\na,A,Full,L,,,a.gov.uk\n`, 'roster.csv')));
+    expect(spaced.code).toBe('CSV_HEADER');
+    expect(spaced.message).toBe('roster.csv:1: missing column(s): council_id, emails ("council id" must be named council_id; "e-mails" must be named emails); the header is: council id,council,membership,leader,mayor,e-mails,domains');
+    // Only a name that differs in spaces, hyphens or underscores is offered; another is just missing.
+    expect(inputError(() => parseRoster(file(`id,council,membership,leader,mayor,emails,domains\na,A,Full,L,,,a.gov.uk\n`))).detail).toBe(
+      'missing column(s): council_id; the header is: id,council,membership,leader,mayor,emails,domains',
+    );
+    expect(inputError(() => parseAdjudications(file('Message,Decision,Choice,Reason\nabc,count,a,x\n'))).detail).toBe('missing column(s): choices');
+    expect(inputError(() => parseAdjudications(file('message,decision,choices,reason for decision\nabc,count,a,x\n'))).detail).toBe('missing column(s): reason');
+  });
   it('errors name the file, line and column', () => {
     const e = inputError(() => parseRoster(file(`${HEADER}\na,A,Full,L,,leader@a.gov.uk,a.gov.uk\nb,B,Gold,L,,,b.gov.uk\n`, 'roster.csv')));
     expect(e.message).toMatch(/^roster\.csv:3 \(column membership\)/);

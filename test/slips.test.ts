@@ -151,6 +151,12 @@ describe('no declaration from a count that cannot be right', () => {
       const taken = await run(['tally', join(MAILBOX, 'eml'), ...COMMON.map((a) => (a === ISSUED ? own : a))]);
       expect(taken.stderr).toBe('');
       expect(taken.stdout).toMatch(/PROVISIONAL RESULT|DECLARATION OF RESULT/);
+      // A column named as a person might type it is named in the error, with what it must be called.
+      const typed = join(dir, 'typed.csv');
+      writeFileSync(typed, 'Council ID,Reference\nnorth-herts,REF-0001\n');
+      const wrong = await run(['tally', join(MAILBOX, 'eml'), ...COMMON.map((a) => (a === ISSUED ? typed : a))]);
+      expect(wrong.code).toBe(2);
+      expect(wrong.stderr).toMatch(/\[CSV_HEADER\] .*typed\.csv:1: missing column\(s\): council_id \("council id" must be named council_id\)\n/);
     });
   });
 

@@ -1,5 +1,5 @@
 import { InputError } from '../model/errors.js';
-import { readCsv } from './csv.js';
+import { missingColumns, readCsv } from './csv.js';
 import type { LoadedFile } from './files.js';
 
 /** One row of the returning officer's adjudications file (spec §2.6), as written. */
@@ -17,8 +17,8 @@ export function parseAdjudications(file: LoadedFile): AdjudicationRow[] {
   const { header, rows } = readCsv(file, { comments: true });
   if (header.length === 0) return [];
   const idx = new Map(header.map((n, i) => [n, i]));
-  const missing = COLUMNS.filter((c) => !idx.has(c));
-  if (missing.length > 0) throw new InputError('CSV_HEADER', { file: file.path, line: 1 }, `missing column(s): ${missing.join(', ')}`);
+  const missing = missingColumns(header, COLUMNS);
+  if (missing !== null) throw new InputError('CSV_HEADER', { file: file.path, line: 1 }, missing);
   const get = (r: string[], c: (typeof COLUMNS)[number]): string => (r[idx.get(c) ?? -1] ?? '').trim();
   const out: AdjudicationRow[] = [];
   for (const { record, line } of rows) {

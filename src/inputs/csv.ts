@@ -38,6 +38,13 @@ export function eachCsvRow(
       'the columns are separated by ";" (as Excel writes CSV in some languages), but this file must be comma-separated: in Excel use Save As → "CSV UTF-8 (Comma delimited)"',
     );
   }
+  if (firstLine.includes('\t') && !firstLine.includes(',')) {
+    throw new InputError(
+      'CSV_SYNTAX',
+      { file: file.path, line: 1 },
+      'the columns are separated by tabs (a "Text (Tab delimited)" export or a paste from a spreadsheet), but this file must be comma-separated: in Excel use Save As → "CSV UTF-8 (Comma delimited)"',
+    );
+  }
   let seenHeader = false;
   try {
     parse(text, {
@@ -64,6 +71,23 @@ export function eachCsvRow(
     throw e;
   }
   return { encoding };
+}
+
+/**
+ * The columns of `wanted` that `header` (trimmed and lower-cased) lacks, as an error's detail: each
+ * with the header's name that differs from it only in spaces, hyphens or underscores ("council id"
+ * for council_id), as a spreadsheet's author may have typed it. Null when none is missing. Names are
+ * never matched that loosely: the file names its columns as the format does.
+ */
+export function missingColumns(header: readonly string[], wanted: readonly string[]): string | null {
+  const missing = wanted.filter((c) => !header.includes(c));
+  if (missing.length === 0) return null;
+  const loose = (name: string): string => name.replace(/[\s_-]+/g, '');
+  const hints = missing.flatMap((c) => {
+    const near = header.find((h) => loose(h) === loose(c));
+    return near === undefined ? [] : [`"${near}" must be named ${c}`];
+  });
+  return `missing column(s): ${missing.join(', ')}${hints.length > 0 ? ` (${hints.join('; ')})` : ''}`;
 }
 
 /** The first line that holds the header (past "#" comments and blank lines when they are allowed), found without splitting the whole file. */

@@ -1,6 +1,6 @@
 import { InputError } from '../model/errors.js';
 import { normaliseReference } from '../issue/references.js';
-import { readCsv } from './csv.js';
+import { missingColumns, readCsv } from './csv.js';
 import type { LoadedFile } from './files.js';
 import type { Roster } from './roster.js';
 
@@ -19,7 +19,8 @@ export function parseIssued(file: LoadedFile, roster: Roster, electionId: string
   const { header, rows } = readCsv(file);
   const idIdx = header.indexOf('council_id');
   const refIdx = header.indexOf('reference');
-  if (idIdx < 0 || refIdx < 0) throw new InputError('CSV_HEADER', { file: file.path, line: 1 }, 'needs the columns council_id and reference');
+  const missing = missingColumns(header, ['council_id', 'reference']);
+  if (missing !== null) throw new InputError('CSV_HEADER', { file: file.path, line: 1 }, missing);
   const known = new Set(roster.councils.map((c) => c.id));
   const out: IssuedReferences = new Map();
   const byReference = new Map<string, number>();

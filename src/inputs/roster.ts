@@ -4,7 +4,7 @@ import { getPublicSuffix } from 'tldts';
 import { asciiLower, readAddress, visualSkeleton } from '../model/address.js';
 import { InputError } from '../model/errors.js';
 import { councilKey, councilWrittenExactly, foldText, nameTokens } from '../model/names.js';
-import { eachCsvRow } from './csv.js';
+import { eachCsvRow, missingColumns } from './csv.js';
 import type { LoadedFile } from './files.js';
 import type { Membership } from './election.js';
 
@@ -113,10 +113,8 @@ export function parseRoster(file: LoadedFile): Roster {
       }
       index.set(n, i);
     });
-    const missing = ROSTER_COLUMNS.filter((c) => !index.has(c));
-    if (missing.length > 0) {
-      throw new InputError('CSV_HEADER', { file: file.path, line: 1 }, `missing column(s): ${missing.join(', ')} (header is: ${names.join(',')})`);
-    }
+    const missing = missingColumns(names, ROSTER_COLUMNS);
+    if (missing !== null) throw new InputError('CSV_HEADER', { file: file.path, line: 1 }, `${missing}; the header is: ${names.join(',')}`);
   };
 
   const councils: Council[] = [];
