@@ -107,6 +107,18 @@ describe('the election file', () => {
     expect(missing.detail).toBe('the required key `deadline` is missing');
     const inner = inputError(() => parseElection(file(JSON.stringify({ ...ELECTION, tieBreak: { method: 'lot', sed: 'x' } }, null, 2))));
     expect(inner.detail).toMatch(/unknown key `sed` on line \d+ — did you mean `seed`\?/);
+    // A short key that shares nothing with an allowed one is not offered a guess.
+    expect(inputError(() => parseElection(file(JSON.stringify({ ...ELECTION, c2: 1 }, null, 2)))).detail).toMatch(/^unknown key `c2` on line \d+$/);
+  });
+  it('a value of the wrong kind is named as written, never reported as a missing key', () => {
+    const text = JSON.stringify({ ...ELECTION, vacancies: '1' }, null, 2);
+    const e = inputError(() => parseElection(file(text, 'election.json')));
+    expect(e.detail).toBe('must be a number, not the text "1"');
+    expect(e.location).toMatchObject({ field: 'vacancies', line: text.split('\n').findIndex((l) => l.includes('"vacancies"')) + 1 });
+    expect(inputError(() => parseElection(file(JSON.stringify({ ...ELECTION, vacancies: null })))).detail).toBe('must be a number, not null');
+    expect(inputError(() => parseElection(file(JSON.stringify({ ...ELECTION, receivedBy: 'mx.ccin.example' })))).detail).toBe('must be a list, not the text "mx.ccin.example"');
+    expect(inputError(() => parseElection(file(JSON.stringify({ ...ELECTION, ballotAddress: ['a@b.example'] })))).detail).toBe('must be a string, not a list');
+    expect(inputError(() => parseElection(file(JSON.stringify({ ...ELECTION, candidates: [{ id: 'a', name: 7 }] })))).location.field).toBe('candidates[0].name');
   });
   it('names the field and line of a bad value', () => {
     const text = JSON.stringify({ ...ELECTION, candidates: [{ id: 'a', name: 'A' }, { id: 'B C', name: 'B' }] }, null, 2);

@@ -91,18 +91,44 @@ function knownKeys(path: readonly PropertyKey[]): string[] {
   return [];
 }
 
-/** The allowed key a misspelling most likely meant: at most two edits away (case aside), or none. */
+/** The allowed key a misspelling most likely meant: at most two edits away (case aside), and fewer than half its letters, or none. */
 function closestKey(written: string, known: readonly string[]): string | null {
   let best: string | null = null;
   let bestDistance = 3;
   for (const k of known) {
     const d = editDistance(written.toLowerCase(), k.toLowerCase());
-    if (d < bestDistance) {
+    if (d < bestDistance && d * 2 < written.length) {
       best = k;
       bestDistance = d;
     }
   }
   return best;
+}
+
+/** The value at `path` inside a parsed JSON value, and whether there is one (a key may hold null). */
+function valueAt(root: unknown, path: readonly PropertyKey[]): { present: boolean; value: unknown } {
+  let cur: unknown = root;
+  for (const key of path) {
+    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, key)) return { present: false, value: undefined };
+    cur = (cur as Record<PropertyKey, unknown>)[key];
+  }
+  return { present: true, value: cur };
+}
+
+/** "a number", "an array", … for zod's expected type. */
+function article(expected: string): string {
+  const name = expected === 'array' ? 'list' : expected;
+  return `${/^[aeiou]/.test(name) ? 'an' : 'a'} ${name}`;
+}
+
+/** A JSON value as a slip shows it: its kind, and a short value as written. */
+function describeJson(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'an object';
+  const text = JSON.stringify(v);
+  const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  return `${typeof v === 'string' ? 'the text' : typeof v === 'number' ? 'the number' : 'the value'} ${shown}`;
 }
 
 function issuePath(path: readonly PropertyKey[]): string {
@@ -126,8 +152,12 @@ export function parseElection(file: LoadedFile): Election {
       const line = lineOfPath(text, path);
       const guess = closestKey(key, knownKeys(issue.path));
       detail = `unknown key \`${key}\`${line !== undefined ? ` on line ${line}` : ''}${guess ? ` — did you mean \`${guess}\`?` : ''}${issue.keys.length > 1 ? ` (and ${issue.keys.slice(1).map((k) => `\`${k}\``).join(', ')})` : ''}`;
-    } else if (issue.code === 'invalid_type' && issue.input === undefined) {
-      detail = `the required key \`${String(path[path.length - 1] ?? '')}\` is missing`;
+    } else if (issue.code === 'invalid_type') {
+      // zod keeps no input in its issues (unless asked): whether the key is there is read from the file's value.
+      const found = valueAt(raw, path);
+      detail = found.present
+        ? `must be ${article(issue.expected)}, not ${describeJson(found.value)}`
+        : `the required key \`${String(path[path.length - 1] ?? '')}\` is missing`;
     }
     const field = issuePath(path) || '(top level)';
     throw new InputError('ELECTION_INVALID', { file: file.path, line: lineOfPath(text, path), field }, detail);
