@@ -189,6 +189,8 @@ export function buildResult(input: CountInputs): ResultModel {
   }
   if (outcome.unresolvedTie) provisional.push(`tie at the boundary between ${outcome.unresolvedTie.join(', ')} and the election file gives no lot seed`);
   const notices = officerNotices(input, records, ballots.length);
+  const machineMade = machineMadeVotes(messages, records, votedCouncils);
+  if (machineMade !== null) notices.push(machineMade);
   const sheet = input.receiptSecret ? tallySheet(election.id, records, input.receiptSecret) : null;
 
   const withoutDigest: Omit<ResultModel, 'digest'> = {
@@ -304,6 +306,25 @@ function officerNotices(input: CountInputs, records: readonly MessageRecord[], b
     }
   }
   return out;
+}
+
+/**
+ * Machine-made mail (by its headers: an auto-reply, a delivery report, a read receipt) that carries
+ * an eligible council's own marked paper. It is not counted, as machine-made mail never is, but a
+ * council's mail system may stamp its ballot so (Auto-Submitted): the officer is told which, and
+ * whether the council has a vote counted all the same, so that no vote is passed over unseen.
+ */
+function machineMadeVotes(messages: readonly JudgedMessage[], records: readonly MessageRecord[], voted: ReadonlySet<string | null>): string | null {
+  const found: string[] = [];
+  messages.forEach((m, i) => {
+    const v = m.judgement?.verdict;
+    const r = records[i];
+    if (v?.kind !== 'not-a-ballot' || v.marked === undefined || !r || r.disposition !== 'not-a-ballot' || r.council === null) return;
+    found.push(`${r.council} ${r.sha256.slice(0, 12)} (→ ${v.marked.join(' + ')}; ${voted.has(r.council) ? 'the council has a paper counted' : 'the council has NO paper counted'})`);
+  });
+  if (found.length === 0) return null;
+  const shown = found.slice(0, 10).join(', ') + (found.length > 10 ? ` and ${found.length - 10} more` : '');
+  return `${found.length} message(s) that their headers say a machine made (an auto-reply, a delivery report or a read receipt) carry an eligible council's marked ballot paper, and are not counted: ${shown}. Ask each council whether it meant it as its vote (\`ccin-tally inspect\` shows why it was taken for machine-made).`;
 }
 
 /**

@@ -18,7 +18,12 @@ export interface Finding {
 }
 
 export type Verdict =
-  | { kind: 'not-a-ballot'; why: NotABallotKind }
+  /**
+   * `marked`: for machine-made mail (an auto-reply, a delivery report, a read receipt, by its
+   * headers) from an eligible council, the candidates its own paper marks, when it marks any: a vote
+   * that is not counted, which the officer is told of (officerNotices).
+   */
+  | { kind: 'not-a-ballot'; why: NotABallotKind; marked?: string[] }
   | { kind: 'rejected'; reason: RejectionReason }
   | { kind: 'needs-adjudication'; reason: AdjudicationReason }
   | { kind: 'valid' };
@@ -39,6 +44,12 @@ export interface Judgement {
 
 function hasPossiblePaper(f: MessageFacts): boolean {
   return f.papers.length > 0 || f.forwarded.some((x) => x.papers.length > 0) || f.attachments.some((a) => a.handling === 'not-read' || a.handling === 'unreadable');
+}
+
+/** The candidates a message's own papers mark, each once, in the election's order. */
+function markedCandidates(f: MessageFacts, election: Election): string[] {
+  const marked = new Set(f.papers.flatMap((p) => readPaperMarks(p, election.candidates).choices));
+  return election.candidates.map((c) => c.id).filter((id) => marked.has(id));
 }
 
 const describeAttachment = (a: MessageFacts['attachments'][number]): string => `${a.filename ?? '(unnamed)'} (${a.contentType}, sha256 ${a.sha256})${a.note ? `: ${a.note}` : ''}`;
@@ -166,6 +177,16 @@ export function judgeMessage(facts: MessageFacts, election: Election, roster: Ro
     const s = (strong ?? weak)!;
     findings.push({ code: 'not-a-ballot', detail: `${s.kind}: ${s.detail}` });
     j.verdict = { kind: 'not-a-ballot', why: s.kind };
+    // Its headers say a machine made it, yet an eligible council's own paper in it is marked: not
+    // counted all the same (a header is no proof either way), but never passed over in silence.
+    const marked = j.council !== null && eligible && ownPaper ? markedCandidates(f, election) : [];
+    if (marked.length > 0) {
+      findings.push({
+        code: 'note',
+        detail: `yet it carries a marked ballot paper (→ ${marked.join(' + ')}) of ${j.council!.name}, an eligible council: machine-made mail is not counted; if the council meant it as its vote, it must send its paper again`,
+      });
+      j.verdict = { kind: 'not-a-ballot', why: s.kind, marked };
+    }
     return j;
   }
   const claimsEligible = claimed.some((c) => c.council !== null && election.eligibleMembership.includes(c.council.membership));
