@@ -315,15 +315,19 @@ function officerNotices(input: CountInputs, records: readonly MessageRecord[], b
  * whether the council has a vote counted all the same, so that no vote is passed over unseen.
  */
 function machineMadeVotes(messages: readonly JudgedMessage[], records: readonly MessageRecord[], voted: ReadonlySet<string | null>): string | null {
-  const found: string[] = [];
+  // Those of councils with no paper counted first: a vote that may be lost.
+  const lost: string[] = [];
+  const others: string[] = [];
   messages.forEach((m, i) => {
     const v = m.judgement?.verdict;
     const r = records[i];
     if (v?.kind !== 'not-a-ballot' || v.marked === undefined || !r || r.disposition !== 'not-a-ballot' || r.council === null) return;
-    found.push(`${r.council} ${r.sha256.slice(0, 12)} (→ ${v.marked.join(' + ')}; ${voted.has(r.council) ? 'the council has a paper counted' : 'the council has NO paper counted'})`);
+    const hasVote = voted.has(r.council);
+    (hasVote ? others : lost).push(`${r.council} ${r.sha256.slice(0, 12)} (→ ${v.marked.join(' + ')}; ${hasVote ? 'the council has a paper counted' : 'the council has NO paper counted'})`);
   });
+  const found = [...lost, ...others];
   if (found.length === 0) return null;
-  const shown = found.slice(0, 10).join(', ') + (found.length > 10 ? ` and ${found.length - 10} more` : '');
+  const shown = found.slice(0, 5).join(', ') + (found.length > 5 ? ` and ${found.length - 5} more, among the messages not-a-ballot` : '');
   return `${found.length} message(s) that their headers say a machine made (an auto-reply, a delivery report or a read receipt) carry an eligible council's marked ballot paper, and are not counted: ${shown}. Ask each council whether it meant it as its vote (\`ccin-tally inspect\` shows why it was taken for machine-made).`;
 }
 

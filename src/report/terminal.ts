@@ -50,7 +50,7 @@ export function writeTerminal(r: ResultModel, c: ChalkInstance, opts: { officer?
   // The count's own sentences, whole (what they quote of the mail is a roster domain or a candidate id).
   if (!r.final) for (const p of r.provisional) out.push(c.yellow(`  ! ${safe(p, 1000)}`));
   for (const line of unauthenticatedAlert(r)) out.push(c.red.bold(line));
-  for (const n of r.notices) out.push(c.yellow(`  ! ${safe(n, 400)}`));
+  for (const n of r.notices) out.push(c.yellow(`  ! ${safe(n, 1000)}`));
   out.push('');
   const max = Math.max(1, ...r.tally.map((t) => t.votes));
   const nameWidth = Math.max(...r.tally.map((t) => [...safe(t.name)].length), 10);
