@@ -118,6 +118,22 @@ describe('reading a message', () => {
     for (const c of cases) expect((await judge(c)).judgement.verdict.kind).toBe('not-a-ballot');
   });
 
+  it('a paper marked inside the quoted text of a reply is not counted, and the officer is told it is there', async () => {
+    const officer = '________________________________\nFrom: CCIN Returning Officer <ballots@ccin.example>\nSent: 18 January 2024 09:00\nTo: Leader <leader@north-herts.gov.uk>\nSubject: CCIN ballot\n\nPlease find the ballot paper below.\n\n';
+    const filledInside = await judge(eml({ subject: 'RE: CCIN ballot', body: `Our vote is below.\n\nElliot\n\n${officer}${paperText({ alty: 'X' })}`.replace(/\n/g, '\r\n') }));
+    expect(filledInside.facts.quotedPapers).toBe(1);
+    expect(filledInside.judgement.verdict).toEqual({ kind: 'needs-adjudication', reason: 'no-ballot-paper' });
+    expect(filledInside.judgement.findings.find((f) => f.code === 'no-ballot-paper')?.detail).toBe(
+      'no ballot paper found in the body or attachments; the quoted reply text holds a paper marked → alty, which is not counted: was it filled in inside the reply? Read it by eye (inspect)',
+    );
+    // The blank paper quoted back, with a vote in words above it: no marks to speak of.
+    const blank = await judge(eml({ subject: 'RE: CCIN ballot', body: `We vote for Cllr Alty.\n\n${officer}${paperText({})}`.replace(/\n/g, '\r\n') }));
+    expect(blank.judgement.findings.find((f) => f.code === 'no-ballot-paper')?.detail).toBe('no ballot paper found in the body or attachments');
+    // Only a few quoted papers are kept to look at, however many a reply quotes.
+    const many = await read(eml({ subject: 'RE: CCIN ballot', body: Array.from({ length: 20 }, () => `> ${paperText({ williams: 'X' }).split('\n').join('\r\n> ')}`).join('\r\n') }));
+    expect([many.quotedPapers, many.quotedSample.length]).toEqual([20, 3]);
+  });
+
   it("the returning officer's own mail in the export is not a ballot", async () => {
     const { judgement } = await judge(eml({ from: 'CCIN Returning Officer <ballots@ccin.example>', body: paperText({}) }));
     expect(judgement.verdict).toEqual({ kind: 'not-a-ballot', why: 'from-ballot-address' });

@@ -46,9 +46,9 @@ function hasPossiblePaper(f: MessageFacts): boolean {
   return f.papers.length > 0 || f.forwarded.some((x) => x.papers.length > 0) || f.attachments.some((a) => a.handling === 'not-read' || a.handling === 'unreadable');
 }
 
-/** The candidates a message's own papers mark, each once, in the election's order. */
-function markedCandidates(f: MessageFacts, election: Election): string[] {
-  const marked = new Set(f.papers.flatMap((p) => readPaperMarks(p, election.candidates).choices));
+/** The candidates some of `papers` mark, each once, in the election's order. */
+function markedIn(papers: readonly RawPaper[], election: Election): string[] {
+  const marked = new Set(papers.flatMap((p) => readPaperMarks(p, election.candidates).choices));
   return election.candidates.map((c) => c.id).filter((id) => marked.has(id));
 }
 
@@ -179,7 +179,7 @@ export function judgeMessage(facts: MessageFacts, election: Election, roster: Ro
     j.verdict = { kind: 'not-a-ballot', why: s.kind };
     // Its headers say a machine made it, yet an eligible council's own paper in it is marked: not
     // counted all the same (a header is no proof either way), but never passed over in silence.
-    const marked = j.council !== null && eligible && ownPaper ? markedCandidates(f, election) : [];
+    const marked = j.council !== null && eligible && ownPaper ? markedIn(f.papers, election) : [];
     if (marked.length > 0) {
       findings.push({
         code: 'note',
@@ -323,7 +323,11 @@ export function judgeMessage(facts: MessageFacts, election: Election, roster: Ro
     if (unread.length > 0) {
       adjudications.push({ reason: 'unreadable-attachment', detail: unread.map(describeAttachment).join('; ') });
     } else {
-      adjudications.push({ reason: 'no-ballot-paper', detail: 'no ballot paper found in the body or attachments' });
+      // A paper marked in the quoted text: filled in inside a reply (below the quoted header), which
+      // the rules do not count; the officer is told where to look.
+      const quotedMarks = markedIn(f.quotedSample, election);
+      const inQuote = quotedMarks.length > 0 ? `; the quoted reply text holds a paper marked → ${quotedMarks.join(' + ')}, which is not counted: was it filled in inside the reply? Read it by eye (inspect)` : '';
+      adjudications.push({ reason: 'no-ballot-paper', detail: `no ballot paper found in the body or attachments${inQuote}` });
     }
   }
   if (f.quotedPapers > 0) findings.push({ code: 'note', detail: `${f.quotedPapers} paper(s) in quoted reply text ignored` });

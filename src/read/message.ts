@@ -56,6 +56,9 @@ export interface ReadOptions {
  */
 export const MAX_TEXT_CHARS = 2_000_000;
 
+/** Papers in quoted reply text kept for the judge to look at (the rest are only counted). */
+const QUOTED_SAMPLE = 3;
+
 const overTextLimit = (what: string, chars: number): string =>
   `${what} is ${chars} characters of text, over the ${MAX_TEXT_CHARS} read for ballot papers in one message (its body and text attachments, and those of messages forwarded in it, together)`;
 
@@ -142,6 +145,12 @@ export interface MessageFacts {
   signals: NotABallotSignal[];
   papers: RawPaper[];
   quotedPapers: number;
+  /**
+   * The first papers found in quoted reply text (at most QUOTED_SAMPLE): never a vote, but one
+   * marked there (a paper filled in inside a reply, below the quoted header) is worth telling the
+   * officer of.
+   */
+  quotedSample: RawPaper[];
   /**
    * The papers of the message's HTML version, when it has one beside the text/plain version that
    * `papers` were read from (multipart/alternative): what a mail client shows the officer. null when
@@ -264,6 +273,7 @@ function emptyFacts(raw: RawMessage): MessageFacts {
     signals: [],
     papers: [],
     quotedPapers: 0,
+    quotedSample: [],
     htmlPapers: null,
     forwarded: [],
     attachments: [],
@@ -889,7 +899,9 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
   for (const t of texts) {
     const split = splitQuoted(t.text, facts.subject);
     facts.papers.push(...findPapers(split.own, t.origin));
-    facts.quotedPapers += findPapers(split.quoted, t.origin).length;
+    const quoted = findPapers(split.quoted, t.origin);
+    facts.quotedPapers += quoted.length;
+    facts.quotedSample.push(...quoted.slice(0, QUOTED_SAMPLE - facts.quotedSample.length));
     if (split.forwarded) {
       facts.forwarded.push({
         origin: `${t.origin} below "${split.forwarded.marker}"`,
