@@ -118,6 +118,30 @@ describe('reading a message', () => {
     for (const c of cases) expect((await judge(c)).judgement.verdict.kind).toBe('not-a-ballot');
   });
 
+  it('an unmarked copy of the paper beside a marked one does not void it; papers marked for different candidates still do', async () => {
+    const mixed = (body: string, attached: string): Buffer =>
+      eml({
+        contentType: 'multipart/mixed; boundary="b"',
+        body: `--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${body}\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Disposition: attachment; filename="ballot.txt"\r\n\r\n${attached}\r\n--b--\r\n`.replace(/\r?\n/g, '\r\n'),
+      });
+    for (const [body, attached] of [
+      [`The paper is attached.\n\n${paperText({})}`, paperText({ alty: 'X' })],
+      [paperText({ alty: 'X' }), paperText({})],
+    ] as const) {
+      const { judgement } = await judge(mixed(body, attached));
+      expect(judgement.verdict).toEqual({ kind: 'valid' });
+      expect(judgement.choices).toEqual(['alty']);
+      expect(judgement.findings.map((f) => f.detail)).toContainEqual(expect.stringMatching(/^an unmarked copy of the paper \((body-text|attachment:ballot\.txt)\) beside the marked one \((attachment:ballot\.txt|body-text)\): the marked paper is read$/));
+    }
+    const differ = await judge(mixed(paperText({ williams: 'X' }), paperText({ alty: 'X' })));
+    expect(differ.judgement.verdict).toEqual({ kind: 'rejected', reason: 'void-for-uncertainty' });
+    // A doubtful mark is no blank: beside a clear one, the message is still uncertain.
+    const doubtful = await judge(mixed(paperText({ williams: '?' }), paperText({ alty: 'X' })));
+    expect(doubtful.judgement.verdict).toEqual({ kind: 'rejected', reason: 'void-for-uncertainty' });
+    const bothBlank = await judge(mixed(paperText({}), paperText({})));
+    expect(bothBlank.judgement.verdict).toEqual({ kind: 'rejected', reason: 'unmarked' });
+  });
+
   it('a paper marked inside the quoted text of a reply is not counted, and the officer is told it is there', async () => {
     const officer = '________________________________\nFrom: CCIN Returning Officer <ballots@ccin.example>\nSent: 18 January 2024 09:00\nTo: Leader <leader@north-herts.gov.uk>\nSubject: CCIN ballot\n\nPlease find the ballot paper below.\n\n';
     const filledInside = await judge(eml({ subject: 'RE: CCIN ballot', body: `Our vote is below.\n\nElliot\n\n${officer}${paperText({ alty: 'X' })}`.replace(/\n/g, '\r\n') }));

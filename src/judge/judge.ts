@@ -250,7 +250,17 @@ export function judgeMessage(facts: MessageFacts, election: Election, roster: Ro
     j.rawPapers = f.papers;
     j.papers = f.papers.map((p) => readPaperMarks(p, election.candidates));
     // Papers with boxes speak for the message; a heading alone (no boxes) adds nothing when another paper has them.
-    const speaking = j.papers.some((p) => p.boxes > 0) ? j.papers.filter((p) => p.boxes > 0) : j.papers;
+    const withBoxes = j.papers.some((p) => p.boxes > 0) ? j.papers.filter((p) => p.boxes > 0) : j.papers;
+    // An unmarked copy beside marked papers (the issued form attached again, the paper pasted into
+    // the body and left blank) marks nothing against them: the marked papers speak. Papers that
+    // mark different candidates still disagree, and a doubtful mark is no blank.
+    const blank = (p: PaperReading): boolean => p.choices.length === 0 && p.uncertain.length === 0 && p.uncertainOmitted === 0 && p.strayMarks === 0;
+    const marked = withBoxes.filter((p) => !blank(p));
+    const speaking = marked.length > 0 ? marked : withBoxes;
+    if (marked.length > 0 && marked.length < withBoxes.length) {
+      const copies = withBoxes.filter(blank).map((p) => p.origin);
+      findings.push({ code: 'note', detail: `an unmarked copy of the paper (${copies.join(', ')}) beside the marked one (${marked.map((p) => p.origin).join(', ')}): the marked paper is read` });
+    }
     const speakingRaw = f.papers.filter((_, i) => speaking.includes(j.papers[i]!));
     const pick = <K extends 'name' | 'position' | 'council' | 'reference' | 'election'>(k: K): string | null =>
       speakingRaw.map((p) => p[k]).find((v) => v !== null && v.trim() !== '') ?? f.papers.map((p) => p[k]).find((v) => v !== null && v.trim() !== '') ?? null;
