@@ -67,6 +67,23 @@ describe('no declaration from a count that cannot be right', () => {
     });
   });
 
+  it('a mailbox in which the ballot server stamped nothing after the deadline is said, beside the declaration, to need exporting after it', async () => {
+    await withDir(async (dir) => {
+      const box = join(dir, 'box');
+      mkdirSync(box);
+      const stamp = (at: string): string[] => [`from mail.north-herts.gov.uk by mx.ccin.example (Postfix); ${at}`];
+      writeFileSync(join(box, 'a.eml'), eml({ body: paperText({ alty: 'X' }), received: stamp('Thu, 1 Feb 2024 11:58:30 +0000') }));
+      const early = await run(['tally', box, ...COMMON]);
+      expect(early.stdout).toMatch(/! Nothing in the mailbox was received after the deadline \(the latest stamp of mx\.ccin\.example: 2024-02-01 11:58:30 GMT\): make sure the mailbox was exported after the deadline \(2024-02-01 12:00:00 GMT\), or a paper delivered between the export and the deadline is missing\./);
+      // Anything stamped after the deadline, even a message that is no ballot, shows the export came after it.
+      writeFileSync(join(box, 'b.eml'), eml({ from: 'newsletter@elsewhere.example', body: 'News', messageId: '<n@elsewhere.example>', received: stamp('Thu, 1 Feb 2024 12:00:01 +0000') }));
+      expect((await run(['tally', box, ...COMMON])).stdout).not.toMatch(/Nothing in the mailbox was received after the deadline/);
+      // A Date header is the sender's: it shows nothing of when the mailbox was exported.
+      writeFileSync(join(box, 'b.eml'), eml({ from: 'newsletter@elsewhere.example', body: 'News', messageId: '<n@elsewhere.example>', received: [], date: 'Fri, 2 Feb 2024 09:00:00 +0000' }));
+      expect((await run(['tally', box, ...COMMON])).stdout).toMatch(/Nothing in the mailbox was received after the deadline \(the latest stamp of mx\.ccin\.example: 2024-02-01 11:58:30 GMT\)/);
+    });
+  });
+
   it('a .zip, a .pst or an .mbx given as the mailbox says what it is and how to get the mail out', async () => {
     await withDir(async (dir) => {
       const zip = join(dir, 'mailbox.zip');

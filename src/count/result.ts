@@ -1,6 +1,6 @@
 import type { Election } from '../inputs/election.js';
 import type { Roster } from '../inputs/roster.js';
-import { isoSeconds } from '../inputs/time.js';
+import { formatInZone, isoSeconds } from '../inputs/time.js';
 import { resultDigest } from '../model/canonical.js';
 import { DISPOSITIONS, REASON_TEXT, type Disposition, type Reason } from '../model/reasons.js';
 import { RENDERED, RESULT_SCHEMA, type FindingRecord, type MessageRecord, type RenderRecord, type ResultModel } from '../model/result.js';
@@ -298,6 +298,19 @@ function officerNotices(input: CountInputs, records: readonly MessageRecord[], b
   const receiver = receiverName(election);
   if (receiver === undefined) out.push('The election names no receiving server (receivedBy or receivedVia): every receipt time is the Date header the sender wrote.');
   else if (dated > 0) out.push(`${dated} message(s) timed by their Date header (written by the sender): no Received header from ${receiver}.`);
+  // Nothing the ballot server stamped after the deadline: the export may have been made before the
+  // deadline passed, and papers sent after it would be missing. Only the server's own stamp shows
+  // when the mailbox was still receiving (a Date header is the sender's), and nothing here reads a clock.
+  const deadline = isoSeconds(election.deadline);
+  let latest: string | null = null;
+  for (const r of records) {
+    if (r.receivedAtSource === 'received' && r.receivedAt !== null && (latest === null || r.receivedAt > latest)) latest = r.receivedAt;
+  }
+  if (latest !== null && latest <= deadline) {
+    out.push(
+      `Nothing in the mailbox was received after the deadline (the latest stamp of ${receiver ?? 'the ballot server'}: ${formatInZone(new Date(latest), election.timezone)}): make sure the mailbox was exported after the deadline (${formatInZone(election.deadline, election.timezone)}), or a paper delivered between the export and the deadline is missing.`,
+    );
+  }
   const rejected = new Map<string, number>();
   for (const r of records) if (r.disposition === 'rejected' && r.reason) rejected.set(r.reason, (rejected.get(r.reason) ?? 0) + 1);
   for (const [reason, n] of rejected) {
