@@ -136,6 +136,28 @@ describe('one sender or none', () => {
     expect(own.judgement.council?.id).toBe('north-herts');
   });
 
+  it('a message re-sent by someone else (Resent-From, a mail client\'s Redirect) is judged as its From\'s, and says it was re-sent; a copy of one met first is still one message', async () => {
+    const resent = ['Resent-From: Officer <officer@elsewhere.example>', 'Resent-Date: Thu, 1 Feb 2024 11:30:00 +0000', 'Resent-To: ballots@ccin.example'];
+    const { facts, judgement } = await judge(eml({ body: paper, headers: resent }));
+    expect(facts.resent).toEqual({ from: 'Officer <officer@elsewhere.example>', date: 'Thu, 1 Feb 2024 11:30:00 +0000' });
+    expect(judgement.council?.id).toBe('north-herts');
+    expect(judgement.verdict).toEqual({ kind: 'valid' });
+    expect(notes(judgement)).toContain(
+      're-sent (Resent-From: Officer <officer@elsewhere.example>; Resent-Date: Thu, 1 Feb 2024 11:30:00 +0000): someone put this message back into the mail after its author sent it; it is judged as From\'s, and its receipt time is when this copy arrived',
+    );
+    expect(notes((await judge(eml({ body: paper }))).judgement)).not.toMatch(/re-sent/);
+    // The council's message and the copy redirected later: one message, received when it first came.
+    const t = tempDir();
+    try {
+      writeFileSync(join(t.dir, 'a.eml'), eml({ body: paper }));
+      writeFileSync(join(t.dir, 'b.eml'), eml({ body: paper, headers: resent, received: ['from elsewhere by mx.ccin.example (Postfix); Thu, 1 Feb 2024 11:30:02 +0000', 'from mail.example by mx.ccin.example (Postfix); Wed, 31 Jan 2024 10:00:03 +0000'] }));
+      const r = await runCount({ paths: [t.dir], election: ELECTION, roster: ROSTER, generator: 'test', jobs: 1 });
+      expect(r.messages.map((m) => [m.source.file.split('/').pop(), m.disposition])).toEqual([['a.eml', 'counted'], ['b.eml', 'duplicate-copy']]);
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('look-alike domains (Cyrillic letters, punycode, the Kelvin sign) belong to no council, and are named as look-alikes', async () => {
     const cases = [
       'leader@n\u043erth-herts.gov.uk', // Cyrillic о, as UTF-8

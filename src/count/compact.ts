@@ -61,6 +61,7 @@ class SlimFacts implements MessageFacts {
   declare readonly fromHeader: null;
   declare readonly fromAddresses: string[];
   declare readonly senderHeader: null;
+  declare readonly resent: null;
   declare readonly replyToHeader: null;
   declare readonly subject: null;
   declare readonly dateHeader: null;
@@ -98,7 +99,7 @@ class SlimFacts implements MessageFacts {
     this.quotedPapers = f.quotedPapers;
   }
 }
-const DROPPED = ['fromHeader', 'bodyNotAsDeclared', 'senderHeader', 'replyToHeader', 'subject', 'dateHeader', 'dateHeaderAt', 'earliestDateAt', 'receiptNote', 'htmlPapers'] as const;
+const DROPPED = ['fromHeader', 'bodyNotAsDeclared', 'senderHeader', 'resent', 'replyToHeader', 'subject', 'dateHeader', 'dateHeaderAt', 'earliestDateAt', 'receiptNote', 'htmlPapers'] as const;
 const EMPTIED = ['fromAddresses', 'repeatedHeaders', 'received', 'signals', 'papers', 'quotedSample', 'forwarded', 'attachments', 'authResults', 'notes'] as const;
 for (const key of DROPPED) Object.defineProperty(SlimFacts.prototype, key, { value: null, enumerable: true });
 for (const key of EMPTIED) Object.defineProperty(SlimFacts.prototype, key, { value: NONE, enumerable: true });

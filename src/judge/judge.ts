@@ -107,6 +107,12 @@ function identityNotes(f: MessageFacts, roster: Roster): string[] {
     if (f.from && asciiLower(addr) === f.from.address) continue;
     notes.push(`${label}: ${value} differs from From; it is recorded, never used: who sent a ballot is decided by From alone`);
   }
+  if (f.resent) {
+    const shown = (v: string | null): string => (v === null ? '(none)' : v.length > 200 ? `${v.slice(0, 200)}…` : v);
+    notes.push(
+      `re-sent (Resent-From: ${shown(f.resent.from)}; Resent-Date: ${shown(f.resent.date)}): someone put this message back into the mail after its author sent it; it is judged as From's, and its receipt time is when this copy arrived`,
+    );
+  }
   return notes;
 }
 

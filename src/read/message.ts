@@ -116,6 +116,11 @@ export interface MessageFacts {
   /** Sender: and Reply-To: as written: recorded, never used to decide who sent the message. */
   senderHeader: string | null;
   replyToHeader: string | null;
+  /**
+   * The top-most Resent-From and Resent-Date as written, when someone put the message back into the
+   * mail after its author sent it (a "Redirect"): recorded, never used to decide who sent it.
+   */
+  resent: { from: string | null; date: string | null } | null;
   subject: string | null;
   dateHeader: string | null;
   dateHeaderAt: string | null;
@@ -259,6 +264,7 @@ function emptyFacts(raw: RawMessage): MessageFacts {
     fromHeaders: 0,
     fromAddresses: [],
     senderHeader: null,
+    resent: null,
     replyToHeader: null,
     subject: null,
     dateHeader: null,
@@ -680,6 +686,9 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
     facts.from = null;
   }
   facts.senderHeader = headerValues(mail, 'sender')[0] ?? null;
+  const resentFrom = headerValues(mail, 'resent-from')[0] ?? null;
+  const resentDate = headerValues(mail, 'resent-date')[0] ?? null;
+  if (resentFrom !== null || resentDate !== null) facts.resent = { from: resentFrom, date: resentDate };
   facts.replyToHeader = headerValues(mail, 'reply-to')[0] ?? null;
   facts.messageId = headerValues(mail, 'message-id')[0] ?? null;
   facts.subject = mail.subject ?? null;
