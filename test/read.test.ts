@@ -163,6 +163,19 @@ describe('reading a message', () => {
     expect(judgement.verdict).toEqual({ kind: 'not-a-ballot', why: 'from-ballot-address' });
   });
 
+  it("the officer's own mail forwarding a council's marked paper (sent to the wrong address) goes to adjudication as any forward does; forwarding the blank paper is no ballot", async () => {
+    const forward = (paper: string): Buffer =>
+      eml({
+        from: 'CCIN Returning Officer <ballots@ccin.example>',
+        subject: 'Fwd: CCIN ballot',
+        body: `Received at my own address.\n\n---------- Forwarded message ---------\nFrom: Cllr Elliot Kirkland <leader@north-herts.gov.uk>\nDate: Wed, 31 Jan 2024 09:00:00 +0000\nSubject: CCIN ballot\n\n${paper}`.replace(/\n/g, '\r\n'),
+      });
+    const marked = await judge(forward(paperText({ alty: 'X' })));
+    expect(marked.judgement.verdict).toEqual({ kind: 'needs-adjudication', reason: 'forwarded' });
+    expect(marked.judgement.council?.id).toBe('north-herts');
+    expect((await judge(forward(paperText({})))).judgement.verdict).toEqual({ kind: 'not-a-ballot', why: 'from-ballot-address' });
+  });
+
   it('the Date header is used (and said to be) when no receiving server added a Received header; no time at all is unreadable', async () => {
     const f = await read(eml({ body: 'x', received: ['from a by mail.elsewhere.example; Wed, 31 Jan 2024 09:00:00 +0000'] }));
     expect(f.receivedAtSource).toBe('date-header');
