@@ -79,6 +79,14 @@ describe('the tally sheet and receipts', () => {
         const hash = execSync(command!, { encoding: 'utf8', shell: '/bin/sh' }).split(' ')[0];
         expect(lines, m.council ?? '').toContain(`${hash}  ${m.choices.join('+')}`);
       }
+      // Each message not counted says why, as its deciding finding does, in its council's notice.
+      for (const m of result.messages.filter((x) => x.council !== null && x.disposition !== 'counted' && x.disposition !== 'duplicate-copy')) {
+        const decided = m.evidence.findings.find((f) => f.code === (m.reason ?? m.disposition));
+        if (decided === undefined) continue;
+        const notice = readFileSync(join(receipts, `${m.council}.txt`), 'utf8');
+        expect(notice, m.sha256).toContain(`: ${m.disposition}${m.reason ? ` (${m.reason})` : ''}\n      ${decided.detail.slice(0, 60)}`);
+      }
+      expect(readFileSync(join(receipts, 'glasgow.txt'), 'utf8')).toMatch(/: rejected \(not-eligible\)\n {6}Glasgow City Council is an Associate member; eligible: Full\n/);
       const eml = readFileSync(join(receipts, 'westminster.eml'), 'utf8');
       expect(eml).toMatch(/^From: ballots@ccin\.example\r\nTo: leader@westminster\.gov\.uk\r\n/);
 

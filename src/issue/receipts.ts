@@ -83,6 +83,21 @@ export function sheetDifferences(
   return out;
 }
 
+/**
+ * Why a council's message was not counted, as its findings say (the one that decided it, and for
+ * machine-made mail the note that it carries a marked paper): so that a council whose vote was
+ * not counted learns what to do, from its own notice. One line each, at most 300 characters.
+ */
+function whyNotCounted(m: ResultModel['messages'][number]): string[] {
+  const decided = m.reason ?? m.disposition;
+  const findings = m.evidence.findings;
+  const lines = [
+    findings.find((f) => f.code === decided)?.detail,
+    m.disposition === 'not-a-ballot' ? findings.find((f) => f.code === 'note' && f.detail.startsWith('yet it carries a marked ballot paper'))?.detail : undefined,
+  ];
+  return lines.flatMap((l) => (l === undefined ? [] : [`${l.replace(/[\r\n]+/g, ' ').slice(0, 299)}${l.length > 299 ? '…' : ''}`]));
+}
+
 export interface ReceiptNotice {
   council: string;
   text: string;
@@ -118,7 +133,8 @@ export function receiptNotices(result: ResultModel, roster: Roster, secret: Buff
       ...messages.map((m) => {
         const when = m.receivedAt ? formatInZone(new Date(m.receivedAt), zone) : 'time unknown';
         const what = m.disposition === 'counted' ? `counted for ${m.choices.join(' + ')}` : `${m.disposition}${m.reason ? ` (${m.reason})` : ''}`;
-        return `  - received ${when}, subject "${(m.evidence.subject ?? '').replace(/[\r\n]+/g, ' ').slice(0, 80)}": ${what}`;
+        const why = m.disposition === 'counted' ? [] : whyNotCounted(m);
+        return [`  - received ${when}, subject "${(m.evidence.subject ?? '').replace(/[\r\n]+/g, ' ').slice(0, 80)}": ${what}`, ...why.map((w) => `      ${w}`)].join('\n');
       }),
       '',
       `Your receipt code (keep it private): ${code}`,

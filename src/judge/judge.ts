@@ -239,7 +239,7 @@ export function judgeMessage(facts: MessageFacts, election: Election, roster: Ro
   } else if (!f.from) rejections.push({ reason: 'unknown-sender', detail: `no sender address in From: ${f.fromHeader ?? '(missing)'}` });
   else if (!j.council) rejections.push({ reason: 'unknown-sender', detail: unknownSenderDetail(f.from.address, roster) });
   else if (!eligible) {
-    rejections.push({ reason: 'not-eligible', detail: `${j.council.name} is a ${j.council.membership} member; eligible: ${election.eligibleMembership.join(', ')}` });
+    rejections.push({ reason: 'not-eligible', detail: `${j.council.name} is ${/^[AEIOU]/i.test(j.council.membership) ? 'an' : 'a'} ${j.council.membership} member; eligible: ${election.eligibleMembership.join(', ')}` });
   }
 
   const at = f.receivedAt ? Date.parse(f.receivedAt) : NaN;
