@@ -51,7 +51,7 @@ describe('the tally sheet and receipts', () => {
       const receipts = join(t.dir, 'receipts');
       const r = await run(['tally', MAILBOX, ...COMMON, '--tally-sheet', sheet, '--secret-file', SECRET, '--json', json]);
       expect(r.code).toBe(0);
-      const result = JSON.parse(readFileSync(json, 'utf8')) as { tally: { candidate: string; votes: number }[]; tallySheet: { sha256: string; lines: number }; messages: { council: string | null; disposition: string; choices: string[] }[] };
+      const result = JSON.parse(readFileSync(json, 'utf8')) as { tally: { candidate: string; votes: number }[]; tallySheet: { sha256: string; lines: number }; messages: { sha256: string; council: string | null; disposition: string; reason: string | null; choices: string[]; evidence: { findings: { code: string; detail: string }[] } }[] };
       const text = readFileSync(sheet, 'utf8');
       const lines = text.trimEnd().split('\n');
       expect(lines).toHaveLength(result.tally.reduce((a, x) => a + x.votes, 0));
