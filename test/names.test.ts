@@ -47,6 +47,9 @@ describe('names', () => {
     expect(compareNames('Maureen Holloran', 'Maureen Halloran')).toBe('near-miss');
     expect(compareNames('E. Kirkland', 'Elliot Kirkland')).toBe('near-miss');
     expect(compareNames('Mel Barrett', 'David Mellen-Price')).toBe('different');
+    // A surname written first is the same words in another order: for the officer to look at, not a match.
+    expect(compareNames('Kirkland, Elliot', 'Cllr Elliot Kirkland')).toBe('near-miss');
+    expect(compareNames('Kirkland, Mel', 'Cllr Elliot Kirkland')).toBe('different');
   });
   it('council names as people write them', () => {
     expect(councilMatchScore('North Hertfordshire District Council', 'North Hertfordshire District Council', 'north-herts')).toBe(2);
@@ -85,5 +88,18 @@ describe('positions and sign-off', () => {
     expect(checkSignOff('Huw Thomas', 'Leader', COUNCIL, ['Leader']).result).toBe('mismatch');
     expect(checkSignOff('Huw Thomas', 'Mayor', COUNCIL, ['Mayor']).result).toBe('mismatch'); // no mayor in roster
     expect(checkSignOff("Siobhan O'Neil-Hart", 'Leader', COUNCIL, ['Leader']).result).toBe('near-miss');
+  });
+  it('a role written beside the name is read as the Position when the Position line is blank, and is not part of the name', () => {
+    const name = "Cllr Siobhan O'Neill Hart";
+    for (const written of [`${name}, Leader`, `${name} (Leader of the Council)`, `${name} – Council Leader`, `${name} - Leader`]) {
+      expect(checkSignOff(written, '', COUNCIL, ['Leader']), written).toMatchObject({ result: 'ok', role: 'Leader' });
+      expect(checkSignOff(written, 'Leader', COUNCIL, ['Leader']).result, written).toBe('ok');
+    }
+    expect(checkSignOff(`${name}, Deputy Leader`, '', COUNCIL, ['Leader'])).toEqual({ result: 'no-sign-off', detail: 'Position "Deputy Leader" is not a Leader or Mayor' });
+    // A role beside the name that the Position line contradicts is part of what was signed, and no match.
+    expect(checkSignOff(`${name} (Deputy Leader)`, 'Leader', COUNCIL, ['Leader']).result).toBe('mismatch');
+    // Words after a comma that name no leader or mayor are the name's own (a surname written first).
+    expect(checkSignOff("O'Neill Hart, Siobhan", '', COUNCIL, ['Leader'])).toEqual({ result: 'no-sign-off', detail: 'the paper has no Position' });
+    expect(checkSignOff('Someone Else, Leader', '', COUNCIL, ['Leader'])).toMatchObject({ result: 'mismatch', detail: `signed "Someone Else, Leader"; the roster's Leader is "${COUNCIL.leader}"` });
   });
 });

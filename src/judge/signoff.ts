@@ -28,8 +28,29 @@ export type SignOffFinding =
   | { result: 'mismatch'; role: Role; expected: string | null; detail: string }
   | { result: 'near-miss'; role: Role; expected: string; detail: string };
 
-export function checkSignOff(name: string | null, position: string | null, council: Council, roles: readonly Role[]): SignOffFinding {
-  if (name === null || name.trim() === '') return { result: 'no-sign-off', detail: 'the paper has no Name' };
+/**
+ * A Name line that also gives the role ("Cllr Elliot Kirkland, Leader", "Cllr Elliot Kirkland
+ * (Leader of the Council)", "Cllr Elliot Kirkland – Leader"): the name, and the role as written.
+ * Null when what follows the name names no leader or mayor (a surname written first, "Kirkland, Elliot").
+ */
+export function roleInName(name: string): { name: string; position: string } | null {
+  const m = /^(.*?\S)\s*(?:,|\(|\s[-–—]\s)\s*([^,()]*?)\)?\s*$/.exec(name.trim());
+  if (!m) return null;
+  const [, before = '', tail = ''] = m;
+  // A position, whether or not it is a sign-off role ("Deputy Leader" is then named as the Position it is).
+  return /\b(leader|mayor)\b/.test(foldText(tail)) ? { name: before, position: tail } : null;
+}
+
+export function checkSignOff(writtenName: string | null, writtenPosition: string | null, council: Council, roles: readonly Role[]): SignOffFinding {
+  if (writtenName === null || writtenName.trim() === '') return { result: 'no-sign-off', detail: 'the paper has no Name' };
+  // The role written beside the name is the Position when the Position line is left blank; the name is compared without it.
+  const found = roleInName(writtenName);
+  const blankPosition = writtenPosition === null || writtenPosition.trim() === '';
+  // Beside a Position line, a role in the name line is set aside only when it names the same role:
+  // "Cllr X (Deputy Leader)" above "Position: Leader" is compared as written, and so is no match.
+  const inName = found !== null && (blankPosition || roleOfPosition(found.position) === roleOfPosition(writtenPosition ?? '')) ? found : null;
+  const name = inName?.name ?? writtenName;
+  const position = blankPosition ? (inName?.position ?? null) : writtenPosition;
   if (position === null || position.trim() === '') return { result: 'no-sign-off', detail: 'the paper has no Position' };
   const role = roleOfPosition(position);
   if (role === null) return { result: 'no-sign-off', detail: `Position "${position}" is not a Leader or Mayor` };
@@ -40,6 +61,6 @@ export function checkSignOff(name: string | null, position: string | null, counc
   }
   const cmp: NameComparison = compareNames(name, expected);
   if (cmp === 'same') return { result: 'ok', role, expected };
-  if (cmp === 'near-miss') return { result: 'near-miss', role, expected, detail: `signed "${name}"; the roster's ${role} is "${expected}"` };
-  return { result: 'mismatch', role, expected, detail: `signed "${name}"; the roster's ${role} is "${expected}"` };
+  if (cmp === 'near-miss') return { result: 'near-miss', role, expected, detail: `signed "${writtenName}"; the roster's ${role} is "${expected}"` };
+  return { result: 'mismatch', role, expected, detail: `signed "${writtenName}"; the roster's ${role} is "${expected}"` };
 }

@@ -65,7 +65,7 @@ export type NameComparison = 'same' | 'near-miss' | 'different';
 /**
  * Compares a signatory's name with the roster's. A near miss is a probable typo of the right person:
  * the same surname with a first name at most two edits (or only an initial) away, or the whole name
- * at most two edits away (one for short names), or the surname alone.
+ * at most two edits away (one for short names), the surname alone, or the same words in another order.
  */
 export function compareNames(written: string, expected: string): NameComparison {
   const w = nameTokens(written);
@@ -76,6 +76,8 @@ export function compareNames(written: string, expected: string): NameComparison 
   if (wj === ej) return 'same';
   const budget = ej.length >= 10 ? 2 : 1;
   if (editDistance(wj, ej) <= budget) return 'near-miss';
+  // The same words in another order: a surname written first ("Kirkland, Elliot").
+  if (w.length === e.length && [...w].sort().join(' ') === [...e].sort().join(' ')) return 'near-miss';
   const wLast = w[w.length - 1] ?? '';
   const eLast = e[e.length - 1] ?? '';
   const wFirst = w[0] ?? '';
