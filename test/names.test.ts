@@ -59,6 +59,25 @@ describe('names', () => {
     expect(councilMatchScore('Lambeth', 'London Borough of Lambeth', 'lambeth')).toBe(2); // its council_id
     expect(councilMatchScore('Lambeth', 'London Borough of Lambeth', 'lbl')).toBe(1);
     expect(councilMatchScore('Stockport Council', 'Hastings Borough Council', 'hastings')).toBe(0);
+    // Initials, as councils write themselves: plausible, never exact (another council may share them).
+    for (const [written, name] of [
+      ['NHDC', 'North Hertfordshire District Council'],
+      ['N.H.D.C.', 'North Hertfordshire District Council'],
+      ['WCC', 'Westminster City Council'],
+      ['RBG', 'Royal Borough of Greenwich'],
+      ['CBMDC', 'City of Bradford Metropolitan District Council'],
+      ['CWaC', 'Cheshire West and Chester Council'],
+      ['LB Lambeth', 'London Borough of Lambeth'],
+    ]) {
+      expect(councilMatchScore(written!, name!, 'x'), written).toBe(1);
+    }
+    for (const [written, name] of [
+      ['SBC', 'North Hertfordshire District Council'],
+      ['Hastings', 'Hastings Borough Council'.replace('Hastings', 'Stockport')],
+      ['H', 'Hastings Borough Council'],
+    ]) {
+      expect(councilMatchScore(written!, name!, 'x'), written).toBe(0);
+    }
   });
 });
 

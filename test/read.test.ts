@@ -118,6 +118,15 @@ describe('reading a message', () => {
     for (const c of cases) expect((await judge(c)).judgement.verdict.kind).toBe('not-a-ballot');
   });
 
+  it('a council written by its initials is the sender\'s council; a paper naming another roster council is still council-mismatch', async () => {
+    for (const council of ['NHDC', 'N.H.D.C.', 'North Herts DC']) {
+      const { judgement } = await judge(eml({ body: paperText({ alty: 'X' }, { council }) }));
+      expect(judgement.verdict, council).toEqual({ kind: 'valid' });
+    }
+    const other = await judge(eml({ body: paperText({ alty: 'X' }, { council: 'Stockport Council' }) }));
+    expect(other.judgement.verdict).toEqual({ kind: 'rejected', reason: 'council-mismatch' });
+  });
+
   it('an unmarked copy of the paper beside a marked one does not void it; papers marked for different candidates still do', async () => {
     const mixed = (body: string, attached: string): Buffer =>
       eml({

@@ -95,7 +95,7 @@ export function compareNames(written: string, expected: string): NameComparison 
 
 const COUNCIL_WORDS = new Set([
   'council', 'borough', 'district', 'city', 'county', 'metropolitan', 'royal', 'of', 'the', 'and',
-  'mbc', 'dc', 'bc', 'cc', 'mdc', 'uc', 'unitary', 'authority',
+  'mbc', 'dc', 'bc', 'cc', 'mdc', 'uc', 'unitary', 'authority', 'lb', 'rb',
 ]);
 
 function councilTokens(s: string): string[] {
@@ -136,5 +136,26 @@ export function councilMatchScore(written: string, name: string, id: string): nu
   if (w.join(' ') === n.join(' ') || foldText(written).replace(/ /g, '-') === id) return 2;
   const [small, big] = w.length <= n.length ? [w, n] : [n, w];
   const all = small.every((t) => big.some((u) => tokenLike(t, u)));
-  return all ? 1 : 0;
+  if (all) return 1;
+  return writtenAsInitials(written, name) ? 1 : 0;
+}
+
+/**
+ * Whether a council is written by its initials ("NHDC", "W.C.C.", "RBG", "CWaC"): those of its
+ * name's words, with or without "of", "the" and "and", and with or without its last word "Council".
+ * Plausible (score 1), never exact: initials may be another council's too.
+ */
+function writtenAsInitials(written: string, name: string): boolean {
+  const parts = foldText(written).split(' ').filter((t) => t.length > 0);
+  // One word of letters ("nhdc"), or single letters ("n h d c", from "N.H.D.C.").
+  const initials = parts.length === 1 ? parts[0]! : parts.every((t) => t.length === 1) ? parts.join('') : '';
+  if (initials.length < 2 || initials.length > 8 || !/^[a-z]+$/.test(initials)) return false;
+  const words = foldText(name.replace(/&/g, ' and ')).split(' ').filter((t) => t.length > 0);
+  for (const dropped of [[], ['of', 'the'], ['of', 'the', 'and']]) {
+    const kept = words.filter((t) => !dropped.includes(t));
+    for (const list of [kept, kept[kept.length - 1] === 'council' ? kept.slice(0, -1) : kept]) {
+      if (list.length >= 2 && list.map((t) => t[0]).join('') === initials) return true;
+    }
+  }
+  return false;
 }
