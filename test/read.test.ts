@@ -118,6 +118,26 @@ describe('reading a message', () => {
     for (const c of cases) expect((await judge(c)).judgement.verdict.kind).toBe('not-a-ballot');
   });
 
+  it('a cross or tick put where the box was deleted marks that candidate; beside anything else, and on its own, it is prose', async () => {
+    const alty = '[ ] Cllr Jacky Alty (South Ribble Borough Council)';
+    for (const line of ['X Cllr Jacky Alty (South Ribble Borough Council)', 'x Cllr Jacky Alty (South Ribble Borough Council)', '✓ Cllr Jacky Alty (South Ribble Borough Council)', 'X - Cllr Jacky Alty (South Ribble Borough Council)', 'Cllr Jacky Alty (South Ribble Borough Council) X', 'Cllr Jacky Alty (South Ribble Borough Council) ✔']) {
+      const { judgement } = await judge(eml({ body: paperText({}).replace(alty, line) }));
+      expect([judgement.verdict, judgement.choices], line).toEqual([{ kind: 'valid' }, ['alty']]);
+    }
+    // A small x after a name is a kiss, not a cross; a bullet is no mark.
+    for (const line of ['Cllr Jacky Alty (South Ribble Borough Council) x', '* Cllr Jacky Alty (South Ribble Borough Council)']) {
+      expect((await judge(eml({ body: paperText({}).replace(alty, line) }))).judgement.verdict, line).toEqual({ kind: 'rejected', reason: 'unmarked' });
+    }
+    // Beside a marked box for another candidate it is a second vote; with its own box still there, two readings.
+    expect((await judge(eml({ body: paperText({ williams: 'X' }).replace(alty, 'X Cllr Jacky Alty (South Ribble Borough Council)') }))).judgement.verdict).toEqual({ kind: 'rejected', reason: 'overvote' });
+    expect((await judge(eml({ body: `${paperText({})}\nX Cllr Jacky Alty` }))).judgement.verdict).toEqual({ kind: 'rejected', reason: 'void-for-uncertainty' });
+    expect((await judge(eml({ body: `${paperText({ williams: 'X' })}\nX marks the spot` }))).judgement.choices).toEqual(['williams']);
+    // Prose that begins with an X makes no paper: a covering note is still no ballot paper.
+    const note = await judge(eml({ body: 'X Factor results are in.\nCllr Jacky Alty X' }));
+    expect(note.facts.papers).toEqual([]);
+    expect(note.judgement.verdict).toEqual({ kind: 'needs-adjudication', reason: 'no-ballot-paper' });
+  });
+
   it('a council written by its initials is the sender\'s council; a paper naming another roster council is still council-mismatch', async () => {
     for (const council of ['NHDC', 'N.H.D.C.', 'North Herts DC']) {
       const { judgement } = await judge(eml({ body: paperText({ alty: 'X' }, { council }) }));

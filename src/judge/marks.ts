@@ -150,6 +150,8 @@ export function readPaperMarks(paper: RawPaper, candidates: readonly Candidate[]
   let strayMarks = 0;
   const state = new Map<string, MarkReading>();
   const byId = new Map(candidates.map((c) => [c.id, c]));
+  /** Box lines read: every box, and each cross or tick without one that names a candidate. */
+  let read = 0;
   for (const box of paper.boxes) {
     let cand = box.candidateId !== undefined ? (byId.get(box.candidateId) ?? null) : matchCandidate(box.text, candidates);
     let text = box.text;
@@ -158,6 +160,9 @@ export function readPaperMarks(paper: RawPaper, candidates: readonly Candidate[]
       cand = matchCandidate(joined, candidates);
       if (cand) text = joined;
     }
+    // A cross or tick without a box names a candidate or is prose: no box line at all, no doubt.
+    if (box.bare && !cand) continue;
+    read++;
     const reading = readMark(box.mark);
     // What the evidence and the doubts quote of the line (a line may be far longer than any paper's).
     const shown = text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}…` : text;
@@ -203,8 +208,8 @@ export function readPaperMarks(paper: RawPaper, candidates: readonly Candidate[]
     uncertainOmitted: doubtCount - doubts.length,
     ignoredLines,
     marks,
-    marksOmitted: paper.boxes.length - marks.length,
-    boxes: paper.boxes.length,
+    marksOmitted: read - marks.length,
+    boxes: read,
     candidateLines,
     strayMarks,
   };

@@ -28,6 +28,13 @@ export interface BoxLine {
    * before a signature) it is prose.
    */
   picture?: true;
+  /**
+   * Set when there is no box at all, but a cross or a tick where the box was ("X Cllr Jacky Alty",
+   * "✓ Cllr Jacky Alty", "Cllr Jacky Alty X"): a person who deleted the brackets. Beside a candidate's
+   * name it marks that candidate; beside anything else it is prose. Such lines never make a paper
+   * of their own: only beside a heading or boxes.
+   */
+  bare?: true;
 }
 
 export interface RawPaper {
@@ -92,8 +99,15 @@ export function normaliseText(text: string): string {
     .replace(/）/g, ')');
 }
 
+/** Crosses and ticks that are no box (the box glyphs are GLYPH_BOX's). */
+const TICKS = '✓✔✗✘✕×⨯⨉╳☓✖❌🗸';
+/** A cross or tick where the box was, then the name: "X Cllr Jacky Alty", "✓ - Cllr Jacky Alty". */
+const BARE_LEADING = new RegExp(`^([xX]{1,3}|[${TICKS}]{1,3})\\uFE0F?(?:\\s+(?:[-–:]\\s+)?|[-–:)]\\s+)(?=\\p{L})`, 'u');
+/** The same after the name: "Cllr Jacky Alty X" (a capital X only: a small x after a name is a kiss). */
+const BARE_TRAILING = new RegExp(`\\s(X{1,3}|[${TICKS}]{1,3})\\uFE0F?$`, 'u');
+
 interface Parsed {
-  box: { text: string; mark: string; unsure?: string; picture?: true } | null;
+  box: { text: string; mark: string; unsure?: string; picture?: true; bare?: true } | null;
   label: { key: LabelKey; value: string } | null;
   heading: 'ccin' | 'generic' | null;
 }
@@ -153,6 +167,10 @@ function parseLine(raw: string): Parsed {
   if (overlong) return none;
   m = LABEL.exec(t);
   if (m) return { box: null, label: { key: labelKey(m[1] ?? ''), value: (m[2] ?? '').trim() }, heading: null };
+  m = BARE_LEADING.exec(t);
+  if (m) return { box: { text: t.slice(m[0].length).trim(), mark: m[1] ?? '', ...(unsure === undefined ? {} : { unsure }), bare: true }, label: null, heading: null };
+  m = BARE_TRAILING.exec(t);
+  if (m && HAS_LETTER.test(t.slice(0, m.index))) return { box: { text: t.slice(0, m.index).trim(), mark: m[1] ?? '', ...(unsure === undefined ? {} : { unsure }), bare: true }, label: null, heading: null };
   return none;
 }
 
@@ -183,12 +201,14 @@ export function findPapers(text: string, origin: string): RawPaper[] {
     date: null,
   });
   const close = (): void => {
+    // A cross or tick without a box (BoxLine.bare) makes no paper of its own: prose may begin "X ".
+    if (cur && !cur.heading && cur.boxes.every((b) => b.bare)) cur.boxes = [];
     if (cur && (cur.heading || cur.boxes.length > 0)) papers.push(cur);
   };
   for (let i = 0; i < lines.length; i++) {
     const p = parsed[i];
     if (!p) continue;
-    if (p.heading === 'ccin' || (p.heading === 'generic' && (cur === null || cur.boxes.length > 0 || cur.heading))) {
+    if (p.heading === 'ccin' || (p.heading === 'generic' && (cur === null || cur.boxes.some((b) => !b.bare) || cur.heading))) {
       close();
       cur = fresh(true);
       continue;
@@ -197,8 +217,9 @@ export function findPapers(text: string, origin: string): RawPaper[] {
     if (p.box) {
       const next = parsed[i + 1];
       const nextText = (lines[i + 1] ?? '').trim();
-      const continuation = next && !next.box && !next.label && !next.heading && nextText !== '' ? nextText : null;
-      cur.boxes.push({ text: p.box.text, mark: p.box.mark, continuation, line: i + 1, ...(p.box.unsure === undefined ? {} : { unsure: p.box.unsure }), ...(p.box.picture ? { picture: true as const } : {}) });
+      // A line with a cross but no box may still be the rest of this one, wrapped.
+      const continuation = next && (!next.box || next.box.bare) && !next.label && !next.heading && nextText !== '' ? nextText : null;
+      cur.boxes.push({ text: p.box.text, mark: p.box.mark, continuation, line: i + 1, ...(p.box.unsure === undefined ? {} : { unsure: p.box.unsure }), ...(p.box.picture ? { picture: true as const } : {}), ...(p.box.bare ? { bare: true as const } : {}) });
       continue;
     }
     if (p.label) {
@@ -207,7 +228,7 @@ export function findPapers(text: string, origin: string): RawPaper[] {
         // "Name:" with the answer typed on the line below.
         const next = parsed[i + 1];
         const nextText = (lines[i + 1] ?? '').trim();
-        if (next && !next.box && !next.label && !next.heading && nextText !== '') value = nextText;
+        if (next && (!next.box || next.box.bare) && !next.label && !next.heading && nextText !== '') value = nextText;
       }
       const v = value === '' ? null : value;
       const key = p.label.key;
