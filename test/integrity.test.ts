@@ -189,6 +189,17 @@ describe('only the issued paper', () => {
     expect(matchCandidate('Cllr J\u0430son Williams', C)).toBeNull(); // Cyrillic а
     expect(matchCandidate('Cllr Jason Williams Westminster City Council', C)?.id).toBe('williams');
     expect(matchCandidate('Cllr Jason Williams (Westminster City Council)', C)?.id).toBe('williams');
+    // An initial and the surname name the one candidate who has both; any other initial or word, none.
+    expect(matchCandidate('Cllr J. Williams', C)?.id).toBe('williams');
+    expect(matchCandidate('J Williams (Westminster City Council)', C)?.id).toBe('williams');
+    expect(matchCandidate('Cllr K. Williams', C)).toBeNull();
+    expect(matchCandidate('Cllr J. Williams Junior', C)).toBeNull();
+    const twins = [
+      { id: 'a', name: 'Cllr Jo Smith', council: 'A Council' },
+      { id: 'b', name: 'Cllr Jay Smith', council: 'B Council' },
+    ];
+    expect(matchCandidate('J. Smith', twins)).toBeNull();
+    expect(matchCandidate('Jo Smith', twins)?.id).toBe('a');
   });
 
   it('candidate-shaped lines that are not candidates, marked or not, void the paper', () => {

@@ -63,7 +63,7 @@ const COUNCIL_FILLER = new Set(['council', 'borough', 'district', 'city', 'count
 /**
  * The candidate a box line names: the candidate's whole name (titles, letters and case aside),
  * followed by nothing but words of that candidate's own council; else a surname only one candidate
- * has, alone. "Cllr Jason Williams-Smith" or "Jason Williams Junior" is not Cllr Jason Williams.
+ * has, alone; else an initial and a surname that only one candidate has together. "Cllr Jason Williams-Smith" or "Jason Williams Junior" is not Cllr Jason Williams.
  */
 export function matchCandidate(text: string, candidates: readonly Candidate[]): Candidate | null {
   const t = nameTokens(withoutBrackets(text));
@@ -82,6 +82,16 @@ export function matchCandidate(text: string, candidates: readonly Candidate[]): 
   if (t.length === 1) {
     const bySurname = idx.bySurname.get(t[0]!) ?? [];
     if (bySurname.length === 1) return bySurname[0] ?? null;
+  }
+  // An initial and a surname ("Cllr J. Alty"), then nothing but words of that candidate's council:
+  // the one candidate whose first name begins so and whose surname it is.
+  const initial = t[0]!;
+  if (initial.length === 1 && t.length >= 2) {
+    const found = (idx.bySurname.get(t[1]!) ?? []).filter((c) => {
+      const entry = (idx.byFirst.get(nameTokens(c.name)[0] ?? '') ?? []).find((e) => e.candidate === c);
+      return entry !== undefined && entry.tokens[0]!.startsWith(initial) && t.slice(2).every((w) => entry.council.has(w) || COUNCIL_FILLER.has(w));
+    });
+    if (found.length === 1) return found[0] ?? null;
   }
   return null;
 }
