@@ -82,6 +82,19 @@ describe('marks', () => {
     const p = findPapers(text, 'b')[0]!;
     expect([p.name, p.position, p.council]).toEqual(['Cllr Elliot Kirkland', 'Leader', 'North Hertfordshire District Council']);
   });
+  it.each([
+    ['Name (print): Cllr Elliot Kirkland', 'Position held: Leader'],
+    ['Print name: Cllr Elliot Kirkland', 'Designation: Leader'],
+    ['Full name: Cllr Elliot Kirkland', 'Capacity: Leader'],
+    ['Name (block capitals): Cllr Elliot Kirkland', 'Job title: Leader'],
+    ['*Name:* Cllr Elliot Kirkland', '*Position:* Leader'],
+    ['**Name:** Cllr Elliot Kirkland', '__Position__: Leader'],
+    ['Name:- Cllr Elliot Kirkland', 'Position - Leader'],
+  ])('the signatory fields labelled as people label them: %s / %s', (name, position) => {
+    const text = paperText({ williams: 'X' }).replace('Name: Cllr Elliot Kirkland', name).replace('Position: Leader', position);
+    const p = findPapers(text, 'b')[0]!;
+    expect([p.name, p.position]).toEqual(['Cllr Elliot Kirkland', 'Leader']);
+  });
   describe('a line shown otherwise than it is read is uncertain, never read for the box alone', () => {
     const ALTY = '[ ] Cllr Jacky Alty (South Ribble Borough Council)';
     const onAlty = (line: string): string => paperText({ williams: 'X' }).replace(ALTY, line);

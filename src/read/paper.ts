@@ -71,8 +71,13 @@ const isLinkOrPicture = (content: string): boolean => ((LINK_ADDRESS.test(conten
 // Box glyphs, including the Wingdings characters Word and Outlook leave behind when a form is pasted
 // as text (¨ empty, þ ticked, ý crossed; U+F0A8/U+F0FE/U+F0FD in the private use area).
 const GLYPH_BOX = /^(?:([☐☑☒✅⬜🔲🔳■□▢❎🗹🗷🗵⮽⊠¨\uF0A8\uF0FE\uF0FD\uF06F])\uFE0F?\s*|([þý])\s+)/u;
+/**
+ * A label and its value, as people write them: "Name:", "Print name:", "Name (block capitals):",
+ * "Signed by:", "Position:", "Position held:", "Designation:", "Job title:"; "Name - …", "Name:- …";
+ * in asterisks or underscores, as a mail client writes bold or italic text as plain text ("*Name:*").
+ */
 const LABEL =
-  /^(election|ballot\s*ref(?:erence)?(?:\s*(?:no|number|#))?\.?|council|name|signed(?:\s+by)?|signature|signatory|position|role|job\s*title|title|date)\s*(?::|\s[-–]\s)\s*(.*)$/i;
+  /^[*_]{0,2}(election|ballot\s*ref(?:erence)?(?:\s*(?:no|number|#))?\.?|council|(?:print(?:ed)?\s+|full\s+)?name(?:\s+in\s+(?:full|print|capitals))?(?:\s*\([^()]{0,30}\))?|signed(?:\s+by)?|signature|signatory|position(?:\s+held)?|designation|capacity|role|job\s*title|title|date)[*_]{0,2}\s*(?::[-–]?|\s[-–]\s)[*_]{0,2}\s*(.*)$/i;
 
 type LabelKey = 'election' | 'reference' | 'council' | 'name' | 'position' | 'date';
 
@@ -82,7 +87,7 @@ function labelKey(word: string): LabelKey {
   if (w === 'election') return 'election';
   if (w === 'council') return 'council';
   if (w === 'date') return 'date';
-  if (w === 'position' || w === 'role' || w.startsWith('job') || w === 'title') return 'position';
+  if (w.startsWith('position') || w === 'role' || w.startsWith('job') || w === 'title' || w === 'designation' || w === 'capacity') return 'position';
   return 'name';
 }
 
