@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Candidate } from '../src/inputs/election.js';
 import { matchCandidate, readMark, readPaperMarks } from '../src/judge/marks.js';
@@ -22,6 +23,18 @@ describe('marks', () => {
   it.each(['X', 'x', '✓', '✔', '✗', '☒', '✘', '*', 'yes', 'Yes', 'YES', 'xx', ' X ', '✔️', '1', 'tick', 'Ｘ', 'ｙｅｓ', '❌', '✖️', '☓', '🗸', '🗹', '🗷', '⊠'])('"%s" in the box is a vote', (mark) => {
     expect(readMark(mark)).toBe('marked');
     expect(choicesOf(paperText({ williams: mark }))).toEqual({ choices: ['williams'], uncertain: [] });
+  });
+  it('a cross or tick where a deleted box was marks that candidate, whoever it is, wherever the line is on the paper', () => {
+    const lines = ['[ ] Cllr Alistair Willoughby (North Hertfordshire District Council)', '[ ] Cllr Jason Williams (Westminster City Council)', '[ ] Cllr Jacky Alty (South Ribble Borough Council)'];
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 }), fc.constantFrom('X', 'x', 'XX', '✓', '✔', '✗', '❌'), fc.boolean(), fc.constantFrom(' ', ' - ', '  '), (k, mark, before, gap) => {
+        const name = lines[k]!.slice(4);
+        // A small x after the name is a kiss, not a cross.
+        fc.pre(before || mark !== 'x');
+        const text = paperText({}).replace(lines[k]!, before ? `${mark}${gap}${name}` : `${name} ${mark}`);
+        expect(choicesOf(text)).toEqual({ choices: [CANDIDATES[k]!.id], uncertain: [] });
+      }),
+    );
   });
   it.each(['', ' ', '  ', '_', 'no', 'ＮＯ', '¨'])('"%s" in the box is not a vote', (mark) => {
     expect(readMark(mark)).toBe('blank');
