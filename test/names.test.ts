@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { roleOfPosition, checkSignOff } from '../src/judge/signoff.js';
+import { roleInName, roleOfPosition, checkSignOff } from '../src/judge/signoff.js';
 import type { Council } from '../src/inputs/roster.js';
 import fc from 'fast-check';
 import { compareNames, councilMatchScore, foldText, foldUnicode, nameTokens } from '../src/model/names.js';
@@ -120,5 +120,8 @@ describe('positions and sign-off', () => {
     // Words after a comma that name no leader or mayor are the name's own (a surname written first).
     expect(checkSignOff("O'Neill Hart, Siobhan", '', COUNCIL, ['Leader'])).toEqual({ result: 'no-sign-off', detail: 'the paper has no Position' });
     expect(checkSignOff('Someone Else, Leader', '', COUNCIL, ['Leader'])).toMatchObject({ result: 'mismatch', detail: `signed "Someone Else, Leader"; the roster's Leader is "${COUNCIL.leader}"` });
+    // No name with a role beside it is longer than 200 characters: a longer text (a form field) is read as written, in one pass.
+    expect(roleInName(`${'a - '.repeat(50)}Leader`)).toBeNull();
+    expect(roleInName(`${'a'.repeat(180)} - Leader`)).toEqual({ name: 'a'.repeat(180), position: 'Leader' });
   });
 });

@@ -176,8 +176,8 @@ export function judgeMessage(facts: MessageFacts, election: Election, roster: Ro
   // The returning officer's own mail in the exported mailbox (papers sent out, replies) is no ballot;
   // but one that forwards a marked paper (a council's ballot sent to the wrong address, passed on to
   // the ballot box) goes to the officer as any forward does (rule 4), never out of sight.
-  const forwardsMarked = !ownPaper && f.forwarded.some((x) => markedIn(x.papers, election).length > 0);
-  if (f.from && f.from.address === election.ballotAddress && !forwardsMarked) {
+  const forwardsMarked = (): boolean => !ownPaper && f.forwarded.some((x) => markedIn(x.papers, election).length > 0);
+  if (f.from && f.from.address === election.ballotAddress && !forwardsMarked()) {
     findings.push({ code: 'not-a-ballot', detail: `sent from the ballot address ${election.ballotAddress} itself` });
     j.verdict = { kind: 'not-a-ballot', why: 'from-ballot-address' };
     return j;

@@ -28,12 +28,16 @@ export type SignOffFinding =
   | { result: 'mismatch'; role: Role; expected: string | null; detail: string }
   | { result: 'near-miss'; role: Role; expected: string; detail: string };
 
+const MAX_NAME_WITH_ROLE = 200;
+
 /**
  * A Name line that also gives the role ("Cllr Elliot Kirkland, Leader", "Cllr Elliot Kirkland
  * (Leader of the Council)", "Cllr Elliot Kirkland – Leader"): the name, and the role as written.
  * Null when what follows the name names no leader or mayor (a surname written first, "Kirkland, Elliot").
  */
 export function roleInName(name: string): { name: string; position: string } | null {
+  // No name with a role beside it is this long; a longer text (a form field can hold megabytes) is read as written.
+  if (name.length > MAX_NAME_WITH_ROLE) return null;
   const m = /^(.*?\S)\s*(?:,|\(|\s[-–—]\s)\s*([^,()]*?)\)?\s*$/.exec(name.trim());
   if (!m) return null;
   const [, before = '', tail = ''] = m;
