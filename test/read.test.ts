@@ -124,6 +124,10 @@ describe('reading a message', () => {
       const { judgement } = await judge(eml({ body: paperText({}).replace(alty, line) }));
       expect([judgement.verdict, judgement.choices], line).toEqual([{ kind: 'valid' }, ['alty']]);
     }
+    // The evidence says there was no box.
+    const shown = await judge(eml({ body: paperText({}).replace(alty, 'X Cllr Jacky Alty (South Ribble Borough Council)') }));
+    expect(shown.judgement.papers[0]?.marks.find((k) => k.candidate === 'alty')).toMatchObject({ mark: 'X', reading: 'marked', bare: true });
+    expect(shown.judgement.papers[0]?.marks.find((k) => k.candidate === 'williams')).not.toHaveProperty('bare');
     // A small x after a name is a kiss, not a cross; a bullet is no mark.
     for (const line of ['Cllr Jacky Alty (South Ribble Borough Council) x', '* Cllr Jacky Alty (South Ribble Borough Council)']) {
       expect((await judge(eml({ body: paperText({}).replace(alty, line) }))).judgement.verdict, line).toEqual({ kind: 'rejected', reason: 'unmarked' });

@@ -130,7 +130,8 @@ export interface PaperReading {
   uncertainOmitted: number;
   /** Box lines that are neither a candidate nor candidate-shaped and carry no mark (a tag beside prose). */
   ignoredLines: string[];
-  marks: { line: number; text: string; mark: string; reading: MarkReading; candidate: string | null }[];
+  /** `bare`: a cross or tick with no box around it (BoxLine.bare), present only then. */
+  marks: { line: number; text: string; mark: string; reading: MarkReading; candidate: string | null; bare?: true }[];
   /** Box lines read but not listed in `marks` (only the first MAX_MARKS_KEPT are). */
   marksOmitted: number;
   boxes: number;
@@ -176,7 +177,7 @@ export function readPaperMarks(paper: RawPaper, candidates: readonly Candidate[]
     const reading = readMark(box.mark);
     // What the evidence and the doubts quote of the line (a line may be far longer than any paper's).
     const shown = text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}…` : text;
-    if (marks.length < MAX_MARKS_KEPT) marks.push({ line: box.line, text: shown, mark: box.mark, reading, candidate: cand?.id ?? null });
+    if (marks.length < MAX_MARKS_KEPT) marks.push({ line: box.line, text: shown, mark: box.mark, reading, candidate: cand?.id ?? null, ...(box.bare ? { bare: true as const } : {}) });
     if (box.picture) {
       // A picture or link where a box would be: beside a candidate's name it may show a tick that
       // no machine reads; beside anything else (a logo before a signature) it is prose.

@@ -14,7 +14,8 @@ export interface FindingRecord {
 export interface PaperRecord {
   origin: string;
   choices: string[];
-  marks: { line: number; text: string; mark: string; reading: string; candidate: string | null }[];
+  /** `bare`: a cross or tick with no box around it (a deleted box), present only then. */
+  marks: { line: number; text: string; mark: string; reading: string; candidate: string | null; bare?: true }[];
   /** Box lines read but not listed in `marks`, which keeps the first 100. */
   marksOmitted: number;
   uncertain: string[];
