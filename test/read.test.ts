@@ -120,7 +120,7 @@ describe('reading a message', () => {
 
   it('a cross or tick put where the box was deleted marks that candidate; beside anything else, and on its own, it is prose', async () => {
     const alty = '[ ] Cllr Jacky Alty (South Ribble Borough Council)';
-    for (const line of ['X Cllr Jacky Alty (South Ribble Borough Council)', 'x Cllr Jacky Alty (South Ribble Borough Council)', '✓ Cllr Jacky Alty (South Ribble Borough Council)', 'X - Cllr Jacky Alty (South Ribble Borough Council)', 'Cllr Jacky Alty (South Ribble Borough Council) X', 'Cllr Jacky Alty (South Ribble Borough Council) ✔']) {
+    for (const line of ['X Cllr Jacky Alty (South Ribble Borough Council)', '1. X Cllr Jacky Alty (South Ribble Borough Council)', '- ✓ Cllr Jacky Alty (South Ribble Borough Council)', 'x Cllr Jacky Alty (South Ribble Borough Council)', '✓ Cllr Jacky Alty (South Ribble Borough Council)', 'X - Cllr Jacky Alty (South Ribble Borough Council)', 'Cllr Jacky Alty (South Ribble Borough Council) X', 'Cllr Jacky Alty (South Ribble Borough Council) ✔']) {
       const { judgement } = await judge(eml({ body: paperText({}).replace(alty, line) }));
       expect([judgement.verdict, judgement.choices], line).toEqual([{ kind: 'valid' }, ['alty']]);
     }

@@ -106,8 +106,8 @@ export function normaliseText(text: string): string {
 
 /** Crosses and ticks that are no box (the box glyphs are GLYPH_BOX's). */
 const TICKS = '✓✔✗✘✕×⨯⨉╳☓✖❌🗸';
-/** A cross or tick where the box was, then the name: "X Cllr Jacky Alty", "✓ - Cllr Jacky Alty". */
-const BARE_LEADING = new RegExp(`^([xX]{1,3}|[${TICKS}]{1,3})\\uFE0F?(?:\\s+(?:[-–:]\\s+)?|[-–:)]\\s+)(?=\\p{L})`, 'u');
+/** A cross or tick where the box was, then the name: "X Cllr Jacky Alty", "✓ - Cllr Jacky Alty", after a bullet or number as a box may be. */
+const BARE_LEADING = new RegExp(`^(?:[-*•·]\\s+|\\d{1,2}[.)]\\s+)?([xX]{1,3}|[${TICKS}]{1,3})\\uFE0F?(?:\\s+(?:[-–:]\\s+)?|[-–:)]\\s+)(?=\\p{L})`, 'u');
 /** The same after the name: "Cllr Jacky Alty X" (a capital X only: a small x after a name is a kiss). */
 const BARE_TRAILING = new RegExp(`\\s(X{1,3}|[${TICKS}]{1,3})\\uFE0F?$`, 'u');
 
