@@ -175,6 +175,26 @@ describe('reading a message', () => {
     expect(bothBlank.judgement.verdict).toEqual({ kind: 'rejected', reason: 'unmarked' });
   });
 
+  it('a blank paper with the vote written in words beside it is unmarked, and the finding says the words name a candidate', async () => {
+    const withAttached = (body: string, attached: string): Buffer =>
+      eml({
+        contentType: 'multipart/mixed; boundary="b"',
+        body: `--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${body}\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Disposition: attachment; filename="ballot.txt"\r\n\r\n${attached}\r\n--b--\r\n`.replace(/\r?\n/g, '\r\n'),
+      });
+    const words = await judge(withAttached('Dear Returning Officer,\n\nNorth Herts votes for Cllr Alty. Our paper is attached.\n\nElliot', paperText({})));
+    // The lines of every own text that are no part of a paper (the paper's instructions among them).
+    expect(words.facts.proseBesideBlank.slice(0, 3)).toEqual(['Dear Returning Officer,', 'North Herts votes for Cllr Alty. Our paper is attached.', 'Elliot']);
+    expect(words.judgement.verdict).toEqual({ kind: 'rejected', reason: 'unmarked' });
+    expect(words.judgement.findings.map((f) => f.detail)).toContain('the text beside the unmarked paper names Cllr Jacky Alty: a vote written in words? Only a marked paper counts; read it by eye (inspect)');
+    // The whole name in the paper's own text, too; a surname alone in prose is too common a word.
+    const whole = await judge(eml({ body: `We choose Jacky Alty.\n\n${paperText({})}` }));
+    expect(whole.judgement.findings.map((f) => f.detail)).toContainEqual(expect.stringMatching(/^the text beside the unmarked paper names Cllr Jacky Alty:/));
+    const surname = await judge(eml({ body: `Thanks, Sarah Williams (PA to the Leader)\n\n${paperText({})}` }));
+    expect(surname.judgement.findings.map((f) => f.detail).join('\n')).not.toMatch(/text beside the unmarked paper/);
+    // A marked paper keeps no prose.
+    expect((await judge(withAttached('We vote for Cllr Alty.', paperText({ alty: 'X' })))).facts.proseBesideBlank).toEqual([]);
+  });
+
   it('a paper marked inside the quoted text of a reply is not counted, and the officer is told it is there', async () => {
     const officer = '________________________________\nFrom: CCIN Returning Officer <ballots@ccin.example>\nSent: 18 January 2024 09:00\nTo: Leader <leader@north-herts.gov.uk>\nSubject: CCIN ballot\n\nPlease find the ballot paper below.\n\n';
     const filledInside = await judge(eml({ subject: 'RE: CCIN ballot', body: `Our vote is below.\n\nElliot\n\n${officer}${paperText({ alty: 'X' })}`.replace(/\n/g, '\r\n') }));

@@ -84,8 +84,9 @@ export function sheetDifferences(
 }
 
 /**
- * Why a council's message was not counted, as its findings say (the one that decided it, and for
- * machine-made mail the note that it carries a marked paper): so that a council whose vote was
+ * Why a council's message was not counted, as its findings say (the one that decided it; for
+ * machine-made mail the note that it carries a marked paper; for a blank paper, that the words
+ * beside it name a candidate): so that a council whose vote was
  * not counted learns what to do, from its own notice. One line each, at most 300 characters.
  */
 function whyNotCounted(m: ResultModel['messages'][number]): string[] {
@@ -94,6 +95,7 @@ function whyNotCounted(m: ResultModel['messages'][number]): string[] {
   const lines = [
     findings.find((f) => f.code === decided)?.detail,
     m.disposition === 'not-a-ballot' ? findings.find((f) => f.code === 'note' && f.detail.startsWith('yet it carries a marked ballot paper'))?.detail : undefined,
+    m.reason === 'unmarked' ? findings.find((f) => f.code === 'note' && f.detail.startsWith('the text beside the unmarked paper names'))?.detail : undefined,
   ];
   return lines.flatMap((l) => (l === undefined ? [] : [`${l.replace(/[\r\n]+/g, ' ').slice(0, 299)}${l.length > 299 ? '…' : ''}`]));
 }

@@ -7,7 +7,7 @@ import { councilMatchScore, foldText } from '../model/names.js';
 import { REJECTION_REASONS, type AdjudicationReason, type NotABallotKind, type RejectionReason } from '../model/reasons.js';
 import type { MessageFacts } from '../read/message.js';
 import { assessAuthentication, type AuthAssessment } from './auth.js';
-import { matchCandidate, readPaperMarks, type PaperReading } from './marks.js';
+import { candidatesNamedIn, matchCandidate, readPaperMarks, type PaperReading } from './marks.js';
 import type { RawPaper } from '../read/paper.js';
 import { checkSignOff } from './signoff.js';
 
@@ -326,8 +326,15 @@ export function judgeMessage(facts: MessageFacts, election: Election, roster: Ro
     }
     const choices = speaking[0]?.choices ?? [];
     if (uncertain.length === 0) {
-      if (choices.length === 0) rejections.push({ reason: 'unmarked', detail: 'no candidate is marked' });
-      else if (choices.length > election.vacancies) {
+      if (choices.length === 0) {
+        rejections.push({ reason: 'unmarked', detail: 'no candidate is marked' });
+        // The paper is blank, but the sender's own words beside it may give the vote: the rules count
+        // only a marked paper, and the officer is told where to look.
+        const inWords = candidatesNamedIn(f.proseBesideBlank, election.candidates);
+        if (inWords.length > 0) {
+          findings.push({ code: 'note', detail: `the text beside the unmarked paper names ${inWords.map((id) => election.candidates.find((c) => c.id === id)?.name ?? id).join(', ')}: a vote written in words? Only a marked paper counts; read it by eye (inspect)` });
+        }
+      } else if (choices.length > election.vacancies) {
         rejections.push({ reason: 'overvote', detail: `${choices.length} candidates marked (${choices.join(', ')}) for ${election.vacancies} vacanc${election.vacancies === 1 ? 'y' : 'ies'}` });
       }
     } else {

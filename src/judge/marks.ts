@@ -96,6 +96,31 @@ export function matchCandidate(text: string, candidates: readonly Candidate[]): 
   return null;
 }
 
+/**
+ * The candidates some lines of prose name (in the election's order): by their whole name (titles
+ * aside), or a councillor's title and surname ("Cllr Alty", "Councillor Alty"). A surname alone is
+ * too common a word to be taken for a candidate in prose.
+ */
+export function candidatesNamedIn(lines: readonly string[], candidates: readonly Candidate[]): string[] {
+  const named = new Set<string>();
+  const idx = candidateIndex(candidates);
+  for (const line of lines) {
+    const all = foldText(line).split(' ').filter((w) => w.length > 0);
+    const t = nameTokens(line);
+    for (let i = 0; i < t.length; i++) {
+      for (const entry of idx.byFirst.get(t[i]!) ?? []) {
+        if (entry.tokens.every((w, k) => t[i + k] === w)) named.add(entry.candidate.id);
+      }
+    }
+    for (let i = 0; i + 1 < all.length; i++) {
+      if (all[i] !== 'cllr' && all[i] !== 'councillor') continue;
+      const bySurname = idx.bySurname.get(all[i + 1]!) ?? [];
+      if (bySurname.length === 1) named.add(bySurname[0]!.id);
+    }
+  }
+  return candidates.filter((c) => named.has(c.id)).map((c) => c.id);
+}
+
 const PERSON_TITLES = new Set(['cllr', 'councillor', 'councilor', 'mr', 'mrs', 'ms', 'miss', 'mx', 'dr', 'prof', 'professor', 'sir', 'dame', 'lord', 'lady', 'baroness', 'mayor', 'rt', 'hon']);
 const NAME_PARTICLES = new Set(['of', 'de', 'del', 'der', 'den', 'van', 'von', 'le', 'la', 'du', 'da', 'di', 'dos', 'bin', 'al', 'and', 'for']);
 

@@ -10,7 +10,8 @@ import { assessAuthenticationResults, receivedByRegion, type AuthResultsFact } f
 import { bodyOffset } from './body-offset.js';
 import { serviceBoundary, serviceRegion, type ServiceProfile, type TrustBoundary } from './services.js';
 import type { DkimSignatureFact, TxtLookup } from './dkim.js';
-import { boxLines, findPapers, type RawPaper } from './paper.js';
+import { boxLines, findPapers, proseLines, type RawPaper } from './paper.js';
+import { readMark } from '../model/marks.js';
 import { htmlAsShown, htmlAsText } from './html.js';
 import { EVERY_CLIENT } from './html-shown.js';
 import type { MsgConversion } from './msg.js';
@@ -58,6 +59,8 @@ export const MAX_TEXT_CHARS = 2_000_000;
 
 /** Papers in quoted reply text kept for the judge to look at (the rest are only counted). */
 const QUOTED_SAMPLE = 3;
+/** Lines of prose kept beside an unmarked paper (BoxLine-free lines of its text). */
+const PROSE_SAMPLE = 20;
 
 const overTextLimit = (what: string, chars: number): string =>
   `${what} is ${chars} characters of text, over the ${MAX_TEXT_CHARS} read for ballot papers in one message (its body and text attachments, and those of messages forwarded in it, together)`;
@@ -156,6 +159,11 @@ export interface MessageFacts {
    * officer of.
    */
   quotedSample: RawPaper[];
+  /**
+   * Beside a paper whose boxes are all empty, the first lines of the same text that are no part of a
+   * paper (at most PROSE_SAMPLE): a vote written in words there is worth telling the officer of.
+   */
+  proseBesideBlank: string[];
   /**
    * The papers of the message's HTML version, when it has one beside the text/plain version that
    * `papers` were read from (multipart/alternative): what a mail client shows the officer. null when
@@ -280,6 +288,7 @@ function emptyFacts(raw: RawMessage): MessageFacts {
     papers: [],
     quotedPapers: 0,
     quotedSample: [],
+    proseBesideBlank: [],
     htmlPapers: null,
     forwarded: [],
     attachments: [],
@@ -905,9 +914,12 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
     }
   }
 
+  /** The sender's own part of each text (quoted and forwarded text set apart). */
+  const ownTexts: string[] = [];
   for (const t of texts) {
     const split = splitQuoted(t.text, facts.subject);
     facts.papers.push(...findPapers(split.own, t.origin));
+    ownTexts.push(split.own);
     const quoted = findPapers(split.quoted, t.origin);
     facts.quotedPapers += quoted.length;
     facts.quotedSample.push(...quoted.slice(0, QUOTED_SAMPLE - facts.quotedSample.length));
@@ -925,6 +937,13 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
     for (const p of facts.papers) if (p.origin === 'body-html') for (const b of p.boxes) b.unsure = HIDDEN_HTML_LINE;
   }
   facts.papers.push(...formPapers);
+  // Every paper left unmarked: the sender's own words beside it are kept, in case they give the vote.
+  if (facts.papers.length > 0 && facts.papers.every((p) => p.boxes.every((b) => readMark(b.mark) === 'blank'))) {
+    for (const own of ownTexts) {
+      if (facts.proseBesideBlank.length >= PROSE_SAMPLE) break;
+      facts.proseBesideBlank.push(...proseLines(own, PROSE_SAMPLE - facts.proseBesideBlank.length));
+    }
+  }
   facts.identity = sha256(
     JSON.stringify([
       facts.messageId,

@@ -180,6 +180,22 @@ function parseLine(raw: string): Parsed {
 }
 
 /**
+ * The first lines of a text that are no part of a paper (no box, label or heading): a covering note's
+ * words, each squeezed and cut to MAX_PAPER_LINE characters. Kept beside a paper left unmarked, for
+ * the judge to see whether they name a candidate (a vote written in words).
+ */
+export function proseLines(text: string, max: number): string[] {
+  const out: string[] = [];
+  for (const line of normaliseText(text).split('\n')) {
+    if (out.length >= max) break;
+    const t = line.trim().replace(/\s+/g, ' ');
+    if (t === '' || parseLine(line) !== NONE) continue;
+    out.push(t.length > MAX_PAPER_LINE ? t.slice(0, MAX_PAPER_LINE) : t);
+  }
+  return out;
+}
+
+/**
  * Papers' box lines (mark, text, and whether it is unsure) as one string: whether two readings of
  * one document found the same papers. A paper without boxes (a heading alone, as a <title> may
  * hold) marks nothing, and is left out.
