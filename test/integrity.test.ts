@@ -295,6 +295,19 @@ describe('only the issued paper', () => {
     const same = await judge(eml({ body: paper.replace('Election: Values & Principles Board: VP Membership', 'ELECTION: values and principles board - vp membership') }));
     expect(notes(same.judgement)).not.toMatch(/another election/);
   });
+
+  it("another election's paper in the same message (a council returning two ballots at once) is set aside, not read against this one's candidates", async () => {
+    const other = ['CCIN BALLOT PAPER', 'Election: Finance Board: Treasurer', 'Council: North Hertfordshire District Council', '', '[X] Cllr Mary Jones (Oldham Council)', '[ ] Cllr Peter Brown (Leeds City Council)', '', 'Name: Cllr Elliot Kirkland', 'Position: Leader', ''].join('\n');
+    const both = await judge(eml({ body: `${paper}\n${other}` }));
+    expect([both.judgement.verdict, both.judgement.choices]).toEqual([{ kind: 'valid' }, ['williams']]);
+    expect(notes(both.judgement)).toMatch(/1 paper\(s\) of another election \("Finance Board: Treasurer"\), naming none of this election's candidates: set aside/);
+    // Only the other election's paper: this election's paper is missing, for the officer to see.
+    const alone = await judge(eml({ body: other }));
+    expect(alone.judgement.verdict).toEqual({ kind: 'needs-adjudication', reason: 'no-ballot-paper' });
+    // A paper naming another election but this one's candidates is read (a replay is what references catch).
+    const replay = await judge(eml({ body: paper.replace('Election: Values & Principles Board: VP Membership', 'Election: Finance Board: Treasurer') }));
+    expect(replay.judgement.choices).toEqual(['williams']);
+  });
 });
 
 describe('machine-made mail that carries a vote', () => {

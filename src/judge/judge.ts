@@ -126,17 +126,37 @@ export interface JudgeContext {
 }
 
 /**
- * Whether what the reader found is a ballot paper: one under a ballot-paper heading, a form, or boxes
- * of which at least one names a candidate. A numbered or bracketed list in a covering note is not.
+ * Whether what the reader found is a ballot paper of this election: a form, boxes of which at least
+ * one names a candidate, or a paper under a ballot-paper heading, unless it names another election
+ * and none of this one's candidates (a council returning two elections' papers in one message). A
+ * numbered or bracketed list in a covering note is not.
  */
 function isBallotPaper(p: RawPaper, election: Election): boolean {
-  return p.heading || p.boxes.some((b) => b.candidateId !== undefined || matchCandidate(b.text, election.candidates) !== null || (b.continuation !== null && matchCandidate(`${b.text} ${b.continuation}`, election.candidates) !== null));
+  if (namesACandidate(p, election)) return true;
+  return p.heading && !ofAnotherElection(p, election);
+}
+
+function namesACandidate(p: RawPaper, election: Election): boolean {
+  return p.boxes.some((b) => b.candidateId !== undefined || matchCandidate(b.text, election.candidates) !== null || (b.continuation !== null && matchCandidate(`${b.text} ${b.continuation}`, election.candidates) !== null));
+}
+
+const foldTitle = (t: string): string => foldText(t.replace(/&/g, ' and '));
+
+/** A paper whose Election line names another election than this one. */
+function ofAnotherElection(p: RawPaper, election: Election): boolean {
+  return p.election !== null && p.election.trim() !== '' && foldTitle(p.election) !== foldTitle(election.title);
 }
 
 export function judgeMessage(facts: MessageFacts, election: Election, roster: Roster, context: JudgeContext = { issued: null }): Judgement {
   const findings: Finding[] = facts.notes.map((detail) => ({ code: 'note' as const, detail }));
-  const listsOnly = facts.papers.filter((p) => !isBallotPaper(p, election)).length;
+  const setAside = facts.papers.filter((p) => !isBallotPaper(p, election));
+  const otherElections = setAside.filter((p) => p.heading);
+  const listsOnly = setAside.length - otherElections.length;
   if (listsOnly > 0) findings.push({ code: 'note', detail: `${listsOnly} list(s) of bracketed lines without a heading or any candidate's name: not ballot papers` });
+  if (otherElections.length > 0) {
+    const named = [...new Set(otherElections.map((p) => `"${(p.election ?? '').slice(0, 100)}"`))].slice(0, 3).join(', ');
+    findings.push({ code: 'note', detail: `${otherElections.length} paper(s) of another election (${named}), naming none of this election's candidates: set aside, not read for this election` });
+  }
   const f: MessageFacts = {
     ...facts,
     papers: facts.papers.filter((p) => isBallotPaper(p, election)),
@@ -278,7 +298,6 @@ export function judgeMessage(facts: MessageFacts, election: Election, roster: Ro
     const councilText = pick('council');
     const referenceText = pick('reference');
     const electionText = pick('election');
-    const foldTitle = (t: string): string => foldText(t.replace(/&/g, ' and '));
     if (electionText !== null && foldTitle(electionText) !== foldTitle(election.title)) {
       findings.push({ code: 'note', detail: `the paper names the election "${electionText}", not "${election.title}": a paper of another election? (issued references catch it: --issued)` });
     }
