@@ -233,6 +233,36 @@ describe('the issued PDF for several vacancies', () => {
   });
 });
 
+describe('two elections\' papers in one message', () => {
+  it('the other election\'s issued PDF is set aside, and this election\'s paper beside it is read', async () => {
+    const { parseElection } = await import('../src/inputs/election.js');
+    const { parseRoster } = await import('../src/inputs/roster.js');
+    const { paperPdf } = await import('../src/issue/paper-pdf.js');
+    const { PDFDocument } = await import('pdf-lib');
+    const load = (p: string) => ({ name: p, path: p, bytes: readFileSync(p), sha256: '' });
+    const ours = parseElection(load(ELECTION));
+    const other = { ...ours, id: 'ccin-fb-2024', title: 'Finance Board: Treasurer', candidates: [{ id: 'jones', name: 'Cllr Mary Jones', council: 'Oldham Council' }, { id: 'brown', name: 'Cllr Peter Brown', council: 'Leeds City Council' }] };
+    const council = parseRoster(load(ROSTER)).councils[0]!;
+    const filled = async (election: typeof ours, choice: string): Promise<Buffer> => {
+      const doc = await PDFDocument.load(await paperPdf(election, council, 'CCIN-X-2024-TESTTEST', new Date('2024-01-18T09:00:00Z')));
+      const form = doc.getForm();
+      form.getRadioGroup('vote').select(choice);
+      form.getTextField('name').setText(council.leader ?? '');
+      form.getTextField('position').setText('Leader');
+      return Buffer.from(await doc.save());
+    };
+    const part = (name: string, bytes: Buffer): string => `--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename="${name}"\r\nContent-Transfer-Encoding: base64\r\n\r\n${bytes.toString('base64').replace(/.{76}/g, '$&\r\n')}\r\n`;
+    const message = (parts: string[]): Buffer =>
+      eml({ from: `Leader <${council.emails[0] ?? `leader@${council.domains[0]}`}>`, contentType: 'multipart/mixed; boundary="b"', body: `--b\r\nContent-Type: text/plain\r\n\r\nOur two ballots attached.\r\n${parts.join('')}--b--\r\n` });
+    const both = await tallyMessage(message([part('vp-board.pdf', await filled(ours, 'alty')), part('finance-board.pdf', await filled(other, 'jones'))]));
+    const m = both.messages[0]!;
+    expect([m.disposition, m.choices]).toEqual(['counted', ['alty']]);
+    expect(m.evidence.findings.map((f) => f.detail).join('\n')).toMatch(/1 paper\(s\) of another election \(attachment:finance-board\.pdf\), naming none of this election's candidates: set aside/);
+    const alone = (await tallyMessage(message([part('finance-board.pdf', await filled(other, 'jones'))]))).messages[0]!;
+    expect([alone.disposition, alone.reason]).toEqual(['needs-adjudication', 'no-ballot-paper']);
+  });
+});
+
 describe('broken parts are the part\'s problem, not the message\'s', () => {
   it('a PDF whose vote fields are broken objects is an unreadable attachment, and the body\'s paper is read all the same', async () => {
     const { PDFDocument, PDFName } = await import('pdf-lib');

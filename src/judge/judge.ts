@@ -133,11 +133,17 @@ export interface JudgeContext {
  */
 function isBallotPaper(p: RawPaper, election: Election): boolean {
   if (namesACandidate(p, election)) return true;
+  // A form whose vote fields are all another election's candidates' (papers issues one per election).
+  if (p.boxes.length > 0 && p.boxes.every((b) => b.candidateId !== undefined)) return false;
   return p.heading && !ofAnotherElection(p, election);
 }
 
 function namesACandidate(p: RawPaper, election: Election): boolean {
-  return p.boxes.some((b) => b.candidateId !== undefined || matchCandidate(b.text, election.candidates) !== null || (b.continuation !== null && matchCandidate(`${b.text} ${b.continuation}`, election.candidates) !== null));
+  return p.boxes.some((b) =>
+    b.candidateId !== undefined
+      ? election.candidates.some((c) => c.id === b.candidateId)
+      : matchCandidate(b.text, election.candidates) !== null || (b.continuation !== null && matchCandidate(`${b.text} ${b.continuation}`, election.candidates) !== null),
+  );
 }
 
 const foldTitle = (t: string): string => foldText(t.replace(/&/g, ' and '));
@@ -154,7 +160,7 @@ export function judgeMessage(facts: MessageFacts, election: Election, roster: Ro
   const listsOnly = setAside.length - otherElections.length;
   if (listsOnly > 0) findings.push({ code: 'note', detail: `${listsOnly} list(s) of bracketed lines without a heading or any candidate's name: not ballot papers` });
   if (otherElections.length > 0) {
-    const named = [...new Set(otherElections.map((p) => `"${(p.election ?? '').slice(0, 100)}"`))].slice(0, 3).join(', ');
+    const named = [...new Set(otherElections.map((p) => (p.election === null ? p.origin : `"${p.election.slice(0, 100)}"`)))].slice(0, 3).join(', ');
     findings.push({ code: 'note', detail: `${otherElections.length} paper(s) of another election (${named}), naming none of this election's candidates: set aside, not read for this election` });
   }
   const f: MessageFacts = {
