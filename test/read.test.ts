@@ -22,6 +22,13 @@ function raw(bytes: Buffer): RawMessage {
 async function read(bytes: Buffer, receivedBy: string[] | null = ['mx.ccin.example']): Promise<MessageFacts> {
   return readMessage(raw(bytes), { receivedBy, limits: DEFAULT_READ_LIMITS });
 }
+/** A message whose body is `body` and which has `attached` as a .txt attachment. */
+function withTxtAttachment(body: string, attached: string): Buffer {
+  return eml({
+    contentType: 'multipart/mixed; boundary="b"',
+    body: `--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${body}\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Disposition: attachment; filename="ballot.txt"\r\n\r\n${attached}\r\n--b--\r\n`.replace(/\r?\n/g, '\r\n'),
+  });
+}
 async function judge(bytes: Buffer) {
   const f = await read(bytes);
   return { facts: f, judgement: judgeMessage(f, election, roster) };
@@ -152,36 +159,26 @@ describe('reading a message', () => {
   });
 
   it('an unmarked copy of the paper beside a marked one does not void it; papers marked for different candidates still do', async () => {
-    const mixed = (body: string, attached: string): Buffer =>
-      eml({
-        contentType: 'multipart/mixed; boundary="b"',
-        body: `--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${body}\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Disposition: attachment; filename="ballot.txt"\r\n\r\n${attached}\r\n--b--\r\n`.replace(/\r?\n/g, '\r\n'),
-      });
     for (const [body, attached] of [
       [`The paper is attached.\n\n${paperText({})}`, paperText({ alty: 'X' })],
       [paperText({ alty: 'X' }), paperText({})],
     ] as const) {
-      const { judgement } = await judge(mixed(body, attached));
+      const { judgement } = await judge(withTxtAttachment(body, attached));
       expect(judgement.verdict).toEqual({ kind: 'valid' });
       expect(judgement.choices).toEqual(['alty']);
       expect(judgement.findings.map((f) => f.detail)).toContainEqual(expect.stringMatching(/^an unmarked copy of the paper \((body-text|attachment:ballot\.txt)\) beside the marked one \((attachment:ballot\.txt|body-text)\): the marked paper is read$/));
     }
-    const differ = await judge(mixed(paperText({ williams: 'X' }), paperText({ alty: 'X' })));
+    const differ = await judge(withTxtAttachment(paperText({ williams: 'X' }), paperText({ alty: 'X' })));
     expect(differ.judgement.verdict).toEqual({ kind: 'rejected', reason: 'void-for-uncertainty' });
     // A doubtful mark is no blank: beside a clear one, the message is still uncertain.
-    const doubtful = await judge(mixed(paperText({ williams: '?' }), paperText({ alty: 'X' })));
+    const doubtful = await judge(withTxtAttachment(paperText({ williams: '?' }), paperText({ alty: 'X' })));
     expect(doubtful.judgement.verdict).toEqual({ kind: 'rejected', reason: 'void-for-uncertainty' });
-    const bothBlank = await judge(mixed(paperText({}), paperText({})));
+    const bothBlank = await judge(withTxtAttachment(paperText({}), paperText({})));
     expect(bothBlank.judgement.verdict).toEqual({ kind: 'rejected', reason: 'unmarked' });
   });
 
   it('a blank paper with the vote written in words beside it is unmarked, and the finding says the words name a candidate', async () => {
-    const withAttached = (body: string, attached: string): Buffer =>
-      eml({
-        contentType: 'multipart/mixed; boundary="b"',
-        body: `--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${body}\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Disposition: attachment; filename="ballot.txt"\r\n\r\n${attached}\r\n--b--\r\n`.replace(/\r?\n/g, '\r\n'),
-      });
-    const words = await judge(withAttached('Dear Returning Officer,\n\nNorth Herts votes for Cllr Alty. Our paper is attached.\n\nElliot', paperText({})));
+    const words = await judge(withTxtAttachment('Dear Returning Officer,\n\nNorth Herts votes for Cllr Alty. Our paper is attached.\n\nElliot', paperText({})));
     // The lines of every own text that are no part of a paper (the paper's instructions among them).
     expect(words.facts.proseBesideBlank.slice(0, 3)).toEqual(['Dear Returning Officer,', 'North Herts votes for Cllr Alty. Our paper is attached.', 'Elliot']);
     expect(words.judgement.verdict).toEqual({ kind: 'rejected', reason: 'unmarked' });
@@ -192,7 +189,7 @@ describe('reading a message', () => {
     const surname = await judge(eml({ body: `Thanks, Sarah Williams (PA to the Leader)\n\n${paperText({})}` }));
     expect(surname.judgement.findings.map((f) => f.detail).join('\n')).not.toMatch(/text beside the unmarked paper/);
     // A marked paper keeps no prose.
-    expect((await judge(withAttached('We vote for Cllr Alty.', paperText({ alty: 'X' })))).facts.proseBesideBlank).toEqual([]);
+    expect((await judge(withTxtAttachment('We vote for Cllr Alty.', paperText({ alty: 'X' })))).facts.proseBesideBlank).toEqual([]);
   });
 
   it('a paper marked inside the quoted text of a reply is not counted, and the officer is told it is there', async () => {
