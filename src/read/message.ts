@@ -59,7 +59,7 @@ export const MAX_TEXT_CHARS = 2_000_000;
 
 /** Papers in quoted reply text kept for the judge to look at (the rest are only counted). */
 const QUOTED_SAMPLE = 3;
-/** Lines of prose kept beside an unmarked paper (BoxLine-free lines of its text). */
+/** Lines of prose kept beside papers that are all unmarked (MessageFacts.proseBesideBlank). */
 const PROSE_SAMPLE = 20;
 
 const overTextLimit = (what: string, chars: number): string =>
@@ -160,8 +160,9 @@ export interface MessageFacts {
    */
   quotedSample: RawPaper[];
   /**
-   * Beside a paper whose boxes are all empty, the first lines of the same text that are no part of a
-   * paper (at most PROSE_SAMPLE): a vote written in words there is worth telling the officer of.
+   * When every paper found has all its boxes empty, the first lines of the sender's own texts (body
+   * and text attachments, quoted and forwarded parts set apart) that are no part of a paper, at most
+   * PROSE_SAMPLE: a vote written in words there is worth telling the officer of.
    */
   proseBesideBlank: string[];
   /**
