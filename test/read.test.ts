@@ -149,6 +149,27 @@ describe('reading a message', () => {
     expect(note.judgement.verdict).toEqual({ kind: 'needs-adjudication', reason: 'no-ballot-paper' });
   });
 
+  it('a box alone on its line, the name on the next (a table or paragraphs laid out a cell a line), marks that candidate', async () => {
+    const split = (text: string): string => text.replace(/^(\[.?\]) (Cllr .*)$/gm, '$1\n$2');
+    const text = await judge(eml({ body: split(paperText({ alty: 'X' })) }));
+    expect([text.judgement.verdict, text.judgement.choices]).toEqual([{ kind: 'valid' }, ['alty']]);
+    expect(text.judgement.papers[0]?.marks.map((k) => [k.candidate, k.reading, k.apart ?? false])).toEqual([
+      ['willoughby', 'blank', true],
+      ['williams', 'blank', true],
+      ['alty', 'marked', true],
+    ]);
+    const paragraphs = paperText({ alty: '☒' }).split('\n').map((l) => {
+      const m = /^\[(.?)\] (Cllr .*)$/.exec(l);
+      return m ? `<p>${m[1] === '☒' ? '&#9746;' : '&#9744;'}</p><p>${m[2]}</p>` : `<p>${l}</p>`;
+    });
+    const html = await judge(eml({ body: paragraphs.join(''), contentType: 'text/html; charset=utf-8' }));
+    expect([html.judgement.verdict, html.judgement.choices]).toEqual([{ kind: 'valid' }, ['alty']]);
+    // Beside a line that names no candidate it is prose; and alone it makes no paper.
+    expect((await judge(eml({ body: `${paperText({ williams: 'X' })}\n[X]\nPlease see attached.` }))).judgement.choices).toEqual(['williams']);
+    const alone = await judge(eml({ body: 'Thanks.\n[X]\nRegards, Elliot' }));
+    expect(alone.facts.papers).toEqual([]);
+  });
+
   it('a council written by its initials is the sender\'s council; a paper naming another roster council is still council-mismatch', async () => {
     for (const council of ['NHDC', 'N.H.D.C.', 'North Herts DC']) {
       const { judgement } = await judge(eml({ body: paperText({ alty: 'X' }, { council }) }));

@@ -1,6 +1,6 @@
 import type { Candidate } from '../inputs/election.js';
 import { foldText, nameTokens } from '../model/names.js';
-import type { RawPaper } from '../read/paper.js';
+import { isLooseBox, type RawPaper } from '../read/paper.js';
 import { LINK_ADDRESS, MARK_GLYPH, readMark, type MarkReading } from '../model/marks.js';
 
 export { readMark, type MarkReading };
@@ -155,8 +155,8 @@ export interface PaperReading {
   uncertainOmitted: number;
   /** Box lines that are neither a candidate nor candidate-shaped and carry no mark (a tag beside prose). */
   ignoredLines: string[];
-  /** `bare`: a cross or tick with no box around it (BoxLine.bare), present only then. */
-  marks: { line: number; text: string; mark: string; reading: MarkReading; candidate: string | null; bare?: true }[];
+  /** `bare`: a cross or tick with no box around it (BoxLine.bare); `apart`: the box alone on the line above (BoxLine.apart); each present only then. */
+  marks: { line: number; text: string; mark: string; reading: MarkReading; candidate: string | null; bare?: true; apart?: true }[];
   /** Box lines read but not listed in `marks` (only the first MAX_MARKS_KEPT are). */
   marksOmitted: number;
   boxes: number;
@@ -197,12 +197,12 @@ export function readPaperMarks(paper: RawPaper, candidates: readonly Candidate[]
       if (cand) text = joined;
     }
     // A cross or tick without a box names a candidate or is prose: no box line at all, no doubt.
-    if (box.bare && !cand) continue;
+    if (isLooseBox(box) && !cand) continue;
     read++;
     const reading = readMark(box.mark);
     // What the evidence and the doubts quote of the line (a line may be far longer than any paper's).
     const shown = text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}…` : text;
-    if (marks.length < MAX_MARKS_KEPT) marks.push({ line: box.line, text: shown, mark: box.mark, reading, candidate: cand?.id ?? null, ...(box.bare ? { bare: true as const } : {}) });
+    if (marks.length < MAX_MARKS_KEPT) marks.push({ line: box.line, text: shown, mark: box.mark, reading, candidate: cand?.id ?? null, ...(box.bare ? { bare: true as const } : {}), ...(box.apart ? { apart: true as const } : {}) });
     if (box.picture) {
       // A picture or link where a box would be: beside a candidate's name it may show a tick that
       // no machine reads; beside anything else (a logo before a signature) it is prose.

@@ -14,8 +14,8 @@ export interface FindingRecord {
 export interface PaperRecord {
   origin: string;
   choices: string[];
-  /** `bare`: a cross or tick with no box around it (a deleted box), present only then. */
-  marks: { line: number; text: string; mark: string; reading: string; candidate: string | null; bare?: true }[];
+  /** `bare`: a cross or tick with no box around it (a deleted box); `apart`: the box alone on the line above the name; each present only then. */
+  marks: { line: number; text: string; mark: string; reading: string; candidate: string | null; bare?: true; apart?: true }[];
   /** Box lines read but not listed in `marks`, which keeps the first 100. */
   marksOmitted: number;
   uncertain: string[];

@@ -35,7 +35,16 @@ export interface BoxLine {
    * of their own: only beside a heading or boxes.
    */
   bare?: true;
+  /**
+   * Set when the box stands alone on its line and `text` is the next line's ("[X]", then "Cllr Jacky
+   * Alty (…)": a table or paragraphs laid out one cell a line). Read as `bare` is: it marks a
+   * candidate it names, is prose beside anything else, and never makes a paper of its own.
+   */
+  apart?: true;
 }
+
+/** A box line that is prose unless it names a candidate, and never a paper on its own (BoxLine.bare, BoxLine.apart). */
+export const isLooseBox = (b: BoxLine): boolean => b.bare === true || b.apart === true;
 
 export interface RawPaper {
   origin: string;
@@ -111,7 +120,22 @@ const BARE_LEADING = new RegExp(`^(?:[-*•·]\\s+|\\d{1,2}[.)]\\s+)?([xX]{1,3}|
 /** The same after the name: "Cllr Jacky Alty X" (a capital X only: a small x after a name is a kiss). */
 const BARE_TRAILING = new RegExp(`\\s(X{1,3}|[${TICKS}]{1,3})\\uFE0F?$`, 'u');
 
+/** A box and nothing else on its line: "[X]", "( )", "☒", after a bullet or number as a box may be. */
+const LONE_BOX = /^(?:[-*•·]\s+|\d{1,2}[.)]\s+)?(?:\[([^[\]()]{0,16})\]|\(([^[\]()]{0,16})\)|([☐☑☒✅⬜🔲🔳■□▢❎🗹🗷🗵⮽⊠]))\uFE0F?$/u;
+
+/** A line that is none of the others: a box alone on it (Parsed.lone), or nothing. */
+function loneBox(t: string): Parsed {
+  const m = t.length <= 24 ? LONE_BOX.exec(t) : null;
+  if (!m) return NONE;
+  const glyph = m[3];
+  // A box glyph alone is a mark when it is drawn ticked or crossed, as GLYPH_BOX reads one.
+  const mark = glyph !== undefined ? (/[☐⬜🔲🔳□▢]/u.test(glyph) ? '' : glyph) : (m[1] ?? m[2] ?? '').trim();
+  return { lone: mark, box: null, label: null, heading: null };
+}
+
 interface Parsed {
+  /** A box alone on its line: its mark ("" for an empty box). */
+  lone?: string;
   box: { text: string; mark: string; unsure?: string; picture?: true; bare?: true } | null;
   label: { key: LabelKey; value: string } | null;
   heading: 'ccin' | 'generic' | null;
@@ -138,8 +162,9 @@ const NONE: Parsed = Object.freeze({ box: null, label: null, heading: null });
 function parseLine(raw: string): Parsed {
   const none = NONE;
   let t = raw.trim().replace(/\s+/g, ' ');
-  // Every box, label and heading has a letter in it (a box, beside it): a line with none is none of them.
-  if (!HAS_LETTER.test(t)) return none;
+  // Every box, label and heading has a letter in it (a box, beside it): a line with none is none of
+  // them, but may be a box alone ("[ ]", "☒"), its text on the next line.
+  if (!HAS_LETTER.test(t)) return loneBox(t);
   let unsure: string | undefined;
   if (t.search(BIDI_CONTROLS) >= 0) {
     t = t.replace(BIDI_CONTROLS, '').trim().replace(/ {2,}/g, ' ');
@@ -176,7 +201,7 @@ function parseLine(raw: string): Parsed {
   if (m) return { box: { text: t.slice(m[0].length).trim(), mark: m[1] ?? '', ...(unsure === undefined ? {} : { unsure }), bare: true }, label: null, heading: null };
   m = BARE_TRAILING.exec(t);
   if (m && HAS_LETTER.test(t.slice(0, m.index))) return { box: { text: t.slice(0, m.index).trim(), mark: m[1] ?? '', ...(unsure === undefined ? {} : { unsure }), bare: true }, label: null, heading: null };
-  return none;
+  return loneBox(t);
 }
 
 /**
@@ -223,18 +248,30 @@ export function findPapers(text: string, origin: string): RawPaper[] {
   });
   const close = (): void => {
     // A cross or tick without a box (BoxLine.bare) makes no paper of its own: prose may begin "X ".
-    if (cur && !cur.heading && cur.boxes.every((b) => b.bare)) cur.boxes = [];
+    if (cur && !cur.heading && cur.boxes.every(isLooseBox)) cur.boxes = [];
     if (cur && (cur.heading || cur.boxes.length > 0)) papers.push(cur);
   };
   for (let i = 0; i < lines.length; i++) {
     const p = parsed[i];
     if (!p) continue;
-    if (p.heading === 'ccin' || (p.heading === 'generic' && (cur === null || cur.boxes.some((b) => !b.bare) || cur.heading))) {
+    if (p.heading === 'ccin' || (p.heading === 'generic' && (cur === null || cur.boxes.some((b) => !isLooseBox(b)) || cur.heading))) {
       close();
       cur = fresh(true);
       continue;
     }
     cur ??= fresh(false);
+    if (p.lone !== undefined) {
+      // A box alone on its line: the text beside it is the next line with any (a blank line or two between).
+      let j = i + 1;
+      while (j < lines.length && j <= i + 3 && (lines[j] ?? '').trim() === '') j++;
+      const beside = parsed[j];
+      const text = (lines[j] ?? '').trim().replace(/\s+/g, ' ');
+      if (beside && beside === NONE && text !== '' && text.length <= MAX_PAPER_LINE) {
+        cur.boxes.push({ text, mark: p.lone, continuation: null, line: j + 1, apart: true });
+        i = j;
+      }
+      continue;
+    }
     if (p.box) {
       const next = parsed[i + 1];
       const nextText = (lines[i + 1] ?? '').trim();

@@ -211,7 +211,7 @@ export function renderInspect(r: ResultModel, c: ChalkInstance): string {
     for (const p of e.papers) {
       out.push(`  paper        ${safe(p.origin)} → ${p.choices.join(' + ') || 'no choice'}`);
       out.push(`               council ${safe(p.council ?? '-')} · reference ${safe(p.reference ?? '-')} · name ${safe(p.name ?? '-')} · position ${safe(p.position ?? '-')} · date ${safe(p.date ?? '-')}`);
-      for (const k of p.marks) out.push(`               line ${k.line}: ${k.bare ? `${safe(k.mark)} (no box)` : `[${safe(k.mark)}]`} ${safe(k.text)} → ${k.reading}${k.candidate ? ` (${k.candidate})` : ' (no candidate)'}`);
+      for (const k of p.marks) out.push(`               line ${k.line}: ${k.bare ? `${safe(k.mark)} (no box)` : k.apart ? `[${safe(k.mark)}] (alone on the line above)` : `[${safe(k.mark)}]`} ${safe(k.text)} → ${k.reading}${k.candidate ? ` (${k.candidate})` : ' (no candidate)'}`);
     }
     if (e.quotedPapersIgnored > 0) out.push(`  quoted       ${e.quotedPapersIgnored} paper(s) in quoted text ignored`);
     if (e.signOff) out.push(`  sign-off     ${safe(e.signOff.name ?? '-')} / ${safe(e.signOff.position ?? '-')} → role ${e.signOff.role ?? '-'}, roster: ${safe(e.signOff.expected ?? '-')}`);
