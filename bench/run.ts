@@ -121,6 +121,8 @@ async function hostileText(): Promise<void> {
     ['header-like lines', (n) => Array.from({ length: n / 96 }, () => 'From: '.repeat(15) + '!').join('\n')],
     ['"On … wrote"', (n) => Array.from({ length: n / 48 }, () => 'On '.repeat(15) + '!').join('\n')],
     ['ballot lines', (n) => '[X] Cllr Jacky Alty\n'.repeat(n / 20)],
+    ['crosses without boxes', (n) => 'X Cllr Jacky Alty\nCllr Jacky Alty X\n'.repeat(n / 36)],
+    ['boxes alone on lines', (n) => '[X]\nCllr Jacky Alty\n[ ]\n\n\n'.repeat(n / 27)],
   ];
   // The same shapes as a message's HTML version beside a short text one (read, converted, compared).
   const inHtml = (html: string): string => `\u0000html${html}`;
