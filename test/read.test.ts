@@ -211,6 +211,11 @@ describe('reading a message', () => {
     expect(surname.judgement.findings.map((f) => f.detail).join('\n')).not.toMatch(/text beside the unmarked paper/);
     // A marked paper keeps no prose.
     expect((await judge(withTxtAttachment('We vote for Cllr Alty.', paperText({ alty: 'X' })))).facts.proseBesideBlank).toEqual([]);
+    // A blank paper laid out a box a line: the names below its boxes are the paper's, not prose.
+    const laidOut = await judge(eml({ body: paperText({}).replace(/^(\[.?\]) (Cllr .*)$/gm, '$1\n$2') }));
+    expect(laidOut.judgement.verdict).toEqual({ kind: 'rejected', reason: 'unmarked' });
+    expect(laidOut.facts.proseBesideBlank.join('\n')).not.toMatch(/Cllr/);
+    expect(laidOut.judgement.findings.map((f) => f.detail).join('\n')).not.toMatch(/text beside the unmarked paper/);
   });
 
   it('a paper marked inside the quoted text of a reply is not counted, and the officer is told it is there', async () => {

@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { formatInZone } from '../inputs/time.js';
 import type { Council, Roster } from '../inputs/roster.js';
-import type { ResultModel } from '../model/result.js';
+import { NOTE_OPENING, type ResultModel } from '../model/result.js';
 
 /** Crockford's base32, as the references use: no I, L, O or U. */
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -94,8 +94,8 @@ function whyNotCounted(m: ResultModel['messages'][number]): string[] {
   const findings = m.evidence.findings;
   const lines = [
     findings.find((f) => f.code === decided)?.detail,
-    m.disposition === 'not-a-ballot' ? findings.find((f) => f.code === 'note' && f.detail.startsWith('yet it carries a marked ballot paper'))?.detail : undefined,
-    m.reason === 'unmarked' ? findings.find((f) => f.code === 'note' && f.detail.startsWith('the text beside the unmarked paper names'))?.detail : undefined,
+    m.disposition === 'not-a-ballot' ? findings.find((f) => f.code === 'note' && f.detail.startsWith(NOTE_OPENING.machineMadeVote))?.detail : undefined,
+    m.reason === 'unmarked' ? findings.find((f) => f.code === 'note' && f.detail.startsWith(NOTE_OPENING.voteInWords))?.detail : undefined,
   ];
   return lines.flatMap((l) => (l === undefined ? [] : [`${l.replace(/[\r\n]+/g, ' ').slice(0, 299)}${l.length > 299 ? '…' : ''}`]));
 }

@@ -5,6 +5,7 @@ import { councilForAddress, councilsNamedExactly, lookalikeOf, type Council, typ
 import { asciiLower, readAddress, showAddress } from '../model/address.js';
 import { councilMatchScore, foldText } from '../model/names.js';
 import { REJECTION_REASONS, type AdjudicationReason, type NotABallotKind, type RejectionReason } from '../model/reasons.js';
+import { NOTE_OPENING } from '../model/result.js';
 import type { MessageFacts } from '../read/message.js';
 import { assessAuthentication, type AuthAssessment } from './auth.js';
 import { candidatesNamedIn, matchCandidate, readPaperMarks, type PaperReading } from './marks.js';
@@ -218,7 +219,7 @@ export function judgeMessage(facts: MessageFacts, election: Election, roster: Ro
     if (marked.length > 0) {
       findings.push({
         code: 'note',
-        detail: `yet it carries a marked ballot paper (→ ${marked.join(' + ')}) of ${j.council!.name}, an eligible council: machine-made mail is not counted; if the council meant it as its vote, it must send its paper again`,
+        detail: `${NOTE_OPENING.machineMadeVote} (→ ${marked.join(' + ')}) of ${j.council!.name}, an eligible council: machine-made mail is not counted; if the council meant it as its vote, it must send its paper again`,
       });
       j.verdict = { kind: 'not-a-ballot', why: s.kind, marked };
     }
@@ -357,7 +358,7 @@ export function judgeMessage(facts: MessageFacts, election: Election, roster: Ro
         // only a marked paper, and the officer is told where to look.
         const inWords = candidatesNamedIn(f.proseBesideBlank, election.candidates);
         if (inWords.length > 0) {
-          findings.push({ code: 'note', detail: `the text beside the unmarked paper names ${inWords.map((id) => election.candidates.find((c) => c.id === id)?.name ?? id).join(', ')}: a vote written in words? Only a marked paper counts; read it by eye (inspect)` });
+          findings.push({ code: 'note', detail: `${NOTE_OPENING.voteInWords} ${inWords.map((id) => election.candidates.find((c) => c.id === id)?.name ?? id).join(', ')}: a vote written in words? Only a marked paper counts; read it by eye (inspect)` });
         }
       } else if (choices.length > election.vacancies) {
         rejections.push({ reason: 'overvote', detail: `${choices.length} candidates marked (${choices.join(', ')}) for ${election.vacancies} vacanc${election.vacancies === 1 ? 'y' : 'ies'}` });

@@ -31,11 +31,18 @@ function withoutBrackets(s: string): string {
   return s.replace(/\([^)]*\)?/g, ' ').replace(/\[[^\]]*\]?/g, ' ');
 }
 
+/** A candidate with the words of its name (titles aside) and of its council, folded once. */
+interface CandidateEntry {
+  candidate: Candidate;
+  tokens: string[];
+  council: Set<string>;
+}
+
 interface CandidateIndex {
-  /** Candidates by the first word of their name (titles aside), each with all its words. */
-  byFirst: Map<string, { candidate: Candidate; tokens: string[]; council: Set<string> }[]>;
-  /** Candidates by surname, for a line that gives the surname alone. */
-  bySurname: Map<string, Candidate[]>;
+  /** Candidates by the first word of their name. */
+  byFirst: Map<string, CandidateEntry[]>;
+  /** Candidates by surname, for a line that gives the surname alone, or after an initial. */
+  bySurname: Map<string, CandidateEntry[]>;
 }
 const candidateIndexes = new WeakMap<readonly Candidate[], CandidateIndex>();
 
@@ -47,10 +54,10 @@ function candidateIndex(candidates: readonly Candidate[]): CandidateIndex {
     for (const c of candidates) {
       const tokens = nameTokens(c.name);
       if (tokens.length === 0) continue;
-      const council = new Set(c.council ? foldText(c.council.replace(/&/g, ' and ')).split(' ') : []);
-      idx.byFirst.set(tokens[0]!, [...(idx.byFirst.get(tokens[0]!) ?? []), { candidate: c, tokens, council }]);
+      const entry: CandidateEntry = { candidate: c, tokens, council: new Set(c.council ? foldText(c.council.replace(/&/g, ' and ')).split(' ') : []) };
+      idx.byFirst.set(tokens[0]!, [...(idx.byFirst.get(tokens[0]!) ?? []), entry]);
       const last = tokens[tokens.length - 1]!;
-      idx.bySurname.set(last, [...(idx.bySurname.get(last) ?? []), c]);
+      idx.bySurname.set(last, [...(idx.bySurname.get(last) ?? []), entry]);
     }
     candidateIndexes.set(candidates, idx);
   }
@@ -81,17 +88,14 @@ export function matchCandidate(text: string, candidates: readonly Candidate[]): 
   if (best) return best;
   if (t.length === 1) {
     const bySurname = idx.bySurname.get(t[0]!) ?? [];
-    if (bySurname.length === 1) return bySurname[0] ?? null;
+    if (bySurname.length === 1) return bySurname[0]?.candidate ?? null;
   }
   // An initial and a surname ("Cllr J. Alty"), then nothing but words of that candidate's council:
   // the one candidate whose first name begins so and whose surname it is.
   const initial = t[0]!;
   if (initial.length === 1 && t.length >= 2) {
-    const found = (idx.bySurname.get(t[1]!) ?? []).filter((c) => {
-      const entry = (idx.byFirst.get(nameTokens(c.name)[0] ?? '') ?? []).find((e) => e.candidate === c);
-      return entry !== undefined && entry.tokens[0]!.startsWith(initial) && t.slice(2).every((w) => entry.council.has(w) || COUNCIL_FILLER.has(w));
-    });
-    if (found.length === 1) return found[0] ?? null;
+    const found = (idx.bySurname.get(t[1]!) ?? []).filter((e) => e.tokens[0]!.startsWith(initial) && t.slice(2).every((w) => e.council.has(w) || COUNCIL_FILLER.has(w)));
+    if (found.length === 1) return found[0]?.candidate ?? null;
   }
   return null;
 }
@@ -115,7 +119,7 @@ export function candidatesNamedIn(lines: readonly string[], candidates: readonly
     for (let i = 0; i + 1 < all.length; i++) {
       if (all[i] !== 'cllr' && all[i] !== 'councillor') continue;
       const bySurname = idx.bySurname.get(all[i + 1]!) ?? [];
-      if (bySurname.length === 1) named.add(bySurname[0]!.id);
+      if (bySurname.length === 1) named.add(bySurname[0]!.candidate.id);
     }
   }
   return candidates.filter((c) => named.has(c.id)).map((c) => c.id);

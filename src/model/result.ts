@@ -6,6 +6,16 @@ import type { Disposition, Reason } from './reasons.js';
  */
 export const RESULT_SCHEMA = 'ccin-tally/result@1';
 
+/**
+ * How the notes a council's receipt repeats begin (judge/ writes them, issue/receipts.ts finds them):
+ * machine-made mail carrying an eligible council's marked paper, and words beside a blank paper that
+ * name a candidate.
+ */
+export const NOTE_OPENING = {
+  machineMadeVote: 'yet it carries a marked ballot paper',
+  voteInWords: 'the text beside the unmarked paper names',
+} as const;
+
 export interface FindingRecord {
   code: string;
   detail: string;

@@ -12,7 +12,13 @@ export const MAX_HTML_NESTING = 1000;
 const convert = compile({ limits: { maxDepth: MAX_HTML_NESTING } });
 
 export function htmlAsText(html: string, maxChars: number): { text: string } | { error: string } {
-  return converted(html, maxChars, convert);
+  const why = refused(html, maxChars);
+  if (why !== null) return { error: why };
+  try {
+    return { text: convert(html) };
+  } catch (e) {
+    return { error: `the HTML cannot be converted to text: ${(e as Error).message.slice(0, 200)}` };
+  }
 }
 
 /** Why HTML is not parsed at all, or null: over the length limit, or nested too deep. */
@@ -22,16 +28,6 @@ function refused(html: string, maxChars: number): string | null {
   // html-to-text's walk is recursive: deep nesting is refused before either runs.
   if (nestsDeeperThan(html, MAX_HTML_NESTING)) return `HTML nested deeper than ${MAX_HTML_NESTING} levels`;
   return null;
-}
-
-function converted(html: string, maxChars: number, using: (html: string) => string): { text: string } | { error: string } {
-  const why = refused(html, maxChars);
-  if (why !== null) return { error: why };
-  try {
-    return { text: using(html) };
-  } catch (e) {
-    return { error: `the HTML cannot be converted to text: ${(e as Error).message.slice(0, 200)}` };
-  }
 }
 
 /**

@@ -113,24 +113,35 @@ export function normaliseText(text: string): string {
     .replace(/）/g, ')');
 }
 
-/** Crosses and ticks that are no box (the box glyphs are GLYPH_BOX's). */
+/** Crosses and ticks that are no box and no bullet: model/marks.ts's mark glyphs less GLYPH_BOX's boxes and the bullet-like ● and ■. */
 const TICKS = '✓✔✗✘✕×⨯⨉╳☓✖❌🗸';
 /** A cross or tick where the box was, then the name: "X Cllr Jacky Alty", "✓ - Cllr Jacky Alty", after a bullet or number as a box may be. */
 const BARE_LEADING = new RegExp(`^(?:[-*•·]\\s+|\\d{1,2}[.)]\\s+)?([xX]{1,3}|[${TICKS}]{1,3})\\uFE0F?(?:\\s+(?:[-–:]\\s+)?|[-–:)]\\s+)(?=\\p{L})`, 'u');
 /** The same after the name: "Cllr Jacky Alty X" (a capital X only: a small x after a name is a kiss). */
 const BARE_TRAILING = new RegExp(`\\s(X{1,3}|[${TICKS}]{1,3})\\uFE0F?$`, 'u');
 
-/** A box and nothing else on its line: "[X]", "( )", "☒", after a bullet or number as a box may be. */
-const LONE_BOX = /^(?:[-*•·]\s+|\d{1,2}[.)]\s+)?(?:\[([^[\]()]{0,16})\]|\(([^[\]()]{0,16})\)|([☐☑☒✅⬜🔲🔳■□▢❎🗹🗷🗵⮽⊠]))\uFE0F?$/u;
+/** A bracketed box and nothing else on its line: "[X]", "( )", after a bullet or number as a box may be. */
+const LONE_BOX = /^(?:[-*•·]\s+|\d{1,2}[.)]\s+)?(?:\[([^[\]()]{0,16})\]|\(([^[\]()]{0,16})\))$/u;
 
-/** A line that is none of the others: a box alone on it (Parsed.lone), or nothing. */
+/** A line that is none of the others: a box alone on it (Parsed.lone: bracketed, or a box glyph as GLYPH_BOX reads one), or nothing. */
 function loneBox(t: string): Parsed {
-  const m = t.length <= 24 ? LONE_BOX.exec(t) : null;
-  if (!m) return NONE;
-  const glyph = m[3];
-  // A box glyph alone is a mark when it is drawn ticked or crossed, as GLYPH_BOX reads one.
-  const mark = glyph !== undefined ? (/[☐⬜🔲🔳□▢]/u.test(glyph) ? '' : glyph) : (m[1] ?? m[2] ?? '').trim();
-  return { lone: mark, box: null, label: null, heading: null };
+  if (t.length > 24) return NONE;
+  const m = LONE_BOX.exec(t);
+  if (m) return { lone: (m[1] ?? m[2] ?? '').trim(), box: null, label: null, heading: null };
+  const g = GLYPH_BOX.exec(t);
+  if (g && g[0].trim().length === t.length) return { lone: g[1] ?? g[2] ?? '', box: null, label: null, heading: null };
+  return NONE;
+}
+
+/**
+ * For a box alone on line `i`, the line that holds its text: the next line with any (a blank line or
+ * two between) when that line is no box, label or heading itself; else null.
+ */
+function besideLone(lines: readonly string[], parsed: readonly Parsed[], i: number): number | null {
+  let j = i + 1;
+  while (j < lines.length && j <= i + 3 && (lines[j] ?? '').trim() === '') j++;
+  const text = (lines[j] ?? '').trim();
+  return parsed[j] === NONE && text !== '' && text.length <= MAX_PAPER_LINE ? j : null;
 }
 
 interface Parsed {
@@ -160,7 +171,6 @@ const BIDI_CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
 const NONE: Parsed = Object.freeze({ box: null, label: null, heading: null });
 
 function parseLine(raw: string): Parsed {
-  const none = NONE;
   let t = raw.trim().replace(/\s+/g, ' ');
   // Every box, label and heading has a letter in it (a box, beside it): a line with none is none of
   // them, but may be a box alone ("[ ]", "☒"), its text on the next line.
@@ -194,7 +204,7 @@ function parseLine(raw: string): Parsed {
     const before = t.slice(0, open).trim();
     if (m && HAS_LETTER.test(before) && !LABEL.test(head)) return box((m[1] ?? '').trim(), before);
   }
-  if (overlong) return none;
+  if (overlong) return NONE;
   m = LABEL.exec(t);
   if (m) return { box: null, label: { key: labelKey(m[1] ?? ''), value: (m[2] ?? '').trim() }, heading: null };
   m = BARE_LEADING.exec(t);
@@ -210,11 +220,18 @@ function parseLine(raw: string): Parsed {
  * the judge to see whether they name a candidate (a vote written in words).
  */
 export function proseLines(text: string, max: number): string[] {
+  const lines = normaliseText(text).split('\n');
+  const parsed = lines.map(parseLine);
   const out: string[] = [];
-  for (const line of normaliseText(text).split('\n')) {
-    if (out.length >= max) break;
-    const t = line.trim().replace(/\s+/g, ' ');
-    if (t === '' || parseLine(line) !== NONE) continue;
+  for (let i = 0; i < lines.length && out.length < max; i++) {
+    const p = parsed[i]!;
+    // The text of a box alone on its line is the box's, as findPapers reads it: no prose.
+    if (p.lone !== undefined) {
+      i = besideLone(lines, parsed, i) ?? i;
+      continue;
+    }
+    const t = (lines[i] ?? '').trim().replace(/\s+/g, ' ');
+    if (t === '' || p !== NONE) continue;
     out.push(t.length > MAX_PAPER_LINE ? t.slice(0, MAX_PAPER_LINE) : t);
   }
   return out;
@@ -261,13 +278,9 @@ export function findPapers(text: string, origin: string): RawPaper[] {
     }
     cur ??= fresh(false);
     if (p.lone !== undefined) {
-      // A box alone on its line: the text beside it is the next line with any (a blank line or two between).
-      let j = i + 1;
-      while (j < lines.length && j <= i + 3 && (lines[j] ?? '').trim() === '') j++;
-      const beside = parsed[j];
-      const text = (lines[j] ?? '').trim().replace(/\s+/g, ' ');
-      if (beside && beside === NONE && text !== '' && text.length <= MAX_PAPER_LINE) {
-        cur.boxes.push({ text, mark: p.lone, continuation: null, line: j + 1, apart: true });
+      const j = besideLone(lines, parsed, i);
+      if (j !== null) {
+        cur.boxes.push({ text: (lines[j] ?? '').trim().replace(/\s+/g, ' '), mark: p.lone, continuation: null, line: j + 1, apart: true });
         i = j;
       }
       continue;
