@@ -452,15 +452,37 @@ describe('a message sent as text and HTML (multipart/alternative, fixtures/alter
     expect('html' in view && view.html).toBeNull();
   });
 
-  it('an HTML version the machine cannot read line by line (a table): the text version counts, and a note says to compare them', async () => {
+  it('a paper laid out as a table in the HTML version is read a row a line: it agrees with the text version, or the paper is void naming both', async () => {
+    const agree = await judge(fixture('table-html-agree'));
+    expect([agree.judgement.verdict, agree.judgement.choices, notes(agree.judgement).filter((n) => /HTML/.test(n))]).toEqual([{ kind: 'valid' }, ['williams'], []]);
+    expect(agree.facts.htmlPapers?.flatMap((p) => p.boxes.map((b) => b.mark))).toEqual(['☐', '☒', '☐']);
+    // Before, the cells ran together ("☒Cllr Jacky Alty"): the HTML was "not read with certainty", and
+    // the text version counted though the officer's mail client showed Alty marked.
     const { judgement } = await judge(fixture('table-html'));
-    expect(judgement.verdict).toEqual({ kind: 'valid' });
-    expect(judgement.choices).toEqual(['williams']);
-    expect(notes(judgement)).toContain('the HTML version of the message (what a mail client shows) cannot be read with certainty; its text version was counted: compare them by eye');
-    // inspect shows the officer both versions.
+    expect(judgement.verdict).toEqual({ kind: 'rejected', reason: 'void-for-uncertainty' });
+    expect(judgement.findings.find((x) => x.code === 'void-for-uncertainty')?.detail).toBe("the message's HTML version (what a mail client shows) marks alty, and its text version williams");
+    // inspect shows the officer both versions, as read.
     const view = await readForOfficer(raw(fixture('table-html')), DEFAULT_READ_LIMITS);
-    expect('html' in view && view.html).toContain('☒Cllr Jacky Alty');
+    expect('html' in view && view.html).toContain('☒ Cllr Jacky Alty');
     expect('own' in view && view.own).toContain('[X] Cllr Jason Williams');
+  });
+
+  it('a message with no text version: the HTML is the body beside the logo its signature shows, or beside a file, and a table in it reads a row a line', async () => {
+    // mailparser converts only an HTML part at the message's root: before, the HTML beside a logo
+    // (multipart/related) was no paper at all, and a table paper in an HTML-only message was void.
+    const table = await judge(fixture('html-only-table'));
+    expect(table.facts.papers.map((p) => p.origin)).toEqual(['body-html']);
+    expect(table.facts.htmlPapers).toBeNull();
+    expect([table.judgement.verdict, table.judgement.choices]).toEqual([{ kind: 'valid' }, ['alty']]);
+    const attached = await judge(fixture('html-only-attachment'));
+    expect(attached.facts.papers.map((p) => p.origin)).toEqual(['body-html']);
+    expect([attached.judgement.verdict, attached.judgement.choices]).toEqual([{ kind: 'valid' }, ['williams']]);
+    expect(notes(attached.judgement).join('\n')).toContain('photo.png');
+    for (const name of ['html-only-table', 'html-only-attachment']) {
+      const view = await readForOfficer(raw(fixture(name)), DEFAULT_READ_LIMITS);
+      expect('own' in view && view.own, name).toContain('Name: Cllr Elliot Kirkland');
+      expect('html' in view && view.html, name).toBeNull();
+    }
   });
 
   it('an HTML version whose mark is a checked checkbox (which html-to-text leaves out) is read as every mail client shows it: it agrees with the text version, and nothing is said', async () => {

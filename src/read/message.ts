@@ -422,8 +422,10 @@ function parserOptions(limits: ReadLimits) {
  * a part whose Content-Type header is empty or unreadable, which RFC 2045 §5.2 says to take as
  * text/plain (a part read as such, as a mail client shows it, rather than the message failing).
  */
-async function parseMime(bytes: Buffer, limits: ReadLimits): Promise<ParsedMail> {
-  const mail = await simpleParser(bytes, parserOptions(limits));
+async function parseMime(bytes: Buffer, limits: ReadLimits, hasPlainPart: boolean): Promise<ParsedMail> {
+  // Without a text part the HTML alone is the body, converted here (bodyVersions): mailparser's
+  // conversion would be thrown away.
+  const mail = await simpleParser(bytes, { ...parserOptions(limits), skipHtmlToText: !hasPlainPart });
   for (const a of mail.attachments) {
     if (typeof a.contentType !== 'string' || a.contentType.trim() === '') a.contentType = 'text/plain';
   }
@@ -560,13 +562,14 @@ export async function readMessage(raw: RawMessage, options: ReadOptions): Promis
   facts.unreadable = tooManyLines(bytes);
   if (facts.unreadable !== null) return facts;
   let mail: ParsedMail;
+  const hasPlainPart = hasTextPlain(bytes);
   try {
-    mail = await parseMime(bytes, options.limits);
+    mail = await parseMime(bytes, options.limits, hasPlainPart);
   } catch (e) {
     facts.unreadable = `MIME parse failed: ${(e as Error).message}`;
     return facts;
   }
-  const described = await describe(mail, facts, { ...options, textBudget: { left: MAX_TEXT_CHARS }, pdfBudget: pdfDecodeBudget(), docxBudget: { left: options.limits.maxDocxXmlBytes }, hasPlainPart: hasTextPlain(bytes), bytes, verifiable: raw.source.kind !== 'msg' }, 0);
+  const described = await describe(mail, facts, { ...options, textBudget: { left: MAX_TEXT_CHARS }, pdfBudget: pdfDecodeBudget(), docxBudget: { left: options.limits.maxDocxXmlBytes }, hasPlainPart, bytes, verifiable: raw.source.kind !== 'msg' }, 0);
   const deleted = setAside(raw, mail);
   if (deleted !== null) {
     described.notes.push(`${deleted}: it is still in the export, and is read and judged like any other message (a mail client's deleting or filing a message decides nothing about it; the officer decides in an adjudications file)`);
@@ -772,10 +775,10 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
     options.textBudget.left -= text.length;
     return true;
   };
-  // A message with a text/plain part and an HTML one: mailparser gives the text part as `text`, and
-  // the HTML as it is. The HTML version is what a mail client shows: it is read too, as the body
-  // when the text part is blank, else for judge/ to compare with the text version's papers.
-  const htmlVersion = typeof mail.html === 'string' && options.hasPlainPart ? htmlAsText(mail.html, options.limits.maxHtmlChars) : null;
+  // A message with a text/plain part and an HTML one: the text part is the body, and the HTML version
+  // (what a mail client shows) is read too, as the body when the text part is blank, else for judge/
+  // to compare with the text version's papers. A message with HTML and no text part: the HTML is the body.
+  const { plain, html: htmlVersion } = bodyVersions(mail, options.hasPlainPart, options.limits.maxHtmlChars);
   // What mail clients show of the HTML, where its markup or stylesheet may show otherwise than it holds.
   const htmlPapersOf = (text: string): RawPaper[] => findPapers(splitQuoted(text, facts.subject).own, 'body-html');
   const shownOtherwise: ShownOtherwise[] = [];
@@ -799,15 +802,13 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
     }
   } else if (asShown !== null) {
     // Not read as shown (a limit, or markup the reader fails on): only a paper the HTML holds is in doubt.
-    const read = options.hasPlainPart ? (htmlVersion !== null && 'text' in htmlVersion ? htmlVersion.text : '') : (mail.text ?? '');
+    const read = htmlVersion !== null && 'text' in htmlVersion ? htmlVersion.text : '';
     if (htmlPapersOf(read).length > 0) shownOtherwise.push({ client: 'a mail client', papers: null, why: asShown.error });
   }
   let bodyHidesPaper = false;
-  if (typeof mail.text === 'string' && mail.text.trim() !== '') {
-    // mailparser fills `text` from the HTML when there is no text/plain part.
-    if (affordable(mail.text)) texts.push({ origin: typeof mail.html === 'string' && !options.hasPlainPart ? 'body-html' : 'body-text', text: mail.text });
-    else facts.unreadable = overTextLimit('its body', mail.text.length);
-    if (typeof mail.html === 'string' && !options.hasPlainPart) bodyHidesPaper = shownOtherwise.length > 0;
+  if (plain.trim() !== '') {
+    if (affordable(plain)) texts.push({ origin: 'body-text', text: plain });
+    else facts.unreadable = overTextLimit('its body', plain.length);
     if (htmlVersion !== null && 'text' in htmlVersion) {
       // What every client shows of the HTML, and what particular clients show (its styles, its
       // conditional comments), are each set against the paper counted. (A form control the
@@ -827,8 +828,6 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
     bodyHidesPaper = shownOtherwise.length > 0;
   } else if (htmlVersion !== null && 'error' in htmlVersion) {
     facts.unreadable = `HTML body could not be converted to text: ${htmlVersion.error}`;
-  } else if (typeof mail.html === 'string' && mail.textConversionError) {
-    facts.unreadable = `HTML body could not be converted to text: ${mail.textConversionError.message}`;
   }
   const attachments = mail.attachments.slice(0, options.limits.maxAttachments);
   if (mail.attachments.length > options.limits.maxAttachments) {
@@ -858,7 +857,8 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
         // papers in body and attachments, its own forwards down to the depth limit. It has no
         // receipt time or signature that matters here: the outer message's do.
         const innerBytes = isMsgFile(a.filename ?? '', a.content) ? (await msgToMime(a.content, options.limits.maxForwardDepth, depth + 1)).mime : a.content;
-        const inner = await parseMime(innerBytes, options.limits);
+        const innerHasPlainPart = hasTextPlain(innerBytes);
+        const inner = await parseMime(innerBytes, options.limits, innerHasPlainPart);
         const innerBody = typeof inner.text === 'string' ? inner.text.length : 0;
         if (innerBody > options.textBudget.left) {
           fact.handling = 'unreadable';
@@ -866,7 +866,7 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
           continue;
         }
         const innerRaw: RawMessage = { source: { file: a.filename ?? 'message.eml', kind: 'eml', index: null, line: null }, bytes: innerBytes, size: innerBytes.length, sha256: sha256(innerBytes), oversize: false };
-        const innerFacts = await describe(inner, emptyFacts(innerRaw), { ...options, receivedBy: null, dkim: null, trustedAuthservIds: [], service: null, hasPlainPart: hasTextPlain(innerBytes), bytes: innerBytes, verifiable: false }, depth + 1);
+        const innerFacts = await describe(inner, emptyFacts(innerRaw), { ...options, receivedBy: null, dkim: null, trustedAuthservIds: [], service: null, hasPlainPart: innerHasPlainPart, bytes: innerBytes, verifiable: false }, depth + 1);
         facts.forwarded.push({
           origin: `attachment:${a.filename ?? 'message.eml'}`,
           header: {
@@ -982,6 +982,19 @@ export interface MessageForOfficer {
 }
 
 /**
+ * A message's body as text, and its HTML version as text: the text part (mailparser's `text`) and
+ * the HTML converted here (html.ts). Without a text/plain part, mailparser's `text` is its own
+ * conversion of the HTML, made only for an HTML part at the message's root (multipart/related, with
+ * the HTML beside its pictures, or multipart/mixed, beside its attachments, got none), with tables
+ * run together: then the HTML alone is the body, converted as every HTML version is.
+ */
+function bodyVersions(mail: ParsedMail, hasPlainPart: boolean, maxHtmlChars: number): { plain: string; html: { text: string } | { error: string } | null } {
+  const html = typeof mail.html === 'string' ? htmlAsText(mail.html, maxHtmlChars) : null;
+  const plain = hasPlainPart || html === null ? (mail.text ?? '') : '';
+  return { plain, html };
+}
+
+/**
  * Reads one message again for the officer. The count keeps only facts, never bodies; `inspect`
  * asks for this when a person must read the free text, the forwarded part, or open a scan.
  */
@@ -991,9 +1004,9 @@ export async function readForOfficer(raw: RawMessage, limits: ReadLimits): Promi
     const bytes = raw.source.kind === 'msg' ? (await msgToMime(raw.bytes, limits.maxForwardDepth)).mime : raw.bytes;
     const lines = tooManyLines(bytes);
     if (lines !== null) return { unreadable: lines };
-    const mail = await parseMime(bytes, limits);
-    const plain = typeof mail.text === 'string' ? mail.text : '';
-    const htmlVersion = typeof mail.html === 'string' && hasTextPlain(bytes) ? htmlAsText(mail.html, limits.maxHtmlChars) : null;
+    const hasPlainPart = hasTextPlain(bytes);
+    const mail = await parseMime(bytes, limits, hasPlainPart);
+    const { plain, html: htmlVersion } = bodyVersions(mail, hasPlainPart, limits.maxHtmlChars);
     const htmlText = htmlVersion !== null && 'text' in htmlVersion ? htmlVersion.text : null;
     // As the count read it: a blank text version leaves the HTML version as the body.
     const text = plain.trim() === '' && htmlText !== null ? htmlText : plain;
