@@ -56,6 +56,19 @@ describe('the HTML version as text', () => {
     expect(ours('<table><tr><td>[</td><td>X</td><td>]</td><td>Cllr Jacky Alty</td></tr></table>')).toEqual({ text: '[ X ] Cllr Jacky Alty' });
     expect(ours('<table><tr><td><p>[X]</p></td><td><p>Cllr Jacky Alty</p></td></tr></table>')).toEqual({ text: '[X]\n\nCllr Jacky Alty' });
     expect(ours('<table><tr><td><table><tr><td>a</td><td>b</td></tr></table></td><td>c</td></tr></table>')).toEqual({ text: 'a b\n\nc' });
+    // A mark in a cell spanning rows stands beside each row it spans; a longer cell (a heading, a logo's name) is read once.
+    expect(ours('<table><tr><td rowspan="2">X</td><td>Cllr Jacky Alty</td></tr><tr><td>Cllr Jason Williams</td></tr><tr><td>[ ]</td><td>Cllr Alistair Willoughby</td></tr></table>')).toEqual({
+      text: 'X Cllr Jacky Alty\nX Cllr Jason Williams\n[ ] Cllr Alistair Willoughby',
+    });
+    expect(ours('<table><tr><td>Cllr Jacky Alty</td><td rowspan=0>&#10003;</td></tr><tr><td>Cllr Jason Williams</td></tr></table>')).toEqual({ text: 'Cllr Jacky Alty ✓\nCllr Jason Williams ✓' });
+    expect(ours('<table><tr><td rowspan=3><img alt="North Herts"></td><td>Cllr Elliot Kirkland</td></tr><tr><td>Leader</td></tr><tr><td>Council</td></tr></table>')).toEqual({ text: 'North Herts Cllr Elliot Kirkland\nLeader\nCouncil' });
+    expect(ours('<table><tr><td colspan=2>Vote</td><td rowspan=2>X</td></tr><tr><td>a</td><td>b</td></tr></table>')).toEqual({ text: 'Vote X\na b X' });
+    // A table inside a spanning cell spreads its own spans once, however often it is written.
+    expect(ours('<table><tr><td rowspan=2>X<table><tr><td rowspan=2>i</td><td>j</td></tr><tr><td>k</td></tr></table></td><td>1</td></tr><tr><td>2</td></tr></table>')).toEqual({ text: 'X\ni j\ni k\n\n1\nX\ni j\ni k\n\n2' });
+    // Spans that would copy a cell billions of times are copied a bounded number of times, in linear time.
+    const spans = `<table><tr>${'<td rowspan=65534>x</td>'.repeat(2000)}</tr>${'<tr><td>y</td></tr>'.repeat(20000)}</table>`;
+    const text = ours(spans);
+    expect('text' in text && text.text.split('x').length - 1).toBe(2000 + 10_000);
     // A letter laid out in a table of one cell reads as it did.
     const letter = '<table><tr><td><p>Dear Returning Officer,</p><p>Our vote is attached.</p></td></tr></table>';
     expect(ours(letter)).toEqual(await byMailparser(letter));

@@ -478,6 +478,11 @@ describe('a message sent as text and HTML (multipart/alternative, fixtures/alter
     expect(attached.facts.papers.map((p) => p.origin)).toEqual(['body-html']);
     expect([attached.judgement.verdict, attached.judgement.choices]).toEqual([{ kind: 'valid' }, ['williams']]);
     expect(notes(attached.judgement).join('\n')).toContain('photo.png');
+    // A cross in a cell spanning two candidates' rows is beside both, as whoever opens the message sees: two marks for one vacancy.
+    const rows = (mark: string) => `<tr><td>${mark}</td><td>Cllr Alistair Willoughby (North Hertfordshire District Council)</td></tr><tr><td rowspan="2">X</td><td>Cllr Jason Williams (Westminster City Council)</td></tr><tr><td>Cllr Jacky Alty (South Ribble Borough Council)</td></tr>`;
+    const spanning = paperText({}).split('\n').filter((l) => !l.startsWith('[')).map((l) => `<p>${l.replace('&', '&amp;')}</p>`);
+    const spanned = await judge(eml({ contentType: 'text/html; charset=utf-8', body: [...spanning.slice(0, 6), `<table>${rows('&#9744;')}</table>`, ...spanning.slice(6)].join('') }));
+    expect(spanned.judgement.verdict).toEqual({ kind: 'rejected', reason: 'overvote' });
     for (const name of ['html-only-table', 'html-only-attachment']) {
       const view = await readForOfficer(raw(fixture(name)), DEFAULT_READ_LIMITS);
       expect('own' in view && view.own, name).toContain('Name: Cllr Elliot Kirkland');

@@ -1,3 +1,4 @@
+import { type AnyNode, Element, isTag } from 'domhandler';
 import { compile, type FormatCallback } from 'html-to-text';
 import { type HtmlReadings, htmlReadings } from './html-shown.js';
 
@@ -18,24 +19,128 @@ import { type HtmlReadings, htmlReadings } from './html-shown.js';
 export const MAX_HTML_NESTING = 1000;
 const cell: FormatCallback = (elem, walk, builder) => {
   builder.addInline(' ');
-  walk(elem.children, builder);
+  walk(elem.children ?? [], builder);
   builder.addInline(' ');
+};
+/** What the converter's tables share in one conversion (html-to-text hands formatters no state of their own). */
+let spanState = { budget: 0, spread: new WeakSet<Element>() };
+const table: FormatCallback = (elem, walk, builder, options) => {
+  spreadRowSpans(elem as unknown as Element, spanState);
+  builder.openBlock({ leadingLineBreaks: options.leadingLineBreaks ?? 2 });
+  walk(elem.children ?? [], builder);
+  builder.closeBlock({ trailingLineBreaks: options.trailingLineBreaks ?? 2 });
 };
 const convert = compile({
   limits: { maxDepth: MAX_HTML_NESTING },
-  formatters: { cell },
+  formatters: { cell, table },
   selectors: [
+    { selector: 'table', format: 'table', options: { leadingLineBreaks: 2, trailingLineBreaks: 2 } },
     { selector: 'tr', format: 'block', options: { leadingLineBreaks: 1, trailingLineBreaks: 1 } },
     { selector: 'td', format: 'cell' },
     { selector: 'th', format: 'cell' },
   ],
 });
 
+/** The HTML as text: html-to-text with the formatters above, its tables' budget fresh for each conversion. */
+function convertHtml(html: string): string {
+  spanState = { budget: MAX_SPANNED_CELLS, spread: new WeakSet<Element>() };
+  return convert(html);
+}
+
+/** Copies of cells spanning rows written into the rows below, at most, in one conversion. */
+const MAX_SPANNED_CELLS = 10_000;
+/** The most characters (white space aside) a cell may hold and be taken for a mark spanning rows: "[X]", "yes", "☒". */
+const MAX_MARK_CHARS = 4;
+
+/**
+ * A mark in a cell that spans rows (`rowspan`) stands beside each of them: a cross drawn across two
+ * candidates' rows is beside both to whoever reads the table. So a cell spanning rows that holds
+ * what may be a mark (a few characters) is read in each row it spans, in its column: a paper with one
+ * vacancy and such a cross is spoilt (two candidates marked), never counted for the first row's
+ * candidate alone. A longer cell (a heading such as "Candidates" beside their rows, a logo's name
+ * beside a signature) is read once, in its first row, as html-to-text reads it. Only the table's own
+ * rows are changed (a table inside a cell spreads its own, once), before they are written; copies
+ * are bounded, as a table of 2 MB could otherwise ask for billions.
+ */
+function spreadRowSpans(tableElem: Element, state: { budget: number; spread: WeakSet<Element> }): void {
+  if (state.spread.has(tableElem)) return;
+  state.spread.add(tableElem);
+  const rows: Element[] = [];
+  for (const c of tableElem.children) {
+    if (!isTag(c)) continue;
+    if (c.name === 'tr') rows.push(c);
+    else if (c.name === 'thead' || c.name === 'tbody' || c.name === 'tfoot') for (const r of c.children) if (isTag(r) && r.name === 'tr') rows.push(r);
+  }
+  // Marks spanning down from rows above, in column order: the column each stands in, and how many rows more.
+  let spans: { column: number; width: number; cell: Element; left: number }[] = [];
+  for (const row of rows) {
+    if (state.budget <= 0) return;
+    if (spans.length === 0 && !row.children.some((c) => isTag(c) && spanOf(c, 'rowspan') > 1)) continue;
+    const children: AnyNode[] = [];
+    const below: typeof spans = [];
+    let column = 0;
+    let next = 0;
+    // Writes the marks from above that stand at or before `limit` (or the column reached).
+    const placeSpansUpTo = (limit: number): void => {
+      for (; next < spans.length && spans[next]!.column <= Math.max(limit, column); next++) {
+        const s = spans[next]!;
+        if (state.budget > 0) {
+          state.budget--;
+          children.push(new Element(s.cell.name, {}, s.cell.children));
+        }
+        column = Math.max(column, s.column) + s.width;
+        if (s.left > 1) below.push({ ...s, left: s.left - 1 });
+      }
+    };
+    for (const c of row.children) {
+      if (!isTag(c) || (c.name !== 'td' && c.name !== 'th')) {
+        children.push(c);
+        continue;
+      }
+      placeSpansUpTo(column);
+      const width = spanOf(c, 'colspan');
+      const down = spanOf(c, 'rowspan');
+      if (down > 1 && mayBeMark(c)) below.push({ column, width, cell: c, left: down - 1 });
+      children.push(c);
+      column += width;
+    }
+    placeSpansUpTo(Number.MAX_SAFE_INTEGER);
+    row.children = children as typeof row.children;
+    spans = below;
+  }
+}
+
+/** Whether a cell holds text, and no more than MAX_MARK_CHARS characters of it (white space aside): looked at only so far. */
+function mayBeMark(cell: Element): boolean {
+  let chars = 0;
+  const stack: AnyNode[] = [...cell.children];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (n.type === 'text') {
+      chars += (n as unknown as { data: string }).data.replace(/\s+/g, '').length;
+      if (chars > MAX_MARK_CHARS) return false;
+    } else if (isTag(n)) {
+      for (const c of n.children) stack.push(c);
+    }
+  }
+  return chars > 0;
+}
+
+/**
+ * A cell's rowspan or colspan as a browser takes it: a whole number, at most 65534; `rowspan="0"`
+ * spans the rest of the table; anything else is 1.
+ */
+function spanOf(cell: Element, attribute: 'rowspan' | 'colspan'): number {
+  const n = Number.parseInt(cell.attribs[attribute] ?? '', 10);
+  if (n === 0 && attribute === 'rowspan') return 65_534;
+  return Number.isFinite(n) && n > 1 ? Math.min(n, 65_534) : 1;
+}
+
 export function htmlAsText(html: string, maxChars: number): { text: string } | { error: string } {
   const why = refused(html, maxChars);
   if (why !== null) return { error: why };
   try {
-    return { text: convert(html) };
+    return { text: convertHtml(html) };
   } catch (e) {
     return { error: `the HTML cannot be converted to text: ${(e as Error).message.slice(0, 200)}` };
   }
@@ -59,7 +164,7 @@ export function htmlAsShown(html: string, maxChars: number): HtmlReadings | { er
   if (why !== null) return { error: why };
   try {
     // The same limits for what Outlook shows, which conditional comments (not counted as nesting) may deepen.
-    return htmlReadings(html, convert, (shown) => refused(shown, maxChars));
+    return htmlReadings(html, convertHtml, (shown) => refused(shown, maxChars));
   } catch (e) {
     return { error: `the HTML cannot be read as it is shown: ${(e as Error).message.slice(0, 200)}` };
   }
