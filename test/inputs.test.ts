@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import iconv from 'iconv-lite';
+import { strToU8, zipSync } from 'fflate';
 import { parseElection } from '../src/inputs/election.js';
 import { sha256Hex, type LoadedFile } from '../src/inputs/files.js';
 import { councilForAddress, parseRoster } from '../src/inputs/roster.js';
@@ -180,6 +181,29 @@ describe('the roster', () => {
     );
     expect(inputError(() => parseAdjudications(file('Message,Decision,Choice,Reason\nabc,count,a,x\n'))).detail).toBe('missing column(s): choices');
     expect(inputError(() => parseAdjudications(file('message,decision,choices,reason for decision\nabc,count,a,x\n'))).detail).toBe('missing column(s): reason');
+  });
+  it('a workbook, or UTF-16 text, given for a CSV or JSON file is an error that says how to save it', () => {
+    const csv = `${HEADER}\na,A,Full,L,,,a.gov.uk\n`;
+    const cases: [Buffer, RegExp][] = [
+      // Excel's "Unicode Text": UTF-16LE with a byte order mark; and UTF-16 without one.
+      [Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(csv.replace(/,/g, '\t'), 'utf16le')]), /^roster\.csv:1: it is UTF-16 text \(as Excel saves "Unicode Text"\), but this file must be comma-separated text/],
+      [Buffer.from(csv, 'utf16le'), /^roster\.csv:1: it holds NUL bytes/],
+      // An .xlsx (a zip) and an old .xls (a compound file), saved under the CSV file's name.
+      [Buffer.from(zipSync({ '[Content_Types].xml': strToU8('<Types/>'), 'xl/workbook.xml': strToU8('<workbook/>') })), /^roster\.csv:1: it is a zip file, as an Excel workbook \(\.xlsx\)/],
+      [Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.alloc(504)]), /^roster\.csv:1: it is an old Excel workbook \(\.xls\)/],
+    ];
+    for (const [bytes, message] of cases) {
+      const e = inputError(() => parseRoster(file(bytes, 'roster.csv')));
+      expect([e.code, e.message]).toEqual(['CSV_SYNTAX', expect.stringMatching(message)]);
+      expect(e.message).toContain('Save As → "CSV UTF-8 (Comma delimited)"');
+    }
+    expect(inputError(() => parseAdjudications(file(Buffer.from('message,decision,choices,reason\n', 'utf16le'), 'adjudications.csv'))).message).toMatch(/^adjudications\.csv:1: it holds NUL bytes/);
+    // An election file saved as UTF-16 (Notepad's "Unicode") says so, rather than "Unexpected token".
+    const json = JSON.stringify(ELECTION, null, 2);
+    const u16 = inputError(() => parseElection(file(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(json, 'utf16le')]), 'election.json')));
+    expect([u16.code, u16.message]).toEqual(['JSON_SYNTAX', 'election.json:1: it is UTF-16 text (as Windows Notepad saves "Unicode"), but this file must be UTF-8: save it again as UTF-8']);
+    // UTF-8 with its byte order mark, as Excel's "CSV UTF-8" writes it, is read.
+    expect(parseRoster(file(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(csv)]))).councils.map((c) => c.id)).toEqual(['a']);
   });
   it('errors name the file, line and column', () => {
     const e = inputError(() => parseRoster(file(`${HEADER}\na,A,Full,L,,leader@a.gov.uk,a.gov.uk\nb,B,Gold,L,,,b.gov.uk\n`, 'roster.csv')));

@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import { CsvError } from 'csv-parse';
 import { InputError } from '../model/errors.js';
-import { decodeSpreadsheetText, type LoadedFile } from './files.js';
+import { decodeSpreadsheetText, type LoadedFile, utf16Text } from './files.js';
 
 export interface CsvTable {
   /** Header names, trimmed and lower-cased. */
@@ -29,6 +29,8 @@ export function eachCsvRow(
   onHeader: (header: string[]) => void,
   onRow: (record: string[], line: number) => void,
 ): { encoding: CsvTable['encoding'] } {
+  const notText = notCsvText(file.bytes);
+  if (notText !== null) throw new InputError('CSV_SYNTAX', { file: file.path, line: 1 }, `${notText}, but this file must be comma-separated text (UTF-8, or Windows-1252): in Excel use Save As → "CSV UTF-8 (Comma delimited)"`);
   const { text, encoding } = decodeSpreadsheetText(file.bytes);
   const firstLine = headerLine(text.replace(/^\uFEFF/, ''), options.comments === true);
   if (firstLine.includes(';') && !firstLine.includes(',') && !firstLine.includes('\t')) {
@@ -71,6 +73,18 @@ export function eachCsvRow(
     throw e;
   }
   return { encoding };
+}
+
+/**
+ * What a file is, when it is not a text a spreadsheet wrote as CSV (which is UTF-8 or Windows-1252):
+ * an Excel workbook or an OpenDocument spreadsheet (a zip), an old Excel workbook (a compound file),
+ * or UTF-16 text (Excel's "Unicode Text", which is tab-separated too). Null for text.
+ */
+function notCsvText(bytes: Buffer): string | null {
+  const starts = (...b: number[]): boolean => b.every((x, i) => bytes[i] === x);
+  if (starts(0x50, 0x4b, 0x03, 0x04)) return 'it is a zip file, as an Excel workbook (.xlsx) or an OpenDocument spreadsheet (.ods) is';
+  if (starts(0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1)) return 'it is an old Excel workbook (.xls)';
+  return utf16Text(bytes, 'as Excel saves "Unicode Text"');
 }
 
 /**

@@ -53,6 +53,18 @@ export async function loadInputFile(path: string, what: string): Promise<LoadedF
 }
 
 /**
+ * What a text input is, when it is UTF-16 rather than UTF-8 (or a single-byte charset): with its
+ * byte order mark ("it is UTF-16 text (as `writer` does)"), or without one, a NUL byte near the start
+ * (beside each ASCII character). Null otherwise.
+ */
+export function utf16Text(bytes: Buffer, writer: string): string | null {
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) return `it is UTF-16 text (${writer})`;
+  const head = bytes.subarray(0, 64);
+  if (head.length >= 4 && head.indexOf(0) >= 0) return 'it holds NUL bytes (UTF-16 text without a byte order mark, or not text at all)';
+  return null;
+}
+
+/**
  * Text of a spreadsheet export: UTF-8 with or without BOM, or else Windows-1252 (which is what Excel
  * writes as "CSV" on a UK Windows machine).
  */

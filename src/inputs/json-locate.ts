@@ -1,8 +1,10 @@
 import { InputError } from '../model/errors.js';
-import type { LoadedFile } from './files.js';
+import { type LoadedFile, utf16Text } from './files.js';
 
 /** A JSON input file: its text (BOM removed) and value; a syntax error names the line and column. */
 export function readJsonFile(file: LoadedFile): { text: string; value: unknown } {
+  const utf16 = utf16Text(file.bytes, 'as Windows Notepad saves "Unicode"');
+  if (utf16 !== null) throw new InputError('JSON_SYNTAX', { file: file.path, line: 1 }, `${utf16}, but this file must be UTF-8: save it again as UTF-8`);
   const text = new TextDecoder('utf-8').decode(file.bytes).replace(/^\uFEFF/, '');
   try {
     return { text, value: JSON.parse(text) as unknown };
