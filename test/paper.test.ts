@@ -67,6 +67,38 @@ describe('marks', () => {
   it('the box after the name', () => {
     const text = paperText({}).replace('[ ] Cllr Jason Williams (Westminster City Council)', 'Cllr Jason Williams (Westminster City Council) [X]');
     expect(choicesOf(text).choices).toEqual(['williams']);
+    // A box glyph, or round brackets holding a cross or nothing, after the name; never a council's initials in brackets.
+    for (const after of ['☒', '(X)', '(x)', '(✓)', '- ☒']) {
+      expect(choicesOf(paperText({}).replace('[ ] Cllr Jason Williams (Westminster City Council)', `Cllr Jason Williams (Westminster City Council) ${after}`)), after).toEqual({ choices: ['williams'], uncertain: [] });
+    }
+    for (const after of ['☐', '( )']) {
+      expect(choicesOf(paperText({ alty: 'X' }).replace('[ ] Cllr Jason Williams (Westminster City Council)', `Cllr Jason Williams (Westminster City Council) ${after}`)), after).toEqual({ choices: ['alty'], uncertain: [] });
+    }
+    expect(choicesOf(paperText({ alty: 'X' }).replace('[ ] Cllr Jason Williams (Westminster City Council)', 'Cllr Jason Williams (WCC)'))).toEqual({ choices: ['alty'], uncertain: [] });
+    // Prose that ends in a kiss in brackets is no box line beside a paper.
+    expect(choicesOf(`${paperText({ alty: 'X' })}\nThank you (x)\n`)).toEqual({ choices: ['alty'], uncertain: [] });
+  });
+  it('a box glyph after a bullet or a number, as an HTML list becomes', () => {
+    for (const prefix of ['* ', '• ', '- ', '3. ']) {
+      expect(choicesOf(paperText({}).replace('[ ] Cllr Jacky Alty', `${prefix}☒ Cllr Jacky Alty`)), prefix).toEqual({ choices: ['alty'], uncertain: [] });
+    }
+  });
+  it('a line among the box lines that names a candidate beside a mark in no box the machine reads makes the paper uncertain: the count never sees less than a reader does', () => {
+    const alty = '[ ] Cllr Jacky Alty (South Ribble Borough Council)';
+    for (const line of ['<X> Cllr Jacky Alty (South Ribble Borough Council)', '{X} Cllr Jacky Alty (South Ribble Borough Council)', '|X| Cllr Jacky Alty (South Ribble Borough Council)', '[X Cllr Jacky Alty (South Ribble Borough Council)', 'X] Cllr Jacky Alty (South Ribble Borough Council)', 'Cllr Jacky Alty (South Ribble Borough Council) <X>', 'Cllr Jacky Alty (South Ribble Borough Council) x']) {
+      // Alone, or beside another candidate's mark that the machine does read (a reader sees two marks).
+      for (const marks of [{}, { williams: 'X' }]) {
+        const r = choicesOf(paperText(marks).replace(alty, line));
+        expect(r.uncertain, line).toEqual([expect.stringMatching(/^line 10 names Cllr Jacky Alty beside a mark \(".+"\) in no box the machine reads: /)]);
+      }
+    }
+    // The line is found running on from the box lines, and between them; not in a covering note set apart by a blank line.
+    const papers = findPapers(`I have ticked Cllr Jacky Alty ✓ below.\n\n${paperText({ alty: 'X' })}`, 'body-text');
+    expect(papers.map((p) => p.strays)).toEqual([undefined]);
+    const between = findPapers(paperText({ alty: 'X' }).replace('[ ] Cllr Jason Williams (Westminster City Council)', '[ ] Cllr Jason Williams (Westminster City Council)\n<X> Cllr Alistair Willoughby'), 'body-text');
+    expect(between[0]?.strays).toEqual([{ line: 10, text: '<X> Cllr Alistair Willoughby', mark: '<X>' }]);
+    // A line there that names nobody, or holds no mark, is no doubt.
+    expect(choicesOf(paperText({ alty: 'X' }).replace('[ ] Cllr Jason Williams (Westminster City Council)', 'Put a cross (X) in one box'))).toEqual({ choices: ['alty'], uncertain: [] });
   });
   it('lines the mail client re-wrapped', () => {
     const text = paperText({}).replace('[ ] Cllr Alistair Willoughby (North Hertfordshire District Council)', '[X] Cllr Alistair\nWilloughby (North Hertfordshire District\nCouncil)');

@@ -241,6 +241,15 @@ export function readPaperMarks(paper: RawPaper, candidates: readonly Candidate[]
     }
     state.set(cand.id, prior === 'marked' ? 'marked' : reading);
   }
+  // A line among the box lines that names a candidate beside a mark in no box the reader reads
+  // ("<X> Cllr …", "Cllr … (X)"): whoever reads the paper sees that candidate marked; the count would not.
+  for (const stray of paper.strays ?? []) {
+    const named = candidatesNamedIn([stray.text], candidates);
+    if (named.length === 0) continue;
+    strayMarks++;
+    const shown = stray.text.length > MAX_QUOTED ? `${stray.text.slice(0, MAX_QUOTED)}…` : stray.text;
+    doubt(`line ${stray.line} names ${named.map((id) => byId.get(id)?.name ?? id).join(', ')} beside a mark ("${stray.mark}") in no box the machine reads: "${shown}"`);
+  }
   return {
     origin: paper.origin,
     choices: candidates.filter((c) => chosen.has(c.id)).map((c) => c.id),

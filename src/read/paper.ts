@@ -2,7 +2,7 @@
  * Finds ballot papers in text and reads their parts as written. Which candidate a line names and
  * whether a mark is a vote is decided by judge/, which knows the election.
  */
-import { LINK_ADDRESS } from '../model/marks.js';
+import { LINK_ADDRESS, isBareMark } from '../model/marks.js';
 
 export interface BoxLine {
   /** The text beside the box, e.g. "Cllr Jason Williams (Westminster City Council)". */
@@ -46,6 +46,16 @@ export interface BoxLine {
 /** A box line that is prose unless it names a candidate, and never a paper on its own (BoxLine.bare, BoxLine.apart). */
 export const isLooseBox = (b: BoxLine): boolean => b.bare === true || b.apart === true;
 
+/** A line of a paper's block of box lines that is no box line, but holds a mark (RawPaper.strays). */
+export interface StrayLine {
+  /** 1-based line within the text the paper was found in. */
+  line: number;
+  /** The line, white space squeezed, cut to MAX_PAPER_LINE characters. */
+  text: string;
+  /** The word of it that is a mark, brackets and all ("<X>", "☒", "(X)"). */
+  mark: string;
+}
+
 export interface RawPaper {
   origin: string;
   heading: boolean;
@@ -56,6 +66,14 @@ export interface RawPaper {
   name: string | null;
   position: string | null;
   date: string | null;
+  /**
+   * Lines among the paper's box lines (between them, or running on from them with no blank line
+   * between) that the reader reads as no box, label or heading, but that hold a mark: a cross in a
+   * box drawn some other way ("<X> Cllr …", "Cllr … (X)", "Cllr … ☒"). judge/ doubts the paper when
+   * such a line names a candidate: a person reading it sees a mark the count would not. Present only
+   * when there are any.
+   */
+  strays?: StrayLine[];
 }
 
 const HEADING = /^\W*ccin\s+ballot\s+paper\W*$/i;
@@ -63,6 +81,14 @@ const GENERIC_HEADING = /^\W*ballot\s+paper\W*$/i;
 /** A box at a line's start ("[X] ", "( ) ", after a bullet or a number); the text beside it is the rest of the line, and holds a letter. */
 const LEADING_BOX = /^(?:[-*•·]\s+|\d{1,2}[.)]\s+)?([[(])([^\])]{0,16})([\])])\s*/u;
 const TRAILING_BOX = /^\[([^\]]{0,16})\]\s*$/u;
+/**
+ * A box after the name that is a box glyph ("Cllr Jacky Alty (…) ☒"), or round brackets holding a
+ * cross or tick or nothing ("… (X)", "… ( )"): not a council's initials in brackets ("(SRBC)").
+ * Read as a cross without a box is (BoxLine.bare): it marks a candidate it names, is prose beside
+ * anything else, and makes no paper on its own.
+ */
+const TRAILING_GLYPH = /\s([☐☑☒⬜🔲🔳□▢❎🗹🗷🗵⮽⊠])\uFE0F?$/u;
+const TRAILING_ROUND = /\s\(([^()]{0,5})\)$/u;
 /**
  * A square box at the start whose content LEADING_BOX does not take (over 16 characters, or holding
  * brackets: an image or link as html-to-text writes it, "[tick [https://…]]"): the box ends at the
@@ -78,8 +104,9 @@ const HAS_LETTER = /\p{L}/u;
  */
 const isLinkOrPicture = (content: string): boolean => ((LINK_ADDRESS.test(content) || /^data:/i.test(content)) && !/\s/.test(content)) || /^image:\s/i.test(content);
 // Box glyphs, including the Wingdings characters Word and Outlook leave behind when a form is pasted
-// as text (¨ empty, þ ticked, ý crossed; U+F0A8/U+F0FE/U+F0FD in the private use area).
-const GLYPH_BOX = /^(?:([☐☑☒✅⬜🔲🔳■□▢❎🗹🗷🗵⮽⊠¨\uF0A8\uF0FE\uF0FD\uF06F])\uFE0F?\s*|([þý])\s+)/u;
+// as text (¨ empty, þ ticked, ý crossed; U+F0A8/U+F0FE/U+F0FD in the private use area), after a
+// bullet or a number as a bracketed box may be (an HTML list's " * ☒ Cllr …").
+const GLYPH_BOX = /^(?:[-*•·]\s+|\d{1,2}[.)]\s+)?(?:([☐☑☒✅⬜🔲🔳■□▢❎🗹🗷🗵⮽⊠¨\uF0A8\uF0FE\uF0FD\uF06F])\uFE0F?\s*|([þý])\s+)/u;
 /**
  * A label and its value, as people write them: "Name:", "Print name:", "Name (block capitals):",
  * "Signed by:", "Position:", "Position held:", "Designation:", "Job title:"; "Name - …", "Name:- …";
@@ -204,6 +231,14 @@ function parseLine(raw: string): Parsed {
     const before = t.slice(0, open).trim();
     if (m && HAS_LETTER.test(before) && !LABEL.test(head)) return box((m[1] ?? '').trim(), before);
   }
+  // A glyph or round brackets after the text (read as a cross without a box is, BoxLine.bare: prose
+  // ends "(x)" or "☺" more often than a paper's line does).
+  const glyph = TRAILING_GLYPH.exec(t);
+  const round = glyph ? null : TRAILING_ROUND.exec(t);
+  const after = glyph ?? (round && (round[1]!.trim() === '' || isBareMark(round[1]!)) ? round : null);
+  if (after && HAS_LETTER.test(t.slice(0, after.index)) && !LABEL.test(head)) {
+    return { box: { text: t.slice(0, after.index).trim(), mark: after[1]!.trim(), ...(unsure === undefined ? {} : { unsure }), bare: true }, label: null, heading: null };
+  }
   if (overlong) return NONE;
   m = LABEL.exec(t);
   if (m) return { box: null, label: { key: labelKey(m[1] ?? ''), value: (m[2] ?? '').trim() }, heading: null };
@@ -246,6 +281,47 @@ export function boxLines(papers: readonly RawPaper[]): string {
   return JSON.stringify(papers.filter((p) => p.boxes.length > 0).map((p) => p.boxes.map((b) => [b.mark, b.text, b.unsure !== undefined])));
 }
 
+/** Stray lines kept of one paper, at most (a hostile text may hold a million). */
+const MAX_STRAYS = 20;
+
+/**
+ * The lines of a paper's block of box lines that are no box, label or heading but hold a mark
+ * (RawPaper.strays): those between its first and last box line, and those running on above and
+ * below them up to a blank line or a line of another kind. A covering note set apart by a blank line
+ * is never in the block. Each line is looked at once.
+ */
+function strayLines(lines: readonly string[], parsed: readonly Parsed[], boxes: readonly BoxLine[]): StrayLine[] {
+  const boxAt = new Set(boxes.map((b) => b.line - 1));
+  let first = Number.POSITIVE_INFINITY;
+  let last = -1;
+  for (const i of boxAt) {
+    first = Math.min(first, i);
+    last = Math.max(last, i);
+  }
+  const out: StrayLine[] = [];
+  const plain = (i: number): boolean => parsed[i] === NONE && (lines[i] ?? '').trim() !== '';
+  const look = (i: number): void => {
+    if (out.length >= MAX_STRAYS || boxAt.has(i) || !plain(i)) return;
+    const text = (lines[i] ?? '').trim().replace(/\s+/g, ' ').slice(0, MAX_PAPER_LINE);
+    const mark = markWord(text);
+    if (mark !== null) out.push({ line: i + 1, text, mark });
+  };
+  for (let i = first - 1; i >= 0 && plain(i); i--) look(i);
+  for (let i = first + 1; i < last; i++) look(i);
+  for (let i = last + 1; i < lines.length && plain(i); i++) look(i);
+  return out.sort((a, b) => a.line - b.line);
+}
+
+/** A word of a line that is a mark, brackets or bars about it aside ("X", "(X)", "<X>", "|X|", "[X", "☒"), or null. */
+function markWord(text: string): string | null {
+  for (const word of text.split(' ')) {
+    if (word.length > 8) continue;
+    const core = word.replace(/^[[({<|]+/, '').replace(/[\])}>|.,;:!]+$/, '');
+    if (core !== '' && isBareMark(core)) return word;
+  }
+  return null;
+}
+
 /** Every ballot paper in a text: a "CCIN BALLOT PAPER" heading starts one; boxes without a heading make one too. */
 export function findPapers(text: string, origin: string): RawPaper[] {
   const lines = normaliseText(text).split('\n');
@@ -266,6 +342,10 @@ export function findPapers(text: string, origin: string): RawPaper[] {
   const close = (): void => {
     // A cross or tick without a box (BoxLine.bare) makes no paper of its own: prose may begin "X ".
     if (cur && !cur.heading && cur.boxes.every(isLooseBox)) cur.boxes = [];
+    if (cur && cur.boxes.length > 0) {
+      const strays = strayLines(lines, parsed, cur.boxes);
+      if (strays.length > 0) cur.strays = strays;
+    }
     if (cur && (cur.heading || cur.boxes.length > 0)) papers.push(cur);
   };
   for (let i = 0; i < lines.length; i++) {
