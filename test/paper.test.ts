@@ -97,7 +97,8 @@ describe('marks', () => {
     expect(papers.map((p) => p.strays)).toEqual([undefined]);
     const between = findPapers(paperText({ alty: 'X' }).replace('[ ] Cllr Jason Williams (Westminster City Council)', '[ ] Cllr Jason Williams (Westminster City Council)\n<X> Cllr Alistair Willoughby'), 'body-text');
     expect(between[0]?.strays).toEqual([{ line: 10, text: '<X> Cllr Alistair Willoughby', mark: '<X>' }]);
-    // A line there that names nobody, or holds no mark, is no doubt.
+    // A line there that names nobody, or holds no mark, or marks again a candidate whose box is marked, is no doubt.
+    expect(choicesOf(paperText({ alty: 'X' }).replace('[ ] Cllr Jason Williams (Westminster City Council)', '[ ] Cllr Jason Williams (Westminster City Council)\nCllr Jacky Alty ✓ is our vote'))).toEqual({ choices: ['alty'], uncertain: [] });
     expect(choicesOf(paperText({ alty: 'X' }).replace('[ ] Cllr Jason Williams (Westminster City Council)', 'Put a cross (X) in one box'))).toEqual({ choices: ['alty'], uncertain: [] });
   });
   it('lines the mail client re-wrapped', () => {

@@ -242,10 +242,11 @@ export function readPaperMarks(paper: RawPaper, candidates: readonly Candidate[]
     state.set(cand.id, prior === 'marked' ? 'marked' : reading);
   }
   // A line among the box lines that names a candidate beside a mark in no box the reader reads
-  // ("<X> Cllr …", "Cllr … (X)"): whoever reads the paper sees that candidate marked; the count would not.
+  // ("<X> Cllr …", "Cllr … (X)"): whoever reads the paper sees that candidate marked; the count would
+  // not. (Naming only candidates the boxes mark, it marks them twice: the intent is plain.)
   for (const stray of paper.strays ?? []) {
     const named = candidatesNamedIn([stray.text], candidates);
-    if (named.length === 0) continue;
+    if (named.every((id) => chosen.has(id))) continue;
     strayMarks++;
     const shown = stray.text.length > MAX_QUOTED ? `${stray.text.slice(0, MAX_QUOTED)}…` : stray.text;
     doubt(`line ${stray.line} names ${named.map((id) => byId.get(id)?.name ?? id).join(', ')} beside a mark ("${stray.mark}") in no box the machine reads: "${shown}"`);

@@ -1,4 +1,4 @@
-import { type AnyNode, Element, isTag } from 'domhandler';
+import { type AnyNode, Element, isTag, isText } from 'domhandler';
 import { compile, type FormatCallback } from 'html-to-text';
 import { type HtmlReadings, htmlReadings } from './html-shown.js';
 
@@ -116,8 +116,8 @@ function mayBeMark(cell: Element): boolean {
   const stack: AnyNode[] = [...cell.children];
   while (stack.length > 0) {
     const n = stack.pop()!;
-    if (n.type === 'text') {
-      chars += (n as unknown as { data: string }).data.replace(/\s+/g, '').length;
+    if (isText(n)) {
+      chars += n.data.replace(/\s+/g, '').length;
       if (chars > MAX_MARK_CHARS) return false;
     } else if (isTag(n)) {
       for (const c of n.children) stack.push(c);
