@@ -331,6 +331,30 @@ describe('Word papers as Word shows them', () => {
   });
 });
 
+describe('Word tables', () => {
+  it('a cross in a cell merged down over two candidates\' rows (python-docx, w:vMerge) is read beside both, as Word draws it: never for the first alone', async () => {
+    const { readPaperMarks } = await import('../src/judge/marks.js');
+    const { parseElection } = await import('../src/inputs/election.js');
+    const election = parseElection({ name: 'e', path: ELECTION, bytes: readFileSync(ELECTION), sha256: '' });
+    const r = readDocxPapers(readFileSync(join(DIR, 'files', 'merged-mark.docx')), 'x', 1 << 22);
+    expect(r.kind === 'papers' && r.papers[0]?.boxes.map((b) => [b.mark, b.text])).toEqual([
+      ['X', 'Cllr Jason Williams (Westminster City Council)'],
+      ['X', 'Cllr Jacky Alty (South Ribble Borough Council)'],
+    ]);
+    expect(r.kind === 'papers' && readPaperMarks(r.papers[0]!, election.candidates).choices).toEqual(['williams', 'alty']);
+    // A merged cell holding more than a mark (a heading beside the rows) is read once, in its first row.
+    const W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"';
+    const cell = (text: string, merge?: 'restart' | 'continue', span?: number): string =>
+      `<w:tc><w:tcPr>${span ? `<w:gridSpan w:val="${span}"/>` : ''}${merge === 'restart' ? '<w:vMerge w:val="restart"/>' : merge ? '<w:vMerge/>' : ''}</w:tcPr><w:p>${text ? `<w:r><w:t>${text}</w:t></w:r>` : ''}</w:p></w:tc>`;
+    const table = (rows: string[][]): Uint8Array => zipSync({ 'word/document.xml': strToU8(`<w:document ${W}><w:body><w:p><w:r><w:t>CCIN BALLOT PAPER</w:t></w:r></w:p><w:tbl>${rows.map((r) => `<w:tr>${r.join('')}</w:tr>`).join('')}</w:tbl></w:body></w:document>`) });
+    const heading = readDocxPapers(table([[cell('Candidates', 'restart'), cell('[ ] Cllr Jason Williams')], [cell('', 'continue'), cell('[X] Cllr Jacky Alty')]]), 'x', 1 << 20);
+    expect(heading.kind === 'papers' && heading.papers[0]?.boxes.map((b) => b.mark)).toEqual(['X']);
+    // Columns are counted by the grid: a cell spanning two columns before the merge keeps it in its own.
+    const spanned = readDocxPapers(table([[cell('', undefined, 2), cell('X', 'restart'), cell('Cllr Jason Williams')], [cell(''), cell(''), cell('', 'continue'), cell('Cllr Jacky Alty')]]), 'x', 1 << 20);
+    expect(spanned.kind === 'papers' && spanned.papers[0]?.boxes.map((b) => [b.mark, b.text])).toEqual([['X', 'Cllr Jason Williams'], ['X', 'Cllr Jacky Alty']]);
+  });
+});
+
 describe('a message forwarded as an Outlook .msg', () => {
   it('is read as a forwarded message, in a .msg and attached to an email alike', async () => {
     const { Email, Attachment, AttachmentType } = await import('@tutao/oxmsg');

@@ -147,13 +147,15 @@ function documentText(root: XmlElement, withHidden: boolean): { text: string; hi
         const checked = child(box, 'checked');
         return (checked ? on(checked, 'val') : on(child(box, 'default'), 'val')) ? '[X]' : '[ ]';
       }
-      case 'tr': {
-        const cells: string[] = [];
-        for (let n = el.firstChild; n; n = n.nextSibling) {
-          if (n.nodeType === 1 && (n as XmlElement).localName === 'tc') cells.push(walk(n).replace(/\s*\n\s*/g, ' ').trim());
-        }
-        return cells.filter((c) => c !== '').join(' ') + '\n';
+      case 'tbl': {
+        // Its rows, each a line, a mark in a cell merged down over rows read beside each (mergedMarks).
+        const above = new Map<number, string>();
+        let s = '';
+        for (let n = el.firstChild; n; n = n.nextSibling) s += n.nodeType === 1 && (n as XmlElement).localName === 'tr' ? row(n as XmlElement, above) : walk(n);
+        return s;
       }
+      case 'tr':
+        return row(el, new Map());
       default:
         break;
     }
@@ -161,9 +163,47 @@ function documentText(root: XmlElement, withHidden: boolean): { text: string; hi
     for (let n = el.firstChild; n; n = n.nextSibling) s += walk(n);
     return el.localName === 'p' ? s + '\n' : s;
   };
+  /**
+   * A table row as a line, its cells set apart by a space. A cell merged with the one above it
+   * (w:vMerge, continuing) shows what the first cell of the merge holds, drawn across both rows: a
+   * mark there (a few characters: "X", "☒", "[X]") is read beside each row, so that a cross across
+   * two candidates' rows is never counted for the first alone. `above` holds, by grid column, the
+   * mark of a merge still open, and is updated for the next row.
+   */
+  const row = (tr: XmlElement, above: Map<number, string>): string => {
+    const cells: string[] = [];
+    let column = 0;
+    for (let n = tr.firstChild; n; n = n.nextSibling) {
+      if (n.nodeType !== 1 || (n as XmlElement).localName !== 'tc') continue;
+      const tc = n as XmlElement;
+      const pr = child(tc, 'tcPr');
+      const span = Math.min(Math.max(Number.parseInt(attr(pr ? child(pr, 'gridSpan') : null, 'val') ?? '1', 10) || 1, 1), 64);
+      let text = walk(tc).replace(/\s*\n\s*/g, ' ').trim();
+      const merge = pr ? child(pr, 'vMerge') : null;
+      if (merge === null) above.delete(column);
+      else if (attr(merge, 'val') === 'restart') {
+        if (mayBeMark(text)) above.set(column, text);
+        else above.delete(column);
+      } else if (text === '' && above.has(column)) text = above.get(column)!;
+      cells.push(text);
+      column += span;
+    }
+    return cells.filter((c) => c !== '').join(' ') + '\n';
+  };
   const text = walk(root);
   return { text, hidden };
 }
+
+/** An attribute of a Word element, with or without its w: prefix, or null. */
+function attr(el: XmlElement | null, name: string): string | null {
+  return el === null ? null : (el.getAttribute(`w:${name}`) ?? el.getAttribute(name));
+}
+
+/** Whether a cell's text may be a mark: no more than four characters, white space aside ("X", "☒", "[X]", "yes"). */
+const mayBeMark = (text: string): boolean => {
+  const n = text.replace(/\s+/g, '').length;
+  return n > 0 && n <= 4;
+};
 
 /**
  * Reads a Word paper: the text of word/document.xml (paragraphs and table rows as lines, checkbox
