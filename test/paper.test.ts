@@ -97,6 +97,11 @@ describe('marks', () => {
     expect(papers.map((p) => p.strays)).toEqual([undefined]);
     const between = findPapers(paperText({ alty: 'X' }).replace('[ ] Cllr Jason Williams (Westminster City Council)', '[ ] Cllr Jason Williams (Westminster City Council)\n<X> Cllr Alistair Willoughby'), 'body-text');
     expect(between[0]?.strays).toEqual([{ line: 10, text: '<X> Cllr Alistair Willoughby', mark: '<X>' }]);
+    // A cross without a box beside more than a candidate's name is kept too; in prose set apart by a blank line it is not.
+    expect(choicesOf(paperText({}).replace(alty, 'Cllr Jacky Alty (South Ribble Borough Council) Labour and Co-operative X')).uncertain).toEqual([
+      'line 10 names Cllr Jacky Alty beside a mark ("X") in no box the machine reads: "Cllr Jacky Alty (South Ribble Borough Council) Labour and Co-operative"',
+    ]);
+    expect(choicesOf(`${paperText({ williams: 'X' })}\nX Factor star Cllr Jacky Alty sends her regards\n`)).toEqual({ choices: ['williams'], uncertain: [] });
     // A line there that names nobody, or holds no mark, or marks again a candidate whose box is marked, is no doubt.
     expect(choicesOf(paperText({ alty: 'X' }).replace('[ ] Cllr Jason Williams (Westminster City Council)', '[ ] Cllr Jason Williams (Westminster City Council)\nCllr Jacky Alty ✓ is our vote'))).toEqual({ choices: ['alty'], uncertain: [] });
     expect(choicesOf(paperText({ alty: 'X' }).replace('[ ] Cllr Jason Williams (Westminster City Council)', 'Put a cross (X) in one box'))).toEqual({ choices: ['alty'], uncertain: [] });

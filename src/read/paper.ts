@@ -2,7 +2,7 @@
  * Finds ballot papers in text and reads their parts as written. Which candidate a line names and
  * whether a mark is a vote is decided by judge/, which knows the election.
  */
-import { LINK_ADDRESS, isBareMark } from '../model/marks.js';
+import { LINK_ADDRESS, isBareMark, readMark } from '../model/marks.js';
 
 export interface BoxLine {
   /** The text beside the box, e.g. "Cllr Jason Williams (Westminster City Council)". */
@@ -46,7 +46,7 @@ export interface BoxLine {
 /** A box line that is prose unless it names a candidate, and never a paper on its own (BoxLine.bare, BoxLine.apart). */
 export const isLooseBox = (b: BoxLine): boolean => b.bare === true || b.apart === true;
 
-/** A line of a paper's block of box lines that is no box line, but holds a mark (RawPaper.strays). */
+/** A line of a paper's block of box lines that is no box line but holds a mark, or a loose box's (RawPaper.strays). */
 export interface StrayLine {
   /** 1-based line within the text the paper was found in. */
   line: number;
@@ -69,8 +69,9 @@ export interface RawPaper {
   /**
    * Lines among the paper's box lines (between them, or running on from them with no blank line
    * between) that the reader reads as no box, label or heading, but that hold a mark: a cross in a
-   * box drawn some other way ("<X> Cllr …", "Cllr … (X)", "Cllr … ☒"). judge/ doubts the paper when
-   * such a line names a candidate: a person reading it sees a mark the count would not. Present only
+   * box drawn some other way ("<X> Cllr …", "{X} Cllr …"); and its loose boxes that are marked
+   * (isLooseBox: "Cllr … Labour Party X"). judge/ doubts the paper when such a line names a candidate
+   * it does not count as marked: a person reading it sees a mark the count would not. Present only
    * when there are any.
    */
   strays?: StrayLine[];
@@ -285,31 +286,46 @@ export function boxLines(papers: readonly RawPaper[]): string {
 const MAX_STRAYS = 20;
 
 /**
- * The lines of a paper's block of box lines that are no box, label or heading but hold a mark
- * (RawPaper.strays): those between its first and last box line, and those running on above and
- * below them up to a blank line or a line of another kind. A covering note set apart by a blank line
- * is never in the block. Each line is looked at once.
+ * The lines of a paper's block of box lines that hold a mark the reader reads as no box line
+ * (RawPaper.strays): lines that are no box, label or heading but hold a mark, and loose boxes that
+ * are marked. The block runs from its first box line to its last (a loose box counts only where
+ * there are no others), and on above and below through such lines up to a blank line or a line of
+ * another kind: a covering note set apart by a blank line is never in it. Each line is looked at once.
  */
 function strayLines(lines: readonly string[], parsed: readonly Parsed[], boxes: readonly BoxLine[]): StrayLine[] {
-  const boxAt = new Set(boxes.map((b) => b.line - 1));
+  const boxAt = new Map<number, BoxLine>();
+  for (const b of boxes) boxAt.set(b.line - 1, b);
+  const firm = boxes.filter((b) => !isLooseBox(b));
   let first = Number.POSITIVE_INFINITY;
   let last = -1;
-  for (const i of boxAt) {
-    first = Math.min(first, i);
-    last = Math.max(last, i);
+  for (const b of firm.length > 0 ? firm : boxes) {
+    first = Math.min(first, b.line - 1);
+    last = Math.max(last, b.line - 1);
   }
-  const out: StrayLine[] = [];
   const plain = (i: number): boolean => parsed[i] === NONE && (lines[i] ?? '').trim() !== '';
-  const look = (i: number): void => {
-    if (out.length >= MAX_STRAYS || boxAt.has(i) || !plain(i)) return;
-    const text = (lines[i] ?? '').trim().replace(/\s+/g, ' ').slice(0, MAX_PAPER_LINE);
-    const mark = markWord(text);
-    if (mark !== null) out.push({ line: i + 1, text, mark });
+  const loose = (i: number): BoxLine | null => {
+    const b = boxAt.get(i);
+    return b !== undefined && isLooseBox(b) ? b : null;
   };
-  for (let i = first - 1; i >= 0 && plain(i); i--) look(i);
-  for (let i = first + 1; i < last; i++) look(i);
-  for (let i = last + 1; i < lines.length && plain(i); i++) look(i);
-  return out.sort((a, b) => a.line - b.line);
+  let top = first;
+  while (top > 0 && (plain(top - 1) || loose(top - 1) !== null)) top--;
+  let bottom = last;
+  while (bottom + 1 < lines.length && (plain(bottom + 1) || loose(bottom + 1) !== null)) bottom++;
+  const out: StrayLine[] = [];
+  for (let i = top; i <= bottom && out.length < MAX_STRAYS; i++) {
+    const b = loose(i);
+    // A cross without a box (or a box apart from its text) whose text is more than a candidate's
+    // name ("… Labour and Co-operative Party X") is prose to judge/ unless it names one as a box line
+    // does: it is kept, so that a name in it is not passed over.
+    if (b !== null) {
+      if (readMark(b.mark) !== 'blank') out.push({ line: b.line, text: b.text.slice(0, MAX_PAPER_LINE), mark: b.mark });
+    } else if (plain(i)) {
+      const text = (lines[i] ?? '').trim().replace(/\s+/g, ' ').slice(0, MAX_PAPER_LINE);
+      const mark = markWord(text);
+      if (mark !== null) out.push({ line: i + 1, text, mark });
+    }
+  }
+  return out;
 }
 
 /** A word of a line that is a mark, brackets or bars about it aside ("X", "(X)", "<X>", "|X|", "[X", "☒"), or null. */
