@@ -27,7 +27,7 @@ describe('the HTML version as text', () => {
   const pieces = ['<p>', '</p>', '<div>', '</div>', '<br>', '<b>', '</b>', '<!--', '-->', '<', '>', '&amp;', '&#91;', '[X] ', '[ ] ', 'Cllr Jason Williams', 'Name: ', '\n', ' ', 'é', '<blockquote>', '</blockquote>', '<ul><li>', '</li></ul>', '<pre>', '</pre>', '<img src="x">', '<a href="https://x.example">', '</a>'];
   const tables = ['<table>', '<tr>', '</tr>', '<td>', '</td>', '<th>', '</th>', '</table>', '&#9746;', '&#9744;'];
 
-  it('is mailparser’s text of the same HTML, on generated markup without tables', async () => {
+  it('is mailparser’s text of the same HTML, on generated markup without tables (and lines short enough that mailparser does not wrap them)', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.constantFrom(...pieces), { maxLength: 60 }), async (parts) => {
         const html = parts.join('');
@@ -69,6 +69,11 @@ describe('the HTML version as text', () => {
     const spans = `<table><tr>${'<td rowspan=65534>x</td>'.repeat(2000)}</tr>${'<tr><td>y</td></tr>'.repeat(20000)}</table>`;
     const text = ours(spans);
     expect('text' in text && text.text.split('x').length - 1).toBe(2000 + 10_000);
+    // Lines are not wrapped at 80 characters, as mailparser's are: a mail client wraps them on screen
+    // as wide as its window, and a row wrapped in two put its mark on a line of its own.
+    const wide = '<table><tr><td>Cllr Alistair Willoughby (North Hertfordshire District Council)</td><td>Labour and Co-operative Party</td><td>X</td></tr></table>';
+    expect(await byMailparser(wide)).toEqual({ text: 'Cllr Alistair Willoughby (North Hertfordshire District Council)Labour and\nCo-operative PartyX' });
+    expect(ours(wide)).toEqual({ text: 'Cllr Alistair Willoughby (North Hertfordshire District Council) Labour and Co-operative Party X' });
     // A letter laid out in a table of one cell reads as it did.
     const letter = '<table><tr><td><p>Dear Returning Officer,</p><p>Our vote is attached.</p></td></tr></table>';
     expect(ours(letter)).toEqual(await byMailparser(letter));

@@ -10,7 +10,9 @@ import { type HtmlReadings, htmlReadings } from './html-shown.js';
  * laid out as a table (a form pasted from Word, a mail-merge template) read as one line naming two
  * candidates, and was void. Here each row is a line and a cell is set apart from the one before by a
  * space ("☒ Cllr Jacky Alty"), as a mail client shows them. Not a data-table layout: html-to-text's
- * columns wrap a cell's text at a width, and pad a layout table holding the whole letter.
+ * columns wrap a cell's text at a width, and pad a layout table holding the whole letter. Nor are
+ * lines wrapped at 80 characters, as html-to-text wraps them by default: a mail client wraps a line
+ * as wide as its window, and a table row wrapped in two left its mark on a line of its own.
  *
  * The converter is compiled once, as html-to-text recommends for many conversions: converting
  * through mailparser again (which compiles its options on every call) cost about 450 µs for a short
@@ -32,6 +34,7 @@ const table: FormatCallback = (elem, walk, builder, options) => {
 };
 const convert = compile({
   limits: { maxDepth: MAX_HTML_NESTING },
+  wordwrap: false,
   formatters: { cell, table },
   selectors: [
     { selector: 'table', format: 'table', options: { leadingLineBreaks: 2, trailingLineBreaks: 2 } },
