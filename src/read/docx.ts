@@ -148,7 +148,7 @@ function documentText(root: XmlElement, withHidden: boolean): { text: string; hi
         return (checked ? on(checked, 'val') : on(child(box, 'default'), 'val')) ? '[X]' : '[ ]';
       }
       case 'tbl': {
-        // Its rows, each a line, a mark in a cell merged down over rows read beside each (mergedMarks).
+        // Its rows, each a line, a mark in a cell merged down over rows read beside each (row, below).
         const above = new Map<number, string>();
         let s = '';
         for (let n = el.firstChild; n; n = n.nextSibling) s += n.nodeType === 1 && (n as XmlElement).localName === 'tr' ? row(n as XmlElement, above) : walk(n);
