@@ -5,7 +5,7 @@ import { parseElection } from '../src/inputs/election.js';
 import { sha256Hex } from '../src/inputs/files.js';
 import { parseRoster } from '../src/inputs/roster.js';
 import { judgeMessage } from '../src/judge/judge.js';
-import { DEFAULT_READ_LIMITS, hasTextPlain, MAX_MESSAGE_LINES, MAX_TEXT_CHARS, readForOfficer, readMessage, type MessageFacts } from '../src/read/message.js';
+import { DEFAULT_READ_LIMITS, hasAlternative, hasTextPlain, MAX_MESSAGE_LINES, MAX_TEXT_CHARS, readForOfficer, readMessage, type MessageFacts } from '../src/read/message.js';
 import { DEFAULT_LIMITS, type RawMessage } from '../src/sources/types.js';
 import { walkSources } from '../src/sources/walk.js';
 import fc from 'fast-check';
@@ -467,7 +467,7 @@ describe('a message sent as text and HTML (multipart/alternative, fixtures/alter
     expect('own' in view && view.own).toContain('[X] Cllr Jason Williams');
   });
 
-  it('a message with no text version: the HTML is the body beside the logo its signature shows, or beside a file, and a table in it reads a row a line', async () => {
+  it('a message with no text version: the HTML is the body beside the logo its signature shows, or beside a file, and a table in it reads a row a line; HTML after a text part, no version of it, is more of the body', async () => {
     // mailparser converts only an HTML part at the message's root: before, the HTML beside a logo
     // (multipart/related) was no paper at all, and a table paper in an HTML-only message was void.
     const table = await judge(fixture('html-only-table'));
@@ -483,6 +483,12 @@ describe('a message sent as text and HTML (multipart/alternative, fixtures/alter
     const spanning = paperText({}).split('\n').filter((l) => !l.startsWith('[')).map((l) => `<p>${l.replace('&', '&amp;')}</p>`);
     const spanned = await judge(eml({ contentType: 'text/html; charset=utf-8', body: [...spanning.slice(0, 6), `<table>${rows('&#9744;')}</table>`, ...spanning.slice(6)].join('') }));
     expect(spanned.judgement.verdict).toEqual({ kind: 'rejected', reason: 'overvote' });
+    // A text part and an HTML part after it, not versions of each other (multipart/mixed): both are
+    // the body. mailparser wrote the HTML's table run together into its text, and the paper was void.
+    const mixed = await judge(fixture('mixed-note-and-html'));
+    expect([mixed.judgement.verdict, mixed.judgement.choices, mixed.facts.papers.map((p) => p.origin), mixed.facts.htmlPapers]).toEqual([{ kind: 'valid' }, ['alty'], ['body-html'], null]);
+    const mixedView = await readForOfficer(raw(fixture('mixed-note-and-html')), DEFAULT_READ_LIMITS);
+    expect('own' in mixedView && [mixedView.own.includes('Our ballot paper follows.'), mixedView.own.includes('☒ Cllr Jacky Alty'), mixedView.html]).toEqual([true, true, null]);
     for (const name of ['html-only-table', 'html-only-attachment']) {
       const view = await readForOfficer(raw(fixture(name)), DEFAULT_READ_LIMITS);
       expect('own' in view && view.own, name).toContain('Name: Cllr Elliot Kirkland');
@@ -631,5 +637,15 @@ describe('the text/plain scan on the bytes', () => {
   });
   it('on the bundled example\'s messages', async () => {
     for await (const m of walkSources([MAILBOX], DEFAULT_LIMITS).messages) expect(hasTextPlain(m.bytes)).toBe(byPattern(m.bytes));
+  });
+  it('and the multipart/alternative scan says what /^content-type:\\s*multipart\\/alternative/im says', () => {
+    const alternative = ['multipart/alternative', 'Multipart/Alternative', 'multipart/alternativ', 'multipart/mixed'];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...pieces, ...alternative), { maxLength: 40 }), (parts) => {
+        const bytes = Buffer.from(parts.join(''), 'latin1');
+        expect(hasAlternative(bytes)).toBe(/^content-type:\s*multipart\/alternative/im.test(bytes.toString('latin1')));
+      }),
+      { seed: 9, numRuns: 3000 },
+    );
   });
 });

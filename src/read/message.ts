@@ -314,27 +314,44 @@ export const MAX_DKIM_SIGNATURES = 10;
 
 /**
  * Whether the message has a text/plain part (a line "Content-Type: text/plain") or no Content-Type
- * line at all, so that text mailparser made from HTML can be told apart:
+ * line at all (then it is text), so that a message of HTML alone is read from its HTML:
  * /^content-type:\s*text\/plain/im, or no /^content-type:/im, over the bytes read as Latin-1.
- * Scanned on the bytes, from each ":" (a base64 attachment has none), without making a string of
- * the whole message.
  */
 export function hasTextPlain(bytes: Uint8Array): boolean {
-  let anyContentType = false;
+  const { declared, any } = declaresType(bytes, TEXT_PLAIN);
+  return declared || !any;
+}
+
+/**
+ * Whether a line of the message declares a multipart/alternative part
+ * (/^content-type:\s*multipart\/alternative/im over the bytes read as Latin-1): without one, an HTML
+ * part beside a text part is more of the body (as mailparser and mail clients take it), not another
+ * version of the text.
+ */
+export const hasAlternative = (bytes: Uint8Array): boolean => declaresType(bytes, MULTIPART_ALTERNATIVE).declared;
+
+/**
+ * Whether a "Content-Type:" line (at a line's start, any case) declares `type` (ASCII lower case),
+ * and whether there is any such line. Scanned on the bytes, from each ":" (a base64 attachment has
+ * none), without making a string of the whole message.
+ */
+function declaresType(bytes: Uint8Array, type: Uint8Array): { declared: boolean; any: boolean } {
+  let any = false;
   let i = -1;
   while ((i = bytes.indexOf(0x3a /* : */, i + 1)) >= 0) {
     const start = i - 12;
     if (start < 0 || !matchesFolded(bytes, start, CONTENT_TYPE)) continue;
     // At a line's start, as ^ in a multiline pattern: the first byte, or after LF or CR.
     if (start > 0 && bytes[start - 1] !== 0x0a && bytes[start - 1] !== 0x0d) continue;
-    anyContentType = true;
+    any = true;
     let k = i + 1;
     while (k < bytes.length && isRegExpSpace(bytes[k]!)) k++;
-    if (matchesFolded(bytes, k, TEXT_PLAIN)) return true;
+    if (matchesFolded(bytes, k, type)) return { declared: true, any };
   }
-  return !anyContentType;
+  return { declared: false, any };
 }
 const TEXT_PLAIN = Buffer.from('text/plain', 'latin1');
+const MULTIPART_ALTERNATIVE = Buffer.from('multipart/alternative', 'latin1');
 /** \s of a JavaScript pattern, over Latin-1: tab, LF, VT, FF, CR, space, no-break space. */
 const isRegExpSpace = (b: number): boolean => (b >= 0x09 && b <= 0x0d) || b === 0x20 || b === 0xa0;
 /** Whether `lower` (ASCII lower case) is at `at`, A–Z folded as a case-insensitive pattern folds them. */
@@ -406,6 +423,9 @@ function lowered(bytes: Buffer, from: number, to: number): Buffer {
 function parserOptions(limits: ReadLimits) {
   return {
     skipImageLinks: true,
+    // mailparser's text is the text parts alone: HTML is converted here (bodyVersions, html.ts), and
+    // mailparser would write an HTML part's tables run together into the text beside it.
+    skipHtmlToText: true,
     skipTextToHtml: true,
     skipTextLinks: true,
     keepCidLinks: true,
@@ -422,10 +442,8 @@ function parserOptions(limits: ReadLimits) {
  * a part whose Content-Type header is empty or unreadable, which RFC 2045 §5.2 says to take as
  * text/plain (a part read as such, as a mail client shows it, rather than the message failing).
  */
-async function parseMime(bytes: Buffer, limits: ReadLimits, hasPlainPart: boolean): Promise<ParsedMail> {
-  // Without a text part the HTML alone is the body, converted here (bodyVersions): mailparser's
-  // conversion would be thrown away.
-  const mail = await simpleParser(bytes, { ...parserOptions(limits), skipHtmlToText: !hasPlainPart });
+async function parseMime(bytes: Buffer, limits: ReadLimits): Promise<ParsedMail> {
+  const mail = await simpleParser(bytes, parserOptions(limits));
   for (const a of mail.attachments) {
     if (typeof a.contentType !== 'string' || a.contentType.trim() === '') a.contentType = 'text/plain';
   }
@@ -564,7 +582,7 @@ export async function readMessage(raw: RawMessage, options: ReadOptions): Promis
   let mail: ParsedMail;
   const hasPlainPart = hasTextPlain(bytes);
   try {
-    mail = await parseMime(bytes, options.limits, hasPlainPart);
+    mail = await parseMime(bytes, options.limits);
   } catch (e) {
     facts.unreadable = `MIME parse failed: ${(e as Error).message}`;
     return facts;
@@ -806,7 +824,22 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
     if (htmlPapersOf(read).length > 0) shownOtherwise.push({ client: 'a mail client', papers: null, why: asShown.error });
   }
   let bodyHidesPaper = false;
-  if (plain.trim() !== '') {
+  // A text part and HTML parts beside it that are not another version of it (no multipart/alternative:
+  // a covering note and the paper as HTML, one after the other in a multipart/mixed): both are the body.
+  const htmlIsMore = options.hasPlainPart && htmlVersion !== null && plain.trim() !== '' && !hasAlternative(options.bytes);
+  if (htmlIsMore) {
+    if (affordable(plain)) texts.push({ origin: 'body-text', text: plain });
+    else facts.unreadable = overTextLimit('its body', plain.length);
+    if ('text' in htmlVersion) {
+      if (htmlVersion.text.trim() !== '') {
+        if (affordable(htmlVersion.text)) texts.push({ origin: 'body-html', text: htmlVersion.text });
+        else facts.unreadable = overTextLimit('its body', htmlVersion.text.length);
+      }
+      bodyHidesPaper = shownOtherwise.length > 0;
+    } else {
+      facts.unreadable = `HTML body could not be converted to text: ${htmlVersion.error}`;
+    }
+  } else if (plain.trim() !== '') {
     if (affordable(plain)) texts.push({ origin: 'body-text', text: plain });
     else facts.unreadable = overTextLimit('its body', plain.length);
     if (htmlVersion !== null && 'text' in htmlVersion) {
@@ -858,7 +891,7 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
         // receipt time or signature that matters here: the outer message's do.
         const innerBytes = isMsgFile(a.filename ?? '', a.content) ? (await msgToMime(a.content, options.limits.maxForwardDepth, depth + 1)).mime : a.content;
         const innerHasPlainPart = hasTextPlain(innerBytes);
-        const inner = await parseMime(innerBytes, options.limits, innerHasPlainPart);
+        const inner = await parseMime(innerBytes, options.limits);
         const innerBody = typeof inner.text === 'string' ? inner.text.length : 0;
         if (innerBody > options.textBudget.left) {
           fact.handling = 'unreadable';
@@ -1005,11 +1038,13 @@ export async function readForOfficer(raw: RawMessage, limits: ReadLimits): Promi
     const lines = tooManyLines(bytes);
     if (lines !== null) return { unreadable: lines };
     const hasPlainPart = hasTextPlain(bytes);
-    const mail = await parseMime(bytes, limits, hasPlainPart);
+    const mail = await parseMime(bytes, limits);
     const { plain, html: htmlVersion } = bodyVersions(mail, hasPlainPart, limits.maxHtmlChars);
     const htmlText = htmlVersion !== null && 'text' in htmlVersion ? htmlVersion.text : null;
-    // As the count read it: a blank text version leaves the HTML version as the body.
-    const text = plain.trim() === '' && htmlText !== null ? htmlText : plain;
+    // As the count read it: a blank text version leaves the HTML version as the body; HTML beside a
+    // text part that is no other version of it is more of the body.
+    const more = hasPlainPart && htmlText !== null && plain.trim() !== '' && !hasAlternative(bytes);
+    const text = more ? `${plain}\n\n${htmlText}` : plain.trim() === '' && htmlText !== null ? htmlText : plain;
     if (text.length > MAX_TEXT_CHARS) return { unreadable: overTextLimit('its body', text.length) };
     const split = splitQuoted(text, mail.subject ?? null);
     const asShown = typeof mail.html === 'string' ? htmlAsShown(mail.html, limits.maxHtmlChars) : null;
@@ -1022,7 +1057,7 @@ export async function readForOfficer(raw: RawMessage, limits: ReadLimits): Promi
       own: split.own,
       quoted: split.quoted,
       forwarded: split.forwarded ? split.forwarded.text : null,
-      html: text === htmlText ? null : (htmlText ?? (htmlVersion !== null && 'error' in htmlVersion ? `(cannot be read: ${htmlVersion.error})` : null)),
+      html: text === htmlText || more ? null : (htmlText ?? (htmlVersion !== null && 'error' in htmlVersion ? `(cannot be read: ${htmlVersion.error})` : null)),
       shown,
       attachments: mail.attachments.slice(0, limits.maxAttachments).map((a) => ({ filename: a.filename ?? null, contentType: a.contentType, content: a.content })),
     };
