@@ -487,6 +487,11 @@ describe('a message sent as text and HTML (multipart/alternative, fixtures/alter
     // the body. mailparser wrote the HTML's table run together into its text, and the paper was void.
     const mixed = await judge(fixture('mixed-note-and-html'));
     expect([mixed.judgement.verdict, mixed.judgement.choices, mixed.facts.papers.map((p) => p.origin), mixed.facts.htmlPapers]).toEqual([{ kind: 'valid' }, ['alty'], ['body-html'], null]);
+    // Such an HTML part that cannot be read (nested past the limit) leaves the text part read, with a note.
+    const deep = eml({ contentType: 'multipart/mixed; boundary="b"', body: ['--b', 'Content-Type: text/plain; charset=utf-8', '', paperText({ alty: 'X' }), '--b', 'Content-Type: text/html; charset=utf-8', '', `${'<b>'.repeat(1200)}footer`, '--b--', ''].join('\r\n') });
+    const deepJudged = await judge(deep);
+    expect([deepJudged.judgement.verdict, deepJudged.judgement.choices]).toEqual([{ kind: 'valid' }, ['alty']]);
+    expect(notes(deepJudged.judgement)).toContain("the message's HTML part could not be read (HTML nested deeper than 1000 levels): only its text part was");
     const mixedView = await readForOfficer(raw(fixture('mixed-note-and-html')), DEFAULT_READ_LIMITS);
     expect('own' in mixedView && [mixedView.own.includes('Our ballot paper follows.'), mixedView.own.includes('☒ Cllr Jacky Alty'), mixedView.html]).toEqual([true, true, null]);
     for (const name of ['html-only-table', 'html-only-attachment']) {

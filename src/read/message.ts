@@ -837,7 +837,8 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
       }
       bodyHidesPaper = shownOtherwise.length > 0;
     } else {
-      facts.unreadable = `HTML body could not be converted to text: ${htmlVersion.error}`;
+      // The text part is still read: a paper there counts; without one, the officer opens the message.
+      facts.notes.push(`the message's HTML part could not be read (${htmlVersion.error}): only its text part was`);
     }
   } else if (plain.trim() !== '') {
     if (affordable(plain)) texts.push({ origin: 'body-text', text: plain });
