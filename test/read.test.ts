@@ -418,10 +418,16 @@ describe('a message sent as text and HTML (multipart/alternative, fixtures/alter
     const conditional = williams
       .replace('[X] Cllr Jason Williams', '[<!--[if !mso]><!-->X<!--<![endif]--><!--[if mso]> <![endif]-->] Cllr Jason Williams')
       .replace('[ ] Cllr Jacky Alty', '[<!--[if mso]>X<![endif]--><!--[if !mso]><!--> <!--<![endif]-->] Cllr Jacky Alty');
-    // A ticked checkbox (which mailparser's text leaves out) beside Alty, in an HTML-only body that reads Williams: what every client shows is not what is read.
+    // A ticked checkbox (which a conversion to text leaves out) beside Alty, in an HTML-only body that
+    // also marks Williams: the body is read as every client shows it, two marks for one vacancy.
     const ticked = await judge(htmlOnly(williams.replace('[ ] Cllr Jacky Alty', '<input type="checkbox" checked> Cllr Jacky Alty')));
-    expect(ticked.judgement.verdict).toEqual({ kind: 'rejected', reason: 'void-for-uncertainty' });
-    expect(notes(ticked.judgement).join(' ')).toMatch(/shows a reader what the text the machine reads of it leaves out \(a form control/);
+    expect(ticked.judgement.verdict).toEqual({ kind: 'rejected', reason: 'overvote' });
+    expect(notes(ticked.judgement).join(' ')).not.toMatch(/leaves out \(a form control/);
+    // Alone, a ticked checkbox (or radio button) in an HTML-only body is the vote every client shows.
+    for (const control of ['checkbox', 'radio']) {
+      const only = await judge(htmlOnly(paperText({}).split('\n').map((l) => `<div>${l.replace('&', '&amp;').replace('[ ] Cllr Jacky Alty', `<input type="${control}" checked> Cllr Jacky Alty`).replace(/^\[ \] /, `<input type="${control}"> `)}</div>`).join('')));
+      expect([only.judgement.verdict, only.judgement.choices], control).toEqual([{ kind: 'valid' }, ['alty']]);
+    }
     // Shown right to left by an override, brackets mirrored: "…rllC [X]" is stored, "[X] Cllr …" is shown (the "Trojan Source" trick, by markup).
     const reversed = await judge(htmlOnly(williams.replace('[X] Cllr Jason Williams (Westminster City Council)', '<bdo dir="rtl">(licnuoC ytiC retsnimtseW) smailliW nosaJ rllC [X]</bdo>')));
     expect(reversed.judgement.verdict).toEqual({ kind: 'rejected', reason: 'void-for-uncertainty' });

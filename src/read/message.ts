@@ -824,6 +824,11 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
     if (htmlPapersOf(read).length > 0) shownOtherwise.push({ client: 'a mail client', papers: null, why: asShown.error });
   }
   let bodyHidesPaper = false;
+  // The HTML read as a body: what every mail client shows of it (a ticked checkbox as ☑; no title or
+  // script), where that differs from what the conversion reads; doubtful where some client shows
+  // otherwise still (its styles, its conditional comments).
+  const asBody = (converted: { text: string }): string => (asShown !== null && 'held' in asShown ? asShown.held : converted.text);
+  const hidesFromSome = shownOtherwise.some((v) => v.client !== EVERY_CLIENT);
   // A text part and HTML parts beside it that are not another version of it (no multipart/alternative:
   // a covering note and the paper as HTML, one after the other in a multipart/mixed): both are the body.
   const htmlIsMore = options.hasPlainPart && htmlVersion !== null && plain.trim() !== '' && !hasAlternative(options.bytes);
@@ -831,11 +836,12 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
     if (affordable(plain)) texts.push({ origin: 'body-text', text: plain });
     else facts.unreadable = overTextLimit('its body', plain.length);
     if ('text' in htmlVersion) {
-      if (htmlVersion.text.trim() !== '') {
-        if (affordable(htmlVersion.text)) texts.push({ origin: 'body-html', text: htmlVersion.text });
-        else facts.unreadable = overTextLimit('its body', htmlVersion.text.length);
+      const body = asBody(htmlVersion);
+      if (body.trim() !== '') {
+        if (affordable(body)) texts.push({ origin: 'body-html', text: body });
+        else facts.unreadable = overTextLimit('its body', body.length);
       }
-      bodyHidesPaper = shownOtherwise.length > 0;
+      bodyHidesPaper = hidesFromSome;
     } else {
       // The text part is still read: a paper there counts; without one, the officer opens the message.
       facts.notes.push(`the message's HTML part could not be read (${htmlVersion.error}): only its text part was`);
@@ -856,10 +862,11 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
     } else if (htmlVersion !== null) {
       facts.notes.push(`the HTML version of the message could not be read (${htmlVersion.error}): only its text version was`);
     }
-  } else if (htmlVersion !== null && 'text' in htmlVersion && htmlVersion.text.trim() !== '') {
-    if (affordable(htmlVersion.text)) texts.push({ origin: 'body-html', text: htmlVersion.text });
-    else facts.unreadable = overTextLimit('its body', htmlVersion.text.length);
-    bodyHidesPaper = shownOtherwise.length > 0;
+  } else if (htmlVersion !== null && 'text' in htmlVersion && asBody(htmlVersion).trim() !== '') {
+    const body = asBody(htmlVersion);
+    if (affordable(body)) texts.push({ origin: 'body-html', text: body });
+    else facts.unreadable = overTextLimit('its body', body.length);
+    bodyHidesPaper = hidesFromSome;
   } else if (htmlVersion !== null && 'error' in htmlVersion) {
     facts.unreadable = `HTML body could not be converted to text: ${htmlVersion.error}`;
   }
@@ -968,7 +975,7 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
   }
   if (bodyHidesPaper) {
     // The body is the HTML, and what it shows is not all it holds: no paper in it reads with certainty.
-    facts.notes.push(...shownOtherwise.map(hiddenHtmlNote));
+    facts.notes.push(...shownOtherwise.filter((v) => v.client !== EVERY_CLIENT).map(hiddenHtmlNote));
     for (const p of facts.papers) if (p.origin === 'body-html') for (const b of p.boxes) b.unsure = HIDDEN_HTML_LINE;
   }
   facts.papers.push(...formPapers);
@@ -1042,23 +1049,25 @@ export async function readForOfficer(raw: RawMessage, limits: ReadLimits): Promi
     const mail = await parseMime(bytes, limits);
     const { plain, html: htmlVersion } = bodyVersions(mail, hasPlainPart, limits.maxHtmlChars);
     const htmlText = htmlVersion !== null && 'text' in htmlVersion ? htmlVersion.text : null;
-    // As the count read it: a blank text version leaves the HTML version as the body; HTML beside a
-    // text part that is no other version of it is more of the body.
-    const more = hasPlainPart && htmlText !== null && plain.trim() !== '' && !hasAlternative(bytes);
-    const text = more ? `${plain}\n\n${htmlText}` : plain.trim() === '' && htmlText !== null ? htmlText : plain;
+    const asShown = typeof mail.html === 'string' ? htmlAsShown(mail.html, limits.maxHtmlChars) : null;
+    // As the count read it: a blank text version leaves the HTML version as the body, and HTML beside
+    // a text part that is no other version of it is more of the body, each as every client shows it.
+    const htmlBody = htmlText !== null && asShown !== null && 'held' in asShown ? asShown.held : htmlText;
+    const more = hasPlainPart && htmlBody !== null && plain.trim() !== '' && !hasAlternative(bytes);
+    const text = more ? `${plain}\n\n${htmlBody}` : plain.trim() === '' && htmlBody !== null ? htmlBody : plain;
     if (text.length > MAX_TEXT_CHARS) return { unreadable: overTextLimit('its body', text.length) };
     const split = splitQuoted(text, mail.subject ?? null);
-    const asShown = typeof mail.html === 'string' ? htmlAsShown(mail.html, limits.maxHtmlChars) : null;
     const shown: MessageForOfficer['shown'] = [];
     if (asShown !== null && 'held' in asShown) {
-      if (asShown.read !== asShown.held) shown.push({ client: EVERY_CLIENT, text: asShown.held, why: null });
+      // (What every client shows is the body itself when the HTML is the body.)
+      if (asShown.read !== asShown.held && text !== htmlBody && !more) shown.push({ client: EVERY_CLIENT, text: asShown.held, why: null });
       for (const v of asShown.views) if (v.text !== asShown.held) shown.push({ client: v.client, text: v.text, why: 'why' in v ? v.why : null });
     }
     return {
       own: split.own,
       quoted: split.quoted,
       forwarded: split.forwarded ? split.forwarded.text : null,
-      html: text === htmlText || more ? null : (htmlText ?? (htmlVersion !== null && 'error' in htmlVersion ? `(cannot be read: ${htmlVersion.error})` : null)),
+      html: text === htmlBody || more ? null : (htmlText ?? (htmlVersion !== null && 'error' in htmlVersion ? `(cannot be read: ${htmlVersion.error})` : null)),
       shown,
       attachments: mail.attachments.slice(0, limits.maxAttachments).map((a) => ({ filename: a.filename ?? null, contentType: a.contentType, content: a.content })),
     };
