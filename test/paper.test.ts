@@ -181,9 +181,18 @@ describe('marks', () => {
       ['an override that shows "]X[" as a box after the name', `${ALTY} \u202e]X[`],
       ['an isolate around the name', '[ ] \u2067Cllr Jacky Alty\u2069 (South Ribble Borough Council)'],
       ['a right-to-left mark before the box', '\u200f[ ] Cllr Jacky Alty (South Ribble Borough Council)'],
+      // Stored backwards, so that only the order a mail client shows it in reads as a box line.
+      ['a whole line stored backwards, brackets mirrored when shown', '\u202e(licnuoC hguoroB elbbiR htuoS) ytlA ykcaJ rllC [X]'],
+      ['a whole line stored backwards, brackets as stored', '\u202e(licnuoC hguoroB elbbiR htuoS) ytlA ykcaJ rllC ]X['],
+      ['a line stored backwards inside an embedding', '\u202b\u202e)licnuoC hguoroB elbbiR htuoS( ytlA ykcaJ rllC ]X[\u202c\u202c'],
     ])('bidirectional controls: %s', (_what, line) => {
       const r = choicesOf(onAlty(line));
       expect(r.uncertain.join(' ')).toMatch(/bidirectional controls/);
+    });
+    it('a line with bidirectional controls that shows no box line either way is no part of a paper', () => {
+      // A signature in a right-to-left script after the paper: no box read backwards or forwards.
+      expect(choicesOf(`${paperText({ williams: 'X' })}\n\u200fمع التحيات (Regards) X\n`)).toEqual({ choices: ['williams'], uncertain: [] });
+      expect(choicesOf(`${paperText({ williams: 'X' })}\n\u202eKind regards\n`)).toEqual({ choices: ['williams'], uncertain: [] });
     });
     it('a line longer than any paper line: its beginning and a box at its end are read, and it is uncertain', () => {
       // Filler words that may follow a candidate's name ("of", "and"), as far as the line goes.

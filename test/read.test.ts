@@ -64,6 +64,23 @@ describe('reading a message', () => {
     }
   });
 
+  it('a body declared in UTF-7, which the MIME parser reads as it stands: where a client that decodes it shows other text, no paper in it reads with certainty', async () => {
+    // "+AFs-X+AF0-" is "[X]" in UTF-7: Outlook shows a vote for Alty, the text read holds none.
+    const shifted = paperText({}).replace('[ ] Cllr Jacky Alty', '+AFs-X+AF0- Cllr Jacky Alty');
+    const hidden = await judge(eml({ body: shifted, contentType: 'text/plain; charset="UTF-7"' }));
+    expect(hidden.judgement.verdict).toEqual({ kind: 'rejected', reason: 'void-for-uncertainty' });
+    expect(hidden.facts.notes.join(' ')).toMatch(/declared in UTF-7/);
+    // In a part of a multipart, the Content-Type folded over two lines.
+    const folded = eml({ contentType: 'multipart/mixed; boundary="b"', body: ['--b', 'Content-Type: text/plain;', '\tcharset=unicode-1-1-utf-7', '', shifted, '--b--', ''].join('\r\n') });
+    expect((await judge(folded)).judgement.verdict).toEqual({ kind: 'rejected', reason: 'void-for-uncertainty' });
+    // Text without a shift sequence reads the same decoded or not: it counts.
+    const same = await judge(eml({ body: paperText({ alty: 'X' }), contentType: 'text/plain; charset=utf-7' }));
+    expect([same.judgement.verdict, same.judgement.choices, same.facts.notes]).toEqual([{ kind: 'valid' }, ['alty'], []]);
+    // "charset=utf-7" in the words of the message declares nothing.
+    const words = await judge(eml({ body: `${paperText({ alty: 'X' })}\nPS: our old system sent charset=utf-7; a+b\n` }));
+    expect([words.judgement.verdict, words.judgement.choices]).toEqual([{ kind: 'valid' }, ['alty']]);
+  });
+
   it('an HTML-only body', async () => {
     const html = `<html><body><p>Dear RO</p><p>CCIN BALLOT PAPER<br>Council: North Hertfordshire District Council</p><p>[ ] Cllr Alistair Willoughby<br>[X] Cllr Jason Williams<br>[ ] Cllr Jacky Alty</p><p>Name: Cllr Elliot Kirkland<br>Position: Leader</p></body></html>`;
     const { facts, judgement } = await judge(eml({ body: html, contentType: 'text/html; charset=utf-8' }));

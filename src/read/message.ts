@@ -353,6 +353,35 @@ function declaresType(bytes: Uint8Array, type: Uint8Array): { declared: boolean;
 const TEXT_PLAIN = Buffer.from('text/plain', 'latin1');
 const MULTIPART_ALTERNATIVE = Buffer.from('multipart/alternative', 'latin1');
 /** \s of a JavaScript pattern, over Latin-1: tab, LF, VT, FF, CR, space, no-break space. */
+/**
+ * Whether a Content-Type line of the message declares UTF-7 (`charset=utf-7`, or an alias). The MIME
+ * parser does not decode UTF-7 (libmime refuses it, as a way round filters), so such a part is read
+ * as its bytes stand, while a mail client that decodes it (Outlook has) shows other text: "+AFs-X+AF0-"
+ * is "[X]" there.
+ */
+export function declaresUtf7(bytes: Uint8Array): boolean {
+  let i = -1;
+  while ((i = bytes.indexOf(0x3a /* : */, i + 1)) >= 0) {
+    const start = i - 12;
+    if (start < 0 || !matchesFolded(bytes, start, CONTENT_TYPE)) continue;
+    if (start > 0 && bytes[start - 1] !== 0x0a && bytes[start - 1] !== 0x0d) continue;
+    // The field to its end: folded lines too (a line that starts with white space), at most 4 KB.
+    let end = i + 1;
+    while (end < bytes.length && end < i + 4096) {
+      const nl = bytes.indexOf(0x0a, end);
+      end = nl < 0 ? bytes.length : nl + 1;
+      if (end >= bytes.length || (bytes[end] !== 0x20 && bytes[end] !== 0x09)) break;
+    }
+    if (UTF7_CHARSET.test(Buffer.from(bytes.subarray(i + 1, Math.min(end, i + 4096))).toString('latin1'))) return true;
+  }
+  return false;
+}
+/** Whether `text`, read as it stands, shows other characters decoded as UTF-7 (a "+…-" shift sequence in it). */
+function shownOtherwiseAsUtf7(text: string): boolean {
+  if (!text.includes('+')) return false;
+  return iconv.decode(Buffer.from(text, 'utf8'), 'utf7') !== text;
+}
+const UTF7_CHARSET = /\bcharset\s*=\s*["']?\s*(?:unicode-1-1-|csunicode11)?utf-?7(?:-?imap)?\s*["']?\s*(?:;|\(|$)/im;
 const isRegExpSpace = (b: number): boolean => (b >= 0x09 && b <= 0x0d) || b === 0x20 || b === 0xa0;
 /** Whether `lower` (ASCII lower case) is at `at`, A–Z folded as a case-insensitive pattern folds them. */
 function matchesFolded(bytes: Uint8Array, at: number, lower: Uint8Array): boolean {
@@ -615,6 +644,7 @@ const hiddenHtmlNote = (v: ShownOtherwise): string =>
     : v.why === null
     ? `the HTML version of the message, as ${v.client} shows it, hides some of what it holds, writes in what it does not or shows it in another order (by a style, the hidden attribute, a <template>, a conditional comment or right-to-left text), and the ballot paper it shows is not the one it holds`
     : `the HTML version of the message cannot be read as ${v.client} shows it (${v.why}), and it holds a ballot paper`;
+const UTF7_LINE = 'the message declares a part in UTF-7, which is read as it stands, not decoded, so a mail client that decodes it may show another mark here';
 const HIDDEN_HTML_LINE = 'the HTML this line is in shows a reader otherwise than it holds (hidden or added text changes the ballot paper), so what a mail client shows is not what is read';
 /** A way of showing the HTML by which its papers differ from what it holds: `papers` as shown, or null (and `why`) when that cannot be told. */
 interface ShownOtherwise {
@@ -977,6 +1007,10 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
     // The body is the HTML, and what it shows is not all it holds: no paper in it reads with certainty.
     facts.notes.push(...shownOtherwise.filter((v) => v.client !== EVERY_CLIENT).map(hiddenHtmlNote));
     for (const p of facts.papers) if (p.origin === 'body-html') for (const b of p.boxes) b.unsure = HIDDEN_HTML_LINE;
+  }
+  if (facts.papers.some((p) => p.origin.startsWith('body-')) && declaresUtf7(options.bytes) && texts.some((t) => t.origin.startsWith('body-') && shownOtherwiseAsUtf7(t.text))) {
+    facts.notes.push('a part of the message is declared in UTF-7, which this reader does not decode: a mail client that decodes it may show other marks than are read');
+    for (const p of facts.papers) if (p.origin.startsWith('body-')) for (const b of p.boxes) b.unsure = UTF7_LINE;
   }
   facts.papers.push(...formPapers);
   // Every paper left unmarked: the sender's own words beside it are kept, in case they give the vote.

@@ -198,16 +198,34 @@ const BIDI_CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
 /** What most lines of a message are: no box, label or heading (shared, never changed). */
 const NONE: Parsed = Object.freeze({ box: null, label: null, heading: null });
 
+const BIDI_UNSURE = 'it holds bidirectional controls (characters that reorder text on screen), so a mail client may show its box and name in another order than they are read';
+/** Brackets as a right-to-left run shows them (UAX #9's mirrored pairs). */
+const MIRRORED: Record<string, string> = { '(': ')', ')': '(', '[': ']', ']': '[', '{': '}', '}': '{', '<': '>', '>': '<', '«': '»', '»': '«', '‹': '›', '›': '‹' };
+
 function parseLine(raw: string): Parsed {
-  let t = raw.trim().replace(/\s+/g, ' ');
+  const t = raw.trim().replace(/\s+/g, ' ');
   // Every box, label and heading has a letter in it (a box, beside it): a line with none is none of
   // them, but may be a box alone ("[ ]", "☒"), its text on the next line.
   if (!HAS_LETTER.test(t)) return loneBox(t);
-  let unsure: string | undefined;
-  if (t.search(BIDI_CONTROLS) >= 0) {
-    t = t.replace(BIDI_CONTROLS, '').trim().replace(/ {2,}/g, ' ');
-    unsure = 'it holds bidirectional controls (characters that reorder text on screen), so a mail client may show its box and name in another order than they are read';
+  if (t.search(BIDI_CONTROLS) < 0) return parseText(t, undefined);
+  const stored = t.replace(BIDI_CONTROLS, '').trim().replace(/ {2,}/g, ' ');
+  const read = parseText(stored, BIDI_UNSURE);
+  if (read.box !== null || read.label !== null || read.heading !== null) return read;
+  // A line stored backwards and shown forwards by an override ("\u202E(licnuoC …) ytlA ykcaJ rllC [X]"
+  // is shown as "[X] Cllr Jacky Alty (…)"): what it shows, read in the order shown, is a box line
+  // that cannot be read with certainty; never a line that is no part of a paper. Shown with its
+  // brackets mirrored, as UAX #9 has a right-to-left run show them, or (a viewer that does not
+  // mirror) as stored.
+  const backwards = Array.from(stored).reverse();
+  for (const shown of [backwards.map((c) => MIRRORED[c] ?? c).join(''), backwards.join('')]) {
+    const box = parseText(shown, BIDI_UNSURE);
+    if (box.box !== null) return box;
   }
+  return read;
+}
+
+/** A line (white space squeezed, bidirectional controls taken out) read as a box, label or heading; `unsure`, why any box on it is doubtful. */
+function parseText(t: string, unsure: string | undefined): Parsed {
   const overlong = t.length > MAX_PAPER_LINE;
   if (overlong) unsure = `it is ${t.length} characters long, longer than any line of a ballot paper`;
   const head = overlong ? t.slice(0, MAX_PAPER_LINE) : t;
