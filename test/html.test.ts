@@ -244,7 +244,9 @@ describe('the HTML as a reader is shown it (src/read/html-shown.ts)', () => {
 
 describe('the HTML as shown, over generated papers', () => {
   const lines = ['[ ] Cllr Alistair Willoughby (North Hertfordshire District Council)', '[X] Cllr Jason Williams (Westminster City Council)', '[ ] Cllr Jacky Alty (South Ribble Borough Council)'];
-  const plain = fc.constantFrom('font-size:11.0pt', 'font-family:"Calibri",sans-serif', 'color:#1F497D', 'color:rgba(0,0,0,0.87)', 'margin:0cm', 'mso-fareast-language:EN-US', 'line-height:115%', 'overflow:hidden', 'max-height:40px', 'text-indent:-18pt', 'display:inline-block', 'opacity:0.9', 'font-size:0.9em');
+  const plain = fc.constantFrom('font-size:11.0pt', 'font-family:"Calibri",sans-serif', 'color:#1F497D', 'color:rgba(0,0,0,0.87)', 'margin:0cm', 'mso-fareast-language:EN-US', 'line-height:115%', 'overflow:hidden', 'max-height:40px', 'text-indent:-18pt', 'display:inline-block', 'opacity:0.9', 'font-size:0.9em',
+    // Layout that moves nothing off its line: Word's table and list margins, a position without an offset, no transform.
+    'margin-left:-5.4pt', 'margin:0cm 0cm 0cm -5.4pt', 'margin-top:-1pt', 'position:relative', 'position:relative;top:0;left:0px', 'position:static', 'transform:none', 'order:0', 'float:left');
   const hiding = fc.constantFrom('display:none', 'visibility:hidden', 'mso-hide:all', 'font-size:0', 'font-size:1px', 'opacity:0', 'color:transparent', 'max-height:0;overflow:hidden', 'position:absolute;left:-9999px', 'transform:scale(0)', 'color:#FFFFFF', 'color:white');
   const boxes = (html: string, at: 'held' | number): string => {
     const r = htmlAsShown(html, DEFAULT_READ_LIMITS.maxHtmlChars);
@@ -283,6 +285,38 @@ describe('the HTML as shown, over generated papers', () => {
       }),
       { numRuns: 150 },
     );
+  });
+
+  // Styles by which a mark may be drawn beside another candidate's line than the one it is read on.
+  const moving = fc.constantFrom('position:absolute', 'position:fixed;top:20px', 'position:relative;top:-1.3em', 'position:sticky;bottom:19px', 'position:relative;inset:-20px 0 0 0', 'transform:translateY(-22px)', 'transform:rotate(180deg)', 'translate:0 -20px', 'rotate:90deg', 'scale:-1 1', 'margin-top:-20px', 'margin:-1.5em 0 0', 'margin-block-start:-18px', 'order:-1', 'grid-row:1', 'writing-mode:vertical-rl', `position:relative;top:${'0'.repeat(240)}20px`);
+
+  it('a style that may show the mark elsewhere (positioned, shifted, turned, reordered), inline or by a class, makes the mark unsure as shown', () => {
+    fc.assert(
+      fc.property(fc.array(plain, { maxLength: 3 }), moving, fc.constantFrom('inline' as const, 'class' as const), fc.integer({ min: 0, max: 1 }), (others, move, how, order) => {
+        const props = new Set(move.split(';').map((d) => d.split(':')[0]));
+        // (A font family in quotes would end a style attribute written in double quotes.)
+        const rest = others.filter((d) => !props.has(d.split(':')[0]) && !/^(?:position|margin|transform|order)/.test(d) && !d.includes('"'));
+        const styles = order === 0 ? [...rest, move] : [move, ...rest];
+        const html = `${sheet([styles])}<p>${lines[0]}</p><p>[${styled(styles, how, 'X', 0)}] Cllr Jason Williams (Westminster City Council)</p><p>${lines[2]}</p>`;
+        const r = htmlAsShown(html, DEFAULT_READ_LIMITS.maxHtmlChars);
+        const view = r !== null && 'views' in r ? r.views[0]?.text ?? '' : '';
+        expect(findPapers(view, 'body-html')[0]?.boxes.map((b) => (b.unsure === undefined ? `${b.mark}` : `${b.mark}?`))).toEqual(['', 'X?', '']);
+        expect(boxes(html, 'held')).toBe(boxes(html.replace(/<style>[^]*?<\/style>/, '').replace(/ style="[^"]*"/, ''), 'held'));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('a flex box shown in reverse, or a block moved as a whole, makes every line in it unsure, and a moving rule that cannot be matched leaves the reading unknown', () => {
+    const unsure = (html: string): string[] => {
+      const r = htmlAsShown(html, DEFAULT_READ_LIMITS.maxHtmlChars);
+      const view = r !== null && 'views' in r ? r.views[0]?.text ?? '' : '';
+      return findPapers(view, 'body-html').flatMap((p) => p.boxes.map((b) => `${b.mark}${b.unsure === undefined ? '' : '?'}`));
+    };
+    expect(unsure(`<div style="display:flex;flex-direction:column-reverse"><p>${lines[1]}</p><p>${lines[2]}</p></div>`)).toEqual(['X?', '?']);
+    expect(unsure(`<p>${lines[0]}</p><div style="position:relative;top:-2.5em"><p>${lines[1]}</p><p>${lines[2]}</p></div>`)).toEqual(['', 'X?', '?']);
+    const r = htmlAsShown('<style>p:unknown-thing(1) {position:absolute}</style><p>a</p>', DEFAULT_READ_LIMITS.maxHtmlChars);
+    expect(r !== null && 'views' in r && r.views).toEqual([{ client: 'a mail client', text: null, why: expect.stringMatching(/^its stylesheet moves what "p:unknown-thing\(1\)" selects/) }]);
   });
 });
 

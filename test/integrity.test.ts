@@ -243,6 +243,25 @@ describe('only the issued paper', () => {
     expect([honest.judgement.verdict, honest.judgement.choices]).toEqual([{ kind: 'valid' }, ['williams']]);
   });
 
+  it('an HTML paper whose mark a style may draw beside another candidate (positioned, shifted, transformed) is void; beside an honest text version, the text is counted and the officer told to compare', async () => {
+    const asHtml = (text: string): string => text.split('\n').map((l) => `<p style="margin:0">${l}</p>`).join('');
+    for (const style of ['position:relative;top:1.3em', 'position:absolute;top:212px;left:9px', 'transform:translateY(1.2em)']) {
+      // Read on Williams's line, drawn in Alty's box below it.
+      const html = asHtml(paper.replace('[X]', `[<span style="${style}">X</span>]`));
+      const alone = await judge(eml({ body: html, contentType: 'text/html; charset=utf-8' }));
+      expect([style, alone.judgement.verdict, alone.judgement.choices]).toEqual([style, { kind: 'rejected', reason: 'void-for-uncertainty' }, []]);
+      expect(notes(alone.judgement)).toMatch(/shows it in another order or place/);
+      const body = ['--alt', 'Content-Type: text/plain; charset=utf-8', '', paper, '--alt', 'Content-Type: text/html; charset=utf-8', '', html, '--alt--', ''].join('\r\n');
+      const both = await judge(eml({ body, contentType: 'multipart/alternative; boundary="alt"' }));
+      expect([both.judgement.verdict, both.judgement.choices]).toEqual([{ kind: 'valid' }, ['williams']]);
+      expect(notes(both.judgement)).toMatch(/cannot be read with certainty; its text version was counted: compare them by eye/);
+    }
+    // Word's margins and a position without an offset move nothing: the paper counts.
+    const word = `<table style="margin-left:-5.4pt;position:relative">${paper.split('\n').map((l) => `<tr><td><p class=MsoNormal style="margin:0cm;text-indent:-18pt">${l}</p></td></tr>`).join('')}</table>`;
+    const honest = await judge(eml({ body: word, contentType: 'text/html; charset=utf-8' }));
+    expect([honest.judgement.verdict, honest.judgement.choices]).toEqual([{ kind: 'valid' }, ['williams']]);
+  });
+
   it('a bracketed tag beside prose (an external-mail banner) and a numbered covering note are not ballot lines', async () => {
     const banner = '[EXTERNAL] This email originated from outside the organisation. Do not click links unless you recognise the sender.\n\n';
     const { judgement } = await judge(eml({ body: banner + paper }));

@@ -30,7 +30,10 @@ import { type CssRule, cssDeclarations, cssRules } from './css.js';
  * unicode-bidi overrides, embeds or isolates, is put between U+202E and U+202C, the controls that do
  * the same in plain text, so that a paper's line in it is unsure (paper.ts), as with those controls;
  * text forced right to left (a <bdo dir="rtl">, an rtl bidi-override) is also read reversed, its
- * brackets mirrored, as it is shown ("]X[" is shown "[X]").
+ * brackets mirrored, as it is shown ("]X[" is shown "[X]"). So is the text of an element a style
+ * may show elsewhere than its place in the text (movesText(): positioned, shifted, transformed, a
+ * negative vertical margin, flex or grid order): a mark drawn beside another candidate's line
+ * than the one it is read on makes that line unsure, not counted as read.
  * Outlook (the Word engine) also shows what conditional comments hold for it (<!--[if mso]>) and
  * leaves out what they hold for others (<!--[if !mso]><!-->); that is read as a second view.
  * Not seen: a linked or imported stylesheet (most mail clients fetch none; nothing is fetched
@@ -163,7 +166,7 @@ function shownText(doc: Document, before: () => string, convert: (html: string) 
     if (found === null) {
       // A rule that only shows may be dropped (as a browser drops a selector it cannot read): the reading errs towards hidden.
       if (!m.hides) continue;
-      return { text: null, why: `its stylesheet hides what "${m.selector.slice(0, 100)}" selects, which cannot be matched here` };
+      return { text: null, why: `its stylesheet ${hides(m.rule.declarations) ? 'hides' : 'moves'} what "${m.selector.slice(0, 100)}" selects, which cannot be matched here` };
     }
     if ((matched += found.elements.length) > MAX_RULE_MATCHES) return { text: null, why: `its stylesheet's rules match elements over ${MAX_RULE_MATCHES} times in all` };
     const specificity = Math.max(0, ...found.parsed.map(specificityOf));
@@ -216,7 +219,7 @@ function shownText(doc: Document, before: () => string, convert: (html: string) 
     }
     const rtl = /^\s*rtl\s*$/i.test(node.attribs.dir ?? '') || own.get('direction') === 'rtl';
     const override = (node.name === 'bdo' && rtl) || (rtl && /override/.test(own.get('unicode-bidi') ?? ''));
-    const reorders = override || rtl || node.name === 'bdo' || /override|plaintext|embed|isolate/.test(own.get('unicode-bidi') ?? '');
+    const reorders = override || rtl || node.name === 'bdo' || /override|plaintext|embed|isolate/.test(own.get('unicode-bidi') ?? '') || (own.size > 0 && movesText(own));
     if (override && !reversing) overridden.push(node);
     if (reorders && !reordering) reordered.push(node);
     const style = own.size > 0 ? inherit(inherited, own) : inherited;
@@ -230,7 +233,9 @@ function shownText(doc: Document, before: () => string, convert: (html: string) 
   for (const e of overridden) showReversed(e);
   // Text a browser may show in another order than it is stored (right to left, or by a bidi override)
   // is put between the controls that do the same in plain text, which make a paper's line unsure.
+  // Each line of its text too: an element of many lines (a block, a flex box) has its controls on every one.
   for (const e of reordered) {
+    for (const t of textNodes(e)) if (t.data.trim() !== '') t.data = t.data.replace(/[^\r\n]+/g, (line) => `\u202E${line}\u202C`);
     e.children.unshift(textIn(e, '\u202E'));
     e.children.push(textIn(e, '\u202C'));
   }
@@ -358,12 +363,27 @@ function backgroundColour(value: string): Rgb | 'none' | null {
   return /^[a-z\s-]*$/.test(value) ? 'none' : null;
 }
 
+/**
+ * The properties movesText() reads: those that show an element's text elsewhere than its place in
+ * the text (out of the flow, shifted, turned) or its children in another order (flex and grid).
+ */
+const MOVE_PROPERTIES = [
+  'position', 'top', 'left', 'right', 'bottom', 'inset', 'inset-block', 'inset-inline', 'inset-block-start', 'inset-block-end', 'inset-inline-start', 'inset-inline-end',
+  'transform', 'translate', 'rotate', 'scale', 'margin', 'margin-top', 'margin-bottom', 'margin-block', 'margin-block-start', 'margin-block-end',
+  'order', 'flex-direction', 'flex-flow', 'flex-wrap', 'grid-row', 'grid-column', 'grid-area', 'grid-row-start', 'grid-row-end', 'grid-column-start',
+  'grid-column-end', 'writing-mode',
+] as const;
+/** The value an over-long value of a MOVE_PROPERTIES property is read as: not known, so the text may be moved. */
+const UNREAD = '\u0000unread';
+
 /** The properties hides() reads, which a rule must set for its matches to be worked out. */
-const READ_PROPERTIES = new Set([
+const HIDE_PROPERTIES = new Set([
   'display', 'visibility', 'mso-hide', 'opacity', 'filter', 'font-size', 'color', '-webkit-text-fill-color', 'overflow', 'overflow-x', 'overflow-y',
   'height', 'max-height', 'width', 'max-width', 'clip', 'left', 'top', 'margin-left', 'margin-top', 'text-indent', 'transform', 'scale', 'font',
   'direction', 'unicode-bidi', 'background', 'background-color', 'background-image',
 ]);
+/** The properties an element's own values are worked out for: those hides() and movesText() read. */
+const READ_PROPERTIES = new Set([...HIDE_PROPERTIES, ...MOVE_PROPERTIES]);
 
 /**
  * An element's own values of READ_PROPERTIES: the cascade of the rules matching it and its style
@@ -398,7 +418,7 @@ function cascade(matched: readonly Match[], element: Element): Map<string, strin
  */
 function bounded(prop: string, value: string): string | null {
   if (value.length <= MAX_VALUE_CHARS) return value;
-  return prop.startsWith('background') ? 'url()' : null;
+  return prop.startsWith('background') ? 'url()' : (MOVE_PROPERTIES as readonly string[]).includes(prop) ? UNREAD : null;
 }
 const MAX_VALUE_CHARS = 200;
 
@@ -495,14 +515,18 @@ function readStylesheets(doc: Document): Stylesheet | { why: string } {
   }
   const selectors = [...out.matching.map((m) => m.selector), ...out.generated.map((g) => g.selector)];
   if (selectors.length > MAX_STYLE_SELECTORS || selectors.reduce((sum, s) => sum + s.length, 0) > MAX_STYLE_SELECTOR_CHARS) {
-    return { why: `its stylesheet has over ${MAX_STYLE_SELECTORS} selectors, or ${MAX_STYLE_SELECTOR_CHARS} characters of them, in rules that size, colour, hide or write text` };
+    return { why: `its stylesheet has over ${MAX_STYLE_SELECTORS} selectors, or ${MAX_STYLE_SELECTOR_CHARS} characters of them, in rules that size, colour, hide, move or write text` };
   }
   return out;
 }
 
 function visitRule(rule: CssRule, out: Stylesheet): void {
-  const reads = [...rule.declarations.keys()].some((p) => READ_PROPERTIES.has(p));
-  const hiding = reads && hides(rule.declarations);
+  // A rule is matched when it sets what may hide text, or may move it (with the rest of the cascade):
+  // a rule of Word's stylesheet that only sets margin:0cm is not.
+  const declared = boundedAll(rule.declarations);
+  const reads = [...rule.declarations.keys()].some((p) => HIDE_PROPERTIES.has(p)) || mayMove(declared);
+  // A rule that hides or moves text alone: one whose selector cannot be matched leaves the reading unknown.
+  const hiding = reads && (hides(rule.declarations) || movesText(declared));
   const content = rule.declarations.get('content');
   for (const raw of rule.selectors) {
     const selector = raw.trim();
@@ -564,12 +588,18 @@ const TRANSPARENT = /^(?:transparent|#[0-9a-f]{3}0|#[0-9a-f]{6}00|[a-z-]+\((?:[^
 
 /** Whether a set of declarations (property → value, lower case), on an element of a 16px visible font, hides the text it holds. */
 export function hides(declared: ReadonlyMap<string, string>): boolean {
+  const d = boundedAll(declared);
+  return hidesBox(d) || textHidden(inherit(ROOT_STYLE, d));
+}
+
+/** Declarations with each value as the reading works it out (bounded()). */
+function boundedAll(declared: ReadonlyMap<string, string>): Map<string, string> {
   const d = new Map<string, string>();
   for (const [prop, value] of declared) {
     const v = bounded(prop, value);
     if (v !== null) d.set(prop, v);
   }
-  return hidesBox(d) || textHidden(inherit(ROOT_STYLE, d));
+  return d;
 }
 
 /** Whether an element's own values hide it and all it holds, whatever its children set (what inherit() follows aside). */
@@ -585,6 +615,48 @@ function hidesBox(d: ReadonlyMap<string, string>): boolean {
   if (['left', 'top', 'margin-left', 'margin-top', 'text-indent'].some((p) => (px(get(p)) ?? 0) <= -500)) return true;
   if (/scale[xy3d]*\(\s*0*\.?0+\s*[,)]/.test(get('transform')) || /^0*\.?0+(?:\s|$)/.test(get('scale'))) return true;
   return false;
+}
+
+/** The properties that place a positioned element. */
+const OFFSETS = ['top', 'left', 'right', 'bottom', 'inset', 'inset-block', 'inset-inline', 'inset-block-start', 'inset-block-end', 'inset-inline-start', 'inset-inline-end'];
+/** An offset or margin of nothing: unset, auto, or zero in any unit. */
+const isNothing = (value: string): boolean => /^(?:|auto|initial|unset|inherit|[+-]?0*\.?0+[a-z%]*)$/.test(value.trim());
+
+/**
+ * Whether an element's own values may show its text elsewhere than its place in the text, so that a
+ * mark may be seen beside another line than the one it is read on: taken out of the flow (position
+ * absolute or fixed) or shifted from its place (position relative or sticky with an offset, a
+ * transform, a translation or rotation, a mirroring scale, a negative top or bottom margin of more
+ * than a quarter of a line), its children shown in another order (a flex or grid order, a reversed
+ * flex direction, a grid placement) or its lines turned (a vertical writing mode). A value too long
+ * to read may do any of these. Horizontal margins and indents are not read (a Word table's
+ * margin-left:-5.4pt, a list's text-indent:-18pt move nothing off its line).
+ */
+export function movesText(d: ReadonlyMap<string, string>): boolean {
+  const get = (p: string): string => (d.get(p) ?? '').trim();
+  if (MOVE_PROPERTIES.some((p) => get(p) === UNREAD)) return true;
+  const position = get('position');
+  if (/^(?:absolute|fixed)\b/.test(position)) return true;
+  if (/^(?:relative|sticky)\b/.test(position) && OFFSETS.some((p) => get(p).split(/\s+/).some((v) => !isNothing(v)))) return true;
+  if (!/^(?:|none|initial|unset|inherit)$/.test(get('transform'))) return true;
+  if (['translate', 'rotate'].some((p) => !/^(?:|none|initial|unset|inherit)$/.test(get(p)) && get(p).split(/\s+/).some((v) => !isNothing(v)))) return true;
+  if (/-/.test(get('scale'))) return true;
+  // A negative vertical margin draws the text over the line above or below it.
+  const margin = get('margin').split(/\s+/);
+  const block = get('margin-block').split(/\s+/);
+  const vertical = [get('margin-top'), get('margin-bottom'), get('margin-block-start'), get('margin-block-end'), margin[0] ?? '', margin[2] ?? margin[0] ?? '', ...block];
+  if (vertical.some((v) => (px(v) ?? 0) < -4 || (/^-/.test(v) && px(v) === null))) return true;
+  if (!/^(?:|[+]?0+|initial|unset|inherit)$/.test(get('order'))) return true;
+  if (/reverse/.test(`${get('flex-direction')} ${get('flex-flow')} ${get('flex-wrap')}`)) return true;
+  if (['grid-row', 'grid-column', 'grid-area', 'grid-row-start', 'grid-row-end', 'grid-column-start', 'grid-column-end'].some((p) => !/^(?:|auto|initial|unset|inherit)$/.test(get(p)))) return true;
+  return /vertical|sideways/.test(get('writing-mode'));
+}
+
+/** Whether declarations may move text with others of the cascade: movesText(), or a position or offset that moves text beside the other. */
+function mayMove(d: ReadonlyMap<string, string>): boolean {
+  if (movesText(d)) return true;
+  if (/^(?:relative|sticky)\b/.test((d.get('position') ?? '').trim())) return true;
+  return OFFSETS.some((p) => (d.get(p) ?? '').trim().split(/\s+/).some((v) => !isNothing(v)));
 }
 
 /**
