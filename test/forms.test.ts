@@ -316,6 +316,15 @@ describe('Word papers as Word shows them', () => {
     const marked = plain.map((p, i) => (i === alty ? para(['[', false], ['X', true], [lines[i]!.slice(2), false]) : p));
     expect(readDocxPapers(docx(...marked), 'x', 1 << 20)).toMatchObject({ kind: 'not-machine-readable', why: expect.stringMatching(/hidden text/) });
   });
+  it('a cross struck through (w:strike, written by python-docx) is read struck, as Word shows it: no certain mark, never a second vote', async () => {
+    const { readPaperMarks } = await import('../src/judge/marks.js');
+    const { parseElection } = await import('../src/inputs/election.js');
+    const election = parseElection({ name: 'e', path: ELECTION, bytes: readFileSync(ELECTION), sha256: '' });
+    const r = readDocxPapers(readFileSync(join(DIR, 'files', 'struck-mark.docx')), 'x', 1 << 22);
+    expect(r.kind === 'papers' && r.papers[0]?.boxes.map((b) => b.mark)).toEqual(['', 'X\u0336', 'X']);
+    const reading = r.kind === 'papers' ? readPaperMarks(r.papers[0]!, election.candidates) : null;
+    expect(reading?.uncertain).toEqual([expect.stringMatching(/the mark "X\u0336" beside Cllr Jason Williams cannot be read with certainty/)]);
+  });
   it('ink drawn on the page leaves the paper to the officer; a drawing given for Word and for older readers is read once, as Word shows it', async () => {
     const { zipSync, strToU8 } = await import('fflate');
     const NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"';

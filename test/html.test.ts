@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_READ_LIMITS } from '../src/read/message.js';
 import { MAX_HTML_NESTING, htmlAsShown, htmlAsText, nestsDeeperThan } from '../src/read/html.js';
 import { generatedText, hides, outlookHtml, parseColour } from '../src/read/html-shown.js';
+import { struckText } from '../src/model/marks.js';
 import { boxLines, findPapers } from '../src/read/paper.js';
 
 /** mailparser's reading of an HTML-only message holding `html`. */
@@ -305,6 +306,24 @@ describe('the HTML as shown, over generated papers', () => {
       }),
       { numRuns: 150 },
     );
+  });
+
+  it('shows struck text struck (<s>, <strike>, <del> in every client; a line-through style in a mail client), as plain text writes it (a mark so written is read as no certain mark: marks.ts)', () => {
+    const marks = (text: string | null | undefined): string[] => findPapers(text ?? '', 'body-html').flatMap((p) => p.boxes.map((b) => `${b.mark}${b.unsure === undefined ? '' : '?'}`));
+    for (const tag of ['s', 'strike', 'del', 'S']) {
+      const r = htmlAsShown(`<p>${lines[0]}</p><p>[<${tag}>X</${tag}>] Cllr Jason Williams (Westminster City Council)</p><p>${lines[2]}</p>`, DEFAULT_READ_LIMITS.maxHtmlChars);
+      expect(r !== null && 'held' in r && [marks(r.read), marks(r.held)]).toEqual([['', 'X', ''], ['', 'X\u0336', '']]);
+    }
+    for (const style of ['text-decoration:line-through', 'text-decoration: underline line-through red', 'text-decoration-line:line-through']) {
+      const r = htmlAsShown(`<style>.c {${style}}</style><p>${lines[0]}</p><p class="c">${lines[1]}</p><p>${lines[2]}</p>`, DEFAULT_READ_LIMITS.maxHtmlChars);
+      expect(r !== null && 'held' in r && [marks(r.held), marks(r.views[0]?.text)]).toEqual([['', 'X', ''], ['', '\u0336X\u0336', '']]);
+    }
+    // A struck checkbox is struck too; text struck twice is written once.
+    const box = htmlAsShown('<p><del><input type="checkbox" checked> Cllr Jacky Alty</del></p>', DEFAULT_READ_LIMITS.maxHtmlChars);
+    expect(box !== null && 'held' in box && box.held.trim()).toBe(struckText('☑ Cllr Jacky Alty'));
+    expect(struckText(struckText('[X] A\nB'))).toBe('[\u0336X\u0336]\u0336 \u0336A\u0336\nB\u0336');
+    // <section>, <sup> and <summary> are no <s>.
+    expect(htmlAsShown('<section><sup>1</sup><summary>[X] A</summary></section>', DEFAULT_READ_LIMITS.maxHtmlChars)).toBeNull();
   });
 
   it('a flex box shown in reverse, or a block moved as a whole, makes every line in it unsure, and a moving rule that cannot be matched leaves the reading unknown', () => {

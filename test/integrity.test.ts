@@ -262,6 +262,26 @@ describe('only the issued paper', () => {
     expect([honest.judgement.verdict, honest.judgement.choices]).toEqual([{ kind: 'valid' }, ['williams']]);
   });
 
+  it('an HTML paper with a struck-through mark (<s>, <del>, a line-through style) is void, as the same paper struck through in plain text is; a corrected paper is not read as two marks', async () => {
+    const asHtml = (text: string, line: (l: string) => string): string => text.split('\n').map((l) => `<p>${line(l)}</p>`).join('');
+    const williams = '[X] Cllr Jason Williams (Westminster City Council)';
+    const bodies = [
+      asHtml(paper, (l) => l.replace('[X]', '[<s>X</s>]')),
+      asHtml(paper, (l) => l.replace('[X]', '[<span style="text-decoration:line-through">X</span>]')),
+      // Williams struck out, Alty marked: what the council meant is for the officer, not two marks.
+      asHtml(paperText({ williams: 'X', alty: 'X' }), (l) => (l === williams ? `<del>${l}</del>` : l)),
+    ];
+    for (const body of bodies) {
+      const { judgement } = await judge(eml({ body, contentType: 'text/html; charset=utf-8' }));
+      expect([judgement.verdict, judgement.choices]).toEqual([{ kind: 'rejected', reason: 'void-for-uncertainty' }, []]);
+    }
+    const plain = await judge(eml({ body: paper.replace('[X]', '[X\u0336]') }));
+    expect(plain.judgement.verdict).toEqual({ kind: 'rejected', reason: 'void-for-uncertainty' });
+    // Struck text away from the paper changes nothing.
+    const note = await judge(eml({ body: `<p>Please find our <s>postal</s> ballot below.</p>${asHtml(paper, (l) => l)}`, contentType: 'text/html; charset=utf-8' }));
+    expect([note.judgement.verdict, note.judgement.choices]).toEqual([{ kind: 'valid' }, ['williams']]);
+  });
+
   it('a bracketed tag beside prose (an external-mail banner) and a numbered covering note are not ballot lines', async () => {
     const banner = '[EXTERNAL] This email originated from outside the organisation. Do not click links unless you recognise the sender.\n\n';
     const { judgement } = await judge(eml({ body: banner + paper }));

@@ -14,6 +14,13 @@ const MARK_GLYPH_CHARS = '✓✔✗☒✘☑✅❎■✕×⨯⨉╳☓✖❌🗸
 /** One such glyph anywhere in a text. */
 export const MARK_GLYPH = new RegExp(`[${MARK_GLYPH_CHARS}]`, 'u');
 const BARE_MARK = new RegExp(`^[xX${MARK_GLYPH_CHARS}]{1,3}$`, 'u');
+/**
+ * Text as a strike-through shows it (HTML's <s> or line-through, Word's strike): each character but a
+ * line break followed by U+0336, the combining long stroke overlay, as struck text is written in
+ * plain text; a mark so written is no certain mark (markReading). Text already struck stays as it is.
+ */
+export const struckText = (text: string): string => text.replace(/\u0336/g, '').replace(/[^\r\n]/gu, '$&\u0336');
+
 /** Whether a text is a mark and nothing else (an X or a tick, up to three of them, white space aside): what a person places over a box. */
 export const isBareMark = (text: string): boolean => BARE_MARK.test(text.replace(/\s+|\uFE0F/g, ''));
 /** A box's content that is a mark: the glyphs, X, and the asterisk, plus, bullet and Wingdings letters (þ ticked, ý crossed) people and fonts leave in one. */

@@ -1,6 +1,6 @@
 import { DOMParser, type Element as XmlElement, type Node as XmlNode } from '@xmldom/xmldom';
 import { unzipSync } from 'fflate';
-import { isBareMark } from '../model/marks.js';
+import { isBareMark, struckText } from '../model/marks.js';
 import { boxLines, findPapers, type RawPaper } from './paper.js';
 
 export type DocxReading =
@@ -102,6 +102,13 @@ function hiddenRun(run: XmlElement): boolean {
   return [child(pr, 'vanish'), child(pr, 'specVanish')].some((v) => v !== null && on(v, 'val') === true);
 }
 
+/** Whether a run is struck through (w:strike or w:dstrike in its properties, not turned off). */
+function struckRun(run: XmlElement): boolean {
+  const pr = child(run, 'rPr');
+  if (!pr) return false;
+  return [child(pr, 'strike'), child(pr, 'dstrike')].some((v) => v !== null && on(v, 'val') === true);
+}
+
 /**
  * The document as lines of text, each checkbox written as "[X]" or "[ ]" by its checked state: as
  * Word shows it (`withHidden` false: runs of hidden text left out), or with its hidden text. Says
@@ -121,6 +128,12 @@ function documentText(root: XmlElement, withHidden: boolean): { text: string; hi
         if (hiddenRun(el) && (el.textContent ?? '').trim() !== '') {
           hidden = true;
           if (!withHidden) return '';
+        }
+        if (struckRun(el)) {
+          // Struck through (w:strike, w:dstrike): read struck, as a struck mark is shown.
+          let s = '';
+          for (let n = el.firstChild; n; n = n.nextSibling) s += walk(n);
+          return struckText(s);
         }
         break;
       case 't':

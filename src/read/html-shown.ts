@@ -3,6 +3,7 @@ import { type Selector, parse } from 'css-what';
 import render from 'dom-serializer';
 import { type AnyNode, type Document, type Element, type ParentNode, Text, isTag } from 'domhandler';
 import { parseDocument } from 'htmlparser2';
+import { struckText } from '../model/marks.js';
 import { type CssRule, cssDeclarations, cssRules } from './css.js';
 
 /**
@@ -50,8 +51,8 @@ export interface HtmlReadings {
 }
 export type HtmlView = { client: string; text: string } | { client: string; text: null; why: string };
 
-/** Markup by which HTML can show otherwise than it holds (a style, a template, hidden, a conditional comment, right to left): without any, it shows what it holds. */
-const MAY_HIDE = /<style|\sstyle\s*=|<template|\shidden|<!--\s*\[if|<bdo|\sdir\s*=\s*["']?\s*rtl|\scolor\s*=|\sbgcolor\s*=|<title|<script|<input|<select/i;
+/** Markup by which HTML can show otherwise than it holds (a style, a template, hidden, a conditional comment, right to left, a form control, struck text): without any, it shows what it holds. */
+const MAY_HIDE = /<style|\sstyle\s*=|<template|\shidden|<!--\s*\[if|<bdo|\sdir\s*=\s*["']?\s*rtl|\scolor\s*=|\sbgcolor\s*=|<title|<script|<input|<select|<(?:s|strike|del)[\s/>]/i;
 /** Selectors of rules that size, colour, hide or write text, at most (a stylesheet of more is not read). */
 const MAX_STYLE_SELECTORS = 500;
 const MAX_STYLE_SELECTOR_CHARS = 100_000;
@@ -101,13 +102,18 @@ export function htmlReadings(html: string, convert: (html: string) => string, re
  * What every mail client does to HTML, whatever it makes of styles and newer markup: a title and a
  * script are not shown (html-to-text writes their text); a form control is shown as what it shows
  * (a checkbox as a box, ticked when checked; a text field as its value; a list as its chosen
- * option). The nodes to take out (null) or write as text.
+ * option); the text of an <s>, <strike> or <del> is shown struck through (struckText()). The nodes
+ * to take out (null) or write as text.
  */
 function shownByAll(doc: Document): Map<AnyNode, string | null> {
   const out = new Map<AnyNode, string | null>();
-  const stack: AnyNode[] = [...doc.children];
+  const stack: { node: AnyNode; struck: boolean }[] = [...doc.children].map((node) => ({ node, struck: false }));
   while (stack.length > 0) {
-    const node = stack.pop()!;
+    const { node, struck } = stack.pop()!;
+    if (node.type === 'text') {
+      if (struck && (node as Text).data.trim() !== '') out.set(node, struckText((node as Text).data));
+      continue;
+    }
     if (!isTag(node)) continue;
     if (NEVER_SHOWN.has(node.name) && textOf(node).trim() !== '') {
       out.set(node, null);
@@ -115,13 +121,17 @@ function shownByAll(doc: Document): Map<AnyNode, string | null> {
     }
     const control = controlShows(node);
     if (control !== null) {
-      out.set(node, control);
+      out.set(node, struck ? struckText(control) : control);
       continue;
     }
-    for (const child of node.children) stack.push(child);
+    for (const child of node.children) stack.push({ node: child, struck: struck || STRUCK.has(node.name) });
   }
   return out;
 }
+
+/** Elements every mail client shows struck through. */
+const STRUCK = new Set(['s', 'strike', 'del']);
+
 
 /** Takes out, or writes as text, the nodes shownByAll names, each parent's children once. */
 function applyShownByAll(changes: ReadonlyMap<AnyNode, string | null>): void {
@@ -166,7 +176,7 @@ function shownText(doc: Document, before: () => string, convert: (html: string) 
     if (found === null) {
       // A rule that only shows may be dropped (as a browser drops a selector it cannot read): the reading errs towards hidden.
       if (!m.hides) continue;
-      return { text: null, why: `its stylesheet ${hides(m.rule.declarations) ? 'hides' : 'moves'} what "${m.selector.slice(0, 100)}" selects, which cannot be matched here` };
+      return { text: null, why: `its stylesheet ${hides(m.rule.declarations) ? 'hides' : strikesText(m.rule.declarations) ? 'strikes through' : 'moves'} what "${m.selector.slice(0, 100)}" selects, which cannot be matched here` };
     }
     if ((matched += found.elements.length) > MAX_RULE_MATCHES) return { text: null, why: `its stylesheet's rules match elements over ${MAX_RULE_MATCHES} times in all` };
     const specificity = Math.max(0, ...found.parsed.map(specificityOf));
@@ -195,14 +205,16 @@ function shownText(doc: Document, before: () => string, convert: (html: string) 
   const hidden = new Set<AnyNode>();
   const reordered: Element[] = [];
   const overridden: Element[] = [];
+  const struck: Element[] = [];
   // The walk is a loop over a stack (a document may nest as deep as html.ts lets it).
   // `reordering`, `reversing`: inside text that may be shown in another order, or is forced right to
   // left; only the outermost such element is marked, or reversed (as a whole, once).
-  const stack: { node: AnyNode; inherited: Inherited; reordering: boolean; reversing: boolean }[] = [...doc.children]
+  // `striking`: inside text a style strikes through (a child cannot take a line-through off).
+  const stack: { node: AnyNode; inherited: Inherited; reordering: boolean; reversing: boolean; striking: boolean }[] = [...doc.children]
     .reverse()
-    .map((node) => ({ node, inherited: ROOT_STYLE, reordering: false, reversing: false }));
+    .map((node) => ({ node, inherited: ROOT_STYLE, reordering: false, reversing: false, striking: false }));
   while (stack.length > 0) {
-    const { node, inherited, reordering, reversing } = stack.pop()!;
+    const { node, inherited, reordering, reversing, striking } = stack.pop()!;
     if (node.type === 'text') {
       if ((node as Text).data.trim() !== '' && textHidden(inherited)) hidden.add(node);
       continue;
@@ -222,17 +234,21 @@ function shownText(doc: Document, before: () => string, convert: (html: string) 
     const reorders = override || rtl || node.name === 'bdo' || /override|plaintext|embed|isolate/.test(own.get('unicode-bidi') ?? '') || (own.size > 0 && movesText(own));
     if (override && !reversing) overridden.push(node);
     if (reorders && !reordering) reordered.push(node);
+    const strikes = /line-through/.test(`${own.get('text-decoration') ?? ''} ${own.get('text-decoration-line') ?? ''}`);
+    if (strikes && !striking) struck.push(node);
     const style = own.size > 0 ? inherit(inherited, own) : inherited;
     for (let i = node.children.length - 1; i >= 0; i--) {
-      stack.push({ node: node.children[i]!, inherited: style, reordering: reordering || reorders, reversing: reversing || override });
+      stack.push({ node: node.children[i]!, inherited: style, reordering: reordering || reorders, reversing: reversing || override, striking: striking || strikes });
     }
   }
-  if (hidden.size === 0 && written.length === 0 && reordered.length === 0) return null;
+  if (hidden.size === 0 && written.length === 0 && reordered.length === 0 && struck.length === 0) return null;
   if (written.length === 0) before();
   // Text forced right to left is shown reversed, its brackets mirrored ("]X[" is shown "[X]"): so it is read.
   for (const e of overridden) showReversed(e);
   // Text a browser may show in another order than it is stored (right to left, or by a bidi override)
   // is put between the controls that do the same in plain text, which make a paper's line unsure.
+  // Text a style strikes through is shown struck, as <s> is by every client.
+  for (const e of struck) for (const t of textNodes(e)) if (t.data.trim() !== '') t.data = struckText(t.data);
   // Each line of its text too: an element of many lines (a block, a flex box) has its controls on every one.
   for (const e of reordered) {
     for (const t of textNodes(e)) if (t.data.trim() !== '') t.data = t.data.replace(/[^\r\n]+/g, (line) => `\u202E${line}\u202C`);
@@ -378,6 +394,7 @@ const UNREAD = '\u0000unread';
 
 /** The properties hides() reads, which a rule must set for its matches to be worked out. */
 const HIDE_PROPERTIES = new Set([
+  'text-decoration', 'text-decoration-line',
   'display', 'visibility', 'mso-hide', 'opacity', 'filter', 'font-size', 'color', '-webkit-text-fill-color', 'overflow', 'overflow-x', 'overflow-y',
   'height', 'max-height', 'width', 'max-width', 'clip', 'left', 'top', 'margin-left', 'margin-top', 'text-indent', 'transform', 'scale', 'font',
   'direction', 'unicode-bidi', 'background', 'background-color', 'background-image',
@@ -526,7 +543,7 @@ function visitRule(rule: CssRule, out: Stylesheet): void {
   const declared = boundedAll(rule.declarations);
   const reads = [...rule.declarations.keys()].some((p) => HIDE_PROPERTIES.has(p)) || mayMove(declared);
   // A rule that hides or moves text alone: one whose selector cannot be matched leaves the reading unknown.
-  const hiding = reads && (hides(rule.declarations) || movesText(declared));
+  const hiding = reads && (hides(rule.declarations) || movesText(declared) || strikesText(declared));
   const content = rule.declarations.get('content');
   for (const raw of rule.selectors) {
     const selector = raw.trim();
@@ -651,6 +668,9 @@ export function movesText(d: ReadonlyMap<string, string>): boolean {
   if (['grid-row', 'grid-column', 'grid-area', 'grid-row-start', 'grid-row-end', 'grid-column-start', 'grid-column-end'].some((p) => !/^(?:|auto|initial|unset|inherit)$/.test(get(p)))) return true;
   return /vertical|sideways/.test(get('writing-mode'));
 }
+
+/** Whether declarations strike text through. */
+const strikesText = (d: ReadonlyMap<string, string>): boolean => /line-through/.test(`${d.get('text-decoration') ?? ''} ${d.get('text-decoration-line') ?? ''}`);
 
 /** Whether declarations may move text with others of the cascade: movesText(), or a position or offset that moves text beside the other. */
 function mayMove(d: ReadonlyMap<string, string>): boolean {
