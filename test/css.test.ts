@@ -16,6 +16,17 @@ describe('a stylesheet read for its rules', () => {
     ]);
   });
 
+  it('gives @font-face descriptors apart when asked, in conditional groups too, and never as rules', () => {
+    const faces: Map<string, string>[] = [];
+    const css = '@font-face {font-family:"Cambria Math"; panose-1:2 4 5 3 5 4 6 3 2 4;}\n@media screen { @font-face { font-family: Blank; src: url(data:font/woff2;base64,AA==) format("woff2") } }\np {color:red}';
+    expect(cssRules(css, faces)?.map((r) => r.selectors)).toEqual([['p']]);
+    expect(faces.map((f) => Object.fromEntries(f))).toEqual([
+      { 'font-family': '"cambria math"', 'panose-1': '2 4 5 3 5 4 6 3 2 4' },
+      { 'font-family': 'blank', src: 'url(data:font/woff2;base64,aa==) format("woff2")' },
+    ]);
+    expect(read(css)).toEqual([[['p'], { color: 'red' }]]);
+  });
+
   it('writes out the selectors of nested rules in full, and reads @media nested in a rule as the rule', () => {
     expect(read('.a, .b { color: red; .c { display: none } &:first-child > i { font-size: 0 } @media print { visibility: hidden } }')).toEqual([
       [[':is(.a, .b) .c'], { display: 'none' }],

@@ -326,6 +326,30 @@ describe('the HTML as shown, over generated papers', () => {
     expect(htmlAsShown('<section><sup>1</sup><summary>[X] A</summary></section>', DEFAULT_READ_LIMITS.maxHtmlChars)).toBeNull();
   });
 
+  it('reads text in a font the message supplies (an @font-face with a src, any of a list, by a rule, the font shorthand or <font face>) as glyphs that cannot be told; Word\'s @font-face rules supply none', () => {
+    const marks = (html: string): string[] | null => {
+      const r = htmlAsShown(html, DEFAULT_READ_LIMITS.maxHtmlChars);
+      if (r === null || 'error' in r) return null;
+      return r.views.flatMap((v) => findPapers(v.text ?? '', 'body-html').flatMap((p) => p.boxes.map((b) => b.mark)));
+    };
+    const paper = lines.map((l) => `<p>${l}</p>`).join('');
+    const face = (family: string, src: string): string => `@font-face {font-family: ${family}; src: ${src}}`;
+    // The mark alone in such a font: it cannot be told. The whole paper: no line of it reads as a paper's.
+    for (const [sheet, html, read] of [
+      [face('"Blank"', 'url(data:font/woff2;base64,AAAA) format("woff2")') + ' .b {font-family: Blank, serif}', paper.replace('[X]', '[<span class="b">X</span>]'), ['', '\ufffd', '']],
+      [face('Calibri', 'local("Wingdings")') + ' body {font-family: Calibri}', `<body>${paper}</body>`, []],
+      [face("'my font'", 'url(https://fonts.example/f.woff)'), paper.replace('[X]', '[<font face="Arial, My  Font">X</font>]'), ['', '\ufffd', '']],
+      [face('Blank', 'url(f.woff)') + ' p {font: italic 12px/1.2 Blank, sans-serif}', paper, []],
+    ] as const) {
+      expect(marks(`<style>${sheet}</style>${html}`)).toEqual(read);
+    }
+    // A child that sets another family shows its text in it; Word's declarations of fonts supply none.
+    expect(marks(`<style>${face('Blank', 'url(f.woff)')} div {font-family: Blank} p {font-family: Arial}</style><div>${paper}</div>`)).toBeNull();
+    expect(marks(`<style>@font-face {font-family:Calibri; panose-1:2 15 5 2 2 2 4 3 2 4;} p {font-family:Calibri,sans-serif}</style>${paper}`)).toBeNull();
+    const unmatched = htmlAsShown(`<style>${face('Blank', 'url(f.woff)')} p:unknown-thing(1) {font-family: Blank}</style><p>a</p>`, DEFAULT_READ_LIMITS.maxHtmlChars);
+    expect(unmatched !== null && 'views' in unmatched && unmatched.views[0]).toMatchObject({ text: null, why: expect.stringMatching(/^its stylesheet sets a font of its own for what "p:unknown-thing\(1\)"/) });
+  });
+
   it('a flex box shown in reverse, or a block moved as a whole, makes every line in it unsure, and a moving rule that cannot be matched leaves the reading unknown', () => {
     const unsure = (html: string): string[] => {
       const r = htmlAsShown(html, DEFAULT_READ_LIMITS.maxHtmlChars);

@@ -7,7 +7,8 @@
  *
  * Only what html-shown.ts needs is read: each style rule's selectors and declarations (property and
  * value, lower case, comments and !important taken out). Rules in @media, @supports and the other
- * conditional groups are read as rules; @font-face, @page, @keyframes and the like are passed over.
+ * conditional groups are read as rules; @font-face rules' descriptors are given apart when asked for
+ * (`fontFaces`); @page, @keyframes and the like are passed over.
  * A nested rule's selector is written out in full (`.a { .b {…} }` as `:is(.a) .b`, `&` as `:is(.a)`).
  */
 export interface CssRule {
@@ -40,7 +41,7 @@ const stopOf = (c: number): number => (c === 0x3b ? SEMI : c === 0x7b ? OPEN : c
  * The rules of a stylesheet, or null when they nest deeper than MAX_CSS_NESTING (what they say
  * could not all be read).
  */
-export function cssRules(css: string): CssRule[] | null {
+export function cssRules(css: string, fontFaces?: Map<string, string>[]): CssRule[] | null {
   const rules: CssRule[] = [];
   let tooDeep = false;
   const n = css.length;
@@ -97,6 +98,13 @@ export function cssRules(css: string): CssRule[] | null {
     const j = until(i + 1, SEMI | OPEN | CLOSE);
     if (css[j] === ';') return j + 1;
     if (css[j] !== '{') return j;
+    if (name === 'font-face' && fontFaces !== undefined) {
+      // Its descriptors (font-family, src) read as a declaration block, kept apart from the rules.
+      const before = rules.length;
+      const end = block(j + 1, [], 1);
+      for (const r of rules.splice(before)) fontFaces.push(r.declarations);
+      return end;
+    }
     return RULE_GROUPS.has(name) ? inner(j + 1) : Math.min(n, until(j + 1, CLOSE) + 1);
   };
 

@@ -35,6 +35,9 @@ import { type CssRule, cssDeclarations, cssRules } from './css.js';
  * may show elsewhere than its place in the text (movesText(): positioned, shifted, transformed, a
  * negative vertical margin, flex or grid order): a mark drawn beside another candidate's line
  * than the one it is read on makes that line unsure, not counted as read.
+ * Glyphs not known: text in a font the message supplies itself (an @font-face rule with a src: a
+ * font embedded, fetched or aliased to another, which may draw any character as any other; Word's
+ * @font-face rules name fonts and supply none) is read as U+FFFD, a character that cannot be told.
  * Outlook (the Word engine) also shows what conditional comments hold for it (<!--[if mso]>) and
  * leaves out what they hold for others (<!--[if !mso]><!-->); that is read as a second view.
  * Not seen: a linked or imported stylesheet (most mail clients fetch none; nothing is fetched
@@ -176,7 +179,7 @@ function shownText(doc: Document, before: () => string, convert: (html: string) 
     if (found === null) {
       // A rule that only shows may be dropped (as a browser drops a selector it cannot read): the reading errs towards hidden.
       if (!m.hides) continue;
-      return { text: null, why: `its stylesheet ${hides(m.rule.declarations) ? 'hides' : strikesText(m.rule.declarations) ? 'strikes through' : 'moves'} what "${m.selector.slice(0, 100)}" selects, which cannot be matched here` };
+      return { text: null, why: `its stylesheet ${hides(m.rule.declarations) ? 'hides' : strikesText(m.rule.declarations) ? 'strikes through' : inWebFont(m.rule.declarations, sheet.webFonts) === true ? 'sets a font of its own for' : 'moves'} what "${m.selector.slice(0, 100)}" selects, which cannot be matched here` };
     }
     if ((matched += found.elements.length) > MAX_RULE_MATCHES) return { text: null, why: `its stylesheet's rules match elements over ${MAX_RULE_MATCHES} times in all` };
     const specificity = Math.max(0, ...found.parsed.map(specificityOf));
@@ -206,6 +209,7 @@ function shownText(doc: Document, before: () => string, convert: (html: string) 
   const reordered: Element[] = [];
   const overridden: Element[] = [];
   const struck: Element[] = [];
+  const unknownGlyphs: Text[] = [];
   // The walk is a loop over a stack (a document may nest as deep as html.ts lets it).
   // `reordering`, `reversing`: inside text that may be shown in another order, or is forced right to
   // left; only the outermost such element is marked, or reversed (as a whole, once).
@@ -217,6 +221,7 @@ function shownText(doc: Document, before: () => string, convert: (html: string) 
     const { node, inherited, reordering, reversing, striking } = stack.pop()!;
     if (node.type === 'text') {
       if ((node as Text).data.trim() !== '' && textHidden(inherited)) hidden.add(node);
+      else if ((node as Text).data.trim() !== '' && inherited.webFont) unknownGlyphs.push(node as Text);
       continue;
     }
     if (!isTag(node)) continue;
@@ -236,17 +241,19 @@ function shownText(doc: Document, before: () => string, convert: (html: string) 
     if (reorders && !reordering) reordered.push(node);
     const strikes = /line-through/.test(`${own.get('text-decoration') ?? ''} ${own.get('text-decoration-line') ?? ''}`);
     if (strikes && !striking) struck.push(node);
-    const style = own.size > 0 ? inherit(inherited, own) : inherited;
+    const style = own.size > 0 ? inherit(inherited, own, sheet.webFonts) : inherited;
     for (let i = node.children.length - 1; i >= 0; i--) {
       stack.push({ node: node.children[i]!, inherited: style, reordering: reordering || reorders, reversing: reversing || override, striking: striking || strikes });
     }
   }
-  if (hidden.size === 0 && written.length === 0 && reordered.length === 0 && struck.length === 0) return null;
+  if (hidden.size === 0 && written.length === 0 && reordered.length === 0 && struck.length === 0 && unknownGlyphs.length === 0) return null;
   if (written.length === 0) before();
   // Text forced right to left is shown reversed, its brackets mirrored ("]X[" is shown "[X]"): so it is read.
   for (const e of overridden) showReversed(e);
   // Text a browser may show in another order than it is stored (right to left, or by a bidi override)
   // is put between the controls that do the same in plain text, which make a paper's line unsure.
+  // Text in a font the message supplies may be shown as anything: each character is one that cannot be told.
+  for (const t of unknownGlyphs) t.data = t.data.replace(/\S/gu, '\uFFFD');
   // Text a style strikes through is shown struck, as <s> is by every client.
   for (const e of struck) for (const t of textNodes(e)) if (t.data.trim() !== '') t.data = struckText(t.data);
   // Each line of its text too: an element of many lines (a block, a flex box) has its controls on every one.
@@ -332,10 +339,12 @@ interface Inherited {
   /** The text colour, and the colour behind it (the nearest background set); null where not known (a picture, a gradient, a colour not read here). */
   ink: Rgb | null;
   paper: Rgb | null;
+  /** Shown in a font the message supplies (Stylesheet.webFonts). */
+  webFont: boolean;
 }
 type Rgb = readonly [number, number, number];
 /** A mail client's page: black text on white. */
-const ROOT_STYLE: Inherited = { fontPx: 16, colorClear: false, fillClear: null, invisible: false, ink: [0, 0, 0], paper: [255, 255, 255] };
+const ROOT_STYLE: Inherited = { fontPx: 16, colorClear: false, fillClear: null, invisible: false, ink: [0, 0, 0], paper: [255, 255, 255], webFont: false };
 
 const textHidden = (s: Inherited): boolean => s.fontPx <= 2 || (s.fillClear ?? s.colorClear) || s.invisible || (s.ink !== null && s.paper !== null && sameColour(s.ink, s.paper));
 
@@ -399,8 +408,8 @@ const HIDE_PROPERTIES = new Set([
   'height', 'max-height', 'width', 'max-width', 'clip', 'left', 'top', 'margin-left', 'margin-top', 'text-indent', 'transform', 'scale', 'font',
   'direction', 'unicode-bidi', 'background', 'background-color', 'background-image',
 ]);
-/** The properties an element's own values are worked out for: those hides() and movesText() read. */
-const READ_PROPERTIES = new Set([...HIDE_PROPERTIES, ...MOVE_PROPERTIES]);
+/** The properties an element's own values are worked out for: those hides() and movesText() read, and the font. */
+const READ_PROPERTIES = new Set([...HIDE_PROPERTIES, ...MOVE_PROPERTIES, 'font-family']);
 
 /**
  * An element's own values of READ_PROPERTIES: the cascade of the rules matching it and its style
@@ -421,6 +430,7 @@ function cascade(matched: readonly Match[], element: Element): Map<string, strin
   };
   if (element.attribs.bgcolor !== undefined) offer('background-color', element.attribs.bgcolor.trim().toLowerCase(), [-1]);
   if (element.name === 'font' && element.attribs.color !== undefined) offer('color', element.attribs.color.trim().toLowerCase(), [-1]);
+  if (element.name === 'font' && element.attribs.face !== undefined) offer('font-family', element.attribs.face.trim().toLowerCase(), [-1]);
   for (const m of matched) {
     for (const [prop, value] of m.rule.declarations) if (READ_PROPERTIES.has(prop)) offer(prop, value, [m.rule.important.has(prop) ? 2 : 0, m.specificity, m.order]);
   }
@@ -468,8 +478,9 @@ function specificityOf(selector: Selector[]): number {
 }
 
 /** What an element passes on, from what it inherited and its own values. */
-function inherit(from: Inherited, own: ReadonlyMap<string, string>): Inherited {
+function inherit(from: Inherited, own: ReadonlyMap<string, string>, webFonts: ReadonlySet<string> = NO_FONTS): Inherited {
   const size = own.get('font-size') ?? fontShorthandSize(own.get('font'));
+  const webFont = inWebFont(own, webFonts);
   const color = own.get('color');
   const fill = own.get('-webkit-text-fill-color');
   const visibility = own.get('visibility');
@@ -480,8 +491,10 @@ function inherit(from: Inherited, own: ReadonlyMap<string, string>): Inherited {
     invisible: visibility === undefined || /^(?:inherit|unset)$/.test(visibility) ? from.invisible : /^(?:hidden|collapse)$/.test(visibility),
     ink: color === undefined || /^(?:inherit|currentcolor|unset)$/.test(color) ? from.ink : parseColour(color),
     paper: paperOf(from.paper, own),
+    webFont: webFont ?? from.webFont,
   };
 }
+const NO_FONTS: ReadonlySet<string> = new Set();
 
 /** The colour behind an element's text: its own background where it paints one, else what is behind the element. */
 function paperOf(behind: Rgb | null, own: ReadonlyMap<string, string>): Rgb | null {
@@ -518,18 +531,25 @@ interface Stylesheet {
   matching: { selector: string; rule: CssRule; hides: boolean }[];
   /** Text written before or after what a selector matches. */
   generated: { selector: string; where: 'before' | 'after'; text: string }[];
+  /** Font families the message supplies itself (an @font-face rule with a src), lower case: their glyphs may show any character as any other. */
+  webFonts: Set<string>;
 }
 
 /** A pseudo-element at the end of a selector (where CSS allows one): the four CSS 2 ones with one colon or two, any other with two. */
 const PSEUDO_ELEMENT = /(?:::?(before|after|first-line|first-letter)|::([a-z-]+)(?:\([^)]*\))?)\s*$/i;
 
 function readStylesheets(doc: Document): Stylesheet | { why: string } {
-  const out: Stylesheet = { matching: [], generated: [] };
+  const out: Stylesheet = { matching: [], generated: [], webFonts: new Set() };
+  const sheets: CssRule[][] = [];
+  const faces: Map<string, string>[] = [];
   for (const style of selectAll<AnyNode, Element>('style', doc)) {
-    const rules = cssRules(style.children.map((c) => (c.type === 'text' ? (c as Text).data : '')).join(''));
+    const rules = cssRules(style.children.map((c) => (c.type === 'text' ? (c as Text).data : '')).join(''), faces);
     if (rules === null) return { why: 'its stylesheet nests rules too deep to read' };
-    for (const rule of rules) visitRule(rule, out);
+    sheets.push(rules);
   }
+  // Word's @font-face rules name a font and its metrics (panose-1), and supply none.
+  for (const face of faces) if (face.has('src')) for (const f of fontFamilies(face.get('font-family') ?? '')) out.webFonts.add(f);
+  for (const rules of sheets) for (const rule of rules) visitRule(rule, out);
   const selectors = [...out.matching.map((m) => m.selector), ...out.generated.map((g) => g.selector)];
   if (selectors.length > MAX_STYLE_SELECTORS || selectors.reduce((sum, s) => sum + s.length, 0) > MAX_STYLE_SELECTOR_CHARS) {
     return { why: `its stylesheet has over ${MAX_STYLE_SELECTORS} selectors, or ${MAX_STYLE_SELECTOR_CHARS} characters of them, in rules that size, colour, hide, move or write text` };
@@ -541,9 +561,9 @@ function visitRule(rule: CssRule, out: Stylesheet): void {
   // A rule is matched when it sets what may hide text, or may move it (with the rest of the cascade):
   // a rule of Word's stylesheet that only sets margin:0cm is not.
   const declared = boundedAll(rule.declarations);
-  const reads = [...rule.declarations.keys()].some((p) => HIDE_PROPERTIES.has(p)) || mayMove(declared);
+  const reads = [...rule.declarations.keys()].some((p) => HIDE_PROPERTIES.has(p)) || mayMove(declared) || inWebFont(declared, out.webFonts) !== null;
   // A rule that hides or moves text alone: one whose selector cannot be matched leaves the reading unknown.
-  const hiding = reads && (hides(rule.declarations) || movesText(declared) || strikesText(declared));
+  const hiding = reads && (hides(rule.declarations) || movesText(declared) || strikesText(declared) || inWebFont(declared, out.webFonts) === true);
   const content = rule.declarations.get('content');
   for (const raw of rule.selectors) {
     const selector = raw.trim();
@@ -667,6 +687,32 @@ export function movesText(d: ReadonlyMap<string, string>): boolean {
   if (/reverse/.test(`${get('flex-direction')} ${get('flex-flow')} ${get('flex-wrap')}`)) return true;
   if (['grid-row', 'grid-column', 'grid-area', 'grid-row-start', 'grid-row-end', 'grid-column-start', 'grid-column-end'].some((p) => !/^(?:|auto|initial|unset|inherit)$/.test(get(p)))) return true;
   return /vertical|sideways/.test(get('writing-mode'));
+}
+
+/** The families a font-family value names, unquoted, lower case. */
+function fontFamilies(value: string): string[] {
+  return value
+    .split(',')
+    .map((f) => f.trim().replace(/^(["'])(.*)\1$/, '$2').replace(/\s+/g, ' ').trim().toLowerCase())
+    .filter((f) => f !== '');
+}
+
+/**
+ * Whether declarations set the text's font to one the message supplies (true), to others (false),
+ * or leave it as inherited (null). Any family of the list counts (one before it may be missing),
+ * in font-family or in the font shorthand (its families follow the size).
+ */
+function inWebFont(d: ReadonlyMap<string, string>, webFonts: ReadonlySet<string>): boolean | null {
+  let value = d.get('font-family');
+  if (value === undefined) {
+    const font = d.get('font');
+    const size = font === undefined ? null : /(?:^|\s)(?:\d*\.?\d+(?:[a-z]+|%)?|xx-small|x-small|small|medium|large|x-large|xx-large|smaller|larger)(?:\/\S+)?\s+(\S[^]*)$/.exec(font);
+    if (size === null) return null;
+    value = size[1]!;
+  }
+  if (/^(?:inherit|unset)$/.test(value.trim())) return null;
+  if (webFonts.size === 0) return false;
+  return fontFamilies(value).some((f) => webFonts.has(f));
 }
 
 /** Whether declarations strike text through. */

@@ -642,10 +642,10 @@ const hiddenHtmlNote = (v: ShownOtherwise): string =>
   v.client === EVERY_CLIENT
     ? 'the HTML of the message shows a reader what the text the machine reads of it leaves out (a form control: a ticked checkbox, a field\'s value, a list\'s chosen option; text struck through) or holds what no mail client shows (a title, a script), and the ballot paper it shows is not the one read'
     : v.why === null
-    ? `the HTML version of the message, as ${v.client} shows it, hides some of what it holds, writes in what it does not, strikes it through or shows it in another order or place (by a style, the hidden attribute, a <template>, a conditional comment or right-to-left text), and the ballot paper it shows is not the one it holds`
+    ? `the HTML version of the message, as ${v.client} shows it, hides some of what it holds, writes in what it does not, strikes it through, shows it in a font of its own or in another order or place (by a style, the hidden attribute, a <template>, a conditional comment or right-to-left text), and the ballot paper it shows is not the one it holds`
     : `the HTML version of the message cannot be read as ${v.client} shows it (${v.why}), and it holds a ballot paper`;
 const UTF7_LINE = 'the message declares a part in UTF-7, which is read as it stands, not decoded, so a mail client that decodes it may show another mark here';
-const HIDDEN_HTML_LINE = 'the HTML this line is in shows a reader otherwise than it holds (hidden, added, struck or moved text changes the ballot paper), so what a mail client shows is not what is read';
+const HIDDEN_HTML_LINE = 'the HTML this line is in shows a reader otherwise than it holds (hidden, added, struck or moved text, or a font the message supplies, changes the ballot paper), so what a mail client shows is not what is read';
 /** A way of showing the HTML by which its papers differ from what it holds: `papers` as shown, or null (and `why`) when that cannot be told. */
 interface ShownOtherwise {
   client: string;
