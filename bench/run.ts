@@ -132,6 +132,7 @@ async function hostileText(): Promise<void> {
     // Read twice, as it holds and as it is shown, when markup hides some of it.
     ['HTML: hidden elements', (n) => inHtml('<span style="display: none">[X] Cllr Jacky Alty</span><p>[ ] Cllr Jacky Alty</p>'.repeat(n / 83))],
     // A stylesheet of the shapes that cost CSS libraries the square of their length (src/read/css.ts).
+    ['HTML: clipping boxes', (n) => inHtml(`${'<div style="width:9000px;overflow:hidden">'.repeat(400)}${'<p>[X] Cllr Jacky Alty</p>'.repeat((n - 20000) / 26)}${'</div>'.repeat(400)}`)],
     ['HTML: moved elements', (n) => inHtml('<p>[<span style="position:relative;top:1em">X</span>] Cllr Jacky Alty</p>'.repeat(n / 81))],
     ['HTML: stylesheet }{a', (n) => inHtml(`<style>${'}{a'.repeat(n / 3)}</style><p>[X] Cllr Jacky Alty</p>`)],
     ['HTML: stylesheet "*:[', (n) => inHtml(`<style>${'"*:['.repeat(n / 4)}</style><p>[X] Cllr Jacky Alty</p>`)],

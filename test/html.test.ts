@@ -350,6 +350,37 @@ describe('the HTML as shown, over generated papers', () => {
     expect(unmatched !== null && 'views' in unmatched && unmatched.views[0]).toMatchObject({ text: null, why: expect.stringMatching(/^its stylesheet sets a font of its own for what "p:unknown-thing\(1\)"/) });
   });
 
+  it('a box whose overflow is hidden and too small for the text it holds (a mark pushed out by spaces, an indent, a line break) makes that text unsure; a box sized for its mark does not', () => {
+    const view = (html: string): string[] | null => {
+      const r = htmlAsShown(html, DEFAULT_READ_LIMITS.maxHtmlChars);
+      if (r === null || 'error' in r) return null;
+      return r.views.flatMap((v) => findPapers(v.text ?? '', 'body-html').flatMap((p) => p.boxes.map((b) => `${b.mark}${b.unsure === undefined ? '' : '?'}`)));
+    };
+    const williams = 'Cllr Jason Williams (Westminster City Council)';
+    const box = (style: string, inner: string): string => `<p>[<span style="display:inline-block;overflow:hidden;${style}">${inner}</span>] ${williams}</p>`;
+    expect(view(box('width:10px', '&nbsp;&nbsp;&nbsp;&nbsp;X'))).toEqual(['X?']);
+    expect(view(box('width:10px', '<span>&nbsp;</span><span>&nbsp;</span><span>&nbsp;</span>X'))).toEqual(['X?']);
+    expect(view(box('width:0.75em;text-indent:40px', 'X'))).toEqual(['X?']);
+    expect(view(box('max-height:18px', '<br>X'))).toEqual([]);
+    expect(view(`<div style="width:300px;overflow:hidden;white-space:nowrap"><p>[ ] ${williams} ${'.'.repeat(60)} [X]</p></div>`)).toEqual(['?']);
+    // Sized for what it holds: a cell for its mark, a column its lines wrap in.
+    expect(view(`<table><tr><td style="width:20px;height:20px;overflow:hidden">X</td><td>${williams}</td></tr></table>`)).toBeNull();
+    expect(view(`<div style="width:300px;overflow:hidden"><p>[X] ${williams}</p><p>${lines[2]}</p></div>`)).toBeNull();
+  });
+
+  it('takes out what a browser does not render (the fallback text of a canvas, a video, a frame; a closed dialog; a closed <details> but its summary)', () => {
+    const view = (html: string): string | null => {
+      const r = htmlAsShown(html, DEFAULT_READ_LIMITS.maxHtmlChars);
+      return r === null || 'error' in r ? null : (r.views[0]?.text ?? null);
+    };
+    for (const tag of ['canvas', 'video', 'audio', 'iframe', 'noframes', 'noembed', 'meter', 'progress', 'dialog']) {
+      expect([tag, view(`<p>${lines[1]!.replace('[X]', '[ ]')}</p><${tag}>${lines[1]}</${tag}>`)?.trim()]).toEqual([tag, lines[1]!.replace('[X]', '[ ]')]);
+    }
+    expect(view(`<details><summary>Our ballot</summary><p>${lines[1]}</p></details>`)?.trim()).toBe('Our ballot');
+    // Open, each shows what it holds.
+    expect(htmlAsShown(`<details open><summary>Our ballot</summary><p>${lines[1]}</p></details><dialog open>${lines[0]}</dialog>`, DEFAULT_READ_LIMITS.maxHtmlChars)).toBeNull();
+  });
+
   it('a flex box shown in reverse, or a block moved as a whole, makes every line in it unsure, and a moving rule that cannot be matched leaves the reading unknown', () => {
     const unsure = (html: string): string[] => {
       const r = htmlAsShown(html, DEFAULT_READ_LIMITS.maxHtmlChars);

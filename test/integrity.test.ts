@@ -243,8 +243,11 @@ describe('only the issued paper', () => {
     expect([honest.judgement.verdict, honest.judgement.choices]).toEqual([{ kind: 'valid' }, ['williams']]);
   });
 
-  it('an HTML paper whose mark a style may draw beside another candidate (positioned, shifted, transformed) is void; beside an honest text version, the text is counted and the officer told to compare', async () => {
+  it('an HTML paper whose mark a style may draw beside another candidate (positioned, shifted, transformed) or clip out of sight is void; beside an honest text version, the text is counted and the officer told to compare', async () => {
     const asHtml = (text: string): string => text.split('\n').map((l) => `<p style="margin:0">${l}</p>`).join('');
+    // Pushed out of a box too small for it: shown blank.
+    const clipped = asHtml(paper.replace('[X]', '[<span style="display:inline-block;width:10px;overflow:hidden">&nbsp;&nbsp;&nbsp;&nbsp;X</span>]'));
+    expect((await judge(eml({ body: clipped, contentType: 'text/html; charset=utf-8' }))).judgement.verdict).toEqual({ kind: 'rejected', reason: 'void-for-uncertainty' });
     for (const style of ['position:relative;top:1.3em', 'position:absolute;top:212px;left:9px', 'transform:translateY(1.2em)']) {
       // Read on Williams's line, drawn in Alty's box below it.
       const html = asHtml(paper.replace('[X]', `[<span style="${style}">X</span>]`));

@@ -20,6 +20,9 @@ import { type CssRule, cssDeclarations, cssRules } from './css.js';
  *   - display:none, Outlook's mso-hide:all, an opacity under 0.1;
  *   - a height or width of 1px or less with overflow hidden, a clip of nothing;
  *   - a place far off the page (left, top, a margin or text-indent of -500px or more), a scale of 0.
+ * Hidden too: what a browser does not render (a <canvas>, <video>, <audio>, <iframe>, <noframes>,
+ * <noembed>, <meter> or <progress> holds as a fallback; a <dialog> not open; a closed <details> but
+ * its <summary>).
  * Hidden text: text whose inherited font size is 2px or less, whose colour (or fill) is
  * transparent or the colour behind it (the nearest background set, by a style or bgcolor; white for
  * the page; not judged behind a picture or gradient), or whose visibility is hidden or collapse; a
@@ -55,7 +58,7 @@ export interface HtmlReadings {
 export type HtmlView = { client: string; text: string } | { client: string; text: null; why: string };
 
 /** Markup by which HTML can show otherwise than it holds (a style, a template, hidden, a conditional comment, right to left, a form control, struck text): without any, it shows what it holds. */
-const MAY_HIDE = /<style|\sstyle\s*=|<template|\shidden|<!--\s*\[if|<bdo|\sdir\s*=\s*["']?\s*rtl|\scolor\s*=|\sbgcolor\s*=|<title|<script|<input|<select|<(?:s|strike|del)[\s/>]/i;
+const MAY_HIDE = /<style|\sstyle\s*=|<template|\shidden|<!--\s*\[if|<bdo|\sdir\s*=\s*["']?\s*rtl|\scolor\s*=|\sbgcolor\s*=|<title|<script|<input|<select|<(?:s|strike|del)[\s/>]|<(?:canvas|video|audio|iframe|noframes|noembed|meter|progress|dialog|details)[\s/>]/i;
 /** Selectors of rules that size, colour, hide or write text, at most (a stylesheet of more is not read). */
 const MAX_STYLE_SELECTORS = 500;
 const MAX_STYLE_SELECTOR_CHARS = 100_000;
@@ -210,6 +213,7 @@ function shownText(doc: Document, before: () => string, convert: (html: string) 
   const overridden: Element[] = [];
   const struck: Element[] = [];
   const unknownGlyphs: Text[] = [];
+  const measure = { budget: MAX_MEASURED_CHARS };
   // The walk is a loop over a stack (a document may nest as deep as html.ts lets it).
   // `reordering`, `reversing`: inside text that may be shown in another order, or is forced right to
   // left; only the outermost such element is marked, or reversed (as a whole, once).
@@ -225,9 +229,14 @@ function shownText(doc: Document, before: () => string, convert: (html: string) 
       continue;
     }
     if (!isTag(node)) continue;
-    if (node.name === 'template' || node.attribs.hidden !== undefined) {
+    if (node.name === 'template' || node.attribs.hidden !== undefined || NOT_RENDERED.has(node.name) || (node.name === 'dialog' && node.attribs.open === undefined)) {
       hidden.add(node);
       continue;
+    }
+    if (node.name === 'details' && node.attribs.open === undefined) {
+      // Closed: only its first <summary> shows until the reader opens it.
+      const summary = node.children.find((c) => isTag(c) && c.name === 'summary');
+      for (const c of node.children) if (c !== summary && (isTag(c) || (c.type === 'text' && (c as Text).data.trim() !== ''))) hidden.add(c);
     }
     const own = cascade(matches.get(node) ?? [], node);
     if (own.size > 0 && hidesBox(own)) {
@@ -236,12 +245,13 @@ function shownText(doc: Document, before: () => string, convert: (html: string) 
     }
     const rtl = /^\s*rtl\s*$/i.test(node.attribs.dir ?? '') || own.get('direction') === 'rtl';
     const override = (node.name === 'bdo' && rtl) || (rtl && /override/.test(own.get('unicode-bidi') ?? ''));
-    const reorders = override || rtl || node.name === 'bdo' || /override|plaintext|embed|isolate/.test(own.get('unicode-bidi') ?? '') || (own.size > 0 && movesText(own));
+    const style = own.size > 0 ? inherit(inherited, own, sheet.webFonts) : inherited;
+    const reorders =
+      override || rtl || node.name === 'bdo' || /override|plaintext|embed|isolate/.test(own.get('unicode-bidi') ?? '') || (own.size > 0 && (movesText(own) || (!reordering && mayClip(node, own, style.fontPx, measure))));
     if (override && !reversing) overridden.push(node);
     if (reorders && !reordering) reordered.push(node);
     const strikes = /line-through/.test(`${own.get('text-decoration') ?? ''} ${own.get('text-decoration-line') ?? ''}`);
     if (strikes && !striking) struck.push(node);
-    const style = own.size > 0 ? inherit(inherited, own, sheet.webFonts) : inherited;
     for (let i = node.children.length - 1; i >= 0; i--) {
       stack.push({ node: node.children[i]!, inherited: style, reordering: reordering || reorders, reversing: reversing || override, striking: striking || strikes });
     }
@@ -268,6 +278,13 @@ function shownText(doc: Document, before: () => string, convert: (html: string) 
   for (const p of parents) p.children = p.children.filter((c) => !hidden.has(c));
   return { text: convert(render(doc)) };
 }
+
+/**
+ * Elements a browser does not render, whose text is only a fallback for readers without the feature
+ * (a canvas, a video, an audio player, a frame, noframes, noembed, a meter, a progress bar): a mail
+ * client built on a browser engine shows none of it.
+ */
+const NOT_RENDERED = new Set(['canvas', 'video', 'audio', 'iframe', 'noframes', 'noembed', 'meter', 'progress']);
 
 /** Elements whose text a mail client never shows, and html-to-text writes. */
 const NEVER_SHOWN = new Set(['title', 'script']);
@@ -403,7 +420,7 @@ const UNREAD = '\u0000unread';
 
 /** The properties hides() reads, which a rule must set for its matches to be worked out. */
 const HIDE_PROPERTIES = new Set([
-  'text-decoration', 'text-decoration-line',
+  'text-decoration', 'text-decoration-line', 'white-space', 'line-height',
   'display', 'visibility', 'mso-hide', 'opacity', 'filter', 'font-size', 'color', '-webkit-text-fill-color', 'overflow', 'overflow-x', 'overflow-y',
   'height', 'max-height', 'width', 'max-width', 'clip', 'left', 'top', 'margin-left', 'margin-top', 'text-indent', 'transform', 'scale', 'font',
   'direction', 'unicode-bidi', 'background', 'background-color', 'background-image',
@@ -713,6 +730,56 @@ function inWebFont(d: ReadonlyMap<string, string>, webFonts: ReadonlySet<string>
   if (/^(?:inherit|unset)$/.test(value.trim())) return null;
   if (webFonts.size === 0) return false;
   return fontFamilies(value).some((f) => webFonts.has(f));
+}
+
+/** Characters of text measured for clipping (mayClip), at most, over a message; past it, a clipping box may clip. */
+const MAX_MEASURED_CHARS = 4_000_000;
+/** Elements that begin a line of their own. */
+const LINE_BLOCKS = new Set(['p', 'div', 'li', 'tr', 'table', 'tbody', 'thead', 'tfoot', 'ul', 'ol', 'dl', 'dt', 'dd', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'blockquote', 'pre', 'section', 'article', 'header', 'footer', 'center', 'form', 'hr', 'address', 'figure', 'main', 'nav', 'aside', 'fieldset']);
+
+/**
+ * Whether an element whose overflow is hidden may clip some of the text it holds out of sight (a
+ * mark pushed past the edge of a box sized for a blank one): a width or max-width narrower than its
+ * longest unbreakable run of text needs (the longest line, where white-space forbids wrapping),
+ * with a positive text-indent; or a height or max-height lower than its lines need. A character is
+ * taken as 0.6em wide (a no-break space too) and a line as 1.2em (or its line-height), in the
+ * element's font size: wider than most, so that a mark pushed out is never taken as shown. A box of 1px or
+ * less hides all it holds (hidesBox). Text is measured within `measure.budget` characters in all;
+ * past it, any such box may clip.
+ */
+function mayClip(e: Element, own: ReadonlyMap<string, string>, fontPx: number, measure: { budget: number }): boolean {
+  if (!['overflow', 'overflow-x', 'overflow-y'].some((p) => /^(?:hidden|clip)\b/.test(own.get(p) ?? ''))) return false;
+  const size = (p: string): number | null => {
+    const v = own.get(p);
+    return v === undefined ? null : px(v);
+  };
+  const width = Math.min(size('width') ?? Infinity, size('max-width') ?? Infinity);
+  const height = Math.min(size('height') ?? Infinity, size('max-height') ?? Infinity);
+  if (width === Infinity && height === Infinity) return false;
+  // The element's text as lines (a <br> or a block element begins one), white space collapsed but the no-break space.
+  const lines: string[] = [''];
+  const stack: AnyNode[] = [...e.children].reverse();
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (n instanceof Text) {
+      if ((measure.budget -= n.data.length) < 0) return true;
+      lines[lines.length - 1] += n.data.replace(/[ \t\n\r\f]+/g, ' ');
+    } else if (isTag(n)) {
+      if (n.name === 'br' || LINE_BLOCKS.has(n.name)) lines.push('');
+      for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]!);
+    }
+  }
+  // (Trimmed of spaces alone: String.trim() would take the no-break spaces that push a mark out of sight.)
+  const shown = lines.map((l) => l.replace(/^ +| +$/g, '')).filter((l) => l.trim() !== '');
+  if (shown.length === 0) return false;
+  const nowrap = /^(?:nowrap|pre)\b/.test(own.get('white-space') ?? '');
+  const longest = Math.max(...shown.map((l) => (nowrap ? l.length : Math.max(...l.split(' ').map((w) => w.length)))));
+  const indent = Math.max(0, size('text-indent') ?? 0);
+  if (longest * 0.6 * fontPx + indent > width + 1) return true;
+  const lineHeight = size('line-height') ?? 1.2 * fontPx;
+  // Lines that wrap in the width take more than one each.
+  const wrapped = width === Infinity || nowrap ? shown.length : shown.reduce((sum, l) => sum + Math.max(1, Math.ceil((l.length * 0.6 * fontPx) / width)), 0);
+  return wrapped * lineHeight > height + 1;
 }
 
 /** Whether declarations strike text through. */
