@@ -187,6 +187,30 @@ describe('reading a message', () => {
     expect(alone.facts.papers).toEqual([]);
   });
 
+  it('a box alone that a reader may take for another candidate\'s is doubted: a marked one under the last name (read with nothing, or the line after it), and a box under each name', async () => {
+    const alty = '[ ] Cllr Jacky Alty (South Ribble Borough Council)';
+    const verdict = async (body: string) => {
+      const { judgement } = await judge(eml({ body }));
+      return [judgement.verdict, judgement.choices, judgement.findings.filter((f) => f.code === 'void-for-uncertainty').map((f) => f.detail)];
+    };
+    // Under the last name, beside another mark or none: it was passed over (counted for Williams alone, or unmarked).
+    for (const marks of [{ williams: 'X' }, {}]) {
+      expect(await verdict(paperText(marks).replace(alty, `${alty}
+[X]`))).toEqual([
+        { kind: 'rejected', reason: 'void-for-uncertainty' },
+        [],
+        [expect.stringMatching(/line 11 has a marked box \("X"\) alone, beside no candidate's name \("Signed off by the Council Leader or Mayor" below it\)/)],
+      ]);
+    }
+    // A box under each name: read with the name below it, the X under Williams was counted for Alty.
+    const under = paperText({ williams: 'X' }).replace(/^\[(.?)\] (Cllr .*)$/gm, '$2\n[$1]');
+    expect(await verdict(under)).toEqual([{ kind: 'rejected', reason: 'void-for-uncertainty' }, [], [expect.stringMatching(/the box read with line 10 stands alone under Cllr Alistair Willoughby's name as well as over "Cllr Jason Williams"/)]]);
+    // An empty box under the last name, or a box over each name under the instructions, is no doubt.
+    expect(await verdict(paperText({ williams: 'X' }).replace(alty, `${alty}
+[ ]`))).toEqual([{ kind: 'valid' }, ['williams'], []]);
+    expect(await verdict(paperText({ williams: 'X' }).replace(/^(\[.?\]) (Cllr .*)$/gm, '$1\n$2'))).toEqual([{ kind: 'valid' }, ['williams'], []]);
+  });
+
   it('a council written by its initials is the sender\'s council; a paper naming another roster council is still council-mismatch', async () => {
     for (const council of ['NHDC', 'N.H.D.C.', 'North Herts DC']) {
       const { judgement } = await judge(eml({ body: paperText({ alty: 'X' }, { council }) }));

@@ -200,6 +200,12 @@ export function readPaperMarks(paper: RawPaper, candidates: readonly Candidate[]
       cand = matchCandidate(joined, candidates);
       if (cand) text = joined;
     }
+    // A box alone between a candidate's name above it and a line below it: a box under each name, or
+    // over each? The machine reads it with the line below; a reader may not.
+    const aboveCand = box.above === undefined ? null : matchCandidate(box.above, candidates);
+    if (aboveCand !== null) {
+      doubt(`the box read with line ${box.line} stands alone under ${aboveCand.name}'s name as well as over "${(cand?.name ?? text).slice(0, MAX_QUOTED)}": which name it belongs to cannot be read with certainty`);
+    }
     // A cross or tick without a box names a candidate or is prose: no box line at all, no doubt.
     if (isLooseBox(box) && !cand) continue;
     read++;
@@ -244,12 +250,15 @@ export function readPaperMarks(paper: RawPaper, candidates: readonly Candidate[]
   // A line among the box lines that names a candidate beside a mark in no box the reader reads
   // ("<X> Cllr …", "Cllr … (X)"): whoever reads the paper sees that candidate marked; the count would
   // not. (Naming only candidates the boxes mark, it marks them twice: the intent is plain.)
+  // A marked box alone on its line beside no candidate's name (below the last one, above another
+  // box, above the signature) is a mark a reader takes for some candidate's: which cannot be told.
   for (const stray of paper.strays ?? []) {
     const named = candidatesNamedIn([stray.text], candidates);
-    if (named.every((id) => chosen.has(id))) continue;
+    if (named.length > 0 ? named.every((id) => chosen.has(id)) : stray.box === undefined) continue;
     strayMarks++;
     const shown = stray.text.length > MAX_QUOTED ? `${stray.text.slice(0, MAX_QUOTED)}…` : stray.text;
-    doubt(`line ${stray.line} names ${named.map((id) => byId.get(id)?.name ?? id).join(', ')} beside a mark ("${stray.mark}") in no box the machine reads: "${shown}"`);
+    if (named.length === 0) doubt(`line ${stray.line} has a marked box ("${stray.mark}") alone, beside no candidate's name${shown === '' ? '' : ` ("${shown}" below it)`}: which candidate it marks cannot be read with certainty`);
+    else doubt(`line ${stray.line} names ${named.map((id) => byId.get(id)?.name ?? id).join(', ')} beside a mark ("${stray.mark}") in no box the machine reads: "${shown}"`);
   }
   return {
     origin: paper.origin,

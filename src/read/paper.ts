@@ -41,6 +41,13 @@ export interface BoxLine {
    * candidate it names, is prose beside anything else, and never makes a paper of its own.
    */
   apart?: true;
+  /**
+   * For a box alone on its line (`apart`), the line of text just above it (a blank line or two
+   * between), when that line is text no other box was read with: the box stands between two lines
+   * of text, and a reader may take it for the one above ("Cllr Jacky Alty (…)", then "[X]": a box
+   * under each name). judge/ doubts it when that line names a candidate.
+   */
+  above?: string;
 }
 
 /** A box line that is prose unless it names a candidate, and never a paper on its own (BoxLine.bare, BoxLine.apart). */
@@ -54,6 +61,12 @@ export interface StrayLine {
   text: string;
   /** The word of it that is a mark, brackets and all ("<X>", "☒", "(X)"). */
   mark: string;
+  /**
+   * A marked box alone on its line (`text` the line below it read with it, or "" when none is): a
+   * reader takes it for a candidate's box, so it is a doubt unless that text names only candidates
+   * marked; present only then.
+   */
+  box?: true;
 }
 
 export interface RawPaper {
@@ -310,7 +323,7 @@ const MAX_STRAYS = 20;
  * there are no others), and on above and below through such lines up to a blank line or a line of
  * another kind: a covering note set apart by a blank line is never in it. Each line is looked at once.
  */
-function strayLines(lines: readonly string[], parsed: readonly Parsed[], boxes: readonly BoxLine[]): StrayLine[] {
+function strayLines(lines: readonly string[], parsed: readonly Parsed[], boxes: readonly BoxLine[], lone: ReadonlyMap<number, BoxLine | null>): StrayLine[] {
   const boxAt = new Map<number, BoxLine>();
   for (const b of boxes) boxAt.set(b.line - 1, b);
   const firm = boxes.filter((b) => !isLooseBox(b));
@@ -325,13 +338,25 @@ function strayLines(lines: readonly string[], parsed: readonly Parsed[], boxes: 
     const b = boxAt.get(i);
     return b !== undefined && isLooseBox(b) ? b : null;
   };
+  // A box alone on its line is in the block as the line it stands on, whether or not it was read
+  // with a line of text below it (BoxLine.apart, perhaps past a blank line: "Signed off by…").
+  const within = (i: number): boolean => plain(i) || loose(i) !== null || lone.has(i);
   let top = first;
-  while (top > 0 && (plain(top - 1) || loose(top - 1) !== null)) top--;
+  while (top > 0 && within(top - 1)) top--;
   let bottom = last;
-  while (bottom + 1 < lines.length && (plain(bottom + 1) || loose(bottom + 1) !== null)) bottom++;
+  while (bottom + 1 < lines.length && within(bottom + 1)) bottom++;
   const out: StrayLine[] = [];
+  const kept = new Set<BoxLine>();
   for (let i = top; i <= bottom && out.length < MAX_STRAYS; i++) {
+    if (lone.has(i)) {
+      const placed = lone.get(i) ?? null;
+      const mark = placed?.mark ?? parsed[i]?.lone ?? '';
+      if (placed !== null) kept.add(placed);
+      if (readMark(mark) !== 'blank') out.push({ line: i + 1, text: placed?.text.slice(0, MAX_PAPER_LINE) ?? '', mark, box: true });
+      continue;
+    }
     const b = loose(i);
+    if (b !== null && kept.has(b)) continue;
     // A cross without a box (or a box apart from its text) whose text is more than a candidate's
     // name ("… Labour and Co-operative Party X") is prose to judge/ unless it names one as a box line
     // does: it is kept, so that a name in it is not passed over.
@@ -373,11 +398,15 @@ export function findPapers(text: string, origin: string): RawPaper[] {
     position: null,
     date: null,
   });
+  // Lines of a box alone, each with the box read with the text below it (besideLone), or null when none is.
+  const lone = new Map<number, BoxLine | null>();
+  // The line a box alone was last read with (its `text`): no box after it stands below it.
+  let readWith = -1;
   const close = (): void => {
     // A cross or tick without a box (BoxLine.bare) makes no paper of its own: prose may begin "X ".
     if (cur && !cur.heading && cur.boxes.every(isLooseBox)) cur.boxes = [];
     if (cur && cur.boxes.length > 0) {
-      const strays = strayLines(lines, parsed, cur.boxes);
+      const strays = strayLines(lines, parsed, cur.boxes, lone);
       if (strays.length > 0) cur.strays = strays;
     }
     if (cur && (cur.heading || cur.boxes.length > 0)) papers.push(cur);
@@ -393,10 +422,17 @@ export function findPapers(text: string, origin: string): RawPaper[] {
     cur ??= fresh(false);
     if (p.lone !== undefined) {
       const j = besideLone(lines, parsed, i);
+      let a = i - 1;
+      while (a >= 0 && a >= i - 3 && (lines[a] ?? '').trim() === '') a--;
+      const aboveText = (lines[a] ?? '').trim().replace(/\s+/g, ' ');
+      const above = a >= 0 && a !== readWith && parsed[a] === NONE && aboveText !== '' && aboveText.length <= MAX_PAPER_LINE ? aboveText : null;
       if (j !== null) {
-        cur.boxes.push({ text: (lines[j] ?? '').trim().replace(/\s+/g, ' '), mark: p.lone, continuation: null, line: j + 1, apart: true });
+        const box: BoxLine = { text: (lines[j] ?? '').trim().replace(/\s+/g, ' '), mark: p.lone, continuation: null, line: j + 1, apart: true, ...(above === null ? {} : { above }) };
+        readWith = j;
+        cur.boxes.push(box);
+        lone.set(i, box);
         i = j;
-      }
+      } else lone.set(i, null);
       continue;
     }
     if (p.box) {
