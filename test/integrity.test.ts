@@ -200,6 +200,13 @@ describe('only the issued paper', () => {
     ];
     expect(matchCandidate('J. Smith', twins)).toBeNull();
     expect(matchCandidate('Jo Smith', twins)?.id).toBe('a');
+    // One candidate's name beside another's council in brackets names neither; beside its own, a
+    // shortening, or words no candidate's council has, it names the candidate.
+    expect(matchCandidate('Cllr Jason Williams (South Ribble Borough Council)', C)).toBeNull();
+    expect(matchCandidate('Williams (South Ribble)', C)).toBeNull();
+    expect(matchCandidate('Cllr J. Williams (Ribble Borough Council)', C)).toBeNull();
+    for (const own of ['(Westminster)', '(WCC)', '(Westminster City Council, Labour)', '(Westminster & South Ribble)']) expect(matchCandidate(`Cllr Jason Williams ${own}`, C)?.id, own).toBe('williams');
+    expect(matchCandidate('Jo Smith (B Council)', twins)).toBeNull();
   });
 
   it('candidate-shaped lines that are not candidates, marked or not, void the paper', () => {

@@ -78,6 +78,13 @@ describe('marks', () => {
     // Prose that ends in a kiss in brackets is no box line beside a paper.
     expect(choicesOf(`${paperText({ alty: 'X' })}\nThank you (x)\n`)).toEqual({ choices: ['alty'], uncertain: [] });
   });
+  it('a table typed with bars, its first cell empty or a mark, as boxes; a header row or a cell of words is no box', () => {
+    const piped = (marks: Record<string, string>): string => paperText(marks).replace(/^\[(.?)\] (Cllr .*)$/gm, '| $1 | $2 |');
+    expect(choicesOf(piped({ williams: 'X' }))).toEqual({ choices: ['williams'], uncertain: [] });
+    expect(choicesOf(piped({ alty: '✓' }).replace('| ✓ |', '|✓|'))).toEqual({ choices: ['alty'], uncertain: [] });
+    expect(choicesOf(`| Vote | Candidate |\n|---|---|\n${piped({ williams: 'X' })}`)).toEqual({ choices: ['williams'], uncertain: [] });
+    expect(findPapers('| Labour | Cllr Jason Williams |', 'b')).toEqual([]);
+  });
   it('a box glyph after a bullet or a number, as an HTML list becomes', () => {
     for (const prefix of ['* ', '• ', '- ', '3. ']) {
       expect(choicesOf(paperText({}).replace('[ ] Cllr Jacky Alty', `${prefix}☒ Cllr Jacky Alty`)), prefix).toEqual({ choices: ['alty'], uncertain: [] });
@@ -85,7 +92,7 @@ describe('marks', () => {
   });
   it('a line among the box lines that names a candidate beside a mark in no box the machine reads makes the paper uncertain: the count never sees less than a reader does', () => {
     const alty = '[ ] Cllr Jacky Alty (South Ribble Borough Council)';
-    for (const line of ['<X> Cllr Jacky Alty (South Ribble Borough Council)', '{X} Cllr Jacky Alty (South Ribble Borough Council)', '|X| Cllr Jacky Alty (South Ribble Borough Council)', '[X Cllr Jacky Alty (South Ribble Borough Council)', 'X] Cllr Jacky Alty (South Ribble Borough Council)', 'Cllr Jacky Alty (South Ribble Borough Council) <X>', 'Cllr Jacky Alty (South Ribble Borough Council) x']) {
+    for (const line of ['<X> Cllr Jacky Alty (South Ribble Borough Council)', '{X} Cllr Jacky Alty (South Ribble Borough Council)', '[X Cllr Jacky Alty (South Ribble Borough Council)', 'X] Cllr Jacky Alty (South Ribble Borough Council)', 'Cllr Jacky Alty (South Ribble Borough Council) <X>', 'Cllr Jacky Alty (South Ribble Borough Council) x']) {
       // Alone, or beside another candidate's mark that the machine does read (a reader sees two marks).
       for (const marks of [{}, { williams: 'X' }]) {
         const r = choicesOf(paperText(marks).replace(alty, line));

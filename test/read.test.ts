@@ -199,12 +199,20 @@ describe('reading a message', () => {
 [X]`))).toEqual([
         { kind: 'rejected', reason: 'void-for-uncertainty' },
         [],
-        [expect.stringMatching(/line 11 has a marked box \("X"\) alone, beside no candidate's name \("Signed off by the Council Leader or Mayor" below it\)/)],
+        [expect.stringMatching(/line 11 has a mark \("X"\) alone, beside no candidate's name \("Signed off by the Council Leader or Mayor" below it\)/)],
       ]);
     }
     // A box under each name: read with the name below it, the X under Williams was counted for Alty.
     const under = paperText({ williams: 'X' }).replace(/^\[(.?)\] (Cllr .*)$/gm, '$2\n[$1]');
     expect(await verdict(under)).toEqual([{ kind: 'rejected', reason: 'void-for-uncertainty' }, [], [expect.stringMatching(/the box read with line 10 stands alone under Cllr Alistair Willoughby's name as well as over "Cllr Jason Williams"/)]]);
+    // A cross on a line of its own, under or over a name, is such a mark too (it was passed over: unmarked).
+    for (const line of ['Cllr Jason Williams (Westminster City Council)\nX', 'X\nCllr Jason Williams (Westminster City Council)', '[ ] Cllr Jason Williams (Westminster City Council)\n✓']) {
+      expect(await verdict(paperText({}).replace('[ ] Cllr Jason Williams (Westminster City Council)', line))).toEqual([
+        { kind: 'rejected', reason: 'void-for-uncertainty' },
+        [],
+        [expect.stringMatching(/^line (9|10) has a mark \("[X✓]"\) alone, beside no candidate's name: which candidate it marks cannot be read with certainty/)],
+      ]);
+    }
     // An empty box under the last name, or a box over each name under the instructions, is no doubt.
     expect(await verdict(paperText({ williams: 'X' }).replace(alty, `${alty}
 [ ]`))).toEqual([{ kind: 'valid' }, ['williams'], []]);

@@ -76,28 +76,50 @@ export function matchCandidate(text: string, candidates: readonly Candidate[]): 
   const t = nameTokens(withoutBrackets(text));
   if (t.length === 0) return null;
   const idx = candidateIndex(candidates);
-  let best: Candidate | null = null;
-  let bestLen = 0;
+  const entry = entryNamed(t, idx);
+  // The name of one candidate beside another's council in brackets ("Cllr Jason Williams (South
+  // Ribble Borough Council)"): not a line of the issued paper, and which was meant cannot be told.
+  return entry === null || bracketsNameAnother(text, entry, candidates) ? null : entry.candidate;
+}
+
+function entryNamed(t: readonly string[], idx: CandidateIndex): CandidateEntry | null {
+  let best: CandidateEntry | null = null;
   for (const entry of idx.byFirst.get(t[0]!) ?? []) {
     const ct = entry.tokens;
-    if (ct.length > t.length || ct.length <= bestLen || !ct.every((w, i) => t[i] === w)) continue;
+    if (ct.length > t.length || ct.length <= (best?.tokens.length ?? 0) || !ct.every((w, i) => t[i] === w)) continue;
     if (!t.slice(ct.length).every((w) => entry.council.has(w) || COUNCIL_FILLER.has(w))) continue;
-    best = entry.candidate;
-    bestLen = ct.length;
+    best = entry;
   }
   if (best) return best;
   if (t.length === 1) {
     const bySurname = idx.bySurname.get(t[0]!) ?? [];
-    if (bySurname.length === 1) return bySurname[0]?.candidate ?? null;
+    if (bySurname.length === 1) return bySurname[0] ?? null;
   }
   // An initial and a surname ("Cllr J. Alty"), then nothing but words of that candidate's council:
   // the one candidate whose first name begins so and whose surname it is.
   const initial = t[0]!;
   if (initial.length === 1 && t.length >= 2) {
     const found = (idx.bySurname.get(t[1]!) ?? []).filter((e) => e.tokens[0]!.startsWith(initial) && t.slice(2).every((w) => e.council.has(w) || COUNCIL_FILLER.has(w)));
-    if (found.length === 1) return found[0]?.candidate ?? null;
+    if (found.length === 1) return found[0] ?? null;
   }
   return null;
+}
+
+/**
+ * Whether what a line holds in round brackets names another candidate's council and nothing of the
+ * named candidate's own (the words of a council that no other candidate's shares, fillers aside).
+ */
+function bracketsNameAnother(text: string, entry: CandidateEntry, candidates: readonly Candidate[]): boolean {
+  if (!text.includes('(')) return false;
+  const inside = new Set(foldText([...text.matchAll(/\(([^)]*)\)?/g)].map((m) => m[1] ?? '').join(' ').replace(/&/g, ' and ')).split(' ').filter((w) => w !== '' && !COUNCIL_FILLER.has(w)));
+  if ([...inside].some((w) => entry.council.has(w))) return false;
+  const idx = candidateIndex(candidates);
+  for (const list of idx.byFirst.values()) {
+    for (const other of list) {
+      if (other !== entry && [...other.council].some((w) => !COUNCIL_FILLER.has(w) && !entry.council.has(w) && inside.has(w))) return true;
+    }
+  }
+  return false;
 }
 
 /**
@@ -250,14 +272,15 @@ export function readPaperMarks(paper: RawPaper, candidates: readonly Candidate[]
   // A line among the box lines that names a candidate beside a mark in no box the reader reads
   // ("<X> Cllr …", "Cllr … (X)"): whoever reads the paper sees that candidate marked; the count would
   // not. (Naming only candidates the boxes mark, it marks them twice: the intent is plain.)
-  // A marked box alone on its line beside no candidate's name (below the last one, above another
-  // box, above the signature) is a mark a reader takes for some candidate's: which cannot be told.
+  // A mark alone on its line beside no candidate's name (a box below the last one, above another box,
+  // above the signature; an X on a line of its own) is a mark a reader takes for some candidate's:
+  // which cannot be told.
   for (const stray of paper.strays ?? []) {
     const named = candidatesNamedIn([stray.text], candidates);
-    if (named.length > 0 ? named.every((id) => chosen.has(id)) : stray.box === undefined) continue;
+    if (named.length > 0 ? named.every((id) => chosen.has(id)) : stray.alone === undefined) continue;
     strayMarks++;
     const shown = stray.text.length > MAX_QUOTED ? `${stray.text.slice(0, MAX_QUOTED)}…` : stray.text;
-    if (named.length === 0) doubt(`line ${stray.line} has a marked box ("${stray.mark}") alone, beside no candidate's name${shown === '' ? '' : ` ("${shown}" below it)`}: which candidate it marks cannot be read with certainty`);
+    if (named.length === 0) doubt(`line ${stray.line} has a mark ("${stray.mark}") alone, beside no candidate's name${shown === '' || shown === stray.mark ? '' : ` ("${shown}" below it)`}: which candidate it marks cannot be read with certainty`);
     else doubt(`line ${stray.line} names ${named.map((id) => byId.get(id)?.name ?? id).join(', ')} beside a mark ("${stray.mark}") in no box the machine reads: "${shown}"`);
   }
   return {

@@ -62,11 +62,11 @@ export interface StrayLine {
   /** The word of it that is a mark, brackets and all ("<X>", "☒", "(X)"). */
   mark: string;
   /**
-   * A marked box alone on its line (`text` the line below it read with it, or "" when none is): a
-   * reader takes it for a candidate's box, so it is a doubt unless that text names only candidates
-   * marked; present only then.
+   * A mark alone on its line: a marked box ("[X]", `text` the line below it read with it, or "" when
+   * none is), or a cross or tick and nothing else ("X", "✓"; `text` that too). A reader takes it for
+   * some candidate's mark, so it is a doubt unless `text` names only candidates marked; present only then.
    */
-  box?: true;
+  alone?: true;
 }
 
 export interface RawPaper {
@@ -216,7 +216,7 @@ const BIDI_UNSURE = 'it holds bidirectional controls (characters that reorder te
 const MIRRORED: Record<string, string> = { '(': ')', ')': '(', '[': ']', ']': '[', '{': '}', '}': '{', '<': '>', '>': '<', '«': '»', '»': '«', '‹': '›', '›': '‹' };
 
 function parseLine(raw: string): Parsed {
-  const t = raw.trim().replace(/\s+/g, ' ');
+  const t = unpiped(raw.trim().replace(/\s+/g, ' '));
   // Every box, label and heading has a letter in it (a box, beside it): a line with none is none of
   // them, but may be a box alone ("[ ]", "☒"), its text on the next line.
   if (!HAS_LETTER.test(t)) return loneBox(t);
@@ -235,6 +235,20 @@ function parseLine(raw: string): Parsed {
     if (box.box !== null) return box;
   }
   return read;
+}
+
+/**
+ * A row of a table typed as text with bars ("| X | Cllr Jacky Alty (…) |", as Markdown writes one),
+ * whose first cell is empty or a mark, as a box before the rest ("[X] Cllr Jacky Alty (…)"); any
+ * other line as it is.
+ */
+function unpiped(t: string): string {
+  const row = /^\|([^|]{0,16})\|(.*?)\|?$/.exec(t);
+  if (row === null) return t;
+  const cell = row[1]!.trim();
+  if (cell !== '' && !isBareMark(cell)) return t;
+  const rest = row[2]!.split('|').map((c) => c.trim()).filter((c) => c !== '').join(' ');
+  return rest === '' ? `[${cell}]` : `[${cell}] ${rest}`;
 }
 
 /** A line (white space squeezed, bidirectional controls taken out) read as a box, label or heading; `unsure`, why any box on it is doubtful. */
@@ -352,7 +366,7 @@ function strayLines(lines: readonly string[], parsed: readonly Parsed[], boxes: 
       const placed = lone.get(i) ?? null;
       const mark = placed?.mark ?? parsed[i]?.lone ?? '';
       if (placed !== null) kept.add(placed);
-      if (readMark(mark) !== 'blank') out.push({ line: i + 1, text: placed?.text.slice(0, MAX_PAPER_LINE) ?? '', mark, box: true });
+      if (readMark(mark) !== 'blank') out.push({ line: i + 1, text: placed?.text.slice(0, MAX_PAPER_LINE) ?? '', mark, alone: true });
       continue;
     }
     const b = loose(i);
@@ -365,7 +379,7 @@ function strayLines(lines: readonly string[], parsed: readonly Parsed[], boxes: 
     } else if (plain(i)) {
       const text = (lines[i] ?? '').trim().replace(/\s+/g, ' ').slice(0, MAX_PAPER_LINE);
       const mark = markWord(text);
-      if (mark !== null) out.push({ line: i + 1, text, mark });
+      if (mark !== null) out.push({ line: i + 1, text, mark, ...(mark === text ? { alone: true as const } : {}) });
     }
   }
   return out;
