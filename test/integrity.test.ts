@@ -421,6 +421,32 @@ describe('machine-made mail that carries a vote', () => {
   });
 });
 
+describe('a counted paper beside words that say another vote', () => {
+  it('is named beside the declaration, spilled or not', async () => {
+    const t = tempDir();
+    try {
+      const box = join(t.dir, 'box');
+      mkdirSync(box);
+      writeFileSync(join(box, 'a.eml'), eml({ body: `We vote for Cllr Jacky Alty.\n\n${paperText({ williams: 'X' })}`, messageId: '<a@north-herts.gov.uk>' }));
+      writeFileSync(join(box, 'b.eml'), eml({ from: 'Leader <leader@knowsley.gov.uk>', body: `We vote for Cllr Jacky Alty.\n\n${paperText({ alty: 'X' }, { council: 'Knowsley Council', name: 'Cllr Graham Mooney' })}`, messageId: '<b@knowsley.gov.uk>' }));
+      const req = { paths: [box], election: ELECTION, roster: ROSTER, generator: 'test', jobs: 1 };
+      const whole = await runCount(req);
+      expect(whole.messages.map((m) => [m.council, m.disposition, m.choices])).toEqual([
+        ['north-herts', 'counted', ['williams']],
+        ['knowsley', 'counted', ['alty']],
+      ]);
+      expect(whole.notices.filter((n) => n.includes('say a vote'))).toEqual([
+        `1 counted paper(s) beside words of their sender's that say a vote for a candidate the paper does not mark: north-herts ${whole.messages[0]!.sha256.slice(0, 12)} (paper → williams; words → alty). The marks were counted, as the rules say; read each message (\`ccin-tally inspect\`) before declaring.`,
+      ]);
+      const spilled = await runCount({ ...req, spillAfter: 0 });
+      expect(spilled.notices).toEqual(whole.notices);
+      expect(spilled.digest).toBe(whole.digest);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
 describe('a council whose mail is signed', () => {
   it('gets no vote from an unsigned paper alone when the officer pinned its key; without a pinned key, prefer counts it', async () => {
     const t = tempDir();

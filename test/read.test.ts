@@ -250,7 +250,7 @@ describe('reading a message', () => {
   it('a blank paper with the vote written in words beside it is unmarked, and the finding says the words name a candidate', async () => {
     const words = await judge(withTxtAttachment('Dear Returning Officer,\n\nNorth Herts votes for Cllr Alty. Our paper is attached.\n\nElliot', paperText({})));
     // The lines of every own text that are no part of a paper (the paper's instructions among them).
-    expect(words.facts.proseBesideBlank.slice(0, 3)).toEqual(['Dear Returning Officer,', 'North Herts votes for Cllr Alty. Our paper is attached.', 'Elliot']);
+    expect(words.facts.prose.slice(0, 3)).toEqual(['Dear Returning Officer,', 'North Herts votes for Cllr Alty. Our paper is attached.', 'Elliot']);
     expect(words.judgement.verdict).toEqual({ kind: 'rejected', reason: 'unmarked' });
     expect(words.judgement.findings.map((f) => f.detail)).toContain('the text beside the unmarked paper names Cllr Jacky Alty: a vote written in words? Only a marked paper counts; read it by eye (inspect)');
     // The whole name in the paper's own text, too; a surname alone in prose is too common a word.
@@ -258,13 +258,32 @@ describe('reading a message', () => {
     expect(whole.judgement.findings.map((f) => f.detail)).toContainEqual(expect.stringMatching(/^the text beside the unmarked paper names Cllr Jacky Alty:/));
     const surname = await judge(eml({ body: `Thanks, Sarah Williams (PA to the Leader)\n\n${paperText({})}` }));
     expect(surname.judgement.findings.map((f) => f.detail).join('\n')).not.toMatch(/text beside the unmarked paper/);
-    // A marked paper keeps no prose.
-    expect((await judge(withTxtAttachment('We vote for Cllr Alty.', paperText({ alty: 'X' })))).facts.proseBesideBlank).toEqual([]);
+    // Words beside a marked paper that agree with it say nothing.
+    const agrees = await judge(withTxtAttachment('We vote for Cllr Alty.', paperText({ alty: 'X' })));
+    expect(agrees.facts.prose).toContain('We vote for Cllr Alty.');
+    expect([agrees.judgement.verdict, agrees.judgement.findings.map((f) => f.detail).join('\n')]).toEqual([{ kind: 'valid' }, expect.not.stringMatching(/own words/)]);
     // A blank paper laid out a box a line: the names below its boxes are the paper's, not prose.
     const laidOut = await judge(eml({ body: paperText({}).replace(/^(\[.?\]) (Cllr .*)$/gm, '$1\n$2') }));
     expect(laidOut.judgement.verdict).toEqual({ kind: 'rejected', reason: 'unmarked' });
-    expect(laidOut.facts.proseBesideBlank.join('\n')).not.toMatch(/Cllr/);
+    expect(laidOut.facts.prose.join('\n')).not.toMatch(/Cllr/);
     expect(laidOut.judgement.findings.map((f) => f.detail).join('\n')).not.toMatch(/text beside the unmarked paper/);
+  });
+
+  it('a marked paper beside the sender\'s own words saying a vote for someone it does not mark counts, and the verdict and a finding say so; a mention that says no vote does not', async () => {
+    const said = "the sender's own words beside the marked paper say a vote for Cllr Jacky Alty, whom the paper does not mark: the paper is counted as marked; read the message by eye (inspect) before declaring";
+    for (const body of [
+      `Dear Returning Officer,\n\nOur council votes for Cllr Jacky Alty.\n\n${paperText({ williams: 'X' })}`,
+      `${paperText({ williams: 'X' })}\nSorry, please count Cllr Alty instead.\n`,
+    ]) {
+      const { judgement } = await judge(eml({ body }));
+      expect([judgement.verdict, judgement.choices]).toEqual([{ kind: 'valid', inWords: ['alty'] }, ['williams']]);
+      expect(judgement.findings.map((f) => f.detail)).toContain(said);
+    }
+    // A mention that says no vote (good wishes, a signature of a candidate who leads the council) is nothing.
+    for (const body of [`Good luck to Cllr Jacky Alty and all the candidates.\n\n${paperText({ williams: 'X' })}`, `${paperText({ williams: 'X' })}\n--\nCllr Jacky Alty\nLeader, South Ribble Borough Council\n`]) {
+      const { judgement } = await judge(eml({ body }));
+      expect(judgement.verdict).toEqual({ kind: 'valid' });
+    }
   });
 
   it('a paper marked inside the quoted text of a reply is not counted, and the officer is told it is there', async () => {

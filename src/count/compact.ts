@@ -74,7 +74,7 @@ class SlimFacts implements MessageFacts {
   declare readonly signals: MessageFacts['signals'];
   declare readonly papers: MessageFacts['papers'];
   declare readonly quotedSample: MessageFacts['quotedSample'];
-  declare readonly proseBesideBlank: MessageFacts['proseBesideBlank'];
+  declare readonly prose: MessageFacts['prose'];
   declare readonly htmlPapers: null;
   declare readonly forwarded: MessageFacts['forwarded'];
   declare readonly attachments: MessageFacts['attachments'];
@@ -101,7 +101,7 @@ class SlimFacts implements MessageFacts {
   }
 }
 const DROPPED = ['fromHeader', 'bodyNotAsDeclared', 'senderHeader', 'resent', 'replyToHeader', 'subject', 'dateHeader', 'dateHeaderAt', 'earliestDateAt', 'receiptNote', 'htmlPapers'] as const;
-const EMPTIED = ['fromAddresses', 'repeatedHeaders', 'received', 'signals', 'papers', 'quotedSample', 'proseBesideBlank', 'forwarded', 'attachments', 'authResults', 'notes'] as const;
+const EMPTIED = ['fromAddresses', 'repeatedHeaders', 'received', 'signals', 'papers', 'quotedSample', 'prose', 'forwarded', 'attachments', 'authResults', 'notes'] as const;
 for (const key of DROPPED) Object.defineProperty(SlimFacts.prototype, key, { value: null, enumerable: true });
 for (const key of EMPTIED) Object.defineProperty(SlimFacts.prototype, key, { value: NONE, enumerable: true });
 

@@ -191,6 +191,8 @@ export function buildResult(input: CountInputs): ResultModel {
   const notices = officerNotices(input, records, ballots.length);
   const machineMade = machineMadeVotes(messages, records, votedCouncils);
   if (machineMade !== null) notices.push(machineMade);
+  const inWords = votesInWords(messages, records);
+  if (inWords !== null) notices.push(inWords);
   const sheet = input.receiptSecret ? tallySheet(election.id, records, input.receiptSecret) : null;
 
   const withoutDigest: Omit<ResultModel, 'digest'> = {
@@ -319,6 +321,24 @@ function officerNotices(input: CountInputs, records: readonly MessageRecord[], b
     }
   }
   return out;
+}
+
+/**
+ * Counted papers whose sender's own words beside them say a vote for a candidate the paper does not
+ * mark (judge/: Verdict.inWords): the paper counts, as the rules say, but a council that wrote one
+ * thing and marked another may not have meant the mark, so the officer reads each before declaring.
+ */
+function votesInWords(messages: readonly JudgedMessage[], records: readonly MessageRecord[]): string | null {
+  const found: string[] = [];
+  messages.forEach((m, i) => {
+    const v = m.judgement?.verdict;
+    const r = records[i];
+    if (v?.kind !== 'valid' || v.inWords === undefined || !r || r.disposition !== 'counted') return;
+    found.push(`${r.council ?? '?'} ${r.sha256.slice(0, 12)} (paper → ${r.choices.join(' + ')}; words → ${v.inWords.join(' + ')})`);
+  });
+  if (found.length === 0) return null;
+  const shown = found.slice(0, 5).join(', ') + (found.length > 5 ? ` and ${found.length - 5} more, among the messages counted` : '');
+  return `${found.length} counted paper(s) beside words of their sender's that say a vote for a candidate the paper does not mark: ${shown}. The marks were counted, as the rules say; read each message (\`ccin-tally inspect\`) before declaring.`;
 }
 
 /**

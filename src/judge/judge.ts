@@ -27,7 +27,8 @@ export type Verdict =
   | { kind: 'not-a-ballot'; why: NotABallotKind; marked?: string[] }
   | { kind: 'rejected'; reason: RejectionReason }
   | { kind: 'needs-adjudication'; reason: AdjudicationReason }
-  | { kind: 'valid' };
+  /** `inWords`: candidates the sender's own words say a vote for that the paper does not mark (officerNotices). */
+  | { kind: 'valid'; inWords?: string[] };
 
 export interface Judgement {
   verdict: Verdict;
@@ -171,6 +172,8 @@ export function judgeMessage(facts: MessageFacts, election: Election, roster: Ro
     forwarded: facts.forwarded.map((x) => ({ ...x, papers: x.papers.filter((p) => isBallotPaper(p, election)) })),
   };
   const j: Judgement = { verdict: { kind: 'valid' }, council: null, senderMatch: null, choices: [], findings, papers: [], rawPapers: [], signOff: null, auth: null };
+  /** Candidates the sender's own words say a vote for that the paper counted does not mark. */
+  let inWords: string[] | null = null;
 
   if (f.unreadable !== null) {
     findings.push({ code: 'unreadable', detail: f.unreadable });
@@ -356,12 +359,21 @@ export function judgeMessage(facts: MessageFacts, election: Election, roster: Ro
         rejections.push({ reason: 'unmarked', detail: 'no candidate is marked' });
         // The paper is blank, but the sender's own words beside it may give the vote: the rules count
         // only a marked paper, and the officer is told where to look.
-        const inWords = candidatesNamedIn(f.proseBesideBlank, election.candidates);
+        const inWords = candidatesNamedIn(f.prose, election.candidates);
         if (inWords.length > 0) {
           findings.push({ code: 'note', detail: `${NOTE_OPENING.voteInWords} ${inWords.map((id) => election.candidates.find((c) => c.id === id)?.name ?? id).join(', ')}: a vote written in words? Only a marked paper counts; read it by eye (inspect)` });
         }
       } else if (choices.length > election.vacancies) {
         rejections.push({ reason: 'overvote', detail: `${choices.length} candidates marked (${choices.join(', ')}) for ${election.vacancies} vacanc${election.vacancies === 1 ? 'y' : 'ies'}` });
+      } else {
+        // The paper is marked, but the sender's own words beside it say a vote for someone it does not
+        // mark ("Our council votes for Cllr Alty", "please count Cllr Alty instead"): the paper
+        // counts, as the rules say, and the officer is told, beside the declaration, to read it.
+        const stated = candidatesNamedIn(f.prose.filter((l) => STATES_A_VOTE.test(l)), election.candidates).filter((id) => !choices.includes(id));
+        if (stated.length > 0) {
+          inWords = stated;
+          findings.push({ code: 'note', detail: `${NOTE_OPENING.wordsDisagree} ${stated.map((id) => election.candidates.find((c) => c.id === id)?.name ?? id).join(', ')}, whom the paper does not mark: the paper is counted as marked; read the message by eye (inspect) before declaring` });
+        }
       }
     } else {
       rejections.push({ reason: 'void-for-uncertainty', detail: uncertain.join('; ') });
@@ -391,9 +403,12 @@ export function judgeMessage(facts: MessageFacts, election: Election, roster: Ro
   const firstAdjudication = adjudications[0];
   if (firstRejection) j.verdict = { kind: 'rejected', reason: firstRejection.reason };
   else if (firstAdjudication) j.verdict = { kind: 'needs-adjudication', reason: firstAdjudication.reason };
-  else j.verdict = { kind: 'valid' };
+  else j.verdict = inWords === null ? { kind: 'valid' } : { kind: 'valid', inWords };
   return j;
 }
+
+/** Words by which a line of prose says a vote ("we vote for", "please count", "our choice is", "instead"). */
+const STATES_A_VOTE = /\b(?:vot(?:e|es|ed|ing)|support(?:s|ed|ing)?|count(?:s|ed|ing)?|cho(?:ose|oses|se|sen|ice)|elect(?:s|ed|ing)?|prefer(?:s|red|ence)?|back(?:s|ed|ing)?|cast|nominat(?:e|es|ed|ing)|instead|rather)\b/i;
 
 const HTML_ONLY_PAPER = 'the HTML version of the message (what a mail client shows) holds a ballot paper that its text version does not: read it by eye (inspect)';
 

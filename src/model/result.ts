@@ -14,6 +14,7 @@ export const RESULT_SCHEMA = 'ccin-tally/result@1';
 export const NOTE_OPENING = {
   machineMadeVote: 'yet it carries a marked ballot paper',
   voteInWords: 'the text beside the unmarked paper names',
+  wordsDisagree: "the sender's own words beside the marked paper say a vote for",
 } as const;
 
 export interface FindingRecord {

@@ -10,8 +10,7 @@ import { assessAuthenticationResults, receivedByRegion, type AuthResultsFact } f
 import { bodyOffset } from './body-offset.js';
 import { serviceBoundary, serviceRegion, type ServiceProfile, type TrustBoundary } from './services.js';
 import type { DkimSignatureFact, TxtLookup } from './dkim.js';
-import { boxLines, findPapers, proseLines, type RawPaper } from './paper.js';
-import { readMark } from '../model/marks.js';
+import { boxLines, findPapers, type RawPaper } from './paper.js';
 import { htmlAsShown, htmlAsText } from './html.js';
 import { EVERY_CLIENT } from './html-shown.js';
 import type { MsgConversion } from './msg.js';
@@ -59,7 +58,7 @@ export const MAX_TEXT_CHARS = 2_000_000;
 
 /** Papers in quoted reply text kept for the judge to look at (the rest are only counted). */
 const QUOTED_SAMPLE = 3;
-/** Lines of prose kept beside papers that are all unmarked (MessageFacts.proseBesideBlank). */
+/** Lines of the sender's own prose kept beside the papers (MessageFacts.prose). */
 const PROSE_SAMPLE = 20;
 
 const overTextLimit = (what: string, chars: number): string =>
@@ -160,11 +159,11 @@ export interface MessageFacts {
    */
   quotedSample: RawPaper[];
   /**
-   * When every paper found has all its boxes empty, the first lines of the sender's own texts (body
-   * and text attachments, quoted and forwarded parts set apart) that are no part of a paper, at most
-   * PROSE_SAMPLE: a vote written in words there is worth telling the officer of.
+   * The first lines of the sender's own texts (body and text attachments, quoted and forwarded parts
+   * set apart) that are no part of a paper, at most PROSE_SAMPLE: a vote written in words there, beside
+   * a paper left blank or marked for someone else, is worth telling the officer of.
    */
-  proseBesideBlank: string[];
+  prose: string[];
   /**
    * The papers of the message's HTML version, when it has one beside the text/plain version that
    * `papers` were read from (multipart/alternative): what a mail client shows the officer. null when
@@ -289,7 +288,7 @@ function emptyFacts(raw: RawMessage): MessageFacts {
     papers: [],
     quotedPapers: 0,
     quotedSample: [],
-    proseBesideBlank: [],
+    prose: [],
     htmlPapers: null,
     forwarded: [],
     attachments: [],
@@ -986,12 +985,11 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
     }
   }
 
-  /** The sender's own part of each text (quoted and forwarded text set apart). */
-  const ownTexts: string[] = [];
+  /** Lines of the sender's own part of each text (quoted and forwarded text set apart) that are no part of a paper. */
+  const prose = { lines: facts.prose, max: PROSE_SAMPLE };
   for (const t of texts) {
     const split = splitQuoted(t.text, facts.subject);
-    facts.papers.push(...findPapers(split.own, t.origin));
-    ownTexts.push(split.own);
+    facts.papers.push(...findPapers(split.own, t.origin, prose));
     const quoted = findPapers(split.quoted, t.origin);
     facts.quotedPapers += quoted.length;
     facts.quotedSample.push(...quoted.slice(0, QUOTED_SAMPLE - facts.quotedSample.length));
@@ -1013,13 +1011,6 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
     for (const p of facts.papers) if (p.origin.startsWith('body-')) for (const b of p.boxes) b.unsure = UTF7_LINE;
   }
   facts.papers.push(...formPapers);
-  // Every paper left unmarked: the sender's own words beside it are kept, in case they give the vote.
-  if (facts.papers.length > 0 && facts.papers.every((p) => p.boxes.every((b) => readMark(b.mark) === 'blank'))) {
-    for (const own of ownTexts) {
-      if (facts.proseBesideBlank.length >= PROSE_SAMPLE) break;
-      facts.proseBesideBlank.push(...proseLines(own, PROSE_SAMPLE - facts.proseBesideBlank.length));
-    }
-  }
   facts.identity = sha256(
     JSON.stringify([
       facts.messageId,

@@ -295,28 +295,6 @@ function parseText(t: string, unsure: string | undefined): Parsed {
   return loneBox(t);
 }
 
-/**
- * The first lines of a text that are no part of a paper (no box, label or heading): a covering note's
- * words, each squeezed and cut to MAX_PAPER_LINE characters. Kept beside a paper left unmarked, for
- * the judge to see whether they name a candidate (a vote written in words).
- */
-export function proseLines(text: string, max: number): string[] {
-  const lines = normaliseText(text).split('\n');
-  const parsed = lines.map(parseLine);
-  const out: string[] = [];
-  for (let i = 0; i < lines.length && out.length < max; i++) {
-    const p = parsed[i]!;
-    // The text of a box alone on its line is the box's, as findPapers reads it: no prose.
-    if (p.lone !== undefined) {
-      i = besideLone(lines, parsed, i) ?? i;
-      continue;
-    }
-    const t = (lines[i] ?? '').trim().replace(/\s+/g, ' ');
-    if (t === '' || p !== NONE) continue;
-    out.push(t.length > MAX_PAPER_LINE ? t.slice(0, MAX_PAPER_LINE) : t);
-  }
-  return out;
-}
 
 /**
  * Papers' box lines (mark, text, and whether it is unsure) as one string: whether two readings of
@@ -395,8 +373,12 @@ function markWord(text: string): string | null {
   return null;
 }
 
-/** Every ballot paper in a text: a "CCIN BALLOT PAPER" heading starts one; boxes without a heading make one too. */
-export function findPapers(text: string, origin: string): RawPaper[] {
+/**
+ * Every ballot paper in a text: a "CCIN BALLOT PAPER" heading starts one; boxes without a heading
+ * make one too. `prose`, when given, is filled with the text's lines that are no part of a paper
+ * (no box, label or heading, nor the text a box alone was read with), up to `prose.max` of them.
+ */
+export function findPapers(text: string, origin: string, prose?: { lines: string[]; max: number }): RawPaper[] {
   const lines = normaliseText(text).split('\n');
   const parsed = lines.map(parseLine);
   const papers: RawPaper[] = [];
@@ -428,6 +410,10 @@ export function findPapers(text: string, origin: string): RawPaper[] {
   for (let i = 0; i < lines.length; i++) {
     const p = parsed[i];
     if (!p) continue;
+    if (p === NONE && prose !== undefined && prose.lines.length < prose.max) {
+      const t = (lines[i] ?? '').trim().replace(/\s+/g, ' ');
+      if (t !== '') prose.lines.push(t.length > MAX_PAPER_LINE ? t.slice(0, MAX_PAPER_LINE) : t);
+    }
     if (p.heading === 'ccin' || (p.heading === 'generic' && (cur === null || cur.boxes.some((b) => !isLooseBox(b)) || cur.heading))) {
       close();
       cur = fresh(true);
