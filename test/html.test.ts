@@ -368,6 +368,22 @@ describe('the HTML as shown, over generated papers', () => {
     expect(view(`<div style="width:300px;overflow:hidden"><p>[X] ${williams}</p><p>${lines[2]}</p></div>`)).toBeNull();
   });
 
+  it('writes in a list marker of the sender\'s own (::marker content, a list-style string, a picture or counter style of its own), by a rule or a style attribute; a predefined marker writes nothing', () => {
+    const williams = (html: string): string | null => {
+      const r = htmlAsShown(html, DEFAULT_READ_LIMITS.maxHtmlChars);
+      if (r === null || 'error' in r) return null;
+      return r.views[0]?.text?.split('\n').find((l) => l.includes('Williams'))?.trim() ?? null;
+    };
+    const list = (attrs: string): string => `<ul${attrs}><li>Cllr Jason Williams (Westminster City Council)</li></ul>`;
+    expect(williams(`<style>.w li::marker { content: "\\2612  " }</style>${list(' class="w"')}`)).toBe('* ☒ Cllr Jason Williams (Westminster City Council)');
+    expect(williams(`<style>ul.w { list-style-type: '☒ ' }</style>${list(' class="w"')}`)).toBe('* ☒ Cllr Jason Williams (Westminster City Council)');
+    expect(williams(list(` style='list-style: "✓ " inside'`))).toBe('* ✓ Cllr Jason Williams (Westminster City Council)');
+    for (const style of ['list-style-image: url(tick.png)', 'list-style-type: ticks', 'list-style: symbols(cyclic "☒")']) {
+      expect([style, williams(list(` style='${style}'`))]).toEqual([style, '* [\ufffd] Cllr Jason Williams (Westminster City Council)']);
+    }
+    for (const style of ['list-style-type: disc', 'list-style: square inside', 'list-style: none']) expect(htmlAsShown(list(` style="${style}"`), DEFAULT_READ_LIMITS.maxHtmlChars)).toBeNull();
+  });
+
   it('takes out what a browser does not render (the fallback text of a canvas, a video, a frame; a closed dialog; a closed <details> but its summary)', () => {
     const view = (html: string): string | null => {
       const r = htmlAsShown(html, DEFAULT_READ_LIMITS.maxHtmlChars);

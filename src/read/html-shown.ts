@@ -202,6 +202,14 @@ function shownText(doc: Document, before: () => string, convert: (html: string) 
       return { text: null, why: `its stylesheet writes over ${MAX_WRITTEN_CHARS} characters of text in` };
     }
   }
+  // A list marker set by a style attribute, for the item or the list's items.
+  for (const e of selectAll<AnyNode, Element>('[style*="list-style" i]', doc)) {
+    const marker = listMarker(cssDeclarations(e.attribs.style ?? '').declarations);
+    if (marker === null) continue;
+    const items = e.name === 'li' ? [e] : selectAll<AnyNode, Element>('li', e);
+    for (const element of items) written.push({ element, where: 'before', text: marker });
+    if ((writtenChars += items.length * marker.length) > MAX_WRITTEN_CHARS) return { text: null, why: `its stylesheet writes over ${MAX_WRITTEN_CHARS} characters of text in` };
+  }
   // The text held is read before what the stylesheet writes is put in (as text, it is then read as its element's text).
   if (written.length > 0) before();
   for (const w of written) {
@@ -582,11 +590,14 @@ function visitRule(rule: CssRule, out: Stylesheet): void {
   // A rule that hides or moves text alone: one whose selector cannot be matched leaves the reading unknown.
   const hiding = reads && (hides(rule.declarations) || movesText(declared) || strikesText(declared) || inWebFont(declared, out.webFonts) === true);
   const content = rule.declarations.get('content');
+  const marker = listMarker(rule.declarations);
   for (const raw of rule.selectors) {
     const selector = raw.trim();
     const pseudo = PSEUDO_ELEMENT.exec(selector);
     if (pseudo === null) {
       if (reads) out.matching.push({ selector, rule, hides: hiding });
+      // A list marker of its own (inherited by the list's items): written before each item it is set for.
+      if (marker !== null) out.generated.push({ selector: listItems(selector), where: 'before', text: marker });
       continue;
     }
     const element = bare(selector.slice(0, pseudo.index));
@@ -598,10 +609,47 @@ function visitRule(rule: CssRule, out: Stylesheet): void {
     } else if (which !== undefined && hiding) {
       // ::first-line and ::first-letter hide the element's own text (taken as all of it).
       out.matching.push({ selector: element, rule, hides: true });
+    } else if (pseudo[2]?.toLowerCase() === 'marker') {
+      // A list item's marker: what its content writes is shown before the item ("☒ Cllr …").
+      const text = content === undefined ? (marker ?? '') : generatedText(content);
+      if (text !== '') out.generated.push({ selector: listItems(element), where: 'before', text });
     }
-    // Other pseudo-elements (::selection, ::marker, ::placeholder) style nothing a paper's text is shown by.
+    // Other pseudo-elements (::selection, ::placeholder) style nothing a paper's text is shown by.
   }
 }
+
+/**
+ * The marker text declarations set for a list's items, where it is the sender's own: a string
+ * (`list-style-type: "☒ "`, in `list-style` too), or a box holding U+FFFD for a picture
+ * (`list-style-image`) or a counter style of the stylesheet's own (any name but CSS's predefined
+ * ones), which may draw anything;
+ * null for none or a predefined marker (a disc, a number).
+ */
+export function listMarker(d: ReadonlyMap<string, string>): string | null {
+  const image = d.get('list-style-image');
+  if (image !== undefined && (image.length > MAX_VALUE_CHARS || /url\(|gradient|image-set/.test(image))) return UNKNOWN_MARKER;
+  for (const prop of ['list-style-type', 'list-style']) {
+    const v = d.get(prop);
+    if (v === undefined) continue;
+    if (v.length > MAX_VALUE_CHARS || /url\(|gradient|image-set|symbols\(/.test(v)) return UNKNOWN_MARKER;
+    const quoted = /(["'])((?:\\.|(?!\1).)*)\1/.exec(v);
+    if (quoted) return generatedText(quoted[0]) || null;
+    const names = v.split(/\s+/).filter((w) => w !== '' && !LIST_STYLE_WORDS.has(w));
+    if (names.length > 0) return UNKNOWN_MARKER;
+  }
+  return null;
+}
+/** A marker that may be drawn as anything (a picture, a counter style's symbol): a box holding a mark that cannot be read, so a line it stands before is no certain line of a paper. */
+const UNKNOWN_MARKER = '[\ufffd] ';
+/** What list-style and list-style-type may say besides a string or a picture: CSS's predefined counter styles, positions and keywords. */
+const LIST_STYLE_WORDS = new Set([
+  'none', 'disc', 'circle', 'square', 'decimal', 'decimal-leading-zero', 'lower-roman', 'upper-roman', 'lower-alpha', 'upper-alpha', 'lower-latin', 'upper-latin',
+  'lower-greek', 'armenian', 'georgian', 'lower-armenian', 'upper-armenian', 'disclosure-open', 'disclosure-closed', 'cjk-decimal', 'hebrew', 'hiragana', 'katakana',
+  'inside', 'outside', 'inherit', 'initial', 'unset', 'revert',
+]);
+
+/** The list items a selector's marker is set for: the items it selects, and those of the lists it selects. */
+const listItems = (selector: string): string => `:is(${selector}):is(li), :is(${selector}) li`;
 
 /** What a selector matches once its pseudo-element is taken off (css-select matches elements only): `*` where nothing is left. */
 function bare(selector: string): string {
