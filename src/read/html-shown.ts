@@ -804,30 +804,56 @@ function mayClip(e: Element, own: ReadonlyMap<string, string>, fontPx: number, m
   const width = Math.min(size('width') ?? Infinity, size('max-width') ?? Infinity);
   const height = Math.min(size('height') ?? Infinity, size('max-height') ?? Infinity);
   if (width === Infinity && height === Infinity) return false;
-  // The element's text as lines (a <br> or a block element begins one), white space collapsed but the no-break space.
-  const lines: string[] = [''];
+  const nowrap = /^(?:nowrap|pre)\b/.test(own.get('white-space') ?? '');
+  const indent = Math.max(0, size('text-indent') ?? 0);
+  const lineHeight = size('line-height') ?? 1.2 * fontPx;
+  const charPx = 0.6 * fontPx;
+  // The element's text measured as lines (a <br> or a block element begins one), in one pass without
+  // building it: white space (but the no-break space) collapsed, a line's spaces at its ends not counted.
+  let lines = 0; // lines shown so far, each as many as it wraps to
+  let lineChars = 0; // the current line's characters, its last run of spaces not yet counted
+  let pendingSpace = false;
+  let visible = false; // the current line holds more than spaces
+  let run = 0; // the current unbreakable run
+  const endLine = (): void => {
+    if (visible) lines += width === Infinity || nowrap ? 1 : Math.max(1, Math.ceil((lineChars * charPx) / width));
+    lineChars = 0;
+    pendingSpace = false;
+    visible = false;
+    run = 0;
+  };
   const stack: AnyNode[] = [...e.children].reverse();
   while (stack.length > 0) {
     const n = stack.pop()!;
     if (n instanceof Text) {
-      if ((measure.budget -= n.data.length) < 0) return true;
-      lines[lines.length - 1] += n.data.replace(/[ \t\n\r\f]+/g, ' ');
+      const data = n.data;
+      if ((measure.budget -= data.length) < 0) return true;
+      for (let i = 0; i < data.length; i++) {
+        const c = data.charCodeAt(i);
+        if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0c) {
+          if (lineChars > 0) pendingSpace = true;
+          run = 0;
+          continue;
+        }
+        if (pendingSpace) {
+          lineChars++;
+          pendingSpace = false;
+        }
+        lineChars++;
+        // (A no-break space is no break, and shows nothing: it pushes what follows it out of sight.)
+        if (c !== 0xa0 && !(c >= 0xd800 && c <= 0xdbff)) visible = true;
+        run++;
+        // Wider than the box, with something to see on the line: something is pushed out of sight.
+        if ((nowrap ? lineChars : run) * charPx + indent > width + 1 && visible) return true;
+      }
     } else if (isTag(n)) {
-      if (n.name === 'br' || LINE_BLOCKS.has(n.name)) lines.push('');
+      if (n.name === 'br' || LINE_BLOCKS.has(n.name)) endLine();
       for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]!);
     }
+    if (lines * lineHeight > height + 1) return true;
   }
-  // (Trimmed of spaces alone: String.trim() would take the no-break spaces that push a mark out of sight.)
-  const shown = lines.map((l) => l.replace(/^ +| +$/g, '')).filter((l) => l.trim() !== '');
-  if (shown.length === 0) return false;
-  const nowrap = /^(?:nowrap|pre)\b/.test(own.get('white-space') ?? '');
-  const longest = Math.max(...shown.map((l) => (nowrap ? l.length : Math.max(...l.split(' ').map((w) => w.length)))));
-  const indent = Math.max(0, size('text-indent') ?? 0);
-  if (longest * 0.6 * fontPx + indent > width + 1) return true;
-  const lineHeight = size('line-height') ?? 1.2 * fontPx;
-  // Lines that wrap in the width take more than one each.
-  const wrapped = width === Infinity || nowrap ? shown.length : shown.reduce((sum, l) => sum + Math.max(1, Math.ceil((l.length * 0.6 * fontPx) / width)), 0);
-  return wrapped * lineHeight > height + 1;
+  endLine();
+  return lines * lineHeight > height + 1;
 }
 
 /** Whether declarations strike text through. */
