@@ -118,10 +118,12 @@ describe('the HTML as a reader is shown it (src/read/html-shown.ts)', () => {
       'color:transparent', 'color:rgba(0,0,0,0)', 'color:rgb(0 0 0 / 0)', 'color:hsla(0, 0%, 0%, 0.0)', 'color:#0000', 'color:#12345600', '-webkit-text-fill-color:transparent',
       'max-height:0;overflow:hidden', 'height:1px;width:1px;overflow:hidden', 'width:0;overflow-x:clip', 'clip:rect(0,0,0,0)', 'clip:rect(0px 0px 0px 0px)',
       'position:absolute;left:-9999px', 'text-indent:-10000px', 'margin-top:-60em', 'transform:scale(0)', 'transform:scaleY(0)', 'scale:0',
+      'filter:blur(6px)', 'filter:blur(0.5em) grayscale(1)', 'filter:contrast(0)', 'filter:contrast(0%)', 'content-visibility:hidden', 'zoom:0.1', 'zoom:5%',
     ]) expect(hides(decls(css)), css).toBe(true);
     for (const css of [
       'display:block', 'font-size:11.0pt', 'font-size:10px', 'font-size:x-small', 'font-size:0.8em', 'color:#000', 'color:rgb(0,0,0)', 'color:rgba(0,0,0,0.8)', 'color:#1F497D',
       'opacity:0.9', 'max-height:0', 'height:0', 'overflow:hidden', 'overflow:hidden;height:40px', 'margin-left:-4px', 'text-indent:-36.0pt', 'transform:scale(1)', 'mso-hide:none', '',
+      'filter:blur(1px)', 'filter:contrast(1.2)', 'content-visibility:auto', 'zoom:0.9', 'zoom:100%',
     ]) expect(hides(decls(css)), css).toBe(false);
   });
 
@@ -247,8 +249,8 @@ describe('the HTML as shown, over generated papers', () => {
   const lines = ['[ ] Cllr Alistair Willoughby (North Hertfordshire District Council)', '[X] Cllr Jason Williams (Westminster City Council)', '[ ] Cllr Jacky Alty (South Ribble Borough Council)'];
   const plain = fc.constantFrom('font-size:11.0pt', 'font-family:"Calibri",sans-serif', 'color:#1F497D', 'color:rgba(0,0,0,0.87)', 'margin:0cm', 'mso-fareast-language:EN-US', 'line-height:115%', 'overflow:hidden', 'max-height:40px', 'text-indent:-18pt', 'display:inline-block', 'opacity:0.9', 'font-size:0.9em',
     // Layout that moves nothing off its line: Word's table and list margins, a position without an offset, no transform.
-    'margin-left:-5.4pt', 'margin:0cm 0cm 0cm -5.4pt', 'margin-top:-1pt', 'position:relative', 'position:relative;top:0;left:0px', 'position:static', 'transform:none', 'order:0', 'float:left');
-  const hiding = fc.constantFrom('display:none', 'visibility:hidden', 'mso-hide:all', 'font-size:0', 'font-size:1px', 'opacity:0', 'color:transparent', 'max-height:0;overflow:hidden', 'position:absolute;left:-9999px', 'transform:scale(0)', 'color:#FFFFFF', 'color:white');
+    'margin-left:-5.4pt', 'margin:0cm 0cm 0cm -5.4pt', 'margin-top:-1pt', 'position:relative', 'position:relative;top:0;left:0px', 'position:static', 'transform:none', 'order:0', 'float:left', 'letter-spacing:-.1pt', 'zoom:100%', 'filter:blur(0px)', 'clip-path:none');
+  const hiding = fc.constantFrom('display:none', 'visibility:hidden', 'mso-hide:all', 'font-size:0', 'font-size:1px', 'opacity:0', 'color:transparent', 'max-height:0;overflow:hidden', 'position:absolute;left:-9999px', 'transform:scale(0)', 'color:#FFFFFF', 'color:white', 'filter:blur(6px)', 'filter:contrast(0%)', 'content-visibility:hidden', 'zoom:0.1');
   const boxes = (html: string, at: 'held' | number): string => {
     const r = htmlAsShown(html, DEFAULT_READ_LIMITS.maxHtmlChars);
     if (r === null) {
@@ -289,7 +291,7 @@ describe('the HTML as shown, over generated papers', () => {
   });
 
   // Styles by which a mark may be drawn beside another candidate's line than the one it is read on.
-  const moving = fc.constantFrom('position:absolute', 'position:fixed;top:20px', 'position:relative;top:-1.3em', 'position:sticky;bottom:19px', 'position:relative;inset:-20px 0 0 0', 'transform:translateY(-22px)', 'transform:rotate(180deg)', 'translate:0 -20px', 'rotate:90deg', 'scale:-1 1', 'margin-top:-20px', 'margin:-1.5em 0 0', 'margin-block-start:-18px', 'order:-1', 'grid-row:1', 'writing-mode:vertical-rl', `position:relative;top:${'0'.repeat(240)}20px`);
+  const moving = fc.constantFrom('position:absolute', 'position:fixed;top:20px', 'position:relative;top:-1.3em', 'position:sticky;bottom:19px', 'position:relative;inset:-20px 0 0 0', 'transform:translateY(-22px)', 'transform:rotate(180deg)', 'translate:0 -20px', 'rotate:90deg', 'scale:-1 1', 'margin-top:-20px', 'margin:-1.5em 0 0', 'margin-block-start:-18px', 'order:-1', 'grid-row:1', 'writing-mode:vertical-rl', 'clip-path:inset(0 0 60% 0)', 'mask-image:linear-gradient(transparent, black)', 'letter-spacing:-0.5em', `position:relative;top:${'0'.repeat(240)}20px`);
 
   it('a style that may show the mark elsewhere (positioned, shifted, turned, reordered), inline or by a class, makes the mark unsure as shown', () => {
     fc.assert(

@@ -19,7 +19,8 @@ import { type CssRule, cssDeclarations, cssRules } from './css.js';
  * the `hidden` attribute, a <template>, and an element whose own values say
  *   - display:none, Outlook's mso-hide:all, an opacity under 0.1;
  *   - a height or width of 1px or less with overflow hidden, a clip of nothing;
- *   - a place far off the page (left, top, a margin or text-indent of -500px or more), a scale of 0.
+ *   - a place far off the page (left, top, a margin or text-indent of -500px or more), a scale of 0;
+ *   - a blur of 3px or more, a contrast of 0, content-visibility:hidden, a zoom under 0.15.
  * Hidden too: what a browser does not render (a <canvas>, <video>, <audio>, <iframe>, <noframes>,
  * <noembed>, <meter> or <progress> holds as a fallback; a <dialog> not open; a closed <details> but
  * its <summary>).
@@ -421,14 +422,14 @@ const MOVE_PROPERTIES = [
   'position', 'top', 'left', 'right', 'bottom', 'inset', 'inset-block', 'inset-inline', 'inset-block-start', 'inset-block-end', 'inset-inline-start', 'inset-inline-end',
   'transform', 'translate', 'rotate', 'scale', 'margin', 'margin-top', 'margin-bottom', 'margin-block', 'margin-block-start', 'margin-block-end',
   'order', 'flex-direction', 'flex-flow', 'flex-wrap', 'grid-row', 'grid-column', 'grid-area', 'grid-row-start', 'grid-row-end', 'grid-column-start',
-  'grid-column-end', 'writing-mode',
+  'grid-column-end', 'writing-mode', 'clip-path', 'mask', 'mask-image', '-webkit-mask', '-webkit-mask-image', 'letter-spacing',
 ] as const;
 /** The value an over-long value of a MOVE_PROPERTIES property is read as: not known, so the text may be moved. */
 const UNREAD = '\u0000unread';
 
 /** The properties hides() reads, which a rule must set for its matches to be worked out. */
 const HIDE_PROPERTIES = new Set([
-  'text-decoration', 'text-decoration-line', 'white-space', 'line-height',
+  'text-decoration', 'text-decoration-line', 'white-space', 'line-height', 'content-visibility', 'zoom',
   'display', 'visibility', 'mso-hide', 'opacity', 'filter', 'font-size', 'color', '-webkit-text-fill-color', 'overflow', 'overflow-x', 'overflow-y',
   'height', 'max-height', 'width', 'max-width', 'clip', 'left', 'top', 'margin-left', 'margin-top', 'text-indent', 'transform', 'scale', 'font',
   'direction', 'unicode-bidi', 'background', 'background-color', 'background-image',
@@ -711,6 +712,13 @@ function hidesBox(d: ReadonlyMap<string, string>): boolean {
   const opacity = /^(\d*\.?\d+)(%?)$/.exec(get('opacity'));
   if (opacity && Number(opacity[1]) / (opacity[2] === '%' ? 100 : 1) < 0.1) return true;
   if (/opacity\(\s*0*\.?0+%?\s*\)/.test(get('filter'))) return true;
+  // Blurred past reading, or every colour the same grey (contrast(0)); skipped by the browser (content-visibility); shrunk to nothing (zoom).
+  const blur = /blur\(\s*([^)]*)\)/.exec(get('filter'));
+  if (blur && (px(blur[1] ?? '') ?? 0) >= 3) return true;
+  if (/contrast\(\s*0*\.?0+%?\s*\)/.test(get('filter'))) return true;
+  if (/^hidden\b/.test(get('content-visibility'))) return true;
+  const zoom = /^(\d*\.?\d+)(%?)$/.exec(get('zoom'));
+  if (zoom && Number(zoom[1]) / (zoom[2] === '%' ? 100 : 1) < 0.15) return true;
   const clipped = ['overflow', 'overflow-x', 'overflow-y'].some((p) => /^(?:hidden|clip)\b/.test(get(p)));
   if (clipped && ['height', 'max-height', 'width', 'max-width'].some((p) => (px(get(p)) ?? 2) <= 1)) return true;
   if (/^rect\(\s*0*\.?0+(?:px)?[\s,]+0*\.?0+(?:px)?[\s,]+0*\.?0+(?:px)?[\s,]+0*\.?0+(?:px)?\s*\)$/.test(get('clip'))) return true;
@@ -730,7 +738,9 @@ const isNothing = (value: string): boolean => /^(?:|auto|initial|unset|inherit|[
  * absolute or fixed) or shifted from its place (position relative or sticky with an offset, a
  * transform, a translation or rotation, a mirroring scale, a negative top or bottom margin of more
  * than a quarter of a line), its children shown in another order (a flex or grid order, a reversed
- * flex direction, a grid placement) or its lines turned (a vertical writing mode). A value too long
+ * flex direction, a grid placement) or its lines turned (a vertical writing mode); or what of it
+ * shows cannot be told (clipped to a shape or masked, letters drawn over each other by a negative
+ * letter-spacing of more than a quarter of a letter). A value too long
  * to read may do any of these. Horizontal margins and indents are not read (a Word table's
  * margin-left:-5.4pt, a list's text-indent:-18pt move nothing off its line).
  */
@@ -751,7 +761,10 @@ export function movesText(d: ReadonlyMap<string, string>): boolean {
   if (!/^(?:|[+]?0+|initial|unset|inherit)$/.test(get('order'))) return true;
   if (/reverse/.test(`${get('flex-direction')} ${get('flex-flow')} ${get('flex-wrap')}`)) return true;
   if (['grid-row', 'grid-column', 'grid-area', 'grid-row-start', 'grid-row-end', 'grid-column-start', 'grid-column-end'].some((p) => !/^(?:|auto|initial|unset|inherit)$/.test(get(p)))) return true;
-  return /vertical|sideways/.test(get('writing-mode'));
+  if (/vertical|sideways/.test(get('writing-mode'))) return true;
+  // Clipped to a shape or masked (what of the text shows cannot be told), or its letters drawn over each other.
+  if (['clip-path', 'mask', 'mask-image', '-webkit-mask', '-webkit-mask-image'].some((p) => !/^(?:|none|initial|unset|inherit)$/.test(get(p)))) return true;
+  return (px(get('letter-spacing')) ?? 0) <= -4;
 }
 
 /** The families a font-family value names, unquoted, lower case. */
