@@ -325,6 +325,20 @@ describe('Word papers as Word shows them', () => {
     const reading = r.kind === 'papers' ? readPaperMarks(r.papers[0]!, election.candidates) : null;
     expect(reading?.uncertain).toEqual([expect.stringMatching(/the mark "X\u0336" beside Cllr Jason Williams cannot be read with certainty/)]);
   });
+  it('hidden or struck text set by a style (a character style based on one with the Hidden effect; a paragraph style with strike-through, written by python-docx) is read as Word shows it', () => {
+    const hidden = readDocxPapers(readFileSync(join(DIR, 'files', 'hidden-by-style.docx')), 'x', 1 << 22);
+    expect(hidden).toMatchObject({ kind: 'not-machine-readable', why: expect.stringMatching(/hidden text/) });
+    const struck = readDocxPapers(readFileSync(join(DIR, 'files', 'struck-by-style.docx')), 'x', 1 << 22);
+    expect(struck.kind === 'papers' && struck.papers[0]?.boxes.map((b) => b.mark)).toEqual(['', '\u0336X\u0336', 'X']);
+  });
+  it('styles that cannot be read (not well-formed, or over 1 MiB) leave the document to the officer: what they hide cannot be told', async () => {
+    const { zipSync, unzipSync, strToU8 } = await import('fflate');
+    const files = unzipSync(readFileSync(join(DIR, 'files', 'typed.docx')));
+    for (const styles of ['<w:styles><w:style', `<w:styles>${'<!-- padding -->'.repeat(70_000)}</w:styles>`]) {
+      const r = readDocxPapers(zipSync({ ...files, 'word/styles.xml': strToU8(styles) }), 'x', 1 << 22);
+      expect(r).toMatchObject({ kind: 'not-machine-readable', why: expect.stringMatching(/^its styles \(word\/styles\.xml\) are over/) });
+    }
+  });
   it('ink drawn on the page leaves the paper to the officer; a drawing given for Word and for older readers is read once, as Word shows it', async () => {
     const { zipSync, strToU8 } = await import('fflate');
     const NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"';

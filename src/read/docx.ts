@@ -95,18 +95,91 @@ function drawnMarks(body: XmlElement): string[] {
   return found;
 }
 
-/** Whether a run is hidden text (w:vanish or w:specVanish in its properties, not turned off): Word does not show it. */
-function hiddenRun(run: XmlElement): boolean {
-  const pr = child(run, 'rPr');
-  if (!pr) return false;
-  return [child(pr, 'vanish'), child(pr, 'specVanish')].some((v) => v !== null && on(v, 'val') === true);
+/** The run properties read here, as a style or a run sets them: null where it says nothing of one. */
+interface RunToggles {
+  hidden: boolean | null;
+  struck: boolean | null;
+}
+/** Styles by id: the run properties each sets, its own or those of the style it is based on. */
+type Styles = ReadonlyMap<string, RunToggles>;
+const STYLES = 'word/styles.xml';
+/** A styles part larger than this is not read, and the document is left to the officer (Word's own is some 30–80 KB, a large template's 300 KB). */
+const MAX_STYLES_BYTES = 1 << 20;
+
+/** What a properties element (w:rPr) says of hidden text (w:vanish, w:specVanish) and strike-through (w:strike, w:dstrike). */
+function togglesOf(pr: XmlElement | null): RunToggles {
+  const said = (names: string[]): boolean | null => {
+    const found = pr === null ? [] : names.map((n) => child(pr, n)).filter((v): v is XmlElement => v !== null);
+    return found.length === 0 ? null : found.some((v) => on(v, 'val') === true);
+  };
+  return { hidden: said(['vanish', 'specVanish']), struck: said(['strike', 'dstrike']) };
 }
 
-/** Whether a run is struck through (w:strike or w:dstrike in its properties, not turned off). */
-function struckRun(run: XmlElement): boolean {
+/**
+ * The character and paragraph styles of word/styles.xml, each with the hidden and struck text it
+ * sets (its own w:rPr, else the style it is based on, followed up to 16 deep and never round a
+ * loop); empty when there is none; null when it cannot be read (not well-formed, nested too deep).
+ */
+function readStyles(xml: Uint8Array | undefined): Styles | null {
+  const out = new Map<string, RunToggles>();
+  if (xml === undefined) return out;
+  let root: XmlElement | null;
+  try {
+    const errors: string[] = [];
+    root = new DOMParser({ onError: (level) => { if (level !== 'warning') errors.push(level); } }).parseFromString(new TextDecoder('utf-8').decode(xml), 'text/xml').documentElement as unknown as XmlElement | null;
+    if (errors.length > 0 || root === null || nestedDeeperThan(root, MAX_XML_DEPTH)) return null;
+  } catch {
+    return null;
+  }
+  const own = new Map<string, { toggles: RunToggles; basedOn: string | null }>();
+  const list = root.getElementsByTagNameNS('*', 'style');
+  for (let i = 0; i < list.length; i++) {
+    const style = list.item(i) as XmlElement;
+    const id = attr(style, 'styleId');
+    if (id === null) continue;
+    own.set(id, { toggles: togglesOf(child(style, 'rPr')), basedOn: attr(child(style, 'basedOn'), 'val') });
+  }
+  // The document's defaults (w:docDefaults/w:rPrDefault), under every style.
+  const defaults = root.getElementsByTagNameNS('*', 'rPrDefault').item(0) as XmlElement | null;
+  const base = togglesOf(defaults === null ? null : child(defaults, 'rPr'));
+  let defaultParagraph: string | null = null;
+  for (let i = 0; i < list.length; i++) {
+    const style = list.item(i) as XmlElement;
+    if (attr(style, 'type') === 'paragraph' && /^(?:1|true|on)$/i.test(attr(style, 'default') ?? '')) defaultParagraph ??= attr(style, 'styleId');
+  }
+  for (const id of own.keys()) {
+    const toggles: RunToggles = { hidden: null, struck: null };
+    const seen = new Set<string>();
+    for (let at: string | null = id; at !== null && !seen.has(at) && seen.size < 16; at = own.get(at)?.basedOn ?? null) {
+      seen.add(at);
+      const t = own.get(at)?.toggles;
+      toggles.hidden ??= t?.hidden ?? null;
+      toggles.struck ??= t?.struck ?? null;
+    }
+    out.set(id, toggles);
+  }
+  // A paragraph with no style of its own has the default paragraph style; the document's defaults under all.
+  const fallback = defaultParagraph === null ? null : (out.get(defaultParagraph) ?? null);
+  out.set(NO_STYLE, { hidden: fallback?.hidden ?? base.hidden, struck: fallback?.struck ?? base.struck });
+  for (const [id, t] of out) if (id !== NO_STYLE) out.set(id, { hidden: t.hidden ?? base.hidden, struck: t.struck ?? base.struck });
+  return out;
+}
+/** The key of Styles for a paragraph that names no style. */
+const NO_STYLE = '\u0000';
+
+/**
+ * Hidden text and strike-through of a run, as Word works them out: the run's own properties, else
+ * its character style's (w:rStyle), else its paragraph style's (`paragraph`).
+ */
+function runToggles(run: XmlElement, styles: Styles, paragraph: RunToggles | null): { hidden: boolean; struck: boolean } {
   const pr = child(run, 'rPr');
-  if (!pr) return false;
-  return [child(pr, 'strike'), child(pr, 'dstrike')].some((v) => v !== null && on(v, 'val') === true);
+  const direct = togglesOf(pr);
+  const rStyle = pr === null ? null : attr(child(pr, 'rStyle'), 'val');
+  const character = rStyle === null ? null : (styles.get(rStyle) ?? null);
+  return {
+    hidden: direct.hidden ?? character?.hidden ?? paragraph?.hidden ?? false,
+    struck: direct.struck ?? character?.struck ?? paragraph?.struck ?? false,
+  };
 }
 
 /**
@@ -114,8 +187,10 @@ function struckRun(run: XmlElement): boolean {
  * Word shows it (`withHidden` false: runs of hidden text left out), or with its hidden text. Says
  * whether any hidden run holds text.
  */
-function documentText(root: XmlElement, withHidden: boolean): { text: string; hidden: boolean } {
+function documentText(root: XmlElement, withHidden: boolean, styles: Styles): { text: string; hidden: boolean } {
   let hidden = false;
+  // The run properties the paragraph being read sets by its style (w:pStyle).
+  let paragraph: RunToggles | null = null;
   const walk = (node: XmlNode): string => {
     if (node.nodeType !== 1) return '';
     const el = node as XmlElement;
@@ -124,18 +199,31 @@ function documentText(root: XmlElement, withHidden: boolean): { text: string; hi
         // mc:AlternateContent gives a drawing twice, for Word (mc:Choice) and for older readers
         // (mc:Fallback, VML): Word shows the first, so its text is read once.
         return '';
-      case 'r':
-        if (hiddenRun(el) && (el.textContent ?? '').trim() !== '') {
+      case 'r': {
+        const run = runToggles(el, styles, paragraph);
+        if (run.hidden && (el.textContent ?? '').trim() !== '') {
           hidden = true;
           if (!withHidden) return '';
         }
-        if (struckRun(el)) {
+        if (run.struck) {
           // Struck through (w:strike, w:dstrike): read struck, as a struck mark is shown.
           let s = '';
           for (let n = el.firstChild; n; n = n.nextSibling) s += walk(n);
           return struckText(s);
         }
         break;
+      }
+      case 'p': {
+        // Its style's run properties hold for its runs (a table cell's paragraphs within it too).
+        const pr = child(el, 'pPr');
+        const id = pr === null ? null : attr(child(pr, 'pStyle'), 'val');
+        const outer = paragraph;
+        paragraph = (id === null ? undefined : styles.get(id)) ?? styles.get(NO_STYLE) ?? null;
+        let s = '';
+        for (let n = el.firstChild; n; n = n.nextSibling) s += walk(n);
+        paragraph = outer;
+        return `${s}\n`;
+      }
       case 't':
         return el.textContent ?? '';
       case 'tab':
@@ -174,7 +262,7 @@ function documentText(root: XmlElement, withHidden: boolean): { text: string; hi
     }
     let s = '';
     for (let n = el.firstChild; n; n = n.nextSibling) s += walk(n);
-    return el.localName === 'p' ? s + '\n' : s;
+    return s;
   };
   /**
    * A table row as a line, its cells set apart by a space. A cell merged with the one above it
@@ -225,6 +313,7 @@ const mayBeMark = (text: string): boolean => {
  */
 export function readDocxPapers(bytes: Uint8Array, origin: string, maxUncompressed: number, budget?: { left: number }): DocxReading {
   let files: Record<string, Uint8Array>;
+  let stylesTooLarge = false;
   // The limit is on all the Word documents of a message together, when the caller keeps a budget:
   // reading costs about a microsecond a byte, and a message may carry fifty documents.
   const allowed = Math.min(maxUncompressed, budget?.left ?? maxUncompressed);
@@ -233,6 +322,11 @@ export function readDocxPapers(bytes: Uint8Array, origin: string, maxUncompresse
     // is cut off there; a size they state honestly is checked before anything is inflated.
     files = unzipSync(bytes, {
       filter: (f) => {
+        // The styles, for hidden and struck text set by a style: one too large to read is said to be.
+        if (f.name === STYLES) {
+          if (f.originalSize > Math.min(allowed, MAX_STYLES_BYTES)) stylesTooLarge = true;
+          return !stylesTooLarge;
+        }
         if (f.name !== DOCUMENT) return false;
         if (f.originalSize > allowed) {
           throw new Error(
@@ -250,7 +344,7 @@ export function readDocxPapers(bytes: Uint8Array, origin: string, maxUncompresse
   }
   const xml = files[DOCUMENT];
   if (!xml) return { kind: 'unreadable', why: 'not a Word document (no word/document.xml)' };
-  if (budget) budget.left -= xml.length;
+  if (budget) budget.left -= xml.length + (files[STYLES]?.length ?? 0);
   let root: XmlElement | null = null;
   try {
     const errors: string[] = [];
@@ -270,10 +364,14 @@ export function readDocxPapers(bytes: Uint8Array, origin: string, maxUncompresse
   // Read as Word shows it. Hidden text (Word's "Hidden" font effect) that would change the paper, a
   // mark or a line the officer opening the file does not see, or sees only with hidden text shown,
   // leaves the paper to the officer.
-  const shown = documentText(body, false);
+  const styles = stylesTooLarge ? null : readStyles(files[STYLES]);
+  if (styles === null) {
+    return { kind: 'not-machine-readable', why: `its styles (word/styles.xml) are over ${stylesTooLarge ? `${MAX_STYLES_BYTES} bytes` : 'what can be read'}, or not well-formed: what they hide or strike through cannot be told; open it and decide` };
+  }
+  const shown = documentText(body, false, styles);
   const papers = findPapers(shown.text, origin);
   if (shown.hidden) {
-    const all = findPapers(documentText(body, true).text, origin);
+    const all = findPapers(documentText(body, true, styles).text, origin);
     if (boxLines(all) !== boxLines(papers)) {
       return { kind: 'not-machine-readable', why: "the document holds hidden text (Word's Hidden font effect) that changes its ballot paper: Word shows one paper and the file holds another; open it and decide" };
     }
