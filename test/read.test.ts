@@ -88,6 +88,18 @@ describe('reading a message', () => {
     expect(judgement.choices).toEqual(['williams']);
   });
 
+  it('a .txt attachment saved as "Unicode" (UTF-16 with a byte order mark) is read as such, whatever charset is declared, or none', async () => {
+    const utf16 = (be: boolean): string => {
+      const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(paperText({ williams: 'X' }), 'utf16le')]);
+      return (be ? Buffer.from(le.swap16()) : le).toString('base64').replace(/.{76}/g, '$&\r\n');
+    };
+    for (const [ct, be] of [['text/plain', false], ['text/plain; charset=windows-1252', false], ['application/octet-stream', true]] as const) {
+      const body = `--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nOur ballot is attached.\r\n--b\r\nContent-Type: ${ct}\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename="ballot.txt"\r\n\r\n${utf16(be)}\r\n--b--\r\n`;
+      const { judgement } = await judge(eml({ contentType: 'multipart/mixed; boundary="b"', body }));
+      expect([ct, judgement.verdict, judgement.choices]).toEqual([ct, { kind: 'valid' }, ['williams']]);
+    }
+  });
+
   it('a .txt attachment, and body and attachment that agree count once', async () => {
     const boundary = 'b1';
     const body = [

@@ -479,6 +479,10 @@ async function parseMime(bytes: Buffer, limits: ReadLimits): Promise<ParsedMail>
 }
 
 export function decodeText(content: Buffer, charset: string | undefined): string {
+  // A byte order mark says the encoding whatever the charset says (as a browser and Notepad read it):
+  // a file saved as "Unicode" by Notepad is UTF-16 with one, often attached with no charset at all.
+  if (content[0] === 0xff && content[1] === 0xfe) return iconv.decode(content.subarray(2), 'utf-16le');
+  if (content[0] === 0xfe && content[1] === 0xff) return iconv.decode(content.subarray(2), 'utf-16be');
   const cs = (charset ?? '').trim().toLowerCase();
   if (cs && cs !== 'utf-8' && cs !== 'utf8' && cs !== 'us-ascii' && iconv.encodingExists(cs)) return iconv.decode(content, cs);
   try {
