@@ -46,7 +46,9 @@ import { type CssRule, cssDeclarations, cssRules } from './css.js';
  * leaves out what they hold for others (<!--[if !mso]><!-->); that is read as a second view.
  * Not seen: a linked or imported stylesheet (most mail clients fetch none; nothing is fetched
  * here), text on a picture of its own colour, a colour not written as #hex, rgb() or a common
- * name, anything a script does.
+ * name, anything a script does, a float (which may draw a mark at the far end of its own line or the
+ * next), lines drawn over each other by a small line-height, a negative horizontal margin of a few
+ * characters.
  */
 export interface HtmlReadings {
   /** The HTML as text as the machine reads it: html-to-text of the HTML as parsed (the same parse and conversion as the rest). */
@@ -138,7 +140,6 @@ function shownByAll(doc: Document): Map<AnyNode, string | null> {
 
 /** Elements every mail client shows struck through. */
 const STRUCK = new Set(['s', 'strike', 'del']);
-
 
 /** Takes out, or writes as text, the nodes shownByAll names, each parent's children once. */
 function applyShownByAll(changes: ReadonlyMap<AnyNode, string | null>): void {

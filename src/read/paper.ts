@@ -295,7 +295,6 @@ function parseText(t: string, unsure: string | undefined): Parsed {
   return loneBox(t);
 }
 
-
 /**
  * Papers' box lines (mark, text, and whether it is unsure) as one string: whether two readings of
  * one document found the same papers. A paper without boxes (a heading alone, as a <title> may
