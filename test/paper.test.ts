@@ -92,7 +92,7 @@ describe('marks', () => {
   });
   it('a line among the box lines that names a candidate beside a mark in no box the machine reads makes the paper uncertain: the count never sees less than a reader does', () => {
     const alty = '[ ] Cllr Jacky Alty (South Ribble Borough Council)';
-    for (const line of ['<X> Cllr Jacky Alty (South Ribble Borough Council)', '{X} Cllr Jacky Alty (South Ribble Borough Council)', '~~[X] Cllr Jacky Alty (South Ribble Borough Council)~~', '[X Cllr Jacky Alty (South Ribble Borough Council)', 'X] Cllr Jacky Alty (South Ribble Borough Council)', 'Cllr Jacky Alty (South Ribble Borough Council) <X>', 'Cllr Jacky Alty (South Ribble Borough Council) x']) {
+    for (const line of ['<X> Cllr Jacky Alty (South Ribble Borough Council)', '{X} Cllr Jacky Alty (South Ribble Borough Council)', '~~[X] Cllr Jacky Alty (South Ribble Borough Council)~~', 'X[ ] Cllr Jacky Alty (South Ribble Borough Council)', '[X Cllr Jacky Alty (South Ribble Borough Council)', 'X] Cllr Jacky Alty (South Ribble Borough Council)', 'Cllr Jacky Alty (South Ribble Borough Council) <X>', 'Cllr Jacky Alty (South Ribble Borough Council) x']) {
       // Alone, or beside another candidate's mark that the machine does read (a reader sees two marks).
       for (const marks of [{}, { williams: 'X' }]) {
         const r = choicesOf(paperText(marks).replace(alty, line));

@@ -362,12 +362,12 @@ function strayLines(lines: readonly string[], parsed: readonly Parsed[], boxes: 
   return out;
 }
 
-/** A word of a line that is a mark, brackets, bars or Markdown's marks about it aside ("X", "(X)", "<X>", "|X|", "[X", "~~[X]", "☒"), or null. */
+/** A word of a line that is a mark, brackets, bars or Markdown's marks about it aside ("X", "(X)", "<X>", "|X|", "[X", "X[", "~~[X]", "☒"), or null. */
 function markWord(text: string): string | null {
   for (const word of text.split(' ')) {
     if (word.length > 8) continue;
     // (Markdown's ~~struck~~, *bold* and _italic_ marks about a word too: "~~[X]".)
-    const core = word.replace(/^[[({<|~*_]+/, '').replace(/[\])}>|.,;:!~*_]+$/, '');
+    const core = word.replace(/^[[\](){}<>|~*_]+/, '').replace(/[[\](){}<>|.,;:!~*_]+$/, '');
     if (core !== '' && isBareMark(core)) return word;
   }
   return null;
