@@ -359,9 +359,9 @@ export function judgeMessage(facts: MessageFacts, election: Election, roster: Ro
         rejections.push({ reason: 'unmarked', detail: 'no candidate is marked' });
         // The paper is blank, but the sender's own words beside it may give the vote: the rules count
         // only a marked paper, and the officer is told where to look.
-        const inWords = candidatesNamedIn(f.prose, election.candidates);
-        if (inWords.length > 0) {
-          findings.push({ code: 'note', detail: `${NOTE_OPENING.voteInWords} ${inWords.map((id) => election.candidates.find((c) => c.id === id)?.name ?? id).join(', ')}: a vote written in words? Only a marked paper counts; read it by eye (inspect)` });
+        const named = candidatesNamedIn(f.prose, election.candidates);
+        if (named.length > 0) {
+          findings.push({ code: 'note', detail: `${NOTE_OPENING.voteInWords} ${named.map((id) => election.candidates.find((c) => c.id === id)?.name ?? id).join(', ')}: a vote written in words? Only a marked paper counts; read it by eye (inspect)` });
         }
       } else if (choices.length > election.vacancies) {
         rejections.push({ reason: 'overvote', detail: `${choices.length} candidates marked (${choices.join(', ')}) for ${election.vacancies} vacanc${election.vacancies === 1 ? 'y' : 'ies'}` });

@@ -17,7 +17,7 @@ const BARE_MARK = new RegExp(`^[xX${MARK_GLYPH_CHARS}]{1,3}$`, 'u');
 /**
  * Text as a strike-through shows it (HTML's <s> or line-through, Word's strike): each character but a
  * line break followed by U+0336, the combining long stroke overlay, as struck text is written in
- * plain text; a mark so written is no certain mark (markReading). Text already struck stays as it is.
+ * plain text; a mark so written is no certain mark (readMark). Text already struck stays as it is.
  */
 export const struckText = (text: string): string => text.replace(/\u0336/g, '').replace(/[^\r\n]/gu, '$&\u0336');
 

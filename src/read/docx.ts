@@ -132,21 +132,18 @@ function readStyles(xml: Uint8Array | undefined): Styles | null {
     return null;
   }
   const own = new Map<string, { toggles: RunToggles; basedOn: string | null }>();
+  let defaultParagraph: string | null = null;
   const list = root.getElementsByTagNameNS('*', 'style');
   for (let i = 0; i < list.length; i++) {
     const style = list.item(i) as XmlElement;
     const id = attr(style, 'styleId');
     if (id === null) continue;
     own.set(id, { toggles: togglesOf(child(style, 'rPr')), basedOn: attr(child(style, 'basedOn'), 'val') });
+    if (attr(style, 'type') === 'paragraph' && /^(?:1|true|on)$/i.test(attr(style, 'default') ?? '')) defaultParagraph ??= id;
   }
   // The document's defaults (w:docDefaults/w:rPrDefault), under every style.
   const defaults = root.getElementsByTagNameNS('*', 'rPrDefault').item(0) as XmlElement | null;
   const base = togglesOf(defaults === null ? null : child(defaults, 'rPr'));
-  let defaultParagraph: string | null = null;
-  for (let i = 0; i < list.length; i++) {
-    const style = list.item(i) as XmlElement;
-    if (attr(style, 'type') === 'paragraph' && /^(?:1|true|on)$/i.test(attr(style, 'default') ?? '')) defaultParagraph ??= attr(style, 'styleId');
-  }
   for (const id of own.keys()) {
     const toggles: RunToggles = { hidden: null, struck: null };
     const seen = new Set<string>();
@@ -366,7 +363,8 @@ export function readDocxPapers(bytes: Uint8Array, origin: string, maxUncompresse
   // leaves the paper to the officer.
   const styles = stylesTooLarge ? null : readStyles(files[STYLES]);
   if (styles === null) {
-    return { kind: 'not-machine-readable', why: `its styles (word/styles.xml) are over ${stylesTooLarge ? `${MAX_STYLES_BYTES} bytes` : 'what can be read'}, or not well-formed: what they hide or strike through cannot be told; open it and decide` };
+    const why = stylesTooLarge ? `over ${MAX_STYLES_BYTES} bytes` : 'over what can be read: not well-formed, or nested too deep';
+    return { kind: 'not-machine-readable', why: `its styles (word/styles.xml) are ${why}: what they hide or strike through cannot be told; open it and decide` };
   }
   const shown = documentText(body, false, styles);
   const papers = findPapers(shown.text, origin);

@@ -260,7 +260,7 @@ function shownText(doc: Document, before: () => string, convert: (html: string) 
       override || rtl || node.name === 'bdo' || /override|plaintext|embed|isolate/.test(own.get('unicode-bidi') ?? '') || (own.size > 0 && (movesText(own) || (!reordering && mayClip(node, own, style.fontPx, measure))));
     if (override && !reversing) overridden.push(node);
     if (reorders && !reordering) reordered.push(node);
-    const strikes = /line-through/.test(`${own.get('text-decoration') ?? ''} ${own.get('text-decoration-line') ?? ''}`);
+    const strikes = strikesText(own);
     if (strikes && !striking) struck.push(node);
     for (let i = node.children.length - 1; i >= 0; i--) {
       stack.push({ node: node.children[i]!, inherited: style, reordering: reordering || reorders, reversing: reversing || override, striking: striking || strikes });
@@ -270,13 +270,14 @@ function shownText(doc: Document, before: () => string, convert: (html: string) 
   if (written.length === 0) before();
   // Text forced right to left is shown reversed, its brackets mirrored ("]X[" is shown "[X]"): so it is read.
   for (const e of overridden) showReversed(e);
-  // Text a browser may show in another order than it is stored (right to left, or by a bidi override)
-  // is put between the controls that do the same in plain text, which make a paper's line unsure.
   // Text in a font the message supplies may be shown as anything: each character is one that cannot be told.
   for (const t of unknownGlyphs) t.data = t.data.replace(/\S/gu, '\uFFFD');
   // Text a style strikes through is shown struck, as <s> is by every client.
   for (const e of struck) for (const t of textNodes(e)) if (t.data.trim() !== '') t.data = struckText(t.data);
-  // Each line of its text too: an element of many lines (a block, a flex box) has its controls on every one.
+  // Text a browser may show in another order than it is stored (right to left, or by a bidi override)
+  // or in another place is put between the controls that do the same in plain text, which make a
+  // paper's line unsure; each line of its text too, so that an element of many lines (a block, a
+  // flex box) has its controls on every one.
   for (const e of reordered) {
     for (const t of textNodes(e)) if (t.data.trim() !== '') t.data = t.data.replace(/[^\r\n]+/g, (line) => `\u202E${line}\u202C`);
     e.children.unshift(textIn(e, '\u202E'));
@@ -535,9 +536,10 @@ function paperOf(behind: Rgb | null, own: ReadonlyMap<string, string>): Rgb | nu
 
 /** The size in the font shorthand (`font: 0/0 a`, `font: bold 12px Arial`), if it has one. */
 function fontShorthandSize(font: string | undefined): string | undefined {
-  if (font === undefined) return undefined;
-  return /(?:^|\s)((?:\d*\.?\d+)(?:[a-z]+|%)?|xx-small|x-small|small|medium|large|x-large|xx-large|smaller|larger)(?:\/\S+)?\s+\S/.exec(font)?.[1];
+  return font === undefined ? undefined : FONT_SHORTHAND.exec(font)?.[1];
 }
+/** The font shorthand's size (and line height), then its families: `bold 12px/1.2 Arial, sans-serif`. */
+const FONT_SHORTHAND = /(?:^|\s)((?:\d*\.?\d+)(?:[a-z]+|%)?|xx-small|x-small|small|medium|large|x-large|xx-large|smaller|larger)(?:\/\S+)?\s+(\S[^]*)$/;
 
 const FONT_KEYWORDS: Record<string, number> = { 'xx-small': 9, 'x-small': 10, small: 13, medium: 16, large: 18, 'x-large': 24, 'xx-large': 32, 'xxx-large': 48 };
 
@@ -590,7 +592,7 @@ function visitRule(rule: CssRule, out: Stylesheet): void {
   const declared = boundedAll(rule.declarations);
   const reads = [...rule.declarations.keys()].some((p) => HIDE_PROPERTIES.has(p)) || mayMove(declared) || inWebFont(declared, out.webFonts) !== null;
   // A rule that hides or moves text alone: one whose selector cannot be matched leaves the reading unknown.
-  const hiding = reads && (hides(rule.declarations) || movesText(declared) || strikesText(declared) || inWebFont(declared, out.webFonts) === true);
+  const hiding = reads && (hides(declared) || movesText(declared) || strikesText(declared) || inWebFont(declared, out.webFonts) === true);
   const content = rule.declarations.get('content');
   const marker = listMarker(rule.declarations);
   for (const raw of rule.selectors) {
@@ -738,10 +740,10 @@ const isNothing = (value: string): boolean => /^(?:|auto|initial|unset|inherit|[
  * mark may be seen beside another line than the one it is read on: taken out of the flow (position
  * absolute or fixed) or shifted from its place (position relative or sticky with an offset, a
  * transform, a translation or rotation, a mirroring scale, a negative top or bottom margin of more
- * than a quarter of a line), its children shown in another order (a flex or grid order, a reversed
+ * than 4px, a quarter of a line), its children shown in another order (a flex or grid order, a reversed
  * flex direction, a grid placement) or its lines turned (a vertical writing mode); or what of it
- * shows cannot be told (clipped to a shape or masked, letters drawn over each other by a negative
- * letter-spacing of more than a quarter of a letter). A value too long
+ * shows cannot be told (clipped to a shape or masked, letters drawn over each other by a
+ * letter-spacing of -4px or less). A value too long
  * to read may do any of these. Horizontal margins and indents are not read (a Word table's
  * margin-left:-5.4pt, a list's text-indent:-18pt move nothing off its line).
  */
@@ -785,9 +787,9 @@ function inWebFont(d: ReadonlyMap<string, string>, webFonts: ReadonlySet<string>
   let value = d.get('font-family');
   if (value === undefined) {
     const font = d.get('font');
-    const size = font === undefined ? null : /(?:^|\s)(?:\d*\.?\d+(?:[a-z]+|%)?|xx-small|x-small|small|medium|large|x-large|xx-large|smaller|larger)(?:\/\S+)?\s+(\S[^]*)$/.exec(font);
-    if (size === null) return null;
-    value = size[1]!;
+    const families = font === undefined ? undefined : FONT_SHORTHAND.exec(font)?.[2];
+    if (families === undefined) return null;
+    value = families;
   }
   if (/^(?:inherit|unset)$/.test(value.trim())) return null;
   if (webFonts.size === 0) return false;
