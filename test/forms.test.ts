@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { readDocxPapers } from '../src/read/docx.js';
 import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
-import { strToU8, zipSync } from 'fflate';
+import { strToU8, unzipSync, zipSync } from 'fflate';
 import { MAX_PDF_DECODED_BYTES, readPdfPaper } from '../src/read/pdf.js';
 import { DEFAULT_READ_LIMITS, readMessage } from '../src/read/message.js';
 import { ballotReference } from '../src/issue/references.js';
@@ -339,7 +339,7 @@ describe('Word papers as Word shows them', () => {
       expect(r).toMatchObject({ kind: 'not-machine-readable', why: expect.stringMatching(/^its styles \(word\/styles\.xml\) are over/) });
     }
   });
-  it('ink drawn on the page leaves the paper to the officer; a drawing given for Word and for older readers is read once, as Word shows it', async () => {
+  it('ink drawn on the page leaves the paper to the officer; a drawing given for Word and for older readers is read once; given otherwise to each, it goes to the officer', async () => {
     const { zipSync, strToU8 } = await import('fflate');
     const NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"';
     const docx = (body: string): Uint8Array => zipSync({ 'word/document.xml': strToU8(`<w:document ${NS}><w:body>${body}</w:body></w:document>`) });
@@ -348,9 +348,105 @@ describe('Word papers as Word shows them', () => {
     expect(readDocxPapers(ink, 'x', 1 << 20)).toMatchObject({ kind: 'not-machine-readable', why: expect.stringMatching(/ink ×1/) });
     const box = (line: string): string => `<w:txbxContent><w:p><w:r><w:t>${line}</w:t></w:r></w:p></w:txbxContent>`;
     const alty = lines.findIndex((l) => l.includes('Alty'));
-    const drawing = `<w:p><w:r><mc:AlternateContent><mc:Choice Requires="wps">${box('[X] Cllr Jacky Alty')}</mc:Choice><mc:Fallback>${box('[ ] Cllr Jacky Alty')}</mc:Fallback></mc:AlternateContent></w:r></w:p>`;
-    const r = readDocxPapers(docx(lines.map((l, i) => (i === alty ? drawing : l)).join('')), 'x', 1 << 20);
+    const drawing = (fallback: string): string => `<w:p><w:r><mc:AlternateContent><mc:Choice Requires="wps">${box('[X] Cllr Jacky Alty')}</mc:Choice><mc:Fallback>${box(fallback)}</mc:Fallback></mc:AlternateContent></w:r></w:p>`;
+    const r = readDocxPapers(docx(lines.map((l, i) => (i === alty ? drawing('[X] Cllr Jacky Alty') : l)).join('')), 'x', 1 << 20);
     expect(r.kind === 'papers' && r.papers[0]?.boxes.map((b) => [b.mark, b.text])).toEqual([['', 'Cllr Alistair Willoughby (North Hertfordshire District Council)'], ['', 'Cllr Jason Williams (Westminster City Council)'], ['X', 'Cllr Jacky Alty']]);
+    // A reader that does not know what mc:Choice requires shows mc:Fallback: an empty box there is another paper.
+    expect(readDocxPapers(docx(lines.map((l, i) => (i === alty ? drawing('[ ] Cllr Jacky Alty') : l)).join('')), 'x', 1 << 20)).toMatchObject({ kind: 'not-machine-readable', why: expect.stringMatching(/mc:Fallback/) });
+  });
+});
+
+describe('a Word paper that Word, another reader or another view shows otherwise (fixtures/forms/make-views.py)', () => {
+  const read = (name: string) => readDocxPapers(readFileSync(join(DIR, 'files', name)), 'x', 1 << 22);
+  const marks = (r: ReturnType<typeof readDocxPapers>) => (r.kind === 'papers' ? r.papers.map((p) => p.boxes.map((b) => b.mark)) : r);
+  it('tracked changes that move the mark leave the file to the officer; changes beside the paper are read as made', () => {
+    expect(read('tracked-move.docx')).toMatchObject({ kind: 'not-machine-readable', why: expect.stringMatching(/tracked changes .* change its ballot paper/) });
+    const named = read('tracked-name.docx');
+    expect(marks(named)).toEqual([['', 'X', '']]);
+    expect(named.kind === 'papers' && named.papers[0]?.name).toBe('Cllr Janice Armstrong');
+  });
+  it('a mark Word draws white, or lowered onto the next line, leaves the file to the officer', () => {
+    for (const name of ['white-mark.docx', 'lowered-mark.docx']) {
+      expect(read(name)).toMatchObject({ kind: 'not-machine-readable', why: expect.stringMatching(/draws where no one sees it with certainty/) });
+    }
+  });
+  it('a candidate line in the page header is a second paper on the page: the officer decides', () => {
+    expect(read('header-paper.docx')).toMatchObject({ kind: 'not-machine-readable', why: expect.stringMatching(/^its header \(word\/header1\.xml\) holds lines of a ballot paper/) });
+  });
+  it('a box marked with Insert › Symbol (Wingdings ☒) is read as marked; a symbol of another font cannot be read with certainty', async () => {
+    const { readPaperMarks } = await import('../src/judge/marks.js');
+    const { parseElection } = await import('../src/inputs/election.js');
+    const election = parseElection({ name: 'e', path: ELECTION, bytes: readFileSync(ELECTION), sha256: '' });
+    const r = read('symbol-mark.docx');
+    expect(marks(r)).toEqual([['', '\uF0FD', '']]);
+    expect(r.kind === 'papers' && readPaperMarks(r.papers[0]!, election.candidates)).toMatchObject({ choices: ['williams'], uncertain: [] });
+    const files = unzipSync(readFileSync(join(DIR, 'files', 'symbol-mark.docx')));
+    const other = new TextDecoder().decode(files['word/document.xml']).replace('w:font="Wingdings"', 'w:font="Symbol"');
+    expect(marks(readDocxPapers(zipSync({ ...files, 'word/document.xml': strToU8(other) }), 'x', 1 << 22))).toEqual([['', '\uFFFD', '']]);
+  });
+  it('is read from the part the package names as its document, as Word opens it, never from a word/document.xml it does not name', () => {
+    expect(marks(read('decoy-part.docx'))).toEqual([['', '', 'X']]);
+    const files = unzipSync(readFileSync(join(DIR, 'files', 'decoy-part.docx')));
+    const rels = new TextDecoder().decode(files['_rels/.rels']);
+    const twice = rels.replace('</Relationships>', '<Relationship Id="rIdX" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>');
+    expect(readDocxPapers(zipSync({ ...files, '_rels/.rels': strToU8(twice) }), 'x', 1 << 22)).toMatchObject({ kind: 'not-machine-readable', why: expect.stringMatching(/name more than one document/) });
+    const gone = rels.replace('word/ballot.xml', 'word/missing.xml');
+    expect(readDocxPapers(zipSync({ ...files, '_rels/.rels': strToU8(gone) }), 'x', 1 << 22)).toMatchObject({ kind: 'unreadable', why: 'not a Word document (no word/missing.xml)' });
+  });
+  it('counted as Word shows the paper, or sent to the officer, in a message as in a file', async () => {
+    const docx = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
+    const sent = async (name: string) => {
+      const file = readFileSync(join(DIR, 'files', name)).toString('base64').replace(/.{76}/g, '$&\r\n');
+      const body = ['--b', 'Content-Type: text/plain; charset=utf-8', '', 'Our ballot paper is attached.', '--b', `Content-Type: ${docx}`, `Content-Disposition: attachment; filename="${name}"`, 'Content-Transfer-Encoding: base64', '', file, '--b--', ''].join('\r\n');
+      return outcome(await tallyMessage(eml({ from: 'Cllr Janice Armstrong <leader@sunderland.gov.uk>', messageId: '<paper@sunderland.gov.uk>', body, contentType: 'multipart/mixed; boundary="b"' })))['m.eml'];
+    };
+    expect(await sent('decoy-part.docx')).toBe('counted alty');
+    expect(await sent('tracked-move.docx')).toBe('needs-adjudication: unreadable-attachment');
+    expect(await sent('white-mark.docx')).toBe('needs-adjudication: unreadable-attachment');
+  });
+  it('two parts whose names differ only in case are one part to a reader: which it opens cannot be told', () => {
+    const files = unzipSync(readFileSync(join(DIR, 'files', 'typed.docx')));
+    expect(readDocxPapers(zipSync({ ...files, 'word/Document.xml': files['word/document.xml']! }), 'x', 1 << 22)).toMatchObject({ kind: 'not-machine-readable', why: expect.stringMatching(/two parts named/) });
+  });
+  it('another file brought in by the document (w:altChunk) is not read: the officer decides', () => {
+    const files = unzipSync(readFileSync(join(DIR, 'files', 'typed.docx')));
+    const xml = new TextDecoder().decode(files['word/document.xml']).replace('<w:body>', '<w:body><w:altChunk r:id="rId99"/>');
+    expect(readDocxPapers(zipSync({ ...files, 'word/document.xml': strToU8(xml) }), 'x', 1 << 22)).toMatchObject({ kind: 'not-machine-readable', why: expect.stringMatching(/w:altChunk/) });
+  });
+  it('reads white and moved text set by a style, in a theme colour, or measured in points, as Word draws it', () => {
+    const W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"';
+    const lines = paperText({ williams: 'X' }).split('\n');
+    const alty = lines.findIndex((l) => l.includes('Alty'));
+    const doc = (markRun: string, styles = ''): Uint8Array =>
+      zipSync({
+        'word/document.xml': strToU8(`<w:document ${W}><w:body>${lines.map((l, i) => (i === alty ? `<w:p><w:r><w:t>[</w:t></w:r>${markRun}<w:r><w:t xml:space="preserve">] ${l.slice(4)}</w:t></w:r></w:p>` : `<w:p><w:r><w:t xml:space="preserve">${l}</w:t></w:r></w:p>`)).join('')}</w:body></w:document>`),
+        ...(styles === '' ? {} : { 'word/styles.xml': strToU8(`<w:styles ${W}>${styles}</w:styles>`) }),
+      });
+    const unsure = { kind: 'not-machine-readable', why: expect.stringMatching(/draws where no one sees it/) };
+    expect(readDocxPapers(doc('<w:r><w:rPr><w:color w:val="auto" w:themeColor="background1"/></w:rPr><w:t>X</w:t></w:r>'), 'x', 1 << 20)).toMatchObject(unsure);
+    expect(readDocxPapers(doc('<w:r><w:rPr><w:position w:val="-9pt"/></w:rPr><w:t>X</w:t></w:r>'), 'x', 1 << 20)).toMatchObject(unsure);
+    expect(readDocxPapers(doc('<w:r><w:rPr><w:sz w:val="2"/></w:rPr><w:t>X</w:t></w:r>'), 'x', 1 << 20)).toMatchObject(unsure);
+    expect(readDocxPapers(doc('<w:r><w:rPr><w:rStyle w:val="Faint"/></w:rPr><w:t>X</w:t></w:r>', '<w:style w:type="character" w:styleId="Faint"><w:rPr><w:color w:val="FEFEFE"/></w:rPr></w:style>'), 'x', 1 << 20)).toMatchObject(unsure);
+    // A run's own colour over a white style, and a small shift, are drawn where they are read.
+    const shown = readDocxPapers(doc('<w:r><w:rPr><w:rStyle w:val="Faint"/><w:color w:val="000000"/><w:position w:val="4"/></w:rPr><w:t>X</w:t></w:r>', '<w:style w:type="character" w:styleId="Faint"><w:rPr><w:color w:val="FFFFFF"/></w:rPr></w:style>'), 'x', 1 << 20);
+    expect(marks(shown)).toEqual([['', 'X', 'X']]);
+    // White on a fill of its own (a shaded run, a highlight) is seen, and read.
+    expect(marks(readDocxPapers(doc('<w:r><w:rPr><w:color w:val="FFFFFF"/><w:shd w:val="clear" w:color="auto" w:fill="1F3864"/></w:rPr><w:t>X</w:t></w:r>'), 'x', 1 << 20))).toEqual([['', 'X', 'X']]);
+    expect(marks(readDocxPapers(doc('<w:r><w:rPr><w:color w:val="FFFFFF"/><w:highlight w:val="black"/></w:rPr><w:t>X</w:t></w:r>'), 'x', 1 << 20))).toEqual([['', 'X', 'X']]);
+    expect(readDocxPapers(doc('<w:r><w:rPr><w:color w:val="FFFFFF"/><w:highlight w:val="none"/></w:rPr><w:t>X</w:t></w:r>'), 'x', 1 << 20)).toMatchObject(unsure);
+  });
+  it('a content control bound to data kept elsewhere in the file, which Word shows in its place, leaves the file to the officer when it holds the paper', () => {
+    const W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"';
+    const lines = paperText({ williams: 'X' }).split('\n');
+    const alty = lines.findIndex((l) => l.includes('Alty'));
+    const control = (bound: boolean, text: string): string => `<w:sdt><w:sdtPr>${bound ? '<w:dataBinding w:xpath="/ballot/alty" w:storeItemID="{00000000-0000-0000-0000-000000000001}"/>' : ''}</w:sdtPr><w:sdtContent><w:r><w:t>${text}</w:t></w:r></w:sdtContent></w:sdt>`;
+    const doc = (bound: boolean, at: number, text: string): Uint8Array =>
+      zipSync({ 'word/document.xml': strToU8(`<w:document ${W}><w:body>${lines.map((l, i) => `<w:p>${i === at ? control(bound, text) : `<w:r><w:t xml:space="preserve">${l}</w:t></w:r>`}</w:p>`).join('')}</w:body></w:document>`) });
+    expect(readDocxPapers(doc(true, alty, lines[alty]!), 'x', 1 << 20)).toMatchObject({ kind: 'not-machine-readable', why: expect.stringMatching(/w:dataBinding/) });
+    expect(marks(readDocxPapers(doc(false, alty, lines[alty]!), 'x', 1 << 20))).toEqual([['', 'X', '']]);
+    // Bound to the signatory's name, beside the paper: the paper is the same whatever it shows.
+    const name = lines.findIndex((l) => l.startsWith('Name:'));
+    expect(marks(readDocxPapers(doc(true, name, lines[name]!), 'x', 1 << 20))).toEqual([['', 'X', '']]);
   });
 });
 

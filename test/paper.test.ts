@@ -20,7 +20,7 @@ function choicesOf(text: string): { choices: string[]; uncertain: string[] } {
 }
 
 describe('marks', () => {
-  it.each(['X', 'x', '✓', '✔', '✗', '☒', '✘', '*', 'yes', 'Yes', 'YES', 'xx', ' X ', '✔️', '1', 'tick', 'Ｘ', 'ｙｅｓ', '❌', '✖️', '☓', '🗸', '🗹', '🗷', '⊠'])('"%s" in the box is a vote', (mark) => {
+  it.each(['X', 'x', '✓', '✔', '✗', '☒', '✘', '*', 'yes', 'Yes', 'YES', 'xx', ' X ', '✔️', '1', 'tick', 'Ｘ', 'ｙｅｓ', '❌', '✖️', '☓', '🗸', '🗹', '🗷', '⊠', '\uF0FB', '\uF0FC', '\uF0FD', '\uF0FE'])('"%s" in the box is a vote', (mark) => {
     expect(readMark(mark)).toBe('marked');
     expect(choicesOf(paperText({ williams: mark }))).toEqual({ choices: ['williams'], uncertain: [] });
   });

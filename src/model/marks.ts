@@ -8,9 +8,10 @@ export type MarkReading = 'marked' | 'blank' | 'uncertain';
 /**
  * The crosses and ticks a keyboard, a phone or a font gives that are no letter: the check marks, the
  * multiplication and saltire crosses, the emoji cross mark, the ballot boxes drawn with a tick or a
- * cross in them, Word's Wingdings ticks (U+F0FE, U+F0FD).
+ * cross in them, Word's Wingdings cross and tick (U+F0FB, U+F0FC: character codes 251 and 252) and
+ * ticked and crossed boxes (U+F0FE, U+F0FD).
  */
-const MARK_GLYPH_CHARS = '✓✔✗☒✘☑✅❎■✕×⨯⨉╳☓✖❌🗸🗹🗷🗵⮽⊠●\uF0FE\uF0FD';
+const MARK_GLYPH_CHARS = '✓✔✗☒✘☑✅❎■✕×⨯⨉╳☓✖❌🗸🗹🗷🗵⮽⊠●\uF0FB\uF0FC\uF0FE\uF0FD';
 /** One such glyph anywhere in a text. */
 export const MARK_GLYPH = new RegExp(`[${MARK_GLYPH_CHARS}]`, 'u');
 const BARE_MARK = new RegExp(`^[xX${MARK_GLYPH_CHARS}]{1,3}$`, 'u');

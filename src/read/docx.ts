@@ -1,4 +1,5 @@
 import { DOMParser, type Element as XmlElement, type Node as XmlNode } from '@xmldom/xmldom';
+import { createHash } from 'node:crypto';
 import { unzipSync } from 'fflate';
 import { isBareMark, struckText } from '../model/marks.js';
 import { boxLines, findPapers, type RawPaper } from './paper.js';
@@ -95,112 +96,284 @@ function drawnMarks(body: XmlElement): string[] {
   return found;
 }
 
-/** The run properties read here, as a style or a run sets them: null where it says nothing of one. */
-interface RunToggles {
+/**
+ * The run properties read here, as a run, a style or the document's defaults set them: null where
+ * it says nothing of one. Each is taken from the nearest level that says it (the run's own, its
+ * character style's, its paragraph style's, the document's defaults), as Word works them out.
+ */
+interface RunProps {
+  /** Hidden text (w:vanish, w:specVanish). */
   hidden: boolean | null;
+  /** Strike-through (w:strike, w:dstrike). */
   struck: boolean | null;
+  /** Its colour (w:color): the theme colour it names as `theme:` and the name, else its hex value. */
+  color: string | null;
+  /** Font size in half-points (w:sz). */
+  size: number | null;
+  /** Width of its characters in per cent of their own (w:w). */
+  scale: number | null;
+  /** Raised (+) or lowered (−) from its line, in half-points (w:position). */
+  position: number | null;
+  /** Space added between its characters (−: taken away), in twentieths of a point (w:spacing in w:rPr). */
+  spacing: number | null;
 }
-/** Styles by id: the run properties each sets, its own or those of the style it is based on. */
-type Styles = ReadonlyMap<string, RunToggles>;
-const STYLES = 'word/styles.xml';
-/** A styles part larger than this is not read, and the document is left to the officer (Word's own is some 30–80 KB, a large template's 300 KB). */
-const MAX_STYLES_BYTES = 1 << 20;
+const NO_PROPS: RunProps = Object.freeze({ hidden: null, struck: null, color: null, size: null, scale: null, position: null, spacing: null });
 
-/** What a properties element (w:rPr) says of hidden text (w:vanish, w:specVanish) and strike-through (w:strike, w:dstrike). */
-function togglesOf(pr: XmlElement | null): RunToggles {
+/** Each property from `top` where it says one, else from `below`. */
+const under = (top: RunProps, below: RunProps | null | undefined): RunProps =>
+  below
+    ? {
+        hidden: top.hidden ?? below.hidden,
+        struck: top.struck ?? below.struck,
+        color: top.color ?? below.color,
+        size: top.size ?? below.size,
+        scale: top.scale ?? below.scale,
+        position: top.position ?? below.position,
+        spacing: top.spacing ?? below.spacing,
+      }
+    : top;
+
+/** Points in a unit of ECMA-376's universal measure ("3pt", "0.5in"). */
+const POINTS_PER: Record<string, number> = { pt: 1, in: 72, cm: 72 / 2.54, mm: 72 / 25.4, pc: 12, pi: 12 };
+
+/**
+ * A measure as Word writes it, in its own unit (`perPoint` of them to a point: 2 for half-points, 20
+ * for twentieths), or with a unit of its own ("-6pt"); a percentage's "%" is dropped. Null when it is
+ * no number.
+ */
+function measure(value: string | null, perPoint: number): number | null {
+  if (value === null) return null;
+  const m = /^\s*([-+]?\d+(?:\.\d+)?)\s*(pt|in|cm|mm|pc|pi|%)?\s*$/i.exec(value);
+  if (!m) return null;
+  const n = Number.parseFloat(m[1]!);
+  const unit = m[2]?.toLowerCase();
+  return unit === undefined || unit === '%' ? n : n * POINTS_PER[unit]! * perPoint;
+}
+
+/** What a properties element (w:rPr) says of the properties read here. */
+function propsOf(pr: XmlElement | null): RunProps {
+  if (pr === null) return NO_PROPS;
   const said = (names: string[]): boolean | null => {
-    const found = pr === null ? [] : names.map((n) => child(pr, n)).filter((v): v is XmlElement => v !== null);
+    const found = names.map((n) => child(pr, n)).filter((v): v is XmlElement => v !== null);
     return found.length === 0 ? null : found.some((v) => on(v, 'val') === true);
   };
-  return { hidden: said(['vanish', 'specVanish']), struck: said(['strike', 'dstrike']) };
+  const color = child(pr, 'color');
+  const theme = attr(color, 'themeColor');
+  return {
+    hidden: said(['vanish', 'specVanish']),
+    struck: said(['strike', 'dstrike']),
+    color: color === null ? null : theme !== null ? `theme:${theme}` : attr(color, 'val'),
+    size: measure(attr(child(pr, 'sz'), 'val'), 2),
+    scale: measure(attr(child(pr, 'w'), 'val'), 1),
+    position: measure(attr(child(pr, 'position'), 'val'), 2),
+    spacing: measure(attr(child(pr, 'spacing'), 'val'), 20),
+  };
+}
+
+/** Whether a colour is white or nearly: each of red, green and blue 240 or more, or the theme's background colour (white in Word's own themes). */
+function whitish(c: string): boolean {
+  return /^theme:(?:background1|light1)$/i.test(c) || (/^[0-9a-f]{6}$/i.test(c) && [0, 2, 4].every((i) => Number.parseInt(c.slice(i, i + 2), 16) >= 240));
 }
 
 /**
- * The character and paragraph styles of word/styles.xml, each with the hidden and struck text it
- * sets (its own w:rPr, else the style it is based on, followed up to 16 deep and never round a
- * loop); empty when there is none; null when it cannot be read (not well-formed, nested too deep).
+ * Whether an element (w:shd, w:highlight, w:background) fills what is behind the text with a colour
+ * other than white, by its attribute `name` (a theme fill counts, as it may be dark).
  */
-function readStyles(xml: Uint8Array | undefined): Styles | null {
-  const out = new Map<string, RunToggles>();
-  if (xml === undefined) return out;
-  let root: XmlElement | null;
-  try {
-    const errors: string[] = [];
-    root = new DOMParser({ onError: (level) => { if (level !== 'warning') errors.push(level); } }).parseFromString(new TextDecoder('utf-8').decode(xml), 'text/xml').documentElement as unknown as XmlElement | null;
-    if (errors.length > 0 || root === null || nestedDeeperThan(root, MAX_XML_DEPTH)) return null;
-  } catch {
-    return null;
-  }
-  const own = new Map<string, { toggles: RunToggles; basedOn: string | null }>();
+function filled(el: XmlElement | null, name: string): boolean {
+  if (el === null) return false;
+  const theme = attr(el, name === 'fill' ? 'themeFill' : 'themeColor');
+  if (theme !== null) return !whitish(`theme:${theme}`);
+  const v = (attr(el, name) ?? '').toLowerCase();
+  return v !== '' && v !== 'auto' && v !== 'none' && v !== 'white' && !whitish(v);
+}
+
+/**
+ * Text Word draws so that no one sees it with certainty: white or nearly on the white page (not on a
+ * fill: `shaded`), under 2 points high, or squeezed to under a quarter of its width.
+ */
+function faint(p: RunProps, shaded: boolean): boolean {
+  return (!shaded && whitish(p.color ?? '')) || (p.size !== null && p.size < 4) || (p.scale !== null && p.scale < 25);
+}
+
+/** Text Word draws out of its line: raised or lowered 3 points or more, or its characters drawn 2 points or more over each other. */
+const moved = (p: RunProps): boolean => (p.position !== null && Math.abs(p.position) >= 6) || (p.spacing !== null && p.spacing <= -40);
+
+/** Styles by id, each with the run properties it sets (its own, else the style it is based on's); the defaults and the default paragraph style under their own keys. */
+type Styles = ReadonlyMap<string, RunProps>;
+/** The key of Styles for a paragraph that names no style: the default paragraph style. */
+const NO_STYLE = '\u0000';
+/** The key of Styles for the document's defaults (w:docDefaults/w:rPrDefault), under every style. */
+const DEFAULTS = '\u0001';
+const NO_STYLES: Styles = new Map();
+/** A styles part larger than this is not read, and the document is left to the officer (Word's own is some 30–80 KB, a large template's 350 KB). */
+const MAX_STYLES_BYTES = 1 << 20;
+
+/**
+ * The character and paragraph styles of the styles part, each with the run properties it sets (its
+ * own w:rPr, else the style it is based on, followed up to 16 deep and never round a loop); null
+ * when it cannot be read (not well-formed, nested too deep).
+ */
+function readStyles(xml: Uint8Array): Styles | null {
+  // Councils send papers made from one template: its styles are read once (a large template's take
+  // some 100 ms to parse).
+  const key = createHash('sha256').update(xml).digest('hex');
+  if (stylesRead.has(key)) return stylesRead.get(key)!;
+  const styles = stylesOf(xml);
+  if (stylesRead.size >= MAX_STYLES_KEPT) stylesRead.delete(stylesRead.keys().next().value!);
+  stylesRead.set(key, styles);
+  return styles;
+}
+/** Styles parts read, by their SHA-256; the oldest forgotten past MAX_STYLES_KEPT. */
+const stylesRead = new Map<string, Styles | null>();
+const MAX_STYLES_KEPT = 16;
+
+function stylesOf(xml: Uint8Array): Styles | null {
+  const root = parseXml(xml);
+  if (typeof root === 'string') return null;
+  const own = new Map<string, { props: RunProps; basedOn: string | null }>();
   let defaultParagraph: string | null = null;
   const list = root.getElementsByTagNameNS('*', 'style');
   for (let i = 0; i < list.length; i++) {
     const style = list.item(i) as XmlElement;
     const id = attr(style, 'styleId');
     if (id === null) continue;
-    own.set(id, { toggles: togglesOf(child(style, 'rPr')), basedOn: attr(child(style, 'basedOn'), 'val') });
+    own.set(id, { props: propsOf(child(style, 'rPr')), basedOn: attr(child(style, 'basedOn'), 'val') });
     if (attr(style, 'type') === 'paragraph' && /^(?:1|true|on)$/i.test(attr(style, 'default') ?? '')) defaultParagraph ??= id;
   }
-  // The document's defaults (w:docDefaults/w:rPrDefault), under every style.
-  const defaults = root.getElementsByTagNameNS('*', 'rPrDefault').item(0) as XmlElement | null;
-  const base = togglesOf(defaults === null ? null : child(defaults, 'rPr'));
+  const out = new Map<string, RunProps>();
   for (const id of own.keys()) {
-    const toggles: RunToggles = { hidden: null, struck: null };
+    let props = NO_PROPS;
     const seen = new Set<string>();
     for (let at: string | null = id; at !== null && !seen.has(at) && seen.size < 16; at = own.get(at)?.basedOn ?? null) {
       seen.add(at);
-      const t = own.get(at)?.toggles;
-      toggles.hidden ??= t?.hidden ?? null;
-      toggles.struck ??= t?.struck ?? null;
+      props = under(props, own.get(at)?.props);
     }
-    out.set(id, toggles);
+    out.set(id, props);
   }
-  // A paragraph with no style of its own has the default paragraph style; the document's defaults under all.
-  const fallback = defaultParagraph === null ? null : (out.get(defaultParagraph) ?? null);
-  out.set(NO_STYLE, { hidden: fallback?.hidden ?? base.hidden, struck: fallback?.struck ?? base.struck });
-  for (const [id, t] of out) if (id !== NO_STYLE) out.set(id, { hidden: t.hidden ?? base.hidden, struck: t.struck ?? base.struck });
+  out.set(NO_STYLE, (defaultParagraph === null ? undefined : out.get(defaultParagraph)) ?? NO_PROPS);
+  const defaults = root.getElementsByTagNameNS('*', 'rPrDefault').item(0) as XmlElement | null;
+  out.set(DEFAULTS, propsOf(defaults === null ? null : child(defaults, 'rPr')));
   return out;
 }
-/** The key of Styles for a paragraph that names no style. */
-const NO_STYLE = '\u0000';
 
 /**
- * Hidden text and strike-through of a run, as Word works them out: the run's own properties, else
- * its character style's (w:rStyle), else its paragraph style's (`paragraph`).
+ * The properties of a run, as Word works them out: its own (`pr`), else its character style's
+ * (w:rStyle), else its paragraph style's (`paragraph`), else the document's defaults.
  */
-function runToggles(run: XmlElement, styles: Styles, paragraph: RunToggles | null): { hidden: boolean; struck: boolean } {
-  const pr = child(run, 'rPr');
-  const direct = togglesOf(pr);
+function runProps(pr: XmlElement | null, styles: Styles, paragraph: RunProps | null): RunProps {
   const rStyle = pr === null ? null : attr(child(pr, 'rStyle'), 'val');
-  const character = rStyle === null ? null : (styles.get(rStyle) ?? null);
-  return {
-    hidden: direct.hidden ?? character?.hidden ?? paragraph?.hidden ?? false,
-    struck: direct.struck ?? character?.struck ?? paragraph?.struck ?? false,
-  };
+  const character = rStyle === null ? null : styles.get(rStyle);
+  return under(under(under(propsOf(pr), character), paragraph), styles.get(DEFAULTS));
 }
 
 /**
- * The document as lines of text, each checkbox written as "[X]" or "[ ]" by its checked state: as
- * Word shows it (`withHidden` false: runs of hidden text left out), or with its hidden text. Says
- * whether any hidden run holds text.
+ * A way of reading a document. Word shows one of them, AS_SHOWN; each of the others reads one thing
+ * otherwise, that another view, another reader or another setting shows: when a paper read so
+ * differs, the file does not say one paper.
  */
-function documentText(root: XmlElement, withHidden: boolean, styles: Styles): { text: string; hidden: boolean } {
-  let hidden = false;
+interface View {
+  /** Hidden text read (Word shows it only with "Hidden text" ticked in its options). */
+  hidden: boolean;
+  /** Tracked changes as made (`final`: Word's Simple Markup, and the document once they are accepted) or as before them (`original`). */
+  tracked: 'final' | 'original';
+  /** Content given twice (mc:AlternateContent): as Word reads it (mc:Choice), or as a reader that does not know the choice does (mc:Fallback). */
+  alternate: 'choice' | 'fallback';
+  /** Runs Word draws faintly (faint()) are left out and runs it draws out of their line (moved()) read in it; `true`: the other way round. */
+  unsure: boolean;
+  /**
+   * Content controls bound to data the file holds elsewhere (w:dataBinding to a custom XML part):
+   * read as they hold it, or (`true`) left out. Word shows the data they are bound to, which is
+   * not read here.
+   */
+  bound: boolean;
+}
+const AS_SHOWN: View = Object.freeze({ hidden: false, tracked: 'final', alternate: 'choice', unsure: false, bound: false });
+
+/** Whether the document holds content that a View other than AS_SHOWN reads otherwise. */
+interface Otherwise {
+  hidden: boolean;
+  tracked: boolean;
+  alternate: boolean;
+  unsure: boolean;
+  bound: boolean;
+}
+
+/** A Wingdings character of a symbol (w:sym) as text keeps it (U+F0xx, which marks.ts reads); any other font's as U+FFFD: what it shows cannot be told. */
+function symbol(el: XmlElement): string {
+  const code = Number.parseInt(attr(el, 'char') ?? '', 16);
+  const wingdings = /^\s*wingdings\s*$/i.test(attr(el, 'font') ?? '');
+  if (!wingdings || !Number.isInteger(code) || !(code <= 0xff || (code >= 0xf000 && code <= 0xf0ff))) return '\uFFFD';
+  return String.fromCodePoint(0xf000 | (code & 0xff));
+}
+
+/** Whether an element holds text. */
+const holdsText = (el: XmlElement): boolean => (el.textContent ?? '').trim() !== '';
+
+/**
+ * The document as lines of text, each checkbox written as "[X]" or "[ ]" by its checked state, read
+ * in a View; with what the document holds that another View reads otherwise. `pageFilled`: the page
+ * has a colour of its own (w:background), on which white text may show.
+ */
+function documentText(root: XmlElement, view: View, styles: Styles, pageFilled: boolean): { text: string; otherwise: Otherwise } {
+  const otherwise: Otherwise = { hidden: false, tracked: false, alternate: false, unsure: false, bound: false };
+  // Whether the text being read is drawn on a fill of its own (page, cell, paragraph or run shading,
+  // a highlight), on which white text shows.
+  let shaded = pageFilled;
   // The run properties the paragraph being read sets by its style (w:pStyle).
-  let paragraph: RunToggles | null = null;
+  let paragraph: RunProps | null = null;
   const walk = (node: XmlNode): string => {
     if (node.nodeType !== 1) return '';
     const el = node as XmlElement;
     switch (el.localName) {
+      case 'AlternateContent': {
+        // Content given twice: for Word (the first mc:Choice; a drawing with its text box) and for
+        // readers that do not know what the choice requires (mc:Fallback; the same drawing in VML).
+        let choice: XmlElement | null = null;
+        let fallback: XmlElement | null = null;
+        for (let n = el.firstChild; n; n = n.nextSibling) {
+          if (n.nodeType !== 1) continue;
+          const name = (n as XmlElement).localName;
+          if (name === 'Choice') choice ??= n as XmlElement;
+          else if (name === 'Fallback') fallback ??= n as XmlElement;
+        }
+        if ((choice !== null && holdsText(choice)) || (fallback !== null && holdsText(fallback))) otherwise.alternate = true;
+        const read = view.alternate === 'choice' ? choice : fallback;
+        let s = '';
+        for (let n = read?.firstChild ?? null; n; n = n.nextSibling) s += walk(n);
+        return s;
+      }
       case 'Fallback':
-        // mc:AlternateContent gives a drawing twice, for Word (mc:Choice) and for older readers
-        // (mc:Fallback, VML): Word shows the first, so its text is read once.
         return '';
+      case 'ins':
+      case 'moveTo':
+        // A tracked insertion, or the place a tracked move put its content.
+        if (holdsText(el)) otherwise.tracked = true;
+        if (view.tracked === 'original') return '';
+        break;
+      case 'del':
+      case 'moveFrom':
+        // A tracked deletion (its text in w:delText), or the place a tracked move took its content from.
+        if (holdsText(el)) otherwise.tracked = true;
+        if (view.tracked === 'final') return '';
+        break;
+      case 'delText':
+        return view.tracked === 'original' ? (el.textContent ?? '') : '';
       case 'r': {
-        const run = runToggles(el, styles, paragraph);
-        if (run.hidden && (el.textContent ?? '').trim() !== '') {
-          hidden = true;
-          if (!withHidden) return '';
+        const pr = child(el, 'rPr');
+        // Formatting changed as a tracked change: w:rPrChange holds the properties as they were.
+        const change = pr === null ? null : child(pr, 'rPrChange');
+        if (change !== null) otherwise.tracked = true;
+        const run = runProps(view.tracked === 'original' && change !== null ? child(change, 'rPr') : pr, styles, paragraph);
+        const text = holdsText(el);
+        if (run.hidden && text) {
+          otherwise.hidden = true;
+          if (!view.hidden) return '';
+        }
+        const isFaint = faint(run, shaded || (pr !== null && (filled(child(pr, 'shd'), 'fill') || filled(child(pr, 'highlight'), 'val'))));
+        const isMoved = moved(run);
+        if ((isFaint || isMoved) && text) {
+          otherwise.unsure = true;
+          if (view.unsure ? isMoved : isFaint) return '';
         }
         if (run.struck) {
           // Struck through (w:strike, w:dstrike): read struck, as a struck mark is shown.
@@ -213,16 +386,29 @@ function documentText(root: XmlElement, withHidden: boolean, styles: Styles): { 
       case 'p': {
         // Its style's run properties hold for its runs (a table cell's paragraphs within it too).
         const pr = child(el, 'pPr');
-        const id = pr === null ? null : attr(child(pr, 'pStyle'), 'val');
+        const change = pr === null ? null : child(pr, 'pPrChange');
+        // Its paragraph mark inserted or deleted as a tracked change: without it, it runs on into the next.
+        const mark = pr === null ? null : child(pr, 'rPr');
+        const markDeleted = mark !== null && (child(mark, 'del') !== null || child(mark, 'moveFrom') !== null);
+        const markInserted = mark !== null && (child(mark, 'ins') !== null || child(mark, 'moveTo') !== null);
+        if (change !== null || markDeleted || markInserted) otherwise.tracked = true;
+        const stylePr = view.tracked === 'original' && change !== null ? child(change, 'pPr') : pr;
+        const id = stylePr === null ? null : attr(child(stylePr, 'pStyle'), 'val');
         const outer = paragraph;
+        const outerShaded = shaded;
         paragraph = (id === null ? undefined : styles.get(id)) ?? styles.get(NO_STYLE) ?? null;
+        shaded ||= pr !== null && filled(child(pr, 'shd'), 'fill');
         let s = '';
         for (let n = el.firstChild; n; n = n.nextSibling) s += walk(n);
         paragraph = outer;
-        return `${s}\n`;
+        shaded = outerShaded;
+        return (view.tracked === 'final' ? markDeleted : markInserted) ? s : `${s}\n`;
       }
       case 't':
         return el.textContent ?? '';
+      case 'sym':
+        // A character inserted from a symbol font (Insert › Symbol: Wingdings' ☒, ✓).
+        return symbol(el);
       case 'tab':
         return ' ';
       case 'br':
@@ -234,6 +420,10 @@ function documentText(root: XmlElement, withHidden: boolean, styles: Styles): { 
         // at odds with the state: then the box cannot be read with certainty.
         const pr = child(el, 'sdtPr');
         const box = pr ? child(pr, 'checkbox') : null;
+        if (pr !== null && child(pr, 'dataBinding') !== null && holdsText(el)) {
+          otherwise.bound = true;
+          if (view.bound) return '';
+        }
         if (box) return checkboxControl(box, child(el, 'sdtContent'));
         break;
       }
@@ -276,7 +466,10 @@ function documentText(root: XmlElement, withHidden: boolean, styles: Styles): { 
       const tc = n as XmlElement;
       const pr = child(tc, 'tcPr');
       const span = Math.min(Math.max(Number.parseInt(attr(pr ? child(pr, 'gridSpan') : null, 'val') ?? '1', 10) || 1, 1), 64);
+      const outerShaded = shaded;
+      shaded ||= pr !== null && filled(child(pr, 'shd'), 'fill');
       let text = walk(tc).replace(/\s*\n\s*/g, ' ').trim();
+      shaded = outerShaded;
       const merge = pr ? child(pr, 'vMerge') : null;
       if (merge === null) above.delete(column);
       else if (attr(merge, 'val') === 'restart') {
@@ -289,7 +482,7 @@ function documentText(root: XmlElement, withHidden: boolean, styles: Styles): { 
     return cells.filter((c) => c !== '').join(' ') + '\n';
   };
   const text = walk(root);
-  return { text, hidden };
+  return { text, otherwise };
 }
 
 /** An attribute of a Word element, with or without its w: prefix, or null. */
@@ -304,75 +497,265 @@ const mayBeMark = (text: string): boolean => {
 };
 
 /**
- * Reads a Word paper: the text of word/document.xml (paragraphs and table rows as lines, checkbox
- * content controls and legacy checkbox fields by their checked state), then finds papers in it as in
- * any text. A zip bomb or an oversized document is refused before it is inflated.
+ * A part parsed, or why it cannot be: not well-formed, empty, or nested deeper than MAX_XML_DEPTH
+ * (refused before anything walks it).
+ */
+function parseXml(xml: Uint8Array): XmlElement | string {
+  let root: XmlElement | null;
+  try {
+    const errors: string[] = [];
+    const dom = new DOMParser({ onError: (level, msg) => { if (level !== 'warning') errors.push(msg); } }).parseFromString(new TextDecoder('utf-8').decode(xml), 'text/xml');
+    if (errors.length > 0) return `is not well-formed: ${errors[0]?.slice(0, 200)}`;
+    root = dom.documentElement as unknown as XmlElement | null;
+  } catch (e) {
+    return `is not well-formed: ${(e as Error).message.slice(0, 200)}`;
+  }
+  if (!root) return 'is empty';
+  if (nestedDeeperThan(root, MAX_XML_DEPTH)) return `nests elements more than ${MAX_XML_DEPTH} deep`;
+  return root;
+}
+
+/** A part's name as the package's parts are compared: without a leading slash, in lower case (OPC part names are equal whatever their case). */
+const partKey = (name: string): string => name.replace(/^\/+/, '').toLowerCase();
+
+/** Where a relationship of the part `source` points: its Target resolved against the part's folder (percent-encoding decoded); null when it leaves the package. */
+function resolveTarget(source: string, target: string): string | null {
+  let t: string;
+  try {
+    t = decodeURIComponent(target);
+  } catch {
+    return null;
+  }
+  const path = t.startsWith('/') ? [] : source.split('/').slice(0, -1);
+  for (const segment of t.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') {
+      if (path.length === 0) return null;
+      path.pop();
+    } else path.push(segment);
+  }
+  return path.join('/');
+}
+
+/** The relationships part of a part ("word/_rels/document.xml.rels"; the package's own, "_rels/.rels", for ""). */
+const relsOf = (part: string): string => {
+  const slash = part.lastIndexOf('/');
+  return `${part.slice(0, slash + 1)}_rels/${part.slice(slash + 1)}.rels`;
+};
+
+interface Relationship {
+  /** The relationship's kind, the last segment of its Type ("officeDocument", "styles", "header"). */
+  kind: string;
+  /** The part it points to, resolved; null when it points outside the package (TargetMode="External", or above its root). */
+  part: string | null;
+}
+
+/** The relationships a .rels part of `source` lists, or why they cannot be read. */
+function relationships(xml: Uint8Array, source: string): Relationship[] | string {
+  const root = parseXml(xml);
+  if (typeof root === 'string') return root;
+  const out: Relationship[] = [];
+  for (let n = root.firstChild; n; n = n.nextSibling) {
+    if (n.nodeType !== 1 || (n as XmlElement).localName !== 'Relationship') continue;
+    const el = n as XmlElement;
+    const type = el.getAttribute('Type') ?? '';
+    const target = el.getAttribute('Target') ?? '';
+    const external = (el.getAttribute('TargetMode') ?? '').toLowerCase() === 'external';
+    out.push({ kind: type.slice(type.lastIndexOf('/') + 1), part: external ? null : resolveTarget(source, target) });
+  }
+  return out;
+}
+
+/** The parts Word shows beside the document's body, by relationship kind: its headers and footers, notes and comments. */
+const SHOWN_BESIDE: Record<string, string> = { header: 'header', footer: 'footer', footnotes: 'footnotes', endnotes: 'endnotes', comments: 'comments' };
+/** Relationship parts, and the parts shown beside the body, larger than this are refused: Word's own are a few KB. */
+const MAX_RELS_BYTES = 1 << 18;
+/** More parts shown beside the body than this leave the file to the officer (a document has a few headers and footers a section). */
+const MAX_SHOWN_BESIDE = 64;
+
+/**
+ * Papers read otherwise than Word shows them: the ways of reading a document other than AS_SHOWN,
+ * each with what the document must hold for it to read otherwise, and what it means when it does.
+ */
+const READ_OTHERWISE: { when: keyof Otherwise; view: View; why: string }[] = [
+  {
+    when: 'hidden',
+    view: { ...AS_SHOWN, hidden: true },
+    why: "the document holds hidden text (Word's Hidden font effect) that changes its ballot paper: Word shows one paper and the file holds another; open it and decide",
+  },
+  {
+    when: 'tracked',
+    view: { ...AS_SHOWN, tracked: 'original' },
+    why: 'the document holds tracked changes (insertions, deletions, moves or changed formatting) that change its ballot paper: with the changes it is one paper and without them another; open it and decide',
+  },
+  {
+    when: 'alternate',
+    view: { ...AS_SHOWN, alternate: 'fallback' },
+    why: 'the document gives part of its content twice, for Word (mc:Choice) and for readers that do not know it (mc:Fallback), and the two make different papers; open it and decide',
+  },
+  {
+    when: 'unsure',
+    view: { ...AS_SHOWN, unsure: true },
+    why: 'the document holds text Word draws where no one sees it with certainty (white, under 2 points, squeezed to under a quarter of its width, raised or lowered 3 points or more, or drawn over its neighbours) that changes its ballot paper; open it and decide',
+  },
+  {
+    when: 'bound',
+    view: { ...AS_SHOWN, bound: true },
+    why: 'the document holds content controls bound to data kept elsewhere in the file (w:dataBinding), which Word shows in their place, and they hold lines of its ballot paper; open it and decide',
+  },
+];
+
+/** What of papers decides a vote: their box lines, and their stray marks (where they fall aside: a paragraph left out moves the lines after it). */
+const paperShape = (papers: readonly RawPaper[]): string => boxLines(papers) + JSON.stringify(papers.map((p) => (p.strays ?? []).map((s) => [s.text, s.mark])));
+
+class Refused extends Error {}
+
+/**
+ * Reads a Word paper as Word opens it: the package's relationships name its document (usually
+ * word/document.xml) and the document's name its styles and the headers, footers, notes and
+ * comments shown beside it. The document is read as text (paragraphs and table rows as lines,
+ * checkbox content controls and legacy checkbox fields by their checked state), then papers are
+ * found in it as in any text. A zip bomb or an oversized part is refused before it is inflated.
  */
 export function readDocxPapers(bytes: Uint8Array, origin: string, maxUncompressed: number, budget?: { left: number }): DocxReading {
-  let files: Record<string, Uint8Array>;
-  let stylesTooLarge = false;
   // The limit is on all the Word documents of a message together, when the caller keeps a budget:
   // reading costs about a microsecond a byte, and a message may carry fifty documents.
   const allowed = Math.min(maxUncompressed, budget?.left ?? maxUncompressed);
+  let spent = 0;
+  // The zip's entries, by name as the package compares them.
+  const entries = new Map<string, { name: string; size: number }>();
+  let twice: string | null = null;
   try {
-    // fflate inflates into a buffer of the size the zip declares, so a size the headers understate
-    // is cut off there; a size they state honestly is checked before anything is inflated.
-    files = unzipSync(bytes, {
+    unzipSync(bytes, {
       filter: (f) => {
-        // The styles, for hidden and struck text set by a style: one too large to read is said to be.
-        if (f.name === STYLES) {
-          if (f.originalSize > Math.min(allowed, MAX_STYLES_BYTES)) stylesTooLarge = true;
-          return !stylesTooLarge;
-        }
-        if (f.name !== DOCUMENT) return false;
-        if (f.originalSize > allowed) {
-          throw new Error(
-            allowed === maxUncompressed
-              ? `word/document.xml would inflate to ${f.originalSize} bytes, over the ${maxUncompressed}-byte limit`
-              : `word/document.xml would inflate to ${f.originalSize} bytes, over the ${allowed} bytes left of the ${maxUncompressed}-byte limit on the Word documents of one message together`,
-          );
-        }
-        if (f.size > 0 && f.originalSize / f.size > 200 && f.originalSize > 1_000_000) throw new Error(`word/document.xml inflates ${Math.round(f.originalSize / f.size)}-fold: refused as a zip bomb`);
-        return true;
+        const key = partKey(f.name);
+        if (entries.has(key)) twice ??= f.name;
+        entries.set(key, { name: f.name, size: f.originalSize });
+        return false;
       },
     });
   } catch (e) {
     return { kind: 'unreadable', why: `the Word file cannot be read: ${(e as Error).message.slice(0, 200)}` };
   }
-  const xml = files[DOCUMENT];
-  if (!xml) return { kind: 'unreadable', why: 'not a Word document (no word/document.xml)' };
-  if (budget) budget.left -= xml.length + (files[STYLES]?.length ?? 0);
-  let root: XmlElement | null = null;
-  try {
-    const errors: string[] = [];
-    const dom = new DOMParser({ onError: (level, msg) => { if (level !== 'warning') errors.push(msg); } }).parseFromString(new TextDecoder('utf-8').decode(xml), 'text/xml');
-    if (errors.length > 0) return { kind: 'unreadable', why: `word/document.xml is not well-formed: ${errors[0]?.slice(0, 200)}` };
-    root = dom.documentElement as unknown as XmlElement | null;
-  } catch (e) {
-    return { kind: 'unreadable', why: `word/document.xml is not well-formed: ${(e as Error).message.slice(0, 200)}` };
-  }
-  if (!root) return { kind: 'unreadable', why: 'word/document.xml is empty' };
-  if (nestedDeeperThan(root, MAX_XML_DEPTH)) return { kind: 'unreadable', why: `word/document.xml nests elements more than ${MAX_XML_DEPTH} deep` };
-  const body = descendant(root, 'body') ?? root;
-  const drawn = drawnMarks(body);
-  if (drawn.length > 0) {
-    return { kind: 'not-machine-readable', why: `marks are drawn on the document rather than typed in its lines (${drawn.join(', ')}), placed where no reading of its text can say: open it and decide` };
-  }
-  // Read as Word shows it. Hidden text (Word's "Hidden" font effect) that would change the paper, a
-  // mark or a line the officer opening the file does not see, or sees only with hidden text shown,
-  // leaves the paper to the officer.
-  const styles = stylesTooLarge ? null : readStyles(files[STYLES]);
-  if (styles === null) {
-    const why = stylesTooLarge ? `over ${MAX_STYLES_BYTES} bytes` : 'over what can be read: not well-formed, or nested too deep';
-    return { kind: 'not-machine-readable', why: `its styles (word/styles.xml) are ${why}: what they hide or strike through cannot be told; open it and decide` };
-  }
-  const shown = documentText(body, false, styles);
-  const papers = findPapers(shown.text, origin);
-  if (shown.hidden) {
-    const all = findPapers(documentText(body, true, styles).text, origin);
-    if (boxLines(all) !== boxLines(papers)) {
-      return { kind: 'not-machine-readable', why: "the document holds hidden text (Word's Hidden font effect) that changes its ballot paper: Word shows one paper and the file holds another; open it and decide" };
+  if (twice !== null) return { kind: 'not-machine-readable', why: `the file holds two parts named ${JSON.stringify(twice)}: which of them a reader opens cannot be told; open it and decide` };
+  /**
+   * Inflates the parts named (each within its limit, and together within what is allowed), by the
+   * name asked for. fflate inflates into a buffer of the size the zip declares, so a size the headers
+   * understate is cut off there; a size they state honestly is checked before anything is inflated.
+   */
+  const inflate = (wanted: Map<string, number>): Map<string, Uint8Array> => {
+    const byKey = new Map([...wanted.keys()].map((name) => [partKey(name), name]));
+    const out = new Map<string, Uint8Array>();
+    let files: Record<string, Uint8Array>;
+    try {
+      files = unzipSync(bytes, {
+        filter: (f) => {
+          const name = byKey.get(partKey(f.name));
+          if (name === undefined) return false;
+          const limit = wanted.get(name)!;
+          const left = allowed - spent;
+          if (f.originalSize > Math.min(limit, left)) {
+            throw new Refused(
+              limit < left
+                ? `${name} would inflate to ${f.originalSize} bytes, over its ${limit}-byte limit`
+                : allowed === maxUncompressed
+                  ? `${name} would inflate to ${f.originalSize} bytes, over the ${maxUncompressed}-byte limit`
+                  : `${name} would inflate to ${f.originalSize} bytes, over the ${left} bytes left of the ${maxUncompressed}-byte limit on the Word documents of one message together`,
+            );
+          }
+          if (f.size > 0 && f.originalSize / f.size > 200 && f.originalSize > 1_000_000) throw new Refused(`${name} inflates ${Math.round(f.originalSize / f.size)}-fold: refused as a zip bomb`);
+          spent += f.originalSize;
+          return true;
+        },
+      });
+    } catch (e) {
+      throw e instanceof Refused ? e : new Refused((e as Error).message.slice(0, 200));
     }
+    for (const [file, data] of Object.entries(files)) out.set(byKey.get(partKey(file))!, data);
+    return out;
+  };
+  const has = (name: string): boolean => entries.has(partKey(name));
+  try {
+    // The document: the package's officeDocument relationship (word/document.xml when the package
+    // lists none, as a file written without them is read).
+    let main = DOCUMENT;
+    if (has('_rels/.rels')) {
+      const rels = relationships(inflate(new Map([['_rels/.rels', MAX_RELS_BYTES]])).get('_rels/.rels')!, '');
+      if (typeof rels === 'string') return { kind: 'unreadable', why: `its relationships (_rels/.rels) ${rels}` };
+      const documents = [...new Set(rels.filter((r) => r.kind === 'officeDocument').map((r) => (r.part === null ? null : partKey(r.part))))];
+      if (documents.length === 0) return { kind: 'unreadable', why: 'not a Word document (its relationships, _rels/.rels, name no document)' };
+      if (documents.length > 1 || documents[0] === null) {
+        return { kind: 'not-machine-readable', why: 'its relationships (_rels/.rels) name more than one document, or one outside the file: which of them a reader opens cannot be told; open it and decide' };
+      }
+      main = entries.get(documents[0]!)?.name ?? documents[0]!;
+    }
+    if (!has(main)) return { kind: 'unreadable', why: `not a Word document (no ${main})` };
+    const mainRels = relsOf(main);
+    const first = inflate(new Map([[main, Number.POSITIVE_INFINITY], ...(has(mainRels) ? [[mainRels, MAX_RELS_BYTES] as const] : [])]));
+    const root = parseXml(first.get(main)!);
+    if (typeof root === 'string') return { kind: 'unreadable', why: `${main} ${root}` };
+    // Its styles and the parts shown beside it, by the document's relationships (word/styles.xml
+    // when it lists none).
+    let stylesPart: string | null = has('word/styles.xml') ? 'word/styles.xml' : null;
+    const beside: { part: string; kind: string }[] = [];
+    const relsXml = first.get(mainRels);
+    if (relsXml !== undefined) {
+      const rels = relationships(relsXml, main);
+      if (typeof rels === 'string') return { kind: 'unreadable', why: `its relationships (${mainRels}) ${rels}` };
+      stylesPart = rels.find((r) => r.kind === 'styles' && r.part !== null && has(r.part))?.part ?? null;
+      for (const r of rels) {
+        const kind = SHOWN_BESIDE[r.kind];
+        if (kind !== undefined && r.part !== null && has(r.part) && !beside.some((b) => partKey(b.part) === partKey(r.part!))) beside.push({ part: r.part, kind });
+      }
+    }
+    if (beside.length > MAX_SHOWN_BESIDE) return { kind: 'not-machine-readable', why: `the document has ${beside.length} headers, footers, notes and comments, over the ${MAX_SHOWN_BESIDE} read; open it and decide` };
+    const body = descendant(root, 'body') ?? root;
+    const drawn = drawnMarks(body);
+    if (drawn.length > 0) {
+      return { kind: 'not-machine-readable', why: `marks are drawn on the document rather than typed in its lines (${drawn.join(', ')}), placed where no reading of its text can say: open it and decide` };
+    }
+    const imported = ['altChunk', 'subDoc'].filter((name) => body.getElementsByTagNameNS('*', name).length > 0);
+    if (imported.length > 0) {
+      return { kind: 'not-machine-readable', why: `part of the document is another file that Word brings in when it opens it (${imported.map((n) => `w:${n}`).join(', ')}), which is not read here; open it and decide` };
+    }
+    // Styles too large to read are said to be (what they hide cannot be told), not refused as the file.
+    const stylesSize = stylesPart === null ? 0 : (entries.get(partKey(stylesPart))?.size ?? 0);
+    if (stylesPart !== null && stylesSize > Math.min(MAX_STYLES_BYTES, allowed - spent)) {
+      return { kind: 'not-machine-readable', why: `its styles (${stylesPart}) are over ${Math.min(MAX_STYLES_BYTES, allowed - spent)} bytes: what they hide or strike through cannot be told; open it and decide` };
+    }
+    let styles: Styles = NO_STYLES;
+    const second = inflate(new Map<string, number>([...(stylesPart === null ? [] : [[stylesPart, MAX_STYLES_BYTES] as const]), ...beside.map((b) => [b.part, MAX_RELS_BYTES] as const)]));
+    if (stylesPart !== null) {
+      const read = readStyles(second.get(stylesPart)!);
+      if (read === null) return { kind: 'not-machine-readable', why: `its styles (${stylesPart}) are over what can be read: not well-formed, or nested too deep: what they hide or strike through cannot be told; open it and decide` };
+      styles = read;
+    }
+    // Read as Word shows it; and each other way of reading it that the document gives cause for: a
+    // paper it reads otherwise leaves the file to the officer.
+    const pageFilled = filled(child(root, 'background'), 'color');
+    const shown = documentText(body, AS_SHOWN, styles, pageFilled);
+    const papers = findPapers(shown.text, origin);
+    const shape = paperShape(papers);
+    for (const other of READ_OTHERWISE) {
+      if (shown.otherwise[other.when] && paperShape(findPapers(documentText(body, other.view, styles, pageFilled).text, origin)) !== shape) return { kind: 'not-machine-readable', why: other.why };
+    }
+    // A header, footer, note or comment that holds a box line or a mark beside one, read in any of
+    // the ways, is shown beside the body's paper: two papers on one page.
+    for (const { part, kind } of beside) {
+      const partRoot = parseXml(second.get(part)!);
+      if (typeof partRoot === 'string') return { kind: 'unreadable', why: `${part} ${partRoot}` };
+      for (const view of [AS_SHOWN, ...READ_OTHERWISE.map((o) => o.view)]) {
+        const found = findPapers(documentText(partRoot, view, styles, pageFilled).text, origin);
+        if (found.some((p) => p.boxes.length > 0 || (p.strays ?? []).length > 0)) {
+          return { kind: 'not-machine-readable', why: `its ${kind} (${part}) holds lines of a ballot paper, shown beside the document's own: open it and decide` };
+        }
+      }
+    }
+    return { kind: 'papers', papers };
+  } catch (e) {
+    if (e instanceof Refused) return { kind: 'unreadable', why: `the Word file cannot be read: ${e.message}` };
+    throw e;
+  } finally {
+    if (budget) budget.left -= spent;
   }
-  return { kind: 'papers', papers };
 }
