@@ -9,6 +9,7 @@ import { MAX_PDF_DECODED_BYTES, readPdfPaper } from '../src/read/pdf.js';
 import { DEFAULT_READ_LIMITS, readMessage } from '../src/read/message.js';
 import { ballotReference } from '../src/issue/references.js';
 import type { ResultModel } from '../src/model/result.js';
+import type { PDFDict as PdfDict, PDFDocument as PdfDocument } from 'pdf-lib';
 import { ELECTION, KEYS, ROOT, ROSTER, paperText, eml, run, tempDir } from './helpers.js';
 
 const DIR = join(ROOT, 'fixtures', 'forms');
@@ -230,6 +231,82 @@ describe('the issued PDF for several vacancies', () => {
       ['williams', ''],
       ['alty', 'X'],
     ]);
+  });
+});
+
+describe('a filled PDF whose boxes a viewer does not show as the fields hold them', () => {
+  it('a vote ticked in a widget hidden, set not to be viewed, on a layer, off the page, too small or on no page, or drawn alike ticked and unticked, cannot be read with certainty', async () => {
+    const { PDFDocument, PDFName, PDFDict } = await import('pdf-lib');
+    const bytes = readFileSync(join(DIR, 'files', 'filled-radio.pdf'));
+    const marks = async (change: (widget: PdfDict, doc: PdfDocument) => void): Promise<string[] | string> => {
+      const doc = await PDFDocument.load(bytes);
+      const vote = doc.getForm().getRadioGroup('vote');
+      change(vote.acroField.getWidgets()[1]!.dict, doc);
+      const r = await readPdfPaper(await doc.save({ updateFieldAppearances: false }), 'x', 1 << 24);
+      return r.kind === 'paper' ? r.paper.boxes.map((b) => b.mark) : r.kind;
+    };
+    expect(await marks(() => undefined)).toEqual(['', 'X', '']);
+    const unsure = ['', 'ticked in a box the viewer does not show', ''];
+    expect(await marks((w) => w.set(PDFName.of('F'), w.context.obj(4 | 2)))).toEqual(unsure);
+    expect(await marks((w) => w.set(PDFName.of('F'), w.context.obj(4 | 32)))).toEqual(unsure);
+    expect(await marks((w) => w.set(PDFName.of('OC'), w.context.obj({ Type: 'OCG', Name: 'layer' })))).toEqual(unsure);
+    expect(await marks((w) => w.set(PDFName.of('Rect'), w.context.obj([2000, 2000, 2012, 2012])))).toEqual(unsure);
+    expect(await marks((w) => w.set(PDFName.of('Rect'), w.context.obj([100, 100, 100.5, 100.5])))).toEqual(unsure);
+    expect(
+      await marks((w, doc) => {
+        const annots = doc.getPages()[0]!.node.Annots()!;
+        const at = [...Array(annots.size()).keys()].find((i) => annots.lookup(i) === w)!;
+        annots.remove(at);
+      }),
+    ).toEqual(unsure);
+    expect(
+      await marks((w) => {
+        const normal = w.lookup(PDFName.of('AP'), PDFDict).lookup(PDFName.of('N'), PDFDict);
+        normal.set(PDFName.of('1'), normal.get(PDFName.of('Off'))!);
+      }),
+    ).toEqual(['', 'its ticked and unticked boxes look alike', '']);
+    // A hidden widget of a box not ticked changes nothing.
+    expect(
+      await marks((_w, doc) => {
+        const other = doc.getForm().getRadioGroup('vote').acroField.getWidgets()[0]!.dict;
+        other.set(PDFName.of('F'), other.context.obj(2));
+      }),
+    ).toEqual(['', 'X', '']);
+  });
+  it("a form field of the sender's own on a candidate's line, holding an X, leaves the paper to the officer; an empty one, or one elsewhere, does not", async () => {
+    const { PDFDocument, PDFName, PDFArray, PDFNumber } = await import('pdf-lib');
+    const bytes = readFileSync(join(DIR, 'files', 'filled-radio.pdf'));
+    const withField = async (text: string, row: number | null): Promise<string> => {
+      const doc = await PDFDocument.load(bytes);
+      const form = doc.getForm();
+      const rect = form.getRadioGroup('vote').acroField.getWidgets()[2]!.dict.lookup(PDFName.of('Rect'), PDFArray);
+      const y = rect.lookup(1, PDFNumber).asNumber();
+      const field = form.createTextField('note');
+      field.setText(text);
+      field.addToPage(doc.getPages()[0]!, { x: 20, y: row === null ? 20 : y, width: 30, height: 14 });
+      const r = await readPdfPaper(await doc.save(), 'x', 1 << 24);
+      return r.kind === 'paper' ? r.paper.boxes.map((b) => b.mark).join('|') : `${r.kind}: ${r.why}`;
+    };
+    expect(await withField('X', 2)).toMatch(/^not-machine-readable: .*a form field not of the paper ×1/);
+    expect(await withField('', 2)).toBe('|X|');
+    expect(await withField('X', null)).toBe('|X|');
+  });
+  it('a checkbox (the paper for several vacancies) ticked in a hidden widget cannot be read with certainty either', async () => {
+    const { parseElection } = await import('../src/inputs/election.js');
+    const { parseRoster } = await import('../src/inputs/roster.js');
+    const { paperPdf } = await import('../src/issue/paper-pdf.js');
+    const { PDFDocument, PDFName } = await import('pdf-lib');
+    const load = (p: string) => ({ name: p, path: p, bytes: readFileSync(p), sha256: '' });
+    const election = { ...parseElection(load(ELECTION)), vacancies: 2 };
+    const council = parseRoster(load(ROSTER)).councils[0]!;
+    const doc = await PDFDocument.load(await paperPdf(election, council, 'CCIN-VPB-2024-TESTTEST', new Date('2024-01-18T09:00:00Z')));
+    const form = doc.getForm();
+    form.getCheckBox('vote.willoughby').check();
+    form.getCheckBox('vote.alty').check();
+    const alty = form.getCheckBox('vote.alty').acroField.getWidgets()[0]!.dict;
+    alty.set(PDFName.of('F'), alty.context.obj(2));
+    const r = await readPdfPaper(await doc.save(), 'attachment:x.pdf', 1 << 24);
+    expect(r.kind === 'paper' && r.paper.boxes.map((b) => b.mark)).toEqual(['X', '', 'ticked in a box the viewer does not show']);
   });
 });
 

@@ -196,7 +196,7 @@ async function readPdf(bytes: Uint8Array, origin: string): Promise<PdfReading> {
   let boxes: BoxLine[];
   let drawn: string[];
   try {
-    boxes = voteBoxes(fields, byName);
+    boxes = voteBoxes(fields, byName, shownWidgets(doc));
     drawn = markedOnVoteRows(doc, fields);
   } catch (e) {
     // A broken object under the vote fields (pdf-lib throws on a widget or value of the wrong type):
@@ -228,6 +228,15 @@ async function readPdf(bytes: Uint8Array, origin: string): Promise<PdfReading> {
 
 /** Annotations that are no mark a person made: form fields' widgets, links, and the pop-ups of other annotations. */
 const NOT_MARKUP = new Set(['Widget', 'Link', 'Popup']);
+
+/** Whether a widget, or the field it belongs to, holds a value (text, a choice, a ticked state). */
+function holdsValue(widget: PDFDict): boolean {
+  const parent = widget.lookup(PDFName.of('Parent'));
+  const value = widget.lookup(PDFName.of('V')) ?? (parent instanceof PDFDict ? parent.lookup(PDFName.of('V')) : undefined);
+  const state = widget.lookup(PDFName.of('AS'));
+  const text = value instanceof PDFString || value instanceof PDFHexString ? value.decodeText().trim() : value instanceof PDFName ? (isOn(value.decodeText()) ? 'on' : '') : value === undefined ? '' : 'a value';
+  return text !== '' || (state instanceof PDFName && isOn(state.decodeText()));
+}
 
 /** A rectangle's bottom and top (a /Rect array's y values, in either order); null when it has none. */
 function yRange(dict: PDFDict): [number, number] | null {
@@ -266,8 +275,11 @@ function markedOnVoteRows(doc: PDFDocument, fields: readonly PDFField[]): string
     if (rows.length === 0) continue;
     for (const a of all) {
       const sub = a.lookup(PDFName.of('Subtype'));
-      const kind = sub instanceof PDFName ? sub.decodeText() : '(no subtype)';
-      if (NOT_MARKUP.has(kind)) continue;
+      let kind = sub instanceof PDFName ? sub.decodeText() : '(no subtype)';
+      // Another form field's box on a candidate's line that holds something (text typed in it, a
+      // box ticked) shows a mark the vote fields do not hold, as a typed X does.
+      if (kind === 'Widget' && !voteWidgets.has(a) && holdsValue(a)) kind = 'a form field not of the paper';
+      else if (NOT_MARKUP.has(kind)) continue;
       const r = yRange(a);
       // One with no rectangle cannot be placed: it may be anywhere.
       if (r === null || rows.some(([lo, hi]) => r[0] <= hi && r[1] >= lo)) kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
@@ -276,8 +288,65 @@ function markedOnVoteRows(doc: PDFDocument, fields: readonly PDFField[]): string
   return [...kinds].map(([kind, n]) => `${kind} ×${n}`);
 }
 
-/** The vote fields as box lines: the radio group's options, then the per-candidate checkboxes. */
-function voteBoxes(fields: readonly PDFField[], byName: ReadonlyMap<string, PDFField>): BoxLine[] {
+/**
+ * The widgets (and other annotations) a viewer shows: on a page (in its /Annots), neither hidden nor
+ * set not to be viewed (/F bits 2 and 6), on no optional content layer (/OC, which a viewer may show
+ * or not), at least a point wide and high, and on the page's visible area (its crop box).
+ */
+function shownWidgets(doc: PDFDocument): Set<PDFDict> {
+  const shown = new Set<PDFDict>();
+  for (const page of doc.getPages()) {
+    const box = page.getCropBox();
+    const annots = page.node.Annots();
+    for (let i = 0; i < (annots?.size() ?? 0); i++) {
+      const a = annots!.lookup(i);
+      if (!(a instanceof PDFDict)) continue;
+      const flags = a.lookup(PDFName.of('F'));
+      if (flags instanceof PDFNumber && (flags.asNumber() & (2 | 32)) !== 0) continue;
+      if (a.has(PDFName.of('OC'))) continue;
+      const rect = a.lookup(PDFName.of('Rect'));
+      if (!(rect instanceof PDFArray) || rect.size() < 4) continue;
+      const v = [0, 1, 2, 3].map((k) => rect.lookup(k)).map((n) => (n instanceof PDFNumber ? n.asNumber() : Number.NaN));
+      if (v.some((n) => !Number.isFinite(n))) continue;
+      const [x0, x1] = [Math.min(v[0]!, v[2]!), Math.max(v[0]!, v[2]!)];
+      const [y0, y1] = [Math.min(v[1]!, v[3]!), Math.max(v[1]!, v[3]!)];
+      if (x1 - x0 < 1 || y1 - y0 < 1) continue;
+      if (x1 <= box.x || x0 >= box.x + box.width || y1 <= box.y || y0 >= box.y + box.height) continue;
+      shown.add(a);
+    }
+  }
+  return shown;
+}
+
+/**
+ * Whether a widget looks the same ticked as unticked: its normal appearance for its on-state and
+ * for Off are the same drawing, so what a viewer shows says nothing of what the field holds.
+ */
+function looksAlike(widget: PDFDict): boolean {
+  const ap = widget.lookup(PDFName.of('AP'));
+  const normal = ap instanceof PDFDict ? ap.lookup(PDFName.of('N')) : undefined;
+  if (!(normal instanceof PDFDict)) return false;
+  const drawings = new Map<string, string>();
+  for (const [state, ref] of normal.entries()) {
+    const stream = normal.context.lookup(ref);
+    if (stream instanceof PDFRawStream) drawings.set(state.decodeText(), Buffer.from(decodePDFRawStream(stream).decode()).toString('latin1'));
+  }
+  const off = drawings.get('Off');
+  return off !== undefined && [...drawings].some(([state, drawing]) => state !== 'Off' && drawing === off);
+}
+
+/** How a vote field's box reads when its widgets do not show what it holds (a mark readMark reads as uncertain). */
+const NOT_SHOWN = 'ticked in a box the viewer does not show';
+const DISAGREE = 'its boxes show it ticked and unticked';
+const ALIKE = 'its ticked and unticked boxes look alike';
+
+/**
+ * The vote fields as box lines: the radio group's options, then the per-candidate checkboxes. A
+ * box reads as it is shown: ticked in a widget no viewer shows (`shown` lacks it), shown ticked
+ * in one widget and not in another, or drawn alike ticked and unticked, it cannot be read with
+ * certainty.
+ */
+function voteBoxes(fields: readonly PDFField[], byName: ReadonlyMap<string, PDFField>, shown: ReadonlySet<PDFDict>): BoxLine[] {
   const boxes: BoxLine[] = [];
   const radio = byName.get(PDF_FIELDS.vote);
   if (radio instanceof PDFRadioGroup) {
@@ -290,17 +359,20 @@ function voteBoxes(fields: readonly PDFField[], byName: ReadonlyMap<string, PDFF
     let valueIndex = value === undefined || !isOn(value) ? -1 : onValues.indexOf(value);
     if (valueIndex < 0 && value !== undefined && isOn(value)) valueIndex = options.indexOf(value);
     const valueUnknown = value !== undefined && isOn(value) && valueIndex < 0;
-    const shown = new Set<number>();
-    acro.getWidgets().forEach((w, i) => {
+    const appearing = new Set<number>();
+    const widgets = acro.getWidgets();
+    widgets.forEach((w, i) => {
       const as = w.getAppearanceState()?.decodeText();
-      if (isOn(as)) shown.add(as !== undefined && onValues.includes(as) ? onValues.indexOf(as) : i);
+      if (isOn(as)) appearing.add(as !== undefined && onValues.includes(as) ? onValues.indexOf(as) : i);
     });
     options.forEach((option, i) => {
       const valueOn = valueIndex === i;
-      const appearanceOn = shown.has(i);
+      const appearanceOn = appearing.has(i);
       // Value and appearance agree, or one is unset: read what is there. They disagree: uncertain.
-      const conflict = (valueIndex >= 0 && shown.size > 0 && valueOn !== appearanceOn) || valueUnknown;
-      const mark = conflict ? `value ${value ?? '?'} and appearance disagree` : valueOn || appearanceOn ? 'X' : '';
+      const conflict = (valueIndex >= 0 && appearing.size > 0 && valueOn !== appearanceOn) || valueUnknown;
+      const widget = widgets[i];
+      const unseen = (valueOn || appearanceOn) && (widget === undefined || !shown.has(widget.dict));
+      const mark = conflict ? `value ${value ?? '?'} and appearance disagree` : unseen ? NOT_SHOWN : widget !== undefined && looksAlike(widget.dict) ? ALIKE : valueOn || appearanceOn ? 'X' : '';
       boxes.push({ text: option, candidateId: option, continuation: null, mark, line: i + 1 });
     });
   }
@@ -310,9 +382,14 @@ function voteBoxes(fields: readonly PDFField[], byName: ReadonlyMap<string, PDFF
     const id = name.slice(PDF_FIELDS.votePrefix.length);
     const value = stateOf(f.acroField.dict.get(PDFName.of('V')));
     const valueOn = isOn(value);
-    const appearance = f.acroField.getWidgets().some((w) => isOn(w.getAppearanceState()?.decodeText()));
-    const conflict = value !== undefined && valueOn !== appearance && f.acroField.getWidgets().some((w) => w.getAppearanceState() !== undefined);
-    boxes.push({ text: id, candidateId: id, continuation: null, mark: conflict ? 'value and appearance disagree' : valueOn || appearance ? 'X' : '', line: boxes.length + 1 });
+    const widgets = f.acroField.getWidgets();
+    const appearance = widgets.some((w) => isOn(w.getAppearanceState()?.decodeText()));
+    const conflict = value !== undefined && valueOn !== appearance && widgets.some((w) => w.getAppearanceState() !== undefined);
+    const visible = widgets.filter((w) => shown.has(w.dict));
+    const unseen = (valueOn || appearance) && widgets.some((w) => !shown.has(w.dict));
+    const disagree = new Set(visible.map((w) => isOn(w.getAppearanceState()?.decodeText()))).size > 1;
+    const mark = conflict ? 'value and appearance disagree' : unseen ? NOT_SHOWN : disagree ? DISAGREE : widgets.some((w) => looksAlike(w.dict)) ? ALIKE : valueOn || appearance ? 'X' : '';
+    boxes.push({ text: id, candidateId: id, continuation: null, mark, line: boxes.length + 1 });
   }
   return boxes;
 }
