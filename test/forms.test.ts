@@ -481,6 +481,10 @@ describe('a Word paper that Word, another reader or another view shows otherwise
     expect(await sent('tracked-move.docx')).toBe('needs-adjudication: unreadable-attachment');
     expect(await sent('white-mark.docx')).toBe('needs-adjudication: unreadable-attachment');
   });
+  it('a picture of a tick pasted into a box leaves the file to the officer; a logo beside the heading does not', () => {
+    expect(read('picture-mark.docx')).toMatchObject({ kind: 'not-machine-readable', why: expect.stringMatching(/^a picture, shape or embedded object sits in the paper's box lines/) });
+    expect(marks(read('picture-logo.docx'))).toEqual([['', 'X', '']]);
+  });
   it('two parts whose names differ only in case are one part to a reader: which it opens cannot be told', () => {
     const files = unzipSync(readFileSync(join(DIR, 'files', 'typed.docx')));
     expect(readDocxPapers(zipSync({ ...files, 'word/Document.xml': files['word/document.xml']! }), 'x', 1 << 22)).toMatchObject({ kind: 'not-machine-readable', why: expect.stringMatching(/two parts named/) });

@@ -399,6 +399,27 @@ describe('the HTML as shown, over generated papers', () => {
     expect(htmlAsShown(`<details open><summary>Our ballot</summary><p>${lines[1]}</p></details><dialog open>${lines[0]}</dialog>`, DEFAULT_READ_LIMITS.maxHtmlChars)).toBeNull();
   });
 
+  it('shows a drawing (an SVG, an embedded object) or an empty element painted with a background picture as a picture (U+FFFC) where it stands: in a box, a mark that cannot be read', () => {
+    const alty = (box: string): string => `<p>${lines[0]}</p><p>${lines[1]}</p><p>[${box}] Cllr Jacky Alty (South Ribble Borough Council)</p>`;
+    const marks = (html: string, at: 'held' | number): string[] => {
+      const r = htmlAsShown(html, DEFAULT_READ_LIMITS.maxHtmlChars);
+      if (r === null) return ['as held'];
+      if ('error' in r) throw new Error(r.error);
+      const text = at === 'held' ? r.held : r.views[at]?.text;
+      return typeof text === 'string' ? findPapers(text, 'body-html').flatMap((p) => p.boxes.map((b) => b.mark)) : ['unknown'];
+    };
+    // Every client draws an SVG or an object.
+    for (const drawing of ['<svg width="10" height="10"><path d="M0 5 L4 9 L10 0"/></svg>', '<object data="cid:tick@x"></object>', '<embed src="cid:tick@x">']) {
+      expect(marks(alty(drawing), 'held')).toEqual(['', 'X', '\uFFFC']);
+    }
+    // A mail client paints a background picture, inline or by a rule, on an element holding nothing.
+    for (const html of [alty('<span style="display:inline-block;width:10px;height:10px;background:url(cid:tick@x)"></span>'), `<style>.t { background-image: url(cid:tick@x) }</style>${alty('<span class="t"></span>')}`]) {
+      expect(marks(html, 0)).toEqual(['', 'X', '\uFFFC']);
+    }
+    // A picture behind text, or a background colour, shows the text.
+    expect(marks(`<div style="background:url(cid:letterhead@x)">${alty(' ')}</div>`, 0)).toEqual(['as held']);
+    expect(marks(alty('<span style="background:#eee"> </span>'), 'held')).toEqual(['as held']);
+  });
   it('a flex box shown in reverse, or a block moved as a whole, makes every line in it unsure, and a moving rule that cannot be matched leaves the reading unknown', () => {
     const unsure = (html: string): string[] => {
       const r = htmlAsShown(html, DEFAULT_READ_LIMITS.maxHtmlChars);

@@ -286,8 +286,14 @@ interface View {
    * not read here.
    */
   bound: boolean;
+  /**
+   * Pictures, shapes and embedded objects that hold no text (w:drawing, w:pict, w:object; a text
+   * box is read as its text): read as nothing, or (`true`) each as U+FFFC where it is anchored, as a
+   * mark that cannot be read (a picture of a tick pasted into a box).
+   */
+  pictures: boolean;
 }
-const AS_SHOWN: View = Object.freeze({ hidden: false, tracked: 'final', alternate: 'choice', unsure: false, bound: false });
+const AS_SHOWN: View = Object.freeze({ hidden: false, tracked: 'final', alternate: 'choice', unsure: false, bound: false, pictures: false });
 
 /** Whether the document holds content that a View other than AS_SHOWN reads otherwise. */
 interface Otherwise {
@@ -296,6 +302,7 @@ interface Otherwise {
   alternate: boolean;
   unsure: boolean;
   bound: boolean;
+  pictures: boolean;
 }
 
 /** A Wingdings character of a symbol (w:sym) as text keeps it (U+F0xx, which marks.ts reads); any other font's as U+FFFD: what it shows cannot be told. */
@@ -315,7 +322,7 @@ const holdsText = (el: XmlElement): boolean => (el.textContent ?? '').trim() !==
  * has a colour of its own (w:background), on which white text may show.
  */
 function documentText(root: XmlElement, view: View, styles: Styles, pageFilled: boolean): { text: string; otherwise: Otherwise } {
-  const otherwise: Otherwise = { hidden: false, tracked: false, alternate: false, unsure: false, bound: false };
+  const otherwise: Otherwise = { hidden: false, tracked: false, alternate: false, unsure: false, bound: false, pictures: false };
   // Whether the text being read is drawn on a fill of its own (page, cell, paragraph or run shading,
   // a highlight), on which white text shows.
   let shaded = pageFilled;
@@ -358,6 +365,15 @@ function documentText(root: XmlElement, view: View, styles: Styles, pageFilled: 
         break;
       case 'delText':
         return view.tracked === 'original' ? (el.textContent ?? '') : '';
+      case 'drawing':
+      case 'pict':
+      case 'object': {
+        // One that holds text (a text box) is read as its text; one that holds none shows what no
+        // reading of text can say.
+        if (holdsText(el)) break;
+        otherwise.pictures = true;
+        return view.pictures ? '\uFFFC' : '';
+      }
       case 'r': {
         const pr = child(el, 'rPr');
         // Formatting changed as a tracked change: w:rPrChange holds the properties as they were.
@@ -602,6 +618,11 @@ const READ_OTHERWISE: { when: keyof Otherwise; view: View; why: string }[] = [
     when: 'bound',
     view: { ...AS_SHOWN, bound: true },
     why: 'the document holds content controls bound to data kept elsewhere in the file (w:dataBinding), which Word shows in their place, and they hold lines of its ballot paper; open it and decide',
+  },
+  {
+    when: 'pictures',
+    view: { ...AS_SHOWN, pictures: true },
+    why: "a picture, shape or embedded object sits in the paper's box lines (a picture of a tick pasted into a box, a shape drawn over one), where no reading of its text can say what it shows; open it and decide",
   },
 ];
 

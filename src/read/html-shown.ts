@@ -61,7 +61,7 @@ export interface HtmlReadings {
 export type HtmlView = { client: string; text: string } | { client: string; text: null; why: string };
 
 /** Markup by which HTML can show otherwise than it holds (a style, a template, hidden, a conditional comment, right to left, a form control, struck text): without any, it shows what it holds. */
-const MAY_HIDE = /<style|\sstyle\s*=|<template|\shidden|<!--\s*\[if|<bdo|\sdir\s*=\s*["']?\s*rtl|\scolor\s*=|\sbgcolor\s*=|<title|<script|<input|<select|<(?:s|strike|del)[\s/>]|<(?:canvas|video|audio|iframe|noframes|noembed|meter|progress|dialog|details)[\s/>]/i;
+const MAY_HIDE = /<style|\sstyle\s*=|<(?:svg|object|embed)[\s/>]|<template|\shidden|<!--\s*\[if|<bdo|\sdir\s*=\s*["']?\s*rtl|\scolor\s*=|\sbgcolor\s*=|<title|<script|<input|<select|<(?:s|strike|del)[\s/>]|<(?:canvas|video|audio|iframe|noframes|noembed|meter|progress|dialog|details)[\s/>]/i;
 /** Selectors of rules that size, colour, hide or write text, at most (a stylesheet of more is not read). */
 const MAX_STYLE_SELECTORS = 500;
 const MAX_STYLE_SELECTOR_CHARS = 100_000;
@@ -128,6 +128,12 @@ function shownByAll(doc: Document): Map<AnyNode, string | null> {
       out.set(node, null);
       continue;
     }
+    if (PICTURES.has(node.name)) {
+      // A drawing (an SVG, an embedded object) is shown as whatever it draws, which no reading of text
+      // can say: a tick drawn in a box is a mark that cannot be read.
+      out.set(node, PICTURE);
+      continue;
+    }
     const control = controlShows(node);
     if (control !== null) {
       out.set(node, struck ? struckText(control) : control);
@@ -136,6 +142,17 @@ function shownByAll(doc: Document): Map<AnyNode, string | null> {
     for (const child of node.children) stack.push({ node: child, struck: struck || STRUCK.has(node.name) });
   }
   return out;
+}
+
+/** Elements every mail client draws as a picture: SVG drawings and embedded objects. */
+const PICTURES = new Set(['svg', 'object', 'embed']);
+/** A picture in the text (U+FFFC, the object replacement character): shown, but as what cannot be told. */
+const PICTURE = '\uFFFC';
+
+/** Whether an element's own background paints a picture (an image or a gradient), which may show anything. */
+function paintsPicture(own: ReadonlyMap<string, string>): boolean {
+  const image = own.get('background-image') ?? own.get('background') ?? '';
+  return /url\(|gradient|image-set|element\(/i.test(image);
 }
 
 /** Elements every mail client shows struck through. */
@@ -223,6 +240,8 @@ function shownText(doc: Document, before: () => string, convert: (html: string) 
   const overridden: Element[] = [];
   const struck: Element[] = [];
   const unknownGlyphs: Text[] = [];
+  // Elements holding no text whose background is a picture: shown as a picture where they stand.
+  const pictured: Element[] = [];
   const measure = { budget: MAX_MEASURED_CHARS };
   // The walk is a loop over a stack (a document may nest as deep as html.ts lets it).
   // `reordering`, `reversing`: inside text that may be shown in another order, or is forced right to
@@ -253,6 +272,7 @@ function shownText(doc: Document, before: () => string, convert: (html: string) 
       hidden.add(node);
       continue;
     }
+    if (own.size > 0 && paintsPicture(own) && textOf(node).trim() === '') pictured.push(node);
     const rtl = /^\s*rtl\s*$/i.test(node.attribs.dir ?? '') || own.get('direction') === 'rtl';
     const override = (node.name === 'bdo' && rtl) || (rtl && /override/.test(own.get('unicode-bidi') ?? ''));
     const style = own.size > 0 ? inherit(inherited, own, sheet.webFonts) : inherited;
@@ -266,12 +286,14 @@ function shownText(doc: Document, before: () => string, convert: (html: string) 
       stack.push({ node: node.children[i]!, inherited: style, reordering: reordering || reorders, reversing: reversing || override, striking: striking || strikes });
     }
   }
-  if (hidden.size === 0 && written.length === 0 && reordered.length === 0 && struck.length === 0 && unknownGlyphs.length === 0) return null;
+  if (hidden.size === 0 && written.length === 0 && reordered.length === 0 && struck.length === 0 && unknownGlyphs.length === 0 && pictured.length === 0) return null;
   if (written.length === 0) before();
   // Text forced right to left is shown reversed, its brackets mirrored ("]X[" is shown "[X]"): so it is read.
   for (const e of overridden) showReversed(e);
   // Text in a font the message supplies may be shown as anything: each character is one that cannot be told.
   for (const t of unknownGlyphs) t.data = t.data.replace(/\S/gu, '\uFFFD');
+  // A background picture on an element with no text is shown where the element stands.
+  for (const e of pictured) e.children.push(textIn(e, PICTURE));
   // Text a style strikes through is shown struck, as <s> is by every client.
   for (const e of struck) for (const t of textNodes(e)) if (t.data.trim() !== '') t.data = struckText(t.data);
   // Text a browser may show in another order than it is stored (right to left, or by a bidi override)
