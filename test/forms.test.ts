@@ -639,6 +639,39 @@ describe('an Outlook .msg with a text and an HTML body (written by @tutao/oxmsg)
       t.cleanup();
     }
   });
+  it('whose HTML body Outlook keeps only inside its rich-text body (PR_RTF_COMPRESSED, \\fromhtml1; oxmsg writes a draft so) is read from there and compared alike', async () => {
+    const { Email } = await import('@tutao/oxmsg');
+    const html = (marks: Parameters<typeof paperText>[0]): string => `<html><body>${paperText(marks).split('\n').map((l) => `<p>${l.replace(/&/g, '&amp;') || '&nbsp;'}</p>`).join('')}</body></html>`;
+    const msg = (text: Parameters<typeof paperText>[0], shown: Parameters<typeof paperText>[0]): Uint8Array =>
+      new Email(true)
+        .sender('leader@north-herts.gov.uk', 'Cllr Elliot Kirkland')
+        .to('ballots@ccin.example', 'Ballots')
+        .subject(`ballot ${Object.keys(shown).join('')}`)
+        .sentOn(new Date('2024-01-31T09:00:00Z'))
+        .bodyText(paperText(text).replace(/\n/g, '\r\n'))
+        .bodyHtml(html(shown))
+        .msg();
+    const { msgToMime } = await import('../src/read/msg.js');
+    const converted = msgToMime(Buffer.from(msg({ williams: 'X' }, { alty: 'X' })), 4).mime.toString('utf8');
+    expect(converted).toMatch(/Content-Type: multipart\/alternative/);
+    const t = tempDir();
+    try {
+      writeFileSync(join(t.dir, 'agree.msg'), msg({ williams: 'X' }, { williams: 'X' }));
+      writeFileSync(join(t.dir, 'disagree.msg'), msg({ williams: 'X' }, { alty: 'X' }));
+      expect(outcome(await tallyJson([t.dir]))).toEqual({ 'agree.msg': 'counted williams', 'disagree.msg': 'rejected: void-for-uncertainty' });
+    } finally {
+      t.cleanup();
+    }
+  });
+  it('a rich-text body whose header declares more than it holds is not decompressed (the decompressor reads on to the size declared): a note says so', async () => {
+    const { htmlFromRtfForTest } = await import('../src/read/msg.js');
+    const notes: string[] = [];
+    const lying = Buffer.alloc(32);
+    lying.writeUInt32LE(0x7fffffff, 0);
+    lying.writeUInt32LE(0x75465a4c, 8);
+    expect(htmlFromRtfForTest(lying, notes)).toBeUndefined();
+    expect(notes).toEqual([expect.stringMatching(/rich-text body .* is not well-formed/)]);
+  });
 });
 
 describe('a PDF whose page or field tree nests deeper than pdf-lib can walk on every thread', () => {

@@ -1,4 +1,7 @@
+import { decompressRTF } from '@kenjiuno/decompressrtf';
 import MsgReaderModule from '@kenjiuno/msgreader';
+import iconv from 'iconv-lite';
+import { deEncapsulateSync } from 'rtf-stream-parser';
 import type { FieldsData } from '@kenjiuno/msgreader/lib/MsgReader.js';
 import { compoundFileFlaw } from './cfb-guard.js';
 import { isMsgFile } from './msg-detect.js';
@@ -60,7 +63,7 @@ function convert(reader: Reader, fields: FieldsData, depth: number, maxDepth: nu
   lines.push('MIME-Version: 1.0', `Content-Type: multipart/mixed; boundary="${boundary}"`, '');
   const parts: string[] = [];
   const text = fields.body ? ['Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: base64', '', b64(fields.body)].join(CRLF) : null;
-  const html = fields.bodyHtml ?? (fields.html ? Buffer.from(fields.html).toString('utf8') : undefined);
+  const html = fields.bodyHtml ?? (fields.html ? Buffer.from(fields.html).toString('utf8') : undefined) ?? htmlFromRtf(fields.compressedRtf, notes);
   const htmlPart = html ? ['Content-Type: text/html; charset=utf-8', 'Content-Transfer-Encoding: base64', '', b64(html)].join(CRLF) : null;
   if (text !== null && htmlPart !== null) {
     // Both versions, as the message was sent: the HTML one is what Outlook shows, and is compared with the text one.
@@ -95,6 +98,42 @@ function convert(reader: Reader, fields: FieldsData, depth: number, maxDepth: nu
   }
   return lines.join(CRLF) + CRLF + parts.map((p) => `--${boundary}${CRLF}${p}${CRLF}`).join('') + `--${boundary}--${CRLF}`;
 }
+
+/** Compressed RTF bodies larger than this are not read (decompressing is done in a JavaScript array, and grows it some eightfold). */
+const MAX_RTF_BYTES = 1 << 19;
+const RTF_COMPRESSED = 0x75465a4c;
+const RTF_UNCOMPRESSED = 0x414c454d;
+
+/**
+ * The HTML body Outlook keeps only inside its RTF body (PR_RTF_COMPRESSED with \fromhtml1, as
+ * MS-OXRTFEX encapsulates it; Outlook then writes no PR_HTML), de-encapsulated: what Outlook shows
+ * of the message, to be read and compared with the text body as any HTML version is. Undefined when
+ * the RTF is no encapsulated HTML (rich text Outlook converted the text body from, or text); when it
+ * is but cannot be read, a note says so.
+ */
+function htmlFromRtf(compressed: Uint8Array | undefined, notes: string[]): string | undefined {
+  if (compressed === undefined || compressed.length < 16) return undefined;
+  const header = Buffer.from(compressed.buffer, compressed.byteOffset, compressed.byteLength);
+  // The header's sizes are checked first: decompressRTF reads on to the size it declares.
+  const declared = header.readUInt32LE(0) + 4;
+  const kind = header.readUInt32LE(8);
+  if (compressed.length > MAX_RTF_BYTES || declared > compressed.length || (kind !== RTF_COMPRESSED && kind !== RTF_UNCOMPRESSED)) {
+    notes.push(`its rich-text body (PR_RTF_COMPRESSED, ${compressed.length} bytes) is ${compressed.length > MAX_RTF_BYTES ? `over the ${MAX_RTF_BYTES}-byte limit` : 'not well-formed'}: what Outlook shows of it was not read`);
+    return undefined;
+  }
+  try {
+    const rtf = Buffer.from(decompressRTF(Array.from(compressed)));
+    // Encapsulated HTML says so in the RTF header, before any content.
+    if (!/\\fromhtml1/.test(rtf.subarray(0, 1024).toString('latin1'))) return undefined;
+    const out = deEncapsulateSync(rtf, { mode: 'html', decode: (buf: Buffer, encoding: string) => iconv.decode(buf, encoding) });
+    return typeof out.text === 'string' ? out.text : out.text.toString('utf8');
+  } catch (e) {
+    notes.push(`its HTML body, which Outlook keeps inside its rich-text body, cannot be read (${(e as Error).message.slice(0, 200)}): what Outlook shows of it was not read`);
+    return undefined;
+  }
+}
+
+export { htmlFromRtf as htmlFromRtfForTest };
 
 /** Converts a .msg; embedded messages are followed `maxDepth` levels down. */
 export function msgToMime(bytes: Buffer, maxDepth: number, depth = 0): MsgConversion {
