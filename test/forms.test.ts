@@ -515,6 +515,24 @@ describe('a Word paper that Word, another reader or another view shows otherwise
     expect(marks(readDocxPapers(doc('<w:r><w:rPr><w:color w:val="FFFFFF"/><w:shd w:val="clear" w:color="auto" w:fill="1F3864"/></w:rPr><w:t>X</w:t></w:r>'), 'x', 1 << 20))).toEqual([['', 'X', 'X']]);
     expect(marks(readDocxPapers(doc('<w:r><w:rPr><w:color w:val="FFFFFF"/><w:highlight w:val="black"/></w:rPr><w:t>X</w:t></w:r>'), 'x', 1 << 20))).toEqual([['', 'X', 'X']]);
     expect(readDocxPapers(doc('<w:r><w:rPr><w:color w:val="FFFFFF"/><w:highlight w:val="none"/></w:rPr><w:t>X</w:t></w:r>'), 'x', 1 << 20)).toMatchObject(unsure);
+    // Text in the colour of what is behind it: black on a black highlight, dark blue on dark blue shading, text1 on black.
+    expect(readDocxPapers(doc('<w:r><w:rPr><w:color w:val="000000"/><w:highlight w:val="black"/></w:rPr><w:t>X</w:t></w:r>'), 'x', 1 << 20)).toMatchObject(unsure);
+    expect(readDocxPapers(doc('<w:r><w:rPr><w:color w:val="1F3864"/><w:shd w:val="clear" w:color="auto" w:fill="1F3865"/></w:rPr><w:t>X</w:t></w:r>'), 'x', 1 << 20)).toMatchObject(unsure);
+    expect(readDocxPapers(doc('<w:r><w:rPr><w:color w:val="auto" w:themeColor="text1"/><w:shd w:val="solid" w:color="000000"/></w:rPr><w:t>X</w:t></w:r>'), 'x', 1 << 20)).toMatchObject(unsure);
+    // Automatic colour is drawn against what is behind it; a pattern's mix is not judged.
+    expect(marks(readDocxPapers(doc('<w:r><w:rPr><w:color w:val="auto"/><w:highlight w:val="black"/></w:rPr><w:t>X</w:t></w:r>'), 'x', 1 << 20))).toEqual([['', 'X', 'X']]);
+    expect(marks(readDocxPapers(doc('<w:r><w:rPr><w:color w:val="000000"/><w:shd w:val="pct50" w:color="000000" w:fill="FFFFFF"/></w:rPr><w:t>X</w:t></w:r>'), 'x', 1 << 20))).toEqual([['', 'X', 'X']]);
+  });
+  it('reads white text on a page coloured dark (w:background) as shown, and black text there as unseen', () => {
+    const W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"';
+    const lines = paperText({ williams: 'X' }).split('\n');
+    const alty = lines.findIndex((l) => l.includes('Alty'));
+    const doc = (colour: string): Uint8Array =>
+      zipSync({
+        'word/document.xml': strToU8(`<w:document ${W}><w:background w:color="0A0A0A"/><w:body>${lines.map((l, i) => `<w:p><w:r><w:rPr><w:color w:val="FFFFFF"/></w:rPr><w:t xml:space="preserve">${i === alty ? '[' : l}</w:t></w:r>${i === alty ? `<w:r><w:rPr><w:color w:val="${colour}"/></w:rPr><w:t>X</w:t></w:r><w:r><w:rPr><w:color w:val="FFFFFF"/></w:rPr><w:t xml:space="preserve">] ${l.slice(4)}</w:t></w:r>` : ''}</w:p>`).join('')}</w:body></w:document>`),
+      });
+    expect(marks(readDocxPapers(doc('FFFFFF'), 'x', 1 << 20))).toEqual([['', 'X', 'X']]);
+    expect(readDocxPapers(doc('000000'), 'x', 1 << 20)).toMatchObject({ kind: 'not-machine-readable', why: expect.stringMatching(/draws where no one sees it/) });
   });
   it('a content control bound to data kept elsewhere in the file, which Word shows in its place, leaves the file to the officer when it holds the paper', () => {
     const W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"';

@@ -170,29 +170,71 @@ function propsOf(pr: XmlElement | null): RunProps {
   };
 }
 
-/** Whether a colour is white or nearly: each of red, green and blue 240 or more, or the theme's background colour (white in Word's own themes). */
-function whitish(c: string): boolean {
-  return /^theme:(?:background1|light1)$/i.test(c) || (/^[0-9a-f]{6}$/i.test(c) && [0, 2, 4].every((i) => Number.parseInt(c.slice(i, i + 2), 16) >= 240));
+/** Theme colours Word's own themes give one value: the background (white) and the text (black). */
+const THEME_COLOURS: Record<string, string> = { background1: 'ffffff', light1: 'ffffff', text1: '000000', dark1: '000000' };
+/** Word's highlight colours (w:highlight), as it draws them. */
+const HIGHLIGHTS: Record<string, string> = {
+  black: '000000', blue: '0000ff', cyan: '00ffff', green: '00ff00', magenta: 'ff00ff', red: 'ff0000', yellow: 'ffff00', white: 'ffffff',
+  darkblue: '000080', darkcyan: '008080', darkgreen: '008000', darkmagenta: '800080', darkred: '800000', darkyellow: '808000', darkgray: '808080', lightgray: 'c0c0c0',
+};
+
+/** A colour as RRGGBB in lower case: a hex value, or a theme colour as `theme:` and its name (THEME_COLOURS); null where it is not known here ("auto", which Word draws against what is behind it; another theme colour). */
+function hexOf(colour: string | null): string | null {
+  if (colour === null) return null;
+  const c = colour.toLowerCase();
+  if (c.startsWith('theme:')) return THEME_COLOURS[c.slice(6)] ?? null;
+  return /^[0-9a-f]{6}$/.test(c) ? c : null;
+}
+
+/** What is behind text: a colour (RRGGBB), or UNKNOWN_FILL (a theme colour or pattern not worked out here). */
+type Backdrop = string;
+const UNKNOWN_FILL = 'unknown';
+const PAGE = 'ffffff';
+
+/**
+ * What an element (w:shd of a run, paragraph or cell; w:highlight; w:background of the page) puts
+ * behind the text: its colour, UNKNOWN_FILL when it fills with one not known here, null when it
+ * fills nothing (no element, "auto", "none", "nil").
+ */
+function fillOf(el: XmlElement | null): Backdrop | null {
+  if (el === null) return null;
+  switch (el.localName) {
+    case 'highlight': {
+      const v = (attr(el, 'val') ?? '').toLowerCase();
+      return v === '' || v === 'none' ? null : (HIGHLIGHTS[v] ?? UNKNOWN_FILL);
+    }
+    case 'background':
+      return fillColour(attr(el, 'themeColor'), attr(el, 'color'));
+    default: {
+      // Shading: a pattern (w:val) in w:color over w:fill; clear shows the fill, solid the pattern's colour.
+      const pattern = (attr(el, 'val') ?? 'clear').toLowerCase();
+      if (pattern === 'nil') return null;
+      if (pattern === 'clear') return fillColour(attr(el, 'themeFill'), attr(el, 'fill'));
+      if (pattern === 'solid') return fillColour(attr(el, 'themeColor'), attr(el, 'color')) ?? UNKNOWN_FILL;
+      return UNKNOWN_FILL;
+    }
+  }
+}
+function fillColour(theme: string | null, value: string | null): Backdrop | null {
+  if (theme !== null) return hexOf(`theme:${theme}`) ?? UNKNOWN_FILL;
+  const v = (value ?? '').toLowerCase();
+  if (v === '' || v === 'auto' || v === 'none') return null;
+  return hexOf(v) ?? UNKNOWN_FILL;
+}
+
+/** Whether two colours are so near that one drawn on the other cannot be seen: each of red, green and blue within 16 of 255. */
+function near(a: string, b: string): boolean {
+  return [0, 2, 4].every((i) => Math.abs(Number.parseInt(a.slice(i, i + 2), 16) - Number.parseInt(b.slice(i, i + 2), 16)) <= 16);
 }
 
 /**
- * Whether an element (w:shd, w:highlight, w:background) fills what is behind the text with a colour
- * other than white, by its attribute `name` (a theme fill counts, as it may be dark).
+ * Text Word draws so that no one sees it with certainty: in the colour of what is behind it
+ * (`backdrop`: white on the white page, black on a black highlight), under 2 points high, or
+ * squeezed to under a quarter of its width.
  */
-function filled(el: XmlElement | null, name: string): boolean {
-  if (el === null) return false;
-  const theme = attr(el, name === 'fill' ? 'themeFill' : 'themeColor');
-  if (theme !== null) return !whitish(`theme:${theme}`);
-  const v = (attr(el, name) ?? '').toLowerCase();
-  return v !== '' && v !== 'auto' && v !== 'none' && v !== 'white' && !whitish(v);
-}
-
-/**
- * Text Word draws so that no one sees it with certainty: white or nearly on the white page (not on a
- * fill: `shaded`), under 2 points high, or squeezed to under a quarter of its width.
- */
-function faint(p: RunProps, shaded: boolean): boolean {
-  return (!shaded && whitish(p.color ?? '')) || (p.size !== null && p.size < 4) || (p.scale !== null && p.scale < 25);
+function faint(p: RunProps, backdrop: Backdrop): boolean {
+  const ink = hexOf(p.color);
+  return (ink !== null && backdrop !== UNKNOWN_FILL && near(ink, backdrop)) || (p.size !== null && p.size < 4) || (p.scale !== null && p.scale < 25);
 }
 
 /** Text Word draws out of its line: raised or lowered 3 points or more, or its characters drawn 2 points or more over each other. */
@@ -318,14 +360,13 @@ const holdsText = (el: XmlElement): boolean => (el.textContent ?? '').trim() !==
 
 /**
  * The document as lines of text, each checkbox written as "[X]" or "[ ]" by its checked state, read
- * in a View; with what the document holds that another View reads otherwise. `pageFilled`: the page
- * has a colour of its own (w:background), on which white text may show.
+ * in a View; with what the document holds that another View reads otherwise. `page`: the page's
+ * colour (w:background, else white).
  */
-function documentText(root: XmlElement, view: View, styles: Styles, pageFilled: boolean): { text: string; otherwise: Otherwise } {
+function documentText(root: XmlElement, view: View, styles: Styles, page: Backdrop): { text: string; otherwise: Otherwise } {
   const otherwise: Otherwise = { hidden: false, tracked: false, alternate: false, unsure: false, bound: false, pictures: false };
-  // Whether the text being read is drawn on a fill of its own (page, cell, paragraph or run shading,
-  // a highlight), on which white text shows.
-  let shaded = pageFilled;
+  // What is behind the text being read: the page, or the fill of the cell or paragraph it is in.
+  let backdrop = page;
   // The run properties the paragraph being read sets by its style (w:pStyle).
   let paragraph: RunProps | null = null;
   const walk = (node: XmlNode): string => {
@@ -385,7 +426,9 @@ function documentText(root: XmlElement, view: View, styles: Styles, pageFilled: 
           otherwise.hidden = true;
           if (!view.hidden) return '';
         }
-        const isFaint = faint(run, shaded || (pr !== null && (filled(child(pr, 'shd'), 'fill') || filled(child(pr, 'highlight'), 'val'))));
+        // A highlight is drawn over the run's own shading, both over the paragraph's.
+        const behind = pr === null ? backdrop : (fillOf(child(pr, 'highlight')) ?? fillOf(child(pr, 'shd')) ?? backdrop);
+        const isFaint = faint(run, behind);
         const isMoved = moved(run);
         if ((isFaint || isMoved) && text) {
           otherwise.unsure = true;
@@ -411,13 +454,13 @@ function documentText(root: XmlElement, view: View, styles: Styles, pageFilled: 
         const stylePr = view.tracked === 'original' && change !== null ? child(change, 'pPr') : pr;
         const id = stylePr === null ? null : attr(child(stylePr, 'pStyle'), 'val');
         const outer = paragraph;
-        const outerShaded = shaded;
+        const outerBackdrop = backdrop;
         paragraph = (id === null ? undefined : styles.get(id)) ?? styles.get(NO_STYLE) ?? null;
-        shaded ||= pr !== null && filled(child(pr, 'shd'), 'fill');
+        backdrop = (pr === null ? null : fillOf(child(pr, 'shd'))) ?? backdrop;
         let s = '';
         for (let n = el.firstChild; n; n = n.nextSibling) s += walk(n);
         paragraph = outer;
-        shaded = outerShaded;
+        backdrop = outerBackdrop;
         return (view.tracked === 'final' ? markDeleted : markInserted) ? s : `${s}\n`;
       }
       case 't':
@@ -482,10 +525,10 @@ function documentText(root: XmlElement, view: View, styles: Styles, pageFilled: 
       const tc = n as XmlElement;
       const pr = child(tc, 'tcPr');
       const span = Math.min(Math.max(Number.parseInt(attr(pr ? child(pr, 'gridSpan') : null, 'val') ?? '1', 10) || 1, 1), 64);
-      const outerShaded = shaded;
-      shaded ||= pr !== null && filled(child(pr, 'shd'), 'fill');
+      const outerBackdrop = backdrop;
+      backdrop = (pr === null ? null : fillOf(child(pr, 'shd'))) ?? backdrop;
       let text = walk(tc).replace(/\s*\n\s*/g, ' ').trim();
-      shaded = outerShaded;
+      backdrop = outerBackdrop;
       const merge = pr ? child(pr, 'vMerge') : null;
       if (merge === null) above.delete(column);
       else if (attr(merge, 'val') === 'restart') {
@@ -612,7 +655,7 @@ const READ_OTHERWISE: { when: keyof Otherwise; view: View; why: string }[] = [
   {
     when: 'unsure',
     view: { ...AS_SHOWN, unsure: true },
-    why: 'the document holds text Word draws where no one sees it with certainty (white, under 2 points, squeezed to under a quarter of its width, raised or lowered 3 points or more, or drawn over its neighbours) that changes its ballot paper; open it and decide',
+    why: 'the document holds text Word draws where no one sees it with certainty (in the colour of what is behind it, under 2 points, squeezed to under a quarter of its width, raised or lowered 3 points or more, or drawn over its neighbours) that changes its ballot paper; open it and decide',
   },
   {
     when: 'bound',
@@ -753,12 +796,12 @@ export function readDocxPapers(bytes: Uint8Array, origin: string, maxUncompresse
     }
     // Read as Word shows it; and each other way of reading it that the document gives cause for: a
     // paper it reads otherwise leaves the file to the officer.
-    const pageFilled = filled(child(root, 'background'), 'color');
-    const shown = documentText(body, AS_SHOWN, styles, pageFilled);
+    const page = fillOf(child(root, 'background')) ?? PAGE;
+    const shown = documentText(body, AS_SHOWN, styles, page);
     const papers = findPapers(shown.text, origin);
     const shape = paperShape(papers);
     for (const other of READ_OTHERWISE) {
-      if (shown.otherwise[other.when] && paperShape(findPapers(documentText(body, other.view, styles, pageFilled).text, origin)) !== shape) return { kind: 'not-machine-readable', why: other.why };
+      if (shown.otherwise[other.when] && paperShape(findPapers(documentText(body, other.view, styles, page).text, origin)) !== shape) return { kind: 'not-machine-readable', why: other.why };
     }
     // A header, footer, note or comment that holds a box line or a mark beside one, read in any of
     // the ways, is shown beside the body's paper: two papers on one page.
@@ -766,7 +809,7 @@ export function readDocxPapers(bytes: Uint8Array, origin: string, maxUncompresse
       const partRoot = parseXml(second.get(part)!);
       if (typeof partRoot === 'string') return { kind: 'unreadable', why: `${part} ${partRoot}` };
       for (const view of [AS_SHOWN, ...READ_OTHERWISE.map((o) => o.view)]) {
-        const found = findPapers(documentText(partRoot, view, styles, pageFilled).text, origin);
+        const found = findPapers(documentText(partRoot, view, styles, page).text, origin);
         if (found.some((p) => p.boxes.length > 0 || (p.strays ?? []).length > 0)) {
           return { kind: 'not-machine-readable', why: `its ${kind} (${part}) holds lines of a ballot paper, shown beside the document's own: open it and decide` };
         }
