@@ -263,7 +263,7 @@ describe('only the issued paper', () => {
       expect(notes(alone.judgement)).toMatch(/in another order or place/);
       const body = ['--alt', 'Content-Type: text/plain; charset=utf-8', '', paper, '--alt', 'Content-Type: text/html; charset=utf-8', '', html, '--alt--', ''].join('\r\n');
       const both = await judge(eml({ body, contentType: 'multipart/alternative; boundary="alt"' }));
-      expect([both.judgement.verdict, both.judgement.choices]).toEqual([{ kind: 'valid' }, ['williams']]);
+      expect([both.judgement.verdict, both.judgement.choices]).toEqual([{ kind: 'valid', compareHtml: true }, ['williams']]);
       expect(notes(both.judgement)).toMatch(/cannot be read with certainty; its text version was counted: compare them by eye/);
     }
     // Word's margins and a position without an offset move nothing: the paper counts.
@@ -683,6 +683,41 @@ describe('a replay of a council’s signed paper', () => {
       expect(copy).toMatchObject({ disposition: 'needs-adjudication', reason: 'unauthenticated-change', choices: [] });
       expect(copy.evidence.papers.map((p) => p.choices)).toEqual([['williams']]);
       expect(r.final).toBe(false);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
+describe('a counted paper whose HTML version a mail client may show otherwise', () => {
+  it('is named beside the declaration, spilled or not, for the officer to compare by eye', async () => {
+    const t = tempDir();
+    try {
+      const box = join(t.dir, 'box');
+      mkdirSync(box);
+      const alty = '[ ] Cllr Jacky Alty (South Ribble Borough Council)';
+      const paper = paperText({ williams: 'X' });
+      // A tick drawn in Alty's box in the HTML version; the text version marks Williams alone.
+      const html = paper
+        .replace(alty, '[<svg width="10" height="10"><path d="M0 5 L4 9 L10 0" stroke="black"/></svg>] Cllr Jacky Alty (South Ribble Borough Council)')
+        .split('\n')
+        .map((l) => `<p>${l}</p>`)
+        .join('');
+      const body = ['--alt', 'Content-Type: text/plain; charset=utf-8', '', paper, '--alt', 'Content-Type: text/html; charset=utf-8', '', html, '--alt--', ''].join('\r\n');
+      writeFileSync(join(box, 'a.eml'), eml({ body, contentType: 'multipart/alternative; boundary="alt"', messageId: '<a@north-herts.gov.uk>' }));
+      writeFileSync(join(box, 'b.eml'), eml({ from: 'Leader <leader@knowsley.gov.uk>', body: paperText({ alty: 'X' }, { council: 'Knowsley Council', name: 'Cllr Graham Mooney' }), messageId: '<b@knowsley.gov.uk>' }));
+      const req = { paths: [box], election: ELECTION, roster: ROSTER, generator: 'test', jobs: 1 };
+      const whole = await runCount(req);
+      expect(whole.messages.map((m) => [m.council, m.disposition, m.choices])).toEqual([
+        ['north-herts', 'counted', ['williams']],
+        ['knowsley', 'counted', ['alty']],
+      ]);
+      expect(whole.notices.filter((n) => n.includes('HTML version'))).toEqual([
+        `1 counted paper(s) whose HTML version, which a mail client shows, cannot be read with certainty by machine, or holds no paper or no mark: north-herts ${whole.messages[0]!.sha256.slice(0, 12)} (→ williams). The text version's marks were counted; compare the two versions of each by eye (\`ccin-tally inspect\`) before declaring.`,
+      ]);
+      const spilled = await runCount({ ...req, spillAfter: 0 });
+      expect(spilled.notices).toEqual(whole.notices);
+      expect(spilled.digest).toBe(whole.digest);
     } finally {
       t.cleanup();
     }

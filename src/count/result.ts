@@ -193,6 +193,8 @@ export function buildResult(input: CountInputs): ResultModel {
   if (machineMade !== null) notices.push(machineMade);
   const inWords = votesInWords(messages, records);
   if (inWords !== null) notices.push(inWords);
+  const toCompare = htmlToCompare(messages, records);
+  if (toCompare !== null) notices.push(toCompare);
   const sheet = input.receiptSecret ? tallySheet(election.id, records, input.receiptSecret) : null;
 
   const withoutDigest: Omit<ResultModel, 'digest'> = {
@@ -337,8 +339,31 @@ function votesInWords(messages: readonly JudgedMessage[], records: readonly Mess
     found.push(`${r.council ?? '?'} ${r.sha256.slice(0, 12)} (paper → ${r.choices.join(' + ')}; words → ${v.inWords.join(' + ')})`);
   });
   if (found.length === 0) return null;
-  const shown = found.slice(0, 5).join(', ') + (found.length > 5 ? ` and ${found.length - 5} more, among the messages counted` : '');
-  return `${found.length} counted paper(s) beside words of their sender's that say a vote for a candidate the paper does not mark: ${shown}. The marks were counted, as the rules say; read each message (\`ccin-tally inspect\`) before declaring.`;
+  return `${found.length} counted paper(s) beside words of their sender's that say a vote for a candidate the paper does not mark: ${firstFive(found, 'counted')}. The marks were counted, as the rules say; read each message (\`ccin-tally inspect\`) before declaring.`;
+}
+
+/** The first five of a notice's messages, and how many more there are among those of a disposition. */
+function firstFive(found: readonly string[], among: string): string {
+  return found.slice(0, 5).join(', ') + (found.length > 5 ? ` and ${found.length - 5} more, among the messages ${among}` : '');
+}
+
+/**
+ * Counted papers whose message's HTML version (what a mail client shows the officer and showed the
+ * council) holds no paper, or one that cannot be read with certainty or shows no mark (judge/:
+ * Verdict.compareHtml): the text version's paper counts, as what the HTML version lacks or doubts
+ * never voids it, but a tick drawn in a box or a mark a style moves is there only to the eye, so the
+ * officer compares each before declaring.
+ */
+function htmlToCompare(messages: readonly JudgedMessage[], records: readonly MessageRecord[]): string | null {
+  const found: string[] = [];
+  messages.forEach((m, i) => {
+    const v = m.judgement?.verdict;
+    const r = records[i];
+    if (v?.kind !== 'valid' || v.compareHtml !== true || !r || r.disposition !== 'counted') return;
+    found.push(`${r.council ?? '?'} ${r.sha256.slice(0, 12)} (→ ${r.choices.join(' + ')})`);
+  });
+  if (found.length === 0) return null;
+  return `${found.length} counted paper(s) whose HTML version, which a mail client shows, cannot be read with certainty by machine, or holds no paper or no mark: ${firstFive(found, 'counted')}. The text version's marks were counted; compare the two versions of each by eye (\`ccin-tally inspect\`) before declaring.`;
 }
 
 /**
@@ -360,8 +385,7 @@ function machineMadeVotes(messages: readonly JudgedMessage[], records: readonly 
   });
   const found = [...lost, ...others];
   if (found.length === 0) return null;
-  const shown = found.slice(0, 5).join(', ') + (found.length > 5 ? ` and ${found.length - 5} more, among the messages not-a-ballot` : '');
-  return `${found.length} message(s) that their headers say a machine made (an auto-reply, a delivery report or a read receipt) carry an eligible council's marked ballot paper, and are not counted: ${shown}. Ask each council whether it meant it as its vote (\`ccin-tally inspect\` shows why it was taken for machine-made).`;
+  return `${found.length} message(s) that their headers say a machine made (an auto-reply, a delivery report or a read receipt) carry an eligible council's marked ballot paper, and are not counted: ${firstFive(found, 'not-a-ballot')}. Ask each council whether it meant it as its vote (\`ccin-tally inspect\` shows why it was taken for machine-made).`;
 }
 
 /**

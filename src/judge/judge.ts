@@ -27,8 +27,12 @@ export type Verdict =
   | { kind: 'not-a-ballot'; why: NotABallotKind; marked?: string[] }
   | { kind: 'rejected'; reason: RejectionReason }
   | { kind: 'needs-adjudication'; reason: AdjudicationReason }
-  /** `inWords`: candidates the sender's own words say a vote for that the paper does not mark (officerNotices). */
-  | { kind: 'valid'; inWords?: string[] };
+  /**
+   * `inWords`: candidates the sender's own words say a vote for that the paper does not mark;
+   * `compareHtml`: the message's HTML version (what a mail client shows) holds no paper, or one that
+   * cannot be read with certainty or shows no mark, beside the paper counted (officerNotices, each).
+   */
+  | { kind: 'valid'; inWords?: string[]; compareHtml?: true };
 
 export interface Judgement {
   verdict: Verdict;
@@ -174,6 +178,7 @@ export function judgeMessage(facts: MessageFacts, election: Election, roster: Ro
   const j: Judgement = { verdict: { kind: 'valid' }, council: null, senderMatch: null, choices: [], findings, papers: [], rawPapers: [], signOff: null, auth: null };
   /** Candidates the sender's own words say a vote for that the paper counted does not mark. */
   let inWords: string[] | null = null;
+  let compareHtml = false;
 
   if (f.unreadable !== null) {
     findings.push({ code: 'unreadable', detail: f.unreadable });
@@ -351,7 +356,10 @@ export function judgeMessage(facts: MessageFacts, election: Election, roster: Ro
       // The HTML version is the body's other version: what it shows is set against what is counted.
       const html = compareHtmlVersion(f.htmlPapers, speaking[0] ?? null, speakingRaw.some((p) => p.origin === 'body-text'), election);
       if (html?.kind === 'disagrees') uncertain.push(html.detail);
-      else if (html) findings.push({ code: 'note', detail: html.detail });
+      else if (html) {
+        findings.push({ code: 'note', detail: html.detail });
+        compareHtml = true;
+      }
     }
     const choices = speaking[0]?.choices ?? [];
     if (uncertain.length === 0) {
@@ -403,7 +411,7 @@ export function judgeMessage(facts: MessageFacts, election: Election, roster: Ro
   const firstAdjudication = adjudications[0];
   if (firstRejection) j.verdict = { kind: 'rejected', reason: firstRejection.reason };
   else if (firstAdjudication) j.verdict = { kind: 'needs-adjudication', reason: firstAdjudication.reason };
-  else j.verdict = inWords === null ? { kind: 'valid' } : { kind: 'valid', inWords };
+  else j.verdict = { kind: 'valid', ...(inWords === null ? {} : { inWords }), ...(compareHtml ? { compareHtml: true as const } : {}) };
   return j;
 }
 
