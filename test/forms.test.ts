@@ -448,6 +448,20 @@ describe('a Word paper that Word, another reader or another view shows otherwise
   it('a candidate line in the page header is a second paper on the page: the officer decides', () => {
     expect(read('header-paper.docx')).toMatchObject({ kind: 'not-machine-readable', why: expect.stringMatching(/^its header \(word\/header1\.xml\) holds lines of a ballot paper/) });
   });
+  it('a symbol or a legacy checkbox in a hidden or white run is read as Word shows it: not there', () => {
+    const files = unzipSync(readFileSync(join(DIR, 'files', 'symbol-mark.docx')));
+    const xml = new TextDecoder().decode(files['word/document.xml']);
+    expect(xml).toContain('<w:r><w:sym w:font="Wingdings" w:char="F0FD"/></w:r>');
+    for (const [props, why] of [
+      ['<w:vanish/>', /hidden text/],
+      ['<w:color w:val="FFFFFF"/>', /draws where no one sees it/],
+    ] as const) {
+      const sym = xml.replace('<w:r><w:sym', `<w:r><w:rPr>${props}</w:rPr><w:sym`);
+      expect(readDocxPapers(zipSync({ ...files, 'word/document.xml': strToU8(sym) }), 'x', 1 << 22)).toMatchObject({ kind: 'not-machine-readable', why: expect.stringMatching(why) });
+      const legacy = xml.replace('<w:r><w:sym w:font="Wingdings" w:char="F0FD"/></w:r>', `<w:r><w:rPr>${props}</w:rPr><w:fldChar w:fldCharType="begin"><w:ffData><w:checkBox><w:checked/></w:checkBox></w:ffData></w:fldChar></w:r>`);
+      expect(readDocxPapers(zipSync({ ...files, 'word/document.xml': strToU8(legacy) }), 'x', 1 << 22)).toMatchObject({ kind: 'not-machine-readable', why: expect.stringMatching(why) });
+    }
+  });
   it('a box marked with Insert › Symbol (Wingdings ☒) is read as marked; a symbol of another font cannot be read with certainty', async () => {
     const { readPaperMarks } = await import('../src/judge/marks.js');
     const { parseElection } = await import('../src/inputs/election.js');

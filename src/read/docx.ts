@@ -355,6 +355,9 @@ function symbol(el: XmlElement): string {
   return String.fromCodePoint(0xf000 | (code & 0xff));
 }
 
+/** What a run may show that holds no text: a symbol (w:sym), a field's start (a legacy checkbox), a picture. */
+const SHOWN_WITHOUT_TEXT = ['sym', 'fldChar', 'drawing', 'pict', 'object'];
+
 /** Whether an element holds text. */
 const holdsText = (el: XmlElement): boolean => (el.textContent ?? '').trim() !== '';
 
@@ -421,7 +424,8 @@ function documentText(root: XmlElement, view: View, styles: Styles, page: Backdr
         const change = pr === null ? null : child(pr, 'rPrChange');
         if (change !== null) otherwise.tracked = true;
         const run = runProps(view.tracked === 'original' && change !== null ? child(change, 'rPr') : pr, styles, paragraph);
-        const text = holdsText(el);
+        // What the run shows: its text, or a symbol, a legacy checkbox or a picture, which hold none.
+        const text = holdsText(el) || SHOWN_WITHOUT_TEXT.some((name) => child(el, name) !== null);
         if (run.hidden && text) {
           otherwise.hidden = true;
           if (!view.hidden) return '';
