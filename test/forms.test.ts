@@ -277,6 +277,17 @@ describe('a filled PDF whose boxes a viewer does not show as the fields hold the
       }),
     ).toEqual(['', 'X', '']);
   });
+  it("the signatory's name in a field whose box no viewer shows is no name: the paper has no sign-off to read", async () => {
+    const { PDFDocument, PDFName } = await import('pdf-lib');
+    const bytes = readFileSync(join(DIR, 'files', 'filled-radio.pdf'));
+    const before = await readPdfPaper(bytes, 'x', 1 << 24);
+    expect(before.kind === 'paper' && before.paper.name).toBeTruthy();
+    const doc = await PDFDocument.load(bytes);
+    const widget = doc.getForm().getTextField('name').acroField.getWidgets()[0]!.dict;
+    widget.set(PDFName.of('F'), widget.context.obj(2));
+    const after = await readPdfPaper(await doc.save({ updateFieldAppearances: false }), 'x', 1 << 24);
+    expect(after.kind === 'paper' && [after.paper.name, after.paper.position]).toEqual([null, before.kind === 'paper' ? before.paper.position : 'x']);
+  });
   it("a form field of the sender's own on a candidate's line, holding an X, leaves the paper to the officer; an empty one, or one elsewhere, does not", async () => {
     const { PDFDocument, PDFName, PDFArray, PDFNumber } = await import('pdf-lib');
     const bytes = readFileSync(join(DIR, 'files', 'filled-radio.pdf'));

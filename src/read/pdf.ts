@@ -183,10 +183,18 @@ async function readPdf(bytes: Uint8Array, origin: string): Promise<PdfReading> {
     return { kind: 'unreadable', why: `the PDF's form cannot be read: ${(e as Error).message.slice(0, 200)}` };
   }
   if (fields.length === 0) return { kind: 'not-machine-readable', why: 'the PDF has no form fields (flattened, printed and scanned, or not the issued paper)' };
+  let shown: Set<PDFDict>;
+  try {
+    shown = shownWidgets(doc);
+  } catch (e) {
+    return { kind: 'unreadable', why: `the PDF's pages cannot be read: ${(e as Error).message.slice(0, 200)}` };
+  }
+  // A text field is read as a viewer shows it: one none of whose boxes is shown holds nothing seen.
   const text = (name: string): string | null => {
     const f = byName.get(name);
     if (!(f instanceof PDFTextField)) return null;
     try {
+      if (!f.acroField.getWidgets().some((w) => shown.has(w.dict))) return null;
       const v = f.getText()?.trim();
       return v ? v : null;
     } catch {
@@ -196,7 +204,7 @@ async function readPdf(bytes: Uint8Array, origin: string): Promise<PdfReading> {
   let boxes: BoxLine[];
   let drawn: string[];
   try {
-    boxes = voteBoxes(fields, byName, shownWidgets(doc));
+    boxes = voteBoxes(fields, byName, shown);
     drawn = markedOnVoteRows(doc, fields);
   } catch (e) {
     // A broken object under the vote fields (pdf-lib throws on a widget or value of the wrong type):
