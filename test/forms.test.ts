@@ -504,6 +504,13 @@ describe('a Word paper that Word, another reader or another view shows otherwise
     expect(await sent('tracked-move.docx')).toBe('needs-adjudication: unreadable-attachment');
     expect(await sent('white-mark.docx')).toBe('needs-adjudication: unreadable-attachment');
   });
+  it('a box that is a MACROBUTTON field (a template\'s "click to tick" box) reads as the display text Word shows', () => {
+    expect(marks(read('button-mark.docx'))).toEqual([['', '', '☒']]);
+    // Its display text untouched (☐), it is an empty box.
+    const files = unzipSync(readFileSync(join(DIR, 'files', 'button-mark.docx')));
+    const xml = new TextDecoder().decode(files['word/document.xml']).replace('MACROBUTTON CheckIt ☒', 'MACROBUTTON CheckIt ☐');
+    expect(marks(readDocxPapers(zipSync({ ...files, 'word/document.xml': strToU8(xml) }), 'x', 1 << 22))).toEqual([['', '', '☐']]);
+  });
   it('a picture of a tick pasted into a box leaves the file to the officer; a logo beside the heading does not', () => {
     expect(read('picture-mark.docx')).toMatchObject({ kind: 'not-machine-readable', why: expect.stringMatching(/^a picture, shape or embedded object sits in the paper's box lines/) });
     expect(marks(read('picture-logo.docx'))).toEqual([['', 'X', '']]);

@@ -272,11 +272,11 @@ describe('only the issued paper', () => {
     expect([honest.judgement.verdict, honest.judgement.choices]).toEqual([{ kind: 'valid' }, ['williams']]);
   });
 
-  it('an HTML paper marked for one candidate with a tick drawn in another\'s box (an SVG, a picture as a background) is void, never counted for the typed mark alone', async () => {
+  it('an HTML paper marked for one candidate with a tick drawn in another\'s box (an SVG, a picture as a background, a video\'s poster) is void, never counted for the typed mark alone', async () => {
     const asHtml = (text: string): string => text.split('\n').map((l) => `<p>${l}</p>`).join('');
     const alty = '[ ] Cllr Jacky Alty (South Ribble Borough Council)';
     expect(paper).toContain(alty);
-    for (const drawing of ['<svg width="10" height="10"><path d="M0 5 L4 9 L10 0" stroke="black"/></svg>', '<span style="display:inline-block;width:10px;height:10px;background-image:url(cid:tick@x)"></span>']) {
+    for (const drawing of ['<svg width="10" height="10"><path d="M0 5 L4 9 L10 0" stroke="black"/></svg>', '<span style="display:inline-block;width:10px;height:10px;background-image:url(cid:tick@x)"></span>', '<video poster="cid:tick@x" width="10" height="10"></video>']) {
       const html = asHtml(paper.replace(alty, `[${drawing}] Cllr Jacky Alty (South Ribble Borough Council)`));
       const r = await judge(eml({ body: html, contentType: 'text/html; charset=utf-8' }));
       expect([drawing, r.judgement.verdict, r.judgement.choices]).toEqual([drawing, { kind: 'rejected', reason: 'void-for-uncertainty' }, []]);

@@ -355,6 +355,16 @@ function symbol(el: XmlElement): string {
   return String.fromCodePoint(0xf000 | (code & 0xff));
 }
 
+/**
+ * What a button field shows (MACROBUTTON or GOTOBUTTON: the display text after its macro or
+ * bookmark name, "[☐]" toggled to "[☒]" by a CheckIt macro in a template), or null when the
+ * instruction is no button. Word shows it in place of a result, which a button has none of.
+ */
+function buttonText(instruction: string): string | null {
+  const m = /^\s*(?:MACROBUTTON|GOTOBUTTON)\s+\S+\s?([\s\S]*)$/i.exec(instruction);
+  return m ? m[1]!.trim() : null;
+}
+
 /** What a run may show that holds no text: a symbol (w:sym), a field's start (a legacy checkbox), a picture. */
 const SHOWN_WITHOUT_TEXT = ['sym', 'fldChar', 'drawing', 'pict', 'object'];
 
@@ -372,6 +382,8 @@ function documentText(root: XmlElement, view: View, styles: Styles, page: Backdr
   let backdrop = page;
   // The run properties the paragraph being read sets by its style (w:pStyle).
   let paragraph: RunProps | null = null;
+  // The complex fields open (w:fldChar begin … end), innermost last.
+  const fields: { instruction: string; separated: boolean }[] = [];
   const walk = (node: XmlNode): string => {
     if (node.nodeType !== 1) return '';
     const el = node as XmlElement;
@@ -490,7 +502,27 @@ function documentText(root: XmlElement, view: View, styles: Styles, page: Backdr
         if (box) return checkboxControl(box, child(el, 'sdtContent'));
         break;
       }
+      case 'instrText':
+        // A field's instruction, which Word does not show (but a button's display text: fldChar's end).
+        if (fields.length > 0) fields[fields.length - 1]!.instruction += el.textContent ?? '';
+        return '';
+      case 'fldSimple': {
+        const shown = buttonText(attr(el, 'instr') ?? '');
+        if (shown !== null) return shown;
+        break;
+      }
       case 'fldChar': {
+        const type = attr(el, 'fldCharType');
+        if (type === 'separate') {
+          if (fields.length > 0) fields[fields.length - 1]!.separated = true;
+          return '';
+        }
+        if (type === 'end') {
+          // A field with no result shown (no separate) that is a button shows the display text its instruction gives.
+          const field = fields.pop();
+          return field === undefined || field.separated ? '' : (buttonText(field.instruction) ?? '');
+        }
+        if (type === 'begin') fields.push({ instruction: '', separated: false });
         // A legacy form field: <w:ffData><w:checkBox><w:checked/> or <w:default w:val="1"/>.
         const data = child(el, 'ffData');
         const box = data ? child(data, 'checkBox') : null;

@@ -240,7 +240,8 @@ function shownText(doc: Document, before: () => string, convert: (html: string) 
   const overridden: Element[] = [];
   const struck: Element[] = [];
   const unknownGlyphs: Text[] = [];
-  // Elements holding no text whose background is a picture: shown as a picture where they stand.
+  // Elements shown as a picture where they stand: holding no text, with a background picture; or
+  // drawing something of their own instead of their text (a video, a frame).
   const pictured: Element[] = [];
   const measure = { budget: MAX_MEASURED_CHARS };
   // The walk is a loop over a stack (a document may nest as deep as html.ts lets it).
@@ -258,8 +259,18 @@ function shownText(doc: Document, before: () => string, convert: (html: string) 
       continue;
     }
     if (!isTag(node)) continue;
-    if (node.name === 'template' || node.attribs.hidden !== undefined || NOT_RENDERED.has(node.name) || (node.name === 'dialog' && node.attribs.open === undefined)) {
+    if (node.name === 'template' || node.attribs.hidden !== undefined || (node.name === 'dialog' && node.attribs.open === undefined)) {
       hidden.add(node);
+      continue;
+    }
+    if (NOT_RENDERED.has(node.name)) {
+      // Its fallback text is not shown; what it draws instead (a video's poster, a frame's page, a
+      // player, a bar) is a picture where it stands, unless it draws nothing (a canvas, with no script).
+      if (node.name === 'canvas' || node.name === 'noframes' || node.name === 'noembed') hidden.add(node);
+      else {
+        for (const c of node.children) hidden.add(c);
+        pictured.push(node);
+      }
       continue;
     }
     if (node.name === 'details' && node.attribs.open === undefined) {
@@ -292,7 +303,7 @@ function shownText(doc: Document, before: () => string, convert: (html: string) 
   for (const e of overridden) showReversed(e);
   // Text in a font the message supplies may be shown as anything: each character is one that cannot be told.
   for (const t of unknownGlyphs) t.data = t.data.replace(/\S/gu, '\uFFFD');
-  // A background picture on an element with no text is shown where the element stands.
+  // A picture (a background, a video, a frame) is shown where its element stands.
   for (const e of pictured) e.children.push(textIn(e, PICTURE));
   // Text a style strikes through is shown struck, as <s> is by every client.
   for (const e of struck) for (const t of textNodes(e)) if (t.data.trim() !== '') t.data = struckText(t.data);
@@ -315,7 +326,7 @@ function shownText(doc: Document, before: () => string, convert: (html: string) 
 /**
  * Elements a browser does not render, whose text is only a fallback for readers without the feature
  * (a canvas, a video, an audio player, a frame, noframes, noembed, a meter, a progress bar): a mail
- * client built on a browser engine shows none of it.
+ * client built on a browser engine shows none of it, but draws the element itself (a picture).
  */
 const NOT_RENDERED = new Set(['canvas', 'video', 'audio', 'iframe', 'noframes', 'noembed', 'meter', 'progress']);
 
