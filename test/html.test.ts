@@ -401,7 +401,7 @@ describe('the HTML as shown, over generated papers', () => {
     expect(htmlAsShown(`<details open><summary>Our ballot</summary><p>${lines[1]}</p></details><dialog open>${lines[0]}</dialog>`, DEFAULT_READ_LIMITS.maxHtmlChars)).toBeNull();
   });
 
-  it('shows a drawing (an SVG, an embedded object) or an empty element painted with a background picture as a picture (U+FFFC) where it stands: in a box, a mark that cannot be read', () => {
+  it('shows a drawing (an SVG, an embedded object, an image button) or an empty element painted with a background picture as a picture (U+FFFC) where it stands: in a box, a mark that cannot be read', () => {
     const alty = (box: string): string => `<p>${lines[0]}</p><p>${lines[1]}</p><p>[${box}] Cllr Jacky Alty (South Ribble Borough Council)</p>`;
     const marks = (html: string, at: 'held' | number): string[] => {
       const r = htmlAsShown(html, DEFAULT_READ_LIMITS.maxHtmlChars);
@@ -411,7 +411,7 @@ describe('the HTML as shown, over generated papers', () => {
       return typeof text === 'string' ? findPapers(text, 'body-html').flatMap((p) => p.boxes.map((b) => b.mark)) : ['unknown'];
     };
     // Every client draws an SVG or an object.
-    for (const drawing of ['<svg width="10" height="10"><path d="M0 5 L4 9 L10 0"/></svg>', '<object data="cid:tick@x"></object>', '<embed src="cid:tick@x">']) {
+    for (const drawing of ['<svg width="10" height="10"><path d="M0 5 L4 9 L10 0"/></svg>', '<object data="cid:tick@x"></object>', '<embed src="cid:tick@x">', '<input type="image" src="cid:tick@x" alt="">']) {
       expect(marks(alty(drawing), 'held')).toEqual(['', 'X', '\uFFFC']);
     }
     // A mail client paints a background picture, inline or by a rule, on an element holding nothing.

@@ -342,7 +342,9 @@ function controlShows(e: Element): string | null {
   if (e.name === 'input') {
     const type = (e.attribs.type ?? 'text').trim().toLowerCase();
     if (type === 'checkbox' || type === 'radio') return e.attribs.checked === undefined ? '☐' : '☑';
-    if (type === 'hidden' || type === 'image' || type === 'file') return null;
+    // An image button draws its picture (a tick, say), which no reading of text can say.
+    if (type === 'image') return PICTURE;
+    if (type === 'hidden' || type === 'file') return null;
     return e.attribs.value ?? '';
   }
   if (e.name === 'select') {
