@@ -601,6 +601,31 @@ describe('a message sent as text and HTML (multipart/alternative, fixtures/alter
     expect(notes(judgement)).toContain("the message's HTML version (what a mail client shows) shows no candidate marked, and its text version marks williams: the marks counted are those; compare them by eye");
   });
 
+  it.each(['text/enriched', 'text/richtext', 'text/watch-html', 'text/x-amp-html'])('another version of the body in %s (which some mail clients show instead) is read: one that marks otherwise voids the paper, one that agrees does not', async (type) => {
+    const version = (marks: Parameters<typeof paperText>[0]): string => {
+      const lines = paperText(marks).split('\n');
+      if (type === 'text/enriched') return lines.map((l) => l.replace(/</g, '<<').replace('[X]', '[<bold>X</bold>]')).join('\r\n\r\n');
+      if (type === 'text/richtext') return lines.map((l) => l.replace(/</g, '<lt>').replace('[X]', '[<bold>X</bold>]')).join('<nl>\r\n');
+      return lines.map((l) => `<p>${l.replace(/&/g, '&amp;')}</p>`).join('');
+    };
+    const message = (other: Parameters<typeof paperText>[0]): Buffer =>
+      eml({
+        body: ['--a', 'Content-Type: text/plain; charset=utf-8', '', paperText({ williams: 'X' }), '--a', `Content-Type: ${type}; charset=utf-8`, '', version(other), '--a--', ''].join('\r\n'),
+        contentType: 'multipart/alternative; boundary="a"',
+      });
+    const other = await judge(message({ alty: 'X' }));
+    expect(other.judgement.verdict).toEqual({ kind: 'rejected', reason: 'void-for-uncertainty' });
+    expect(other.facts.attachments[0]).toMatchObject({ contentType: type, handling: 'read-as-text' });
+    const same = await judge(message({ williams: 'X' }));
+    expect([same.judgement.verdict, same.judgement.choices]).toEqual([{ kind: 'valid' }, ['williams']]);
+  });
+  it('reads text/enriched and text/richtext as a mail client draws them: commands out, escapes in, their own line breaks', async () => {
+    const { enrichedAsText, richtextAsText } = await import('../src/read/enriched.js');
+    expect(enrichedAsText('<bold>[X]</bold> Cllr\r\nJacky Alty\r\n\r\n<<x> <color><param>red</param>A</color>\n\n\nB')).toBe('[X] Cllr Jacky Alty\n<x> A\n\nB');
+    expect(richtextAsText('[ ] A<nl>\r\n[<bold>X</bold>] B<lt>C<np>D')).toBe('[ ] A\n [X] B<C\nD');
+    // A parameter in any case is no text; one never closed runs to the end.
+    expect(enrichedAsText('a<param>x</param>b<PARAM>y</Param>c<param>z')).toBe('abc');
+  });
   it('a paper only in the HTML version: to the officer, who is told where it is', async () => {
     const { judgement } = await judge(fixture('paper-only-in-html'));
     expect(judgement.verdict).toEqual({ kind: 'needs-adjudication', reason: 'no-ballot-paper' });

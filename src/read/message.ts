@@ -11,6 +11,7 @@ import { bodyOffset } from './body-offset.js';
 import { serviceBoundary, serviceRegion, type ServiceProfile, type TrustBoundary } from './services.js';
 import type { DkimSignatureFact, TxtLookup } from './dkim.js';
 import { boxLines, findPapers, type RawPaper } from './paper.js';
+import { enrichedAsText, richtextAsText } from './enriched.js';
 import { htmlAsShown, htmlAsText } from './html.js';
 import { EVERY_CLIENT } from './html-shown.js';
 import type { MsgConversion } from './msg.js';
@@ -506,6 +507,22 @@ function isTextAttachment(a: Attachment): boolean {
   return a.contentType === 'text/plain' || name.endsWith('.txt');
 }
 
+/**
+ * Other versions of a message's body than text and HTML, which a mail client may show instead of
+ * them (the last version it can show, in multipart/alternative): text/enriched and text/richtext
+ * (Apple Mail and Thunderbird show the first), Apple Watch's HTML, AMP's HTML (Gmail, for senders it
+ * knows). mailparser gives them as attachments.
+ */
+const OTHER_BODY_VERSION = /^text\/(?:enriched|richtext|watch-html|x-amp-html)$/;
+
+/** The text a mail client shows of another version of the body, or why it cannot be read. */
+function otherVersionText(a: Attachment, maxHtmlChars: number): { text: string } | { error: string } {
+  const raw = decodeText(a.content, charsetOf(a));
+  if (a.contentType === 'text/enriched') return { text: enrichedAsText(raw) };
+  if (a.contentType === 'text/richtext') return { text: richtextAsText(raw) };
+  return htmlAsText(raw, maxHtmlChars);
+}
+
 function isPdf(a: Attachment): boolean {
   return a.contentType === 'application/pdf' || (a.filename ?? '').toLowerCase().endsWith('.pdf');
 }
@@ -952,6 +969,21 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
         });
       } catch (e) {
         fact.note = `forwarded message cannot be parsed: ${(e as Error).message}`;
+      }
+    } else if (OTHER_BODY_VERSION.test(a.contentType)) {
+      // Read for a paper beside the body's, as a text attachment is: one that marks otherwise makes
+      // the message's papers disagree.
+      const read = otherVersionText(a, options.limits.maxHtmlChars);
+      if ('error' in read) {
+        fact.handling = 'unreadable';
+        fact.note = `another version of the message's body (${a.contentType}), which some mail clients show instead of its text, cannot be read: ${read.error}`;
+      } else if (affordable(read.text)) {
+        fact.handling = 'read-as-text';
+        fact.note = `another version of the message's body (${a.contentType}), which some mail clients show instead of its text: read for a paper beside the body's`;
+        texts.push({ origin: `attachment:${a.filename ?? a.contentType}`, text: read.text });
+      } else {
+        fact.handling = 'unreadable';
+        fact.note = overTextLimit('the attachment', read.text.length);
       }
     } else if (isPdf(a)) {
       const r = await (await pdfReader()).readPdfPaper(a.content, `attachment:${a.filename ?? 'paper.pdf'}`, options.limits.maxPdfBytes, options.pdfBudget);
