@@ -619,6 +619,24 @@ describe('a message sent as text and HTML (multipart/alternative, fixtures/alter
     const same = await judge(message({ williams: 'X' }));
     expect([same.judgement.verdict, same.judgement.choices]).toEqual([{ kind: 'valid' }, ['williams']]);
   });
+  it('an HTML file attached (a form saved as a web page) is read as a browser shows it: its paper counts, beside the body\'s must agree, and one shown otherwise goes to the officer', async () => {
+    const asHtml = (marks: Parameters<typeof paperText>[0], style = ''): string =>
+      `<html><body>${paperText(marks).split('\n').map((l) => `<p>${l.replace('[X]', `[<span${style}>X</span>]`)}</p>`).join('')}</body></html>`;
+    const message = (note: string, html: string): Buffer =>
+      eml({
+        body: ['--m', 'Content-Type: text/plain; charset=utf-8', '', note, '--m', 'Content-Type: text/html; charset=utf-8', 'Content-Disposition: attachment; filename="ballot.html"', '', html, '--m--', ''].join('\r\n'),
+        contentType: 'multipart/mixed; boundary="m"',
+      });
+    const alone = await judge(message('Our ballot paper is attached.', asHtml({ alty: 'X' })));
+    expect([alone.judgement.verdict, alone.judgement.choices]).toEqual([{ kind: 'valid' }, ['alty']]);
+    expect(alone.facts.attachments[0]).toMatchObject({ handling: 'read-as-text' });
+    const both = await judge(message(paperText({ williams: 'X' }), asHtml({ alty: 'X' })));
+    expect(both.judgement.verdict).toEqual({ kind: 'rejected', reason: 'void-for-uncertainty' });
+    // The X hidden by a style: a browser shows the box empty, so the file is left to the officer.
+    const hidden = await judge(message('Our ballot paper is attached.', asHtml({ alty: 'X' }, ' style="display:none"')));
+    expect(hidden.facts.attachments[0]).toMatchObject({ handling: 'not-read', note: expect.stringMatching(/^an HTML file whose paper cannot be read with certainty: a mail client shows it otherwise/) });
+    expect(hidden.judgement.verdict).toEqual({ kind: 'needs-adjudication', reason: 'unreadable-attachment' });
+  });
   it('reads text/enriched and text/richtext as a mail client draws them: commands out, escapes in, their own line breaks', async () => {
     const { enrichedAsText, richtextAsText } = await import('../src/read/enriched.js');
     expect(enrichedAsText('<bold>[X]</bold> Cllr\r\nJacky Alty\r\n\r\n<<x> <color><param>red</param>A</color>\n\n\nB')).toBe('[X] Cllr Jacky Alty\n<x> A\n\nB');

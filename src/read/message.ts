@@ -520,7 +520,32 @@ function otherVersionText(a: Attachment, maxHtmlChars: number): { text: string }
   const raw = decodeText(a.content, charsetOf(a));
   if (a.contentType === 'text/enriched') return { text: enrichedAsText(raw) };
   if (a.contentType === 'text/richtext') return { text: richtextAsText(raw) };
-  return htmlAsText(raw, maxHtmlChars);
+  return htmlPaperText(raw, maxHtmlChars);
+}
+
+/** An HTML file attached (an .html form), which the officer opens in a browser. */
+function isHtmlAttachment(a: Attachment): boolean {
+  return a.contentType === 'text/html' || /\.html?$/i.test(a.filename ?? '');
+}
+
+/**
+ * HTML that is no version of the body (an attached .html form, the watch or AMP version of the body)
+ * as the text to read for a paper: what every client shows of it; or why it cannot be told, when a
+ * particular client (its stylesheet read, or Outlook) shows other box lines than that.
+ */
+function htmlPaperText(html: string, maxChars: number): { text: string } | { error: string } {
+  const converted = htmlAsText(html, maxChars);
+  if ('error' in converted) return converted;
+  const shown = htmlAsShown(html, maxChars);
+  if (shown === null) return converted;
+  if ('error' in shown) return shown;
+  const held = findPapers(shown.held, 'html');
+  for (const v of shown.views) {
+    if (v.text === null ? held.length > 0 : boxLines(findPapers(v.text, 'html')) !== boxLines(held)) {
+      return { error: `${v.client} shows it otherwise than it holds${v.text === null ? ` (${v.why})` : ''}` };
+    }
+  }
+  return { text: shown.held };
 }
 
 function isPdf(a: Attachment): boolean {
@@ -981,6 +1006,20 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
         fact.handling = 'read-as-text';
         fact.note = `another version of the message's body (${a.contentType}), which some mail clients show instead of its text: read for a paper beside the body's`;
         texts.push({ origin: `attachment:${a.filename ?? a.contentType}`, text: read.text });
+      } else {
+        fact.handling = 'unreadable';
+        fact.note = overTextLimit('the attachment', read.text.length);
+      }
+    } else if (isHtmlAttachment(a)) {
+      // An HTML file attached (a form saved from a browser or Word as a web page): read for a paper as
+      // a browser shows it; one a mail client or Outlook shows otherwise is left to the officer.
+      const read = htmlPaperText(decodeText(a.content, charsetOf(a)), options.limits.maxHtmlChars);
+      if ('error' in read) {
+        fact.handling = 'not-read';
+        fact.note = `an HTML file whose paper cannot be read with certainty: ${read.error}`;
+      } else if (affordable(read.text)) {
+        fact.handling = 'read-as-text';
+        texts.push({ origin: `attachment:${a.filename ?? 'paper.html'}`, text: read.text });
       } else {
         fact.handling = 'unreadable';
         fact.note = overTextLimit('the attachment', read.text.length);
