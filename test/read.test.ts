@@ -636,6 +636,15 @@ describe('a message sent as text and HTML (multipart/alternative, fixtures/alter
     const hidden = await judge(message('Our ballot paper is attached.', asHtml({ alty: 'X' }, ' style="display:none"')));
     expect(hidden.facts.attachments[0]).toMatchObject({ handling: 'not-read', note: expect.stringMatching(/^an HTML file whose paper cannot be read with certainty: a mail client shows it otherwise/) });
     expect(hidden.judgement.verdict).toEqual({ kind: 'needs-adjudication', reason: 'unreadable-attachment' });
+    // Each is charged at its length before it is converted: past the message's text budget, the rest are unreadable unread.
+    const big = `<p>${'<b></b>'.repeat(115_000)}</p>`;
+    const many = eml({
+      body: ['--m', 'Content-Type: text/plain; charset=utf-8', '', paperText({ williams: 'X' }), ...[1, 2, 3].flatMap((i) => ['--m', 'Content-Type: text/html; charset=utf-8', `Content-Disposition: attachment; filename="notes-${i}.html"`, '', big]), '--m--', ''].join('\r\n'),
+      contentType: 'multipart/mixed; boundary="m"',
+    });
+    const charged = await judge(many);
+    expect(charged.facts.attachments.map((a) => a.handling)).toEqual(['read-as-text', 'read-as-text', 'unreadable']);
+    expect([charged.judgement.verdict, charged.judgement.choices]).toEqual([{ kind: 'valid' }, ['williams']]);
   });
   it('reads text/enriched and text/richtext as a mail client draws them: commands out, escapes in, their own line breaks', async () => {
     const { enrichedAsText, richtextAsText } = await import('../src/read/enriched.js');

@@ -516,8 +516,7 @@ function isTextAttachment(a: Attachment): boolean {
 const OTHER_BODY_VERSION = /^text\/(?:enriched|richtext|watch-html|x-amp-html)$/;
 
 /** The text a mail client shows of another version of the body, or why it cannot be read. */
-function otherVersionText(a: Attachment, maxHtmlChars: number): { text: string } | { error: string } {
-  const raw = decodeText(a.content, charsetOf(a));
+function otherVersionText(a: Attachment, raw: string, maxHtmlChars: number): { text: string } | { error: string } {
   if (a.contentType === 'text/enriched') return { text: enrichedAsText(raw) };
   if (a.contentType === 'text/richtext') return { text: richtextAsText(raw) };
   return htmlPaperText(raw, maxHtmlChars);
@@ -998,31 +997,33 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
     } else if (OTHER_BODY_VERSION.test(a.contentType)) {
       // Read for a paper beside the body's, as a text attachment is: one that marks otherwise makes
       // the message's papers disagree.
-      const read = otherVersionText(a, options.limits.maxHtmlChars);
+      const raw = decodeText(a.content, charsetOf(a));
+      const read = affordable(raw) ? otherVersionText(a, raw, options.limits.maxHtmlChars) : { error: overTextLimit('it', raw.length) };
       if ('error' in read) {
         fact.handling = 'unreadable';
         fact.note = `another version of the message's body (${a.contentType}), which some mail clients show instead of its text, cannot be read: ${read.error}`;
-      } else if (affordable(read.text)) {
+      } else {
         fact.handling = 'read-as-text';
         fact.note = `another version of the message's body (${a.contentType}), which some mail clients show instead of its text: read for a paper beside the body's`;
         texts.push({ origin: `attachment:${a.filename ?? a.contentType}`, text: read.text });
-      } else {
-        fact.handling = 'unreadable';
-        fact.note = overTextLimit('the attachment', read.text.length);
       }
     } else if (isHtmlAttachment(a)) {
       // An HTML file attached (a form saved from a browser or Word as a web page): read for a paper as
       // a browser shows it; one a mail client or Outlook shows otherwise is left to the officer.
-      const read = htmlPaperText(decodeText(a.content, charsetOf(a)), options.limits.maxHtmlChars);
-      if ('error' in read) {
-        fact.handling = 'not-read';
-        fact.note = `an HTML file whose paper cannot be read with certainty: ${read.error}`;
-      } else if (affordable(read.text)) {
-        fact.handling = 'read-as-text';
-        texts.push({ origin: `attachment:${a.filename ?? 'paper.html'}`, text: read.text });
-      } else {
+      // The text read is charged at the length of the HTML, what reading it costs.
+      const raw = decodeText(a.content, charsetOf(a));
+      if (!affordable(raw)) {
         fact.handling = 'unreadable';
-        fact.note = overTextLimit('the attachment', read.text.length);
+        fact.note = overTextLimit('the attachment', raw.length);
+      } else {
+        const read = htmlPaperText(raw, options.limits.maxHtmlChars);
+        if ('error' in read) {
+          fact.handling = 'not-read';
+          fact.note = `an HTML file whose paper cannot be read with certainty: ${read.error}`;
+        } else {
+          fact.handling = 'read-as-text';
+          texts.push({ origin: `attachment:${a.filename ?? 'paper.html'}`, text: read.text });
+        }
       }
     } else if (isPdf(a)) {
       const r = await (await pdfReader()).readPdfPaper(a.content, `attachment:${a.filename ?? 'paper.pdf'}`, options.limits.maxPdfBytes, options.pdfBudget);
