@@ -445,8 +445,14 @@ describe('Word papers as Word shows them', () => {
 describe('a Word paper that Word, another reader or another view shows otherwise (fixtures/forms/make-views.py)', () => {
   const read = (name: string) => readDocxPapers(readFileSync(join(DIR, 'files', name)), 'x', 1 << 22);
   const marks = (r: ReturnType<typeof readDocxPapers>) => (r.kind === 'papers' ? r.papers.map((p) => p.boxes.map((b) => b.mark)) : r);
-  it('tracked changes that move the mark leave the file to the officer; changes beside the paper are read as made', () => {
+  it('tracked changes that move the mark leave the file to the officer; an X typed with Track Changes on, and changes beside the paper, are read as made', () => {
     expect(read('tracked-move.docx')).toMatchObject({ kind: 'not-machine-readable', why: expect.stringMatching(/tracked changes .* change its ballot paper/) });
+    // Without the deletion, only the X inserted in Alty's box: Word's Simple and All Markup both show it.
+    const files = unzipSync(readFileSync(join(DIR, 'files', 'tracked-move.docx')));
+    const xml = new TextDecoder().decode(files['word/document.xml']);
+    const inserted = xml.replace(/<w:del [^>]*>[\s\S]*?<\/w:del>/, '');
+    expect(inserted).not.toBe(xml);
+    expect(marks(readDocxPapers(zipSync({ ...files, 'word/document.xml': strToU8(inserted) }), 'x', 1 << 22))).toEqual([['', '', 'X']]);
     const named = read('tracked-name.docx');
     expect(marks(named)).toEqual([['', 'X', '']]);
     expect(named.kind === 'papers' && named.papers[0]?.name).toBe('Cllr Janice Armstrong');

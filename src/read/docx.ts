@@ -316,8 +316,13 @@ function runProps(pr: XmlElement | null, styles: Styles, paragraph: RunProps | n
 interface View {
   /** Hidden text read (Word shows it only with "Hidden text" ticked in its options). */
   hidden: boolean;
-  /** Tracked changes as made (`final`: Word's Simple Markup, and the document once they are accepted) or as before them (`original`). */
-  tracked: 'final' | 'original';
+  /**
+   * Tracked changes as Word's Simple Markup shows them (`final`: as if accepted, deleted text and
+   * paragraph marks gone), or as its All Markup shows them (`markup`: deleted text there, struck
+   * through, and deleted paragraph marks still breaking their lines). Inserted text and changed
+   * formatting show alike in both.
+   */
+  tracked: 'final' | 'markup';
   /** Content given twice (mc:AlternateContent): as Word reads it (mc:Choice), or as a reader that does not know the choice does (mc:Fallback). */
   alternate: 'choice' | 'fallback';
   /** Runs Word draws faintly (faint()) are left out and runs it draws out of their line (moved()) read in it; `true`: the other way round. */
@@ -407,20 +412,19 @@ function documentText(root: XmlElement, view: View, styles: Styles, page: Backdr
       }
       case 'Fallback':
         return '';
-      case 'ins':
-      case 'moveTo':
-        // A tracked insertion, or the place a tracked move put its content.
-        if (holdsText(el)) otherwise.tracked = true;
-        if (view.tracked === 'original') return '';
-        break;
       case 'del':
-      case 'moveFrom':
-        // A tracked deletion (its text in w:delText), or the place a tracked move took its content from.
-        if (holdsText(el)) otherwise.tracked = true;
+      case 'moveFrom': {
+        // A tracked deletion (its text in w:delText), or the place a tracked move took its content
+        // from: gone in Simple Markup, struck through in All Markup.
+        if (!holdsText(el)) break;
+        otherwise.tracked = true;
         if (view.tracked === 'final') return '';
-        break;
+        let s = '';
+        for (let n = el.firstChild; n; n = n.nextSibling) s += walk(n);
+        return struckText(s);
+      }
       case 'delText':
-        return view.tracked === 'original' ? (el.textContent ?? '') : '';
+        return view.tracked === 'markup' ? (el.textContent ?? '') : '';
       case 'drawing':
       case 'pict':
       case 'object': {
@@ -432,10 +436,7 @@ function documentText(root: XmlElement, view: View, styles: Styles, page: Backdr
       }
       case 'r': {
         const pr = child(el, 'rPr');
-        // Formatting changed as a tracked change: w:rPrChange holds the properties as they were.
-        const change = pr === null ? null : child(pr, 'rPrChange');
-        if (change !== null) otherwise.tracked = true;
-        const run = runProps(view.tracked === 'original' && change !== null ? child(change, 'rPr') : pr, styles, paragraph);
+        const run = runProps(pr, styles, paragraph);
         // What the run shows: its text, or a symbol, a legacy checkbox or a picture, which hold none.
         const text = holdsText(el) || SHOWN_WITHOUT_TEXT.some((name) => child(el, name) !== null);
         if (run.hidden && text) {
@@ -461,14 +462,11 @@ function documentText(root: XmlElement, view: View, styles: Styles, page: Backdr
       case 'p': {
         // Its style's run properties hold for its runs (a table cell's paragraphs within it too).
         const pr = child(el, 'pPr');
-        const change = pr === null ? null : child(pr, 'pPrChange');
-        // Its paragraph mark inserted or deleted as a tracked change: without it, it runs on into the next.
+        // Its paragraph mark deleted as a tracked change: in Simple Markup it runs on into the next.
         const mark = pr === null ? null : child(pr, 'rPr');
         const markDeleted = mark !== null && (child(mark, 'del') !== null || child(mark, 'moveFrom') !== null);
-        const markInserted = mark !== null && (child(mark, 'ins') !== null || child(mark, 'moveTo') !== null);
-        if (change !== null || markDeleted || markInserted) otherwise.tracked = true;
-        const stylePr = view.tracked === 'original' && change !== null ? child(change, 'pPr') : pr;
-        const id = stylePr === null ? null : attr(child(stylePr, 'pStyle'), 'val');
+        if (markDeleted) otherwise.tracked = true;
+        const id = pr === null ? null : attr(child(pr, 'pStyle'), 'val');
         const outer = paragraph;
         const outerBackdrop = backdrop;
         paragraph = (id === null ? undefined : styles.get(id)) ?? styles.get(NO_STYLE) ?? null;
@@ -477,7 +475,7 @@ function documentText(root: XmlElement, view: View, styles: Styles, page: Backdr
         for (let n = el.firstChild; n; n = n.nextSibling) s += walk(n);
         paragraph = outer;
         backdrop = outerBackdrop;
-        return (view.tracked === 'final' ? markDeleted : markInserted) ? s : `${s}\n`;
+        return view.tracked === 'final' && markDeleted ? s : `${s}\n`;
       }
       case 't':
         return el.textContent ?? '';
@@ -680,8 +678,8 @@ const READ_OTHERWISE: { when: keyof Otherwise; view: View; why: string }[] = [
   },
   {
     when: 'tracked',
-    view: { ...AS_SHOWN, tracked: 'original' },
-    why: 'the document holds tracked changes (insertions, deletions, moves or changed formatting) that change its ballot paper: with the changes it is one paper and without them another; open it and decide',
+    view: { ...AS_SHOWN, tracked: 'markup' },
+    why: "the document holds tracked changes (deletions, or moves) that change its ballot paper: Word's Simple Markup shows one paper and its All Markup another, the deleted marks struck through; open it and decide",
   },
   {
     when: 'alternate',
