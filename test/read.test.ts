@@ -646,6 +646,13 @@ describe('a message sent as text and HTML (multipart/alternative, fixtures/alter
     expect(charged.facts.attachments.map((a) => a.handling)).toEqual(['read-as-text', 'read-as-text', 'unreadable']);
     expect([charged.judgement.verdict, charged.judgement.choices]).toEqual([{ kind: 'valid' }, ['williams']]);
   });
+  it('an Apple Watch version of the body that a mail client shows otherwise than it holds goes to the officer, as an HTML file attached does', async () => {
+    const watch = paperText({ williams: 'X' }).split('\n').map((l) => `<p>${l.replace('[X]', '[<span style="display:none">X</span>]')}</p>`).join('');
+    const body = ['--a', 'Content-Type: text/plain; charset=utf-8', '', 'Our ballot is in the other version.', '--a', 'Content-Type: text/watch-html; charset=utf-8', '', watch, '--a--', ''].join('\r\n');
+    const r = await judge(eml({ body, contentType: 'multipart/alternative; boundary="a"' }));
+    expect(r.facts.attachments[0]).toMatchObject({ handling: 'not-read', note: expect.stringMatching(/^another version of the message's body \(text\/watch-html\).* whose paper cannot be read with certainty: a mail client shows it otherwise/) });
+    expect(r.judgement.verdict).toEqual({ kind: 'needs-adjudication', reason: 'unreadable-attachment' });
+  });
   it('reads text/enriched and text/richtext as a mail client draws them: commands out, escapes in, their own line breaks', async () => {
     const { enrichedAsText, richtextAsText } = await import('../src/read/enriched.js');
     expect(enrichedAsText('<bold>[X]</bold> Cllr\r\nJacky Alty\r\n\r\n<<x> <color><param>red</param>A</color>\n\n\nB')).toBe('[X] Cllr Jacky Alty\n<x> A\n\nB');

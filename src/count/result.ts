@@ -5,7 +5,7 @@ import { resultDigest } from '../model/canonical.js';
 import { DISPOSITIONS, REASON_TEXT, type Disposition, type Reason } from '../model/reasons.js';
 import { RENDERED, RESULT_SCHEMA, type FindingRecord, type MessageRecord, type RenderRecord, type ResultModel } from '../model/result.js';
 import { composeRecord, type CountEvidence, type EvidenceForm } from '../report/evidence-text.js';
-import type { Judgement } from '../judge/judge.js';
+import type { Judgement, Verdict } from '../judge/judge.js';
 import type { AuthAssessment } from '../judge/auth.js';
 import { keyNotLookedUp } from '../read/dkim.js';
 import type { MessageFacts, ReadLimits } from '../read/message.js';
@@ -331,15 +331,22 @@ function officerNotices(input: CountInputs, records: readonly MessageRecord[], b
  * thing and marked another may not have meant the mark, so the officer reads each before declaring.
  */
 function votesInWords(messages: readonly JudgedMessage[], records: readonly MessageRecord[]): string | null {
+  const found = countedWhere(messages, records, (v, r) => (v.inWords === undefined ? null : `${r.council ?? '?'} ${r.sha256.slice(0, 12)} (paper → ${r.choices.join(' + ')}; words → ${v.inWords.join(' + ')})`));
+  if (found.length === 0) return null;
+  return `${found.length} counted paper(s) beside words of their sender's that say a vote for a candidate the paper does not mark: ${firstFive(found, 'counted')}. The marks were counted, as the rules say; read each message (\`ccin-tally inspect\`) before declaring.`;
+}
+
+/** Each counted paper whose valid verdict `name` names, as it names it: a notice's list of messages. */
+function countedWhere(messages: readonly JudgedMessage[], records: readonly MessageRecord[], name: (v: Extract<Verdict, { kind: 'valid' }>, r: MessageRecord) => string | null): string[] {
   const found: string[] = [];
   messages.forEach((m, i) => {
     const v = m.judgement?.verdict;
     const r = records[i];
-    if (v?.kind !== 'valid' || v.inWords === undefined || !r || r.disposition !== 'counted') return;
-    found.push(`${r.council ?? '?'} ${r.sha256.slice(0, 12)} (paper → ${r.choices.join(' + ')}; words → ${v.inWords.join(' + ')})`);
+    if (v?.kind !== 'valid' || !r || r.disposition !== 'counted') return;
+    const line = name(v, r);
+    if (line !== null) found.push(line);
   });
-  if (found.length === 0) return null;
-  return `${found.length} counted paper(s) beside words of their sender's that say a vote for a candidate the paper does not mark: ${firstFive(found, 'counted')}. The marks were counted, as the rules say; read each message (\`ccin-tally inspect\`) before declaring.`;
+  return found;
 }
 
 /** The first five of a notice's messages, and how many more there are among those of a disposition. */
@@ -355,13 +362,7 @@ function firstFive(found: readonly string[], among: string): string {
  * officer compares each before declaring.
  */
 function htmlToCompare(messages: readonly JudgedMessage[], records: readonly MessageRecord[]): string | null {
-  const found: string[] = [];
-  messages.forEach((m, i) => {
-    const v = m.judgement?.verdict;
-    const r = records[i];
-    if (v?.kind !== 'valid' || v.compareHtml !== true || !r || r.disposition !== 'counted') return;
-    found.push(`${r.council ?? '?'} ${r.sha256.slice(0, 12)} (→ ${r.choices.join(' + ')})`);
-  });
+  const found = countedWhere(messages, records, (v, r) => (v.compareHtml === true ? `${r.council ?? '?'} ${r.sha256.slice(0, 12)} (→ ${r.choices.join(' + ')})` : null));
   if (found.length === 0) return null;
   return `${found.length} counted paper(s) whose HTML version, which a mail client shows, cannot be read with certainty by machine, or holds no paper or no mark: ${firstFive(found, 'counted')}. The text version's marks were counted; compare the two versions of each by eye (\`ccin-tally inspect\`) before declaring.`;
 }

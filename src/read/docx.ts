@@ -660,7 +660,7 @@ function relationships(xml: Uint8Array, source: string): Relationship[] | string
 }
 
 /** The parts Word shows beside the document's body, by relationship kind: its headers and footers, notes and comments. */
-const SHOWN_BESIDE: Record<string, string> = { header: 'header', footer: 'footer', footnotes: 'footnotes', endnotes: 'endnotes', comments: 'comments' };
+const SHOWN_BESIDE = new Set(['header', 'footer', 'footnotes', 'endnotes', 'comments']);
 /** Relationship parts, and the parts shown beside the body, larger than this are refused: Word's own are a few KB. */
 const MAX_RELS_BYTES = 1 << 18;
 /** More parts shown beside the body than this leave the file to the officer (a document has a few headers and footers a section). */
@@ -801,9 +801,11 @@ export function readDocxPapers(bytes: Uint8Array, origin: string, maxUncompresse
       const rels = relationships(relsXml, main);
       if (typeof rels === 'string') return { kind: 'unreadable', why: `its relationships (${mainRels}) ${rels}` };
       stylesPart = rels.find((r) => r.kind === 'styles' && r.part !== null && has(r.part))?.part ?? null;
+      const seen = new Set<string>();
       for (const r of rels) {
-        const kind = SHOWN_BESIDE[r.kind];
-        if (kind !== undefined && r.part !== null && has(r.part) && !beside.some((b) => partKey(b.part) === partKey(r.part!))) beside.push({ part: r.part, kind });
+        if (!SHOWN_BESIDE.has(r.kind) || r.part === null || !has(r.part) || seen.has(partKey(r.part))) continue;
+        seen.add(partKey(r.part));
+        beside.push({ part: r.part, kind: r.kind });
       }
     }
     if (beside.length > MAX_SHOWN_BESIDE) return { kind: 'not-machine-readable', why: `the document has ${beside.length} headers, footers, notes and comments, over the ${MAX_SHOWN_BESIDE} read; open it and decide` };
@@ -842,11 +844,11 @@ export function readDocxPapers(bytes: Uint8Array, origin: string, maxUncompresse
     for (const { part, kind } of beside) {
       const partRoot = parseXml(second.get(part)!);
       if (typeof partRoot === 'string') return { kind: 'unreadable', why: `${part} ${partRoot}` };
-      for (const view of [AS_SHOWN, ...READ_OTHERWISE.map((o) => o.view)]) {
-        const found = findPapers(documentText(partRoot, view, styles, page).text, origin);
-        if (found.some((p) => p.boxes.length > 0 || (p.strays ?? []).length > 0)) {
-          return { kind: 'not-machine-readable', why: `its ${kind} (${part}) holds lines of a ballot paper, shown beside the document's own: open it and decide` };
-        }
+      // As shown, and each other way the part gives cause for.
+      const shownPart = documentText(partRoot, AS_SHOWN, styles, page);
+      const texts = [shownPart.text, ...READ_OTHERWISE.filter((o) => shownPart.otherwise[o.when]).map((o) => documentText(partRoot, o.view, styles, page).text)];
+      if (texts.some((text) => findPapers(text, origin).some((p) => p.boxes.length > 0 || (p.strays ?? []).length > 0))) {
+        return { kind: 'not-machine-readable', why: `its ${kind} (${part}) holds lines of a ballot paper, shown beside the document's own: open it and decide` };
       }
     }
     return { kind: 'papers', papers };

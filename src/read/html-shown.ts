@@ -149,10 +149,12 @@ const PICTURES = new Set(['svg', 'object', 'embed']);
 /** A picture in the text (U+FFFC, the object replacement character): shown, but as what cannot be told. */
 const PICTURE = '\uFFFC';
 
-/** Whether an element's own background paints a picture (an image or a gradient), which may show anything. */
+/** A CSS value that paints a picture (an image or a gradient), which may show anything. */
+const PICTURE_VALUE = /url\(|gradient|image-set|element\(/i;
+
+/** Whether an element's own background paints a picture. */
 function paintsPicture(own: ReadonlyMap<string, string>): boolean {
-  const image = own.get('background-image') ?? own.get('background') ?? '';
-  return /url\(|gradient|image-set|element\(/i.test(image);
+  return PICTURE_VALUE.test(own.get('background-image') ?? own.get('background') ?? '');
 }
 
 /** Elements every mail client shows struck through. */
@@ -441,7 +443,7 @@ export function parseColour(value: string): Rgb | null {
 
 /** The colour a background declaration paints: a colour; 'none' when it paints none; null when not known (a picture, a gradient). */
 function backgroundColour(value: string): Rgb | 'none' | null {
-  if (/url\(|gradient|image-set|element\(/.test(value)) return null;
+  if (PICTURE_VALUE.test(value)) return null;
   if (/^(?:none|transparent|initial|unset|inherit)$/.test(value.trim())) return 'none';
   for (const token of value.match(/#[0-9a-f]{3,8}\b|rgba?\([^)]*\)|[a-z]+/g) ?? []) {
     if (TRANSPARENT.test(token)) return 'none';
@@ -666,11 +668,11 @@ function visitRule(rule: CssRule, out: Stylesheet): void {
  */
 export function listMarker(d: ReadonlyMap<string, string>): string | null {
   const image = d.get('list-style-image');
-  if (image !== undefined && (image.length > MAX_VALUE_CHARS || /url\(|gradient|image-set/.test(image))) return UNKNOWN_MARKER;
+  if (image !== undefined && (image.length > MAX_VALUE_CHARS || PICTURE_VALUE.test(image))) return UNKNOWN_MARKER;
   for (const prop of ['list-style-type', 'list-style']) {
     const v = d.get(prop);
     if (v === undefined) continue;
-    if (v.length > MAX_VALUE_CHARS || /url\(|gradient|image-set|symbols\(/.test(v)) return UNKNOWN_MARKER;
+    if (v.length > MAX_VALUE_CHARS || PICTURE_VALUE.test(v) || /symbols\(/.test(v)) return UNKNOWN_MARKER;
     const quoted = /(["'])((?:\\.|(?!\1).)*)\1/.exec(v);
     if (quoted) return generatedText(quoted[0]) || null;
     const names = v.split(/\s+/).filter((w) => w !== '' && !LIST_STYLE_WORDS.has(w));

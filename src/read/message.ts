@@ -515,16 +515,16 @@ function isTextAttachment(a: Attachment): boolean {
  */
 const OTHER_BODY_VERSION = /^text\/(?:enriched|richtext|watch-html|x-amp-html)$/;
 
-/** The text a mail client shows of another version of the body, or why it cannot be read. */
-function otherVersionText(a: Attachment, raw: string, maxHtmlChars: number): { text: string } | { error: string } {
-  if (a.contentType === 'text/enriched') return { text: enrichedAsText(raw) };
-  if (a.contentType === 'text/richtext') return { text: richtextAsText(raw) };
-  return htmlPaperText(raw, maxHtmlChars);
-}
-
 /** An HTML file attached (an .html form), which the officer opens in a browser. */
 function isHtmlAttachment(a: Attachment): boolean {
   return a.contentType === 'text/html' || /\.html?$/i.test(a.filename ?? '');
+}
+
+/** The text a reader shows of another version of the body or an HTML file attached, or why it cannot be told. */
+function shownText(a: Attachment, raw: string, maxHtmlChars: number): { text: string } | { error: string } {
+  if (a.contentType === 'text/enriched') return { text: enrichedAsText(raw) };
+  if (a.contentType === 'text/richtext') return { text: richtextAsText(raw) };
+  return htmlPaperText(raw, maxHtmlChars);
 }
 
 /**
@@ -533,10 +533,8 @@ function isHtmlAttachment(a: Attachment): boolean {
  * particular client (its stylesheet read, or Outlook) shows other box lines than that.
  */
 function htmlPaperText(html: string, maxChars: number): { text: string } | { error: string } {
-  const converted = htmlAsText(html, maxChars);
-  if ('error' in converted) return converted;
   const shown = htmlAsShown(html, maxChars);
-  if (shown === null) return converted;
+  if (shown === null) return htmlAsText(html, maxChars);
   if ('error' in shown) return shown;
   const held = findPapers(shown.held, 'html');
   for (const v of shown.views) {
@@ -994,36 +992,25 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
       } catch (e) {
         fact.note = `forwarded message cannot be parsed: ${(e as Error).message}`;
       }
-    } else if (OTHER_BODY_VERSION.test(a.contentType)) {
-      // Read for a paper beside the body's, as a text attachment is: one that marks otherwise makes
-      // the message's papers disagree.
+    } else if (OTHER_BODY_VERSION.test(a.contentType) || isHtmlAttachment(a)) {
+      // Another version of the body, or an HTML file attached (a form saved as a web page): read for
+      // a paper beside the body's as a reader shows it (one that marks otherwise makes the message's
+      // papers disagree), or left to the officer when a reader may show it otherwise. Charged to the
+      // text budget at its length before it is converted, what converting costs.
+      const version = OTHER_BODY_VERSION.test(a.contentType);
+      const what = version ? `another version of the message's body (${a.contentType}), which some mail clients show instead of its text` : 'an HTML file';
       const raw = decodeText(a.content, charsetOf(a));
-      const read = affordable(raw) ? otherVersionText(a, raw, options.limits.maxHtmlChars) : { error: overTextLimit('it', raw.length) };
-      if ('error' in read) {
-        fact.handling = 'unreadable';
-        fact.note = `another version of the message's body (${a.contentType}), which some mail clients show instead of its text, cannot be read: ${read.error}`;
-      } else {
-        fact.handling = 'read-as-text';
-        fact.note = `another version of the message's body (${a.contentType}), which some mail clients show instead of its text: read for a paper beside the body's`;
-        texts.push({ origin: `attachment:${a.filename ?? a.contentType}`, text: read.text });
-      }
-    } else if (isHtmlAttachment(a)) {
-      // An HTML file attached (a form saved from a browser or Word as a web page): read for a paper as
-      // a browser shows it; one a mail client or Outlook shows otherwise is left to the officer.
-      // The text read is charged at the length of the HTML, what reading it costs.
-      const raw = decodeText(a.content, charsetOf(a));
-      if (!affordable(raw)) {
+      const read = affordable(raw) ? shownText(a, raw, options.limits.maxHtmlChars) : null;
+      if (read === null) {
         fact.handling = 'unreadable';
         fact.note = overTextLimit('the attachment', raw.length);
+      } else if ('error' in read) {
+        fact.handling = 'not-read';
+        fact.note = `${what} whose paper cannot be read with certainty: ${read.error}`;
       } else {
-        const read = htmlPaperText(raw, options.limits.maxHtmlChars);
-        if ('error' in read) {
-          fact.handling = 'not-read';
-          fact.note = `an HTML file whose paper cannot be read with certainty: ${read.error}`;
-        } else {
-          fact.handling = 'read-as-text';
-          texts.push({ origin: `attachment:${a.filename ?? 'paper.html'}`, text: read.text });
-        }
+        fact.handling = 'read-as-text';
+        if (version) fact.note = `${what}: read for a paper beside the body's`;
+        texts.push({ origin: `attachment:${a.filename ?? (version ? a.contentType : 'paper.html')}`, text: read.text });
       }
     } else if (isPdf(a)) {
       const r = await (await pdfReader()).readPdfPaper(a.content, `attachment:${a.filename ?? 'paper.pdf'}`, options.limits.maxPdfBytes, options.pdfBudget);

@@ -111,7 +111,7 @@ const RTF_UNCOMPRESSED = 0x414c454d;
  * the RTF is no encapsulated HTML (rich text Outlook converted the text body from, or text); when it
  * is but cannot be read, a note says so.
  */
-function htmlFromRtf(compressed: Uint8Array | undefined, notes: string[]): string | undefined {
+export function htmlFromRtf(compressed: Uint8Array | undefined, notes: string[]): string | undefined {
   if (compressed === undefined || compressed.length < 16) return undefined;
   const header = Buffer.from(compressed.buffer, compressed.byteOffset, compressed.byteLength);
   // The header's sizes are checked first: decompressRTF reads on to the size it declares.
@@ -132,8 +132,6 @@ function htmlFromRtf(compressed: Uint8Array | undefined, notes: string[]): strin
     return undefined;
   }
 }
-
-export { htmlFromRtf as htmlFromRtfForTest };
 
 /** Converts a .msg; embedded messages are followed `maxDepth` levels down. */
 export function msgToMime(bytes: Buffer, maxDepth: number, depth = 0): MsgConversion {

@@ -248,11 +248,17 @@ function holdsValue(widget: PDFDict): boolean {
 
 /** A rectangle's bottom and top (a /Rect array's y values, in either order); null when it has none. */
 function yRange(dict: PDFDict): [number, number] | null {
+  const r = rectOf(dict);
+  return r === null ? null : [r.y0, r.y1];
+}
+
+/** An annotation's rectangle (its /Rect, corners in either order), or null when it has none. */
+function rectOf(dict: PDFDict): { x0: number; y0: number; x1: number; y1: number } | null {
   const rect = dict.lookup(PDFName.of('Rect'));
   if (!(rect instanceof PDFArray) || rect.size() < 4) return null;
-  const y = [rect.lookup(1), rect.lookup(3)].map((v) => (v instanceof PDFNumber ? v.asNumber() : Number.NaN));
-  if (y.some((v) => !Number.isFinite(v))) return null;
-  return [Math.min(y[0]!, y[1]!), Math.max(y[0]!, y[1]!)];
+  const v = [0, 1, 2, 3].map((k) => rect.lookup(k)).map((n) => (n instanceof PDFNumber ? n.asNumber() : Number.NaN));
+  if (v.some((n) => !Number.isFinite(n))) return null;
+  return { x0: Math.min(v[0]!, v[2]!), y0: Math.min(v[1]!, v[3]!), x1: Math.max(v[0]!, v[2]!), y1: Math.max(v[1]!, v[3]!) };
 }
 
 /**
@@ -312,12 +318,9 @@ function shownWidgets(doc: PDFDocument): Set<PDFDict> {
       const flags = a.lookup(PDFName.of('F'));
       if (flags instanceof PDFNumber && (flags.asNumber() & (2 | 32)) !== 0) continue;
       if (a.has(PDFName.of('OC'))) continue;
-      const rect = a.lookup(PDFName.of('Rect'));
-      if (!(rect instanceof PDFArray) || rect.size() < 4) continue;
-      const v = [0, 1, 2, 3].map((k) => rect.lookup(k)).map((n) => (n instanceof PDFNumber ? n.asNumber() : Number.NaN));
-      if (v.some((n) => !Number.isFinite(n))) continue;
-      const [x0, x1] = [Math.min(v[0]!, v[2]!), Math.max(v[0]!, v[2]!)];
-      const [y0, y1] = [Math.min(v[1]!, v[3]!), Math.max(v[1]!, v[3]!)];
+      const r = rectOf(a);
+      if (r === null) continue;
+      const { x0, y0, x1, y1 } = r;
       if (x1 - x0 < 1 || y1 - y0 < 1) continue;
       if (x1 <= box.x || x0 >= box.x + box.width || y1 <= box.y || y0 >= box.y + box.height) continue;
       shown.add(a);
