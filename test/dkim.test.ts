@@ -437,3 +437,56 @@ describe('--dns and --save-keys', () => {
     }
   });
 });
+
+describe('S/MIME signed in the opaque form (smime.p7m): read as a mail client shows it', () => {
+  // fixtures/dkim/make-smime.py: signed by `openssl cms`, then DKIM-signed by dkimpy as the council's server would.
+  it.each(['smime-opaque.eml', 'smime-opaque-streamed.eml'])('%s: the paper inside the signature counts, and DKIM is verified on the bytes as sent', async (name) => {
+    const { facts, judgement } = await judge(name);
+    expect(judgement.verdict).toEqual({ kind: 'valid' });
+    expect(judgement.choices).toEqual(['williams']);
+    expect(judgement.auth).toMatchObject({ authenticated: true, decidedBy: 'signature' });
+    expect(facts.papers.map((p) => p.origin)).toEqual(['body-text']);
+    expect(facts.notes.some((n) => n.startsWith('an S/MIME signed message in its opaque form'))).toBe(true);
+    expect(facts.attachments).toEqual([]);
+  });
+
+  it('a From header inside the signed content (as S/MIME header protection writes one) is a second sender: ambiguous-sender', async () => {
+    const { facts, judgement } = await judge('smime-inner-from.eml');
+    expect(facts.fromAddresses).toEqual(['leader@north-herts.gov.uk', 'someone@attacker.example']);
+    expect(judgement.verdict).toEqual({ kind: 'rejected', reason: 'ambiguous-sender' });
+  });
+
+  it('an encrypted one cannot be opened without the key: an attachment not read, said to be encrypted, for the officer', async () => {
+    const { facts, judgement } = await judge('smime-encrypted.eml');
+    expect(facts.papers).toEqual([]);
+    expect(facts.attachments).toMatchObject([{ contentType: 'application/pkcs7-mime', handling: 'not-read' }]);
+    expect(facts.attachments[0]?.note).toMatch(/^an S\/MIME encrypted message, which only the private key/);
+    expect(judgement.verdict).toMatchObject({ kind: 'needs-adjudication' });
+  });
+
+  it('a signed message whose DKIM-signed content was changed after sending is not authenticated', async () => {
+    // The base64 of the smime.p7m changed (one character of the encapsulated paper): the body hash fails.
+    const { judgement } = await judge('smime-opaque.eml', 'require', (b) => {
+      const s = b.toString('latin1');
+      const at = s.indexOf('\r\n\r\n', s.indexOf('Content-Transfer-Encoding: base64')) + 4;
+      return Buffer.from(s.slice(0, at) + (s[at] === 'M' ? 'N' : 'M') + s.slice(at + 1), 'latin1');
+    });
+    expect(judgement.verdict).toEqual({ kind: 'rejected', reason: 'unauthenticated' });
+  });
+
+  it('what is not CMS, or CMS that is not a signed message, is said as such and never read', async () => {
+    const { openSmime } = await import('../src/read/smime.js');
+    expect(openSmime(Buffer.from('not a p7m at all'))).toMatchObject({ kind: 'unreadable' });
+    expect(openSmime(Buffer.alloc(0))).toMatchObject({ kind: 'unreadable' });
+    const p7m = (name: string): Buffer => {
+      const s = readFileSync(join(DIR, 'messages', name), 'latin1');
+      return Buffer.from(s.slice(s.indexOf('\r\n\r\n', s.indexOf('Content-Transfer-Encoding: base64'))).replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
+    };
+    expect(openSmime(p7m('smime-encrypted.eml'))).toEqual({ kind: 'encrypted' });
+    const opened = openSmime(p7m('smime-opaque-streamed.eml'));
+    expect(opened.kind).toBe('signed');
+    expect(opened.kind === 'signed' && opened.entity.toString('latin1')).toMatch(/^Content-Type: text\/plain[^]*\[X\] Cllr Jason Williams/);
+    // Cut short: not parsed, whatever part of it is left.
+    expect(openSmime(p7m('smime-opaque.eml').subarray(0, 200)).kind).toBe('unreadable');
+  });
+});

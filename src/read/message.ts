@@ -15,6 +15,7 @@ import { enrichedAsText, richtextAsText } from './enriched.js';
 import { htmlAsShown, htmlAsText } from './html.js';
 import { EVERY_CLIENT } from './html-shown.js';
 import type { MsgConversion } from './msg.js';
+import type { SmimeContent } from './smime.js';
 import { isMsgFile } from './msg-detect.js';
 import { pdfDecodeBudget, type DecodeBudget } from './pdf-budget.js';
 import { splitQuoted, type ForwardedHeader } from './quotes.js';
@@ -74,6 +75,12 @@ interface DescribeOptions extends ReadOptions {
   docxBudget: { left: number };
   hasPlainPart: boolean;
   bytes: Buffer;
+  /**
+   * For an opaque S/MIME signed message, whose `bytes` are what it shows (the entity inside its
+   * signature, under its header fields): the message's own bytes and Content-Type, which its DKIM
+   * signatures sign.
+   */
+  signed?: { bytes: Buffer; contentType: ContentType | undefined } | undefined;
   /** False when the bytes are not the original message's (a converted .msg): DKIM cannot be checked. */
   verifiable: boolean;
 }
@@ -207,6 +214,9 @@ const lazy = <T>(load: () => Promise<T>): (() => Promise<T>) => {
 const pdfReader = lazy(() => import('./pdf.js'));
 const docxReader = lazy(() => import('./docx.js'));
 const msgReader = lazy(() => import('./msg.js'));
+const smimeReader = lazy(() => import('./smime.js'));
+/** Whether a Content-Type is S/MIME's opaque form (RFC 8551 §3.2; x-pkcs7-mime as older clients write it). */
+const isPkcs7Mime = (contentType: string | undefined): boolean => /^application\/(?:x-)?pkcs7-mime$/i.test((contentType ?? '').trim());
 const dkimVerifier = lazy(() => import('./dkim.js'));
 const msgToMime = async (bytes: Buffer, maxDepth: number, depth = 0): Promise<MsgConversion> => (await msgReader()).msgToMime(bytes, maxDepth, depth);
 
@@ -658,12 +668,72 @@ export async function readMessage(raw: RawMessage, options: ReadOptions): Promis
     facts.unreadable = `MIME parse failed: ${(e as Error).message}`;
     return facts;
   }
-  const described = await describe(mail, facts, { ...options, textBudget: { left: MAX_TEXT_CHARS }, pdfBudget: pdfDecodeBudget(), docxBudget: { left: options.limits.maxDocxXmlBytes }, hasPlainPart, bytes, verifiable: raw.source.kind !== 'msg' }, 0);
+  // An opaque S/MIME signed message: what it shows is the MIME entity inside its smime.p7m, read as
+  // the body in its place; its signatures (DKIM) and its own Content-Type are the message's bytes'.
+  let signed: DescribeOptions['signed'];
+  const opened = raw.source.kind === 'msg' ? null : await openedSmime(bytes, mail, options.limits);
+  if (opened !== null && typeof opened === 'string') {
+    facts.unreadable = opened;
+    return facts;
+  }
+  if (opened !== null) {
+    signed = { bytes, contentType: contentTypeOf(mail) };
+    bytes = opened.bytes;
+    mail = opened.mail;
+    facts.notes.push(SMIME_NOTE);
+  }
+  const described = await describe(mail, facts, { ...options, textBudget: { left: MAX_TEXT_CHARS }, pdfBudget: pdfDecodeBudget(), docxBudget: { left: options.limits.maxDocxXmlBytes }, hasPlainPart: signed ? hasTextPlain(bytes) : hasPlainPart, bytes, signed, verifiable: raw.source.kind !== 'msg' }, 0);
   const deleted = setAside(raw, mail);
   if (deleted !== null) {
     described.notes.push(`${deleted}: it is still in the export, and is read and judged like any other message (a mail client's deleting or filing a message decides nothing about it; the officer decides in an adjudications file)`);
   }
   return described;
+}
+
+const SMIME_NOTE =
+  'an S/MIME signed message in its opaque form (application/pkcs7-mime, smime.p7m): the message a mail client shows is inside the signature, and it was read from there; the S/MIME signature itself is not checked (the sender is proved as for any message: DKIM, the ballot server\'s stamps)';
+
+/** What an S/MIME part not read as the message's body is, for the officer who must open it. */
+function smimeNote(content: SmimeContent): string {
+  switch (content.kind) {
+    case 'encrypted':
+      return 'an S/MIME encrypted message, which only the private key of the address it was sent to opens: not read by machine (open it in the mail client that holds the key, and decide it by hand)';
+    case 'signed':
+      return 'an S/MIME signed message inside this one: not read by machine (open it in a mail client)';
+    case 'other':
+      return `S/MIME content of a kind not read by machine: ${content.what}`;
+    case 'unreadable':
+      return `declared as S/MIME, but ${content.why}: not read by machine`;
+  }
+}
+
+/**
+ * The message as a mail client shows an opaque S/MIME signed message (its Content-Type
+ * application/pkcs7-mime, signed-data): its header fields but those of its content (Content-*), then
+ * the MIME entity its smime.p7m encapsulates, parsed. Null when the message is not one (an encrypted
+ * one stays as it is: its smime.p7m is an attachment not read, described as such); a string when it
+ * is one whose content is over the reader's limits or cannot be parsed.
+ */
+async function openedSmime(bytes: Buffer, mail: ParsedMail, limits: ReadLimits): Promise<{ bytes: Buffer; mail: ParsedMail } | string | null> {
+  const only = mail.attachments.length === 1 ? mail.attachments[0] : undefined;
+  if (!isPkcs7Mime(contentTypeOf(mail)?.value) || only === undefined || !isPkcs7Mime(only.contentType)) return null;
+  const content = (await smimeReader()).openSmime(only.content);
+  if (content.kind !== 'signed') return null;
+  const at = bodyOffset(bytes);
+  const head = (at < 0 ? bytes : bytes.subarray(0, at)).toString('latin1');
+  // Header fields, each with its folded lines; the blank line that ends them is written again below.
+  const fields = head.replace(/(?:\r?\n)+$/, '').split(/\r?\n(?![ \t])/);
+  const kept = fields.filter((f) => !/^content-[^:]*:/i.test(f));
+  const shown = Buffer.concat([Buffer.from(kept.map((f) => `${f}\r\n`).join(''), 'latin1'), content.entity]);
+  const lines = tooManyLines(shown);
+  if (lines !== null) return `the message inside its S/MIME signature: ${lines}`;
+  const parts = countMimeParts(shown);
+  if (parts > limits.maxMimeParts) return `the message inside its S/MIME signature has ${parts} MIME parts, over the limit of ${limits.maxMimeParts}`;
+  try {
+    return { bytes: shown, mail: await parseMime(shown, limits) };
+  } catch (e) {
+    return `the message inside its S/MIME signature cannot be parsed: ${(e as Error).message.slice(0, 200)}`;
+  }
 }
 
 /**
@@ -838,12 +908,12 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
   } else if (options.dkim && r.at) {
     try {
       const verifier = await dkimVerifier();
-      facts.dkim = await verifier.verifyDkim(options.bytes, r.at, options.dkim.lookup);
+      facts.dkim = await verifier.verifyDkim(options.signed?.bytes ?? options.bytes, r.at, options.dkim.lookup);
       // Only a signature that proves the whole message (it signs From, and has no flaw: signatureFlaw)
       // makes copies of it. Only for one that leaves Content-Type unsigned does it matter whether the
       // body is what that header says.
       if (facts.dkim.some((d) => d.result === 'pass' && !d.signedHeaders.some((h) => h.toLowerCase() === 'content-type'))) {
-        facts.bodyNotAsDeclared = bodyNotAsDeclared(options.bytes, contentTypeOf(mail));
+        facts.bodyNotAsDeclared = options.signed ? bodyNotAsDeclared(options.signed.bytes, options.signed.contentType) : bodyNotAsDeclared(options.bytes, contentTypeOf(mail));
       }
       facts.signedAs = facts.dkim.find((d) => d.result === 'pass' && d.signatureId !== null && verifier.signsFrom(d) && verifier.signatureFlaw(d, facts) === null)?.signatureId ?? null;
     } catch (e) {
@@ -979,7 +1049,7 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
           continue;
         }
         const innerRaw: RawMessage = { source: { file: a.filename ?? 'message.eml', kind: 'eml', index: null, line: null }, bytes: innerBytes, size: innerBytes.length, sha256: sha256(innerBytes), oversize: false };
-        const innerFacts = await describe(inner, emptyFacts(innerRaw), { ...options, receivedBy: null, dkim: null, trustedAuthservIds: [], service: null, hasPlainPart: innerHasPlainPart, bytes: innerBytes, verifiable: false }, depth + 1);
+        const innerFacts = await describe(inner, emptyFacts(innerRaw), { ...options, receivedBy: null, dkim: null, trustedAuthservIds: [], service: null, hasPlainPart: innerHasPlainPart, bytes: innerBytes, signed: undefined, verifiable: false }, depth + 1);
         facts.forwarded.push({
           origin: `attachment:${a.filename ?? 'message.eml'}`,
           header: {
@@ -1044,7 +1114,9 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
       fact.handling = 'decoration';
       fact.note = 'image embedded in the HTML body';
     } else {
-      fact.note = a.contentType.startsWith('image/') ? 'an image (a scanned paper?): not read by machine' : 'a file of a kind not read by machine';
+      fact.note = isPkcs7Mime(a.contentType)
+        ? smimeNote((await smimeReader()).openSmime(a.content))
+        : a.contentType.startsWith('image/') ? 'an image (a scanned paper?): not read by machine' : 'a file of a kind not read by machine';
     }
   }
 
