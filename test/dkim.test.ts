@@ -456,6 +456,15 @@ describe('S/MIME signed in the opaque form (smime.p7m): read as a mail client sh
     expect(judgement.verdict).toEqual({ kind: 'rejected', reason: 'ambiguous-sender' });
   });
 
+  it('header fields copied inside word for word (S/MIME header protection) are one statement, not two senders', async () => {
+    const { facts, judgement } = await judge('smime-protected-headers.eml');
+    expect(facts.fromHeaders).toBe(1);
+    expect(facts.repeatedHeaders).toEqual([]);
+    expect(judgement.verdict).toEqual({ kind: 'valid' });
+    expect(judgement.choices).toEqual(['williams']);
+    expect(judgement.auth).toMatchObject({ authenticated: true });
+  });
+
   it('an encrypted one cannot be opened without the key: an attachment not read, said to be encrypted, for the officer', async () => {
     const { facts, judgement } = await judge('smime-encrypted.eml');
     expect(facts.papers).toEqual([]);

@@ -707,6 +707,18 @@ function smimeNote(content: SmimeContent): string {
   }
 }
 
+/** The header fields of a message or entity, each with its folded lines, as written (latin1: byte for byte). */
+function headerFields(bytes: Buffer): string[] {
+  const at = bodyOffset(bytes);
+  const head = (at < 0 ? bytes : bytes.subarray(0, at)).toString('latin1').replace(/(?:\r?\n)+$/, '');
+  return head === '' ? [] : head.split(/\r?\n(?![ \t])/);
+}
+/** A header field as compared for sameness: its name in lower case, its value unfolded with its white space collapsed. */
+const sameField = (field: string): string => {
+  const colon = field.indexOf(':');
+  return `${field.slice(0, colon).trim().toLowerCase()}:${field.slice(colon + 1).replace(/\s+/g, ' ').trim()}`;
+};
+
 /**
  * The message as a mail client shows an opaque S/MIME signed message (its Content-Type
  * application/pkcs7-mime, signed-data): its header fields but those of its content (Content-*), then
@@ -719,12 +731,15 @@ async function openedSmime(bytes: Buffer, mail: ParsedMail, limits: ReadLimits):
   if (!isPkcs7Mime(contentTypeOf(mail)?.value) || only === undefined || !isPkcs7Mime(only.contentType)) return null;
   const content = (await smimeReader()).openSmime(only.content);
   if (content.kind !== 'signed') return null;
-  const at = bodyOffset(bytes);
-  const head = (at < 0 ? bytes : bytes.subarray(0, at)).toString('latin1');
-  // Header fields, each with its folded lines; the blank line that ends them is written again below.
-  const fields = head.replace(/(?:\r?\n)+$/, '').split(/\r?\n(?![ \t])/);
-  const kept = fields.filter((f) => !/^content-[^:]*:/i.test(f));
-  const shown = Buffer.concat([Buffer.from(kept.map((f) => `${f}\r\n`).join(''), 'latin1'), content.entity]);
+  const kept = headerFields(bytes).filter((f) => !/^content-[^:]*:/i.test(f));
+  // The entity's own header fields follow; one that only repeats a field of the message, word for
+  // word (S/MIME header protection copies From, To, Subject and Date inside), says nothing new and is
+  // not written twice. One that differs stays beside the message's, as a mail client may show either.
+  const said = new Set(kept.map(sameField));
+  const innerAt = bodyOffset(content.entity);
+  const inner = innerAt < 0 ? null : headerFields(content.entity).filter((f) => !said.has(sameField(f)));
+  const entity = inner === null ? content.entity : Buffer.concat([Buffer.from(inner.map((f) => `${f}\r\n`).join('') + '\r\n', 'latin1'), content.entity.subarray(innerAt)]);
+  const shown = Buffer.concat([Buffer.from(kept.map((f) => `${f}\r\n`).join(''), 'latin1'), entity]);
   const lines = tooManyLines(shown);
   if (lines !== null) return `the message inside its S/MIME signature: ${lines}`;
   const parts = countMimeParts(shown);
