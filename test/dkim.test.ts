@@ -13,7 +13,7 @@ import { parseAuthenticationResults } from '../src/read/auth-results.js';
 import { bodyOffset } from '../src/read/body-offset.js';
 import { unsignedInstances, verifyDkim } from '../src/read/dkim.js';
 import { installKeyCache } from '../src/read/key-cache.js';
-import { bodyNotAsDeclared, DEFAULT_READ_LIMITS, MAX_DKIM_SIGNATURES, readMessage } from '../src/read/message.js';
+import { bodyNotAsDeclared, DEFAULT_READ_LIMITS, MAX_DKIM_SIGNATURES, readForOfficer, readMessage } from '../src/read/message.js';
 import type { RawMessage } from '../src/sources/types.js';
 import { walkSources } from '../src/sources/walk.js';
 import { ELECTION, ROOT, ROSTER, run, tempDir } from './helpers.js';
@@ -454,6 +454,13 @@ describe('S/MIME signed in the opaque form (smime.p7m): read as a mail client sh
     const { facts, judgement } = await judge('smime-inner-from.eml');
     expect(facts.fromAddresses).toEqual(['leader@north-herts.gov.uk', 'someone@attacker.example']);
     expect(judgement.verdict).toEqual({ kind: 'rejected', reason: 'ambiguous-sender' });
+  });
+
+  it("inspect's text for the officer is the message inside the signature, as the count read it", async () => {
+    const [raw] = await rawMessages(join(DIR, 'messages', 'smime-opaque.eml'));
+    const view = await readForOfficer(raw!, DEFAULT_READ_LIMITS);
+    expect('own' in view && view.own).toMatch(/\[X\] Cllr Jason Williams/);
+    expect('attachments' in view && view.attachments).toEqual([]);
   });
 
   it('header fields copied inside word for word (S/MIME header protection) are one statement, not two senders', async () => {

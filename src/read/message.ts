@@ -661,7 +661,6 @@ export async function readMessage(raw: RawMessage, options: ReadOptions): Promis
   facts.unreadable = tooManyLines(bytes);
   if (facts.unreadable !== null) return facts;
   let mail: ParsedMail;
-  const hasPlainPart = hasTextPlain(bytes);
   try {
     mail = await parseMime(bytes, options.limits);
   } catch (e) {
@@ -672,7 +671,7 @@ export async function readMessage(raw: RawMessage, options: ReadOptions): Promis
   // the body in its place; its signatures (DKIM) and its own Content-Type are the message's bytes'.
   let signed: DescribeOptions['signed'];
   const opened = raw.source.kind === 'msg' ? null : await openedSmime(bytes, mail, options.limits);
-  if (opened !== null && typeof opened === 'string') {
+  if (typeof opened === 'string') {
     facts.unreadable = opened;
     return facts;
   }
@@ -682,7 +681,7 @@ export async function readMessage(raw: RawMessage, options: ReadOptions): Promis
     mail = opened.mail;
     facts.notes.push(SMIME_NOTE);
   }
-  const described = await describe(mail, facts, { ...options, textBudget: { left: MAX_TEXT_CHARS }, pdfBudget: pdfDecodeBudget(), docxBudget: { left: options.limits.maxDocxXmlBytes }, hasPlainPart: signed ? hasTextPlain(bytes) : hasPlainPart, bytes, signed, verifiable: raw.source.kind !== 'msg' }, 0);
+  const described = await describe(mail, facts, { ...options, textBudget: { left: MAX_TEXT_CHARS }, pdfBudget: pdfDecodeBudget(), docxBudget: { left: options.limits.maxDocxXmlBytes }, hasPlainPart: hasTextPlain(bytes), bytes, signed, verifiable: raw.source.kind !== 'msg' }, 0);
   const deleted = setAside(raw, mail);
   if (deleted !== null) {
     described.notes.push(`${deleted}: it is still in the export, and is read and judged like any other message (a mail client's deleting or filing a message decides nothing about it; the officer decides in an adjudications file)`);
@@ -692,6 +691,20 @@ export async function readMessage(raw: RawMessage, options: ReadOptions): Promis
 
 const SMIME_NOTE =
   'an S/MIME signed message in its opaque form (application/pkcs7-mime, smime.p7m): the message a mail client shows is inside the signature, and it was read from there; the S/MIME signature itself is not checked (the sender is proved as for any message: DKIM, the ballot server\'s stamps)';
+
+/**
+ * What an S/MIME part holds, its CMS parsed once for the message (a smime.p7m that is not opened as
+ * the body is parsed again only to say what it is: no longer).
+ */
+const smimeOpened = new WeakMap<Attachment, SmimeContent>();
+async function smimeContentOf(a: Attachment): Promise<SmimeContent> {
+  let content = smimeOpened.get(a);
+  if (content === undefined) {
+    content = (await smimeReader()).openSmime(a.content);
+    smimeOpened.set(a, content);
+  }
+  return content;
+}
 
 /** What an S/MIME part not read as the message's body is, for the officer who must open it. */
 function smimeNote(content: SmimeContent): string {
@@ -729,7 +742,7 @@ const sameField = (field: string): string => {
 async function openedSmime(bytes: Buffer, mail: ParsedMail, limits: ReadLimits): Promise<{ bytes: Buffer; mail: ParsedMail } | string | null> {
   const only = mail.attachments.length === 1 ? mail.attachments[0] : undefined;
   if (!isPkcs7Mime(contentTypeOf(mail)?.value) || only === undefined || !isPkcs7Mime(only.contentType)) return null;
-  const content = (await smimeReader()).openSmime(only.content);
+  const content = await smimeContentOf(only);
   if (content.kind !== 'signed') return null;
   const kept = headerFields(bytes).filter((f) => !/^content-[^:]*:/i.test(f));
   // The entity's own header fields follow; one that only repeats a field of the message, word for
@@ -1130,7 +1143,7 @@ async function describe(mail: ParsedMail, facts: MessageFacts, options: Describe
       fact.note = 'image embedded in the HTML body';
     } else {
       fact.note = isPkcs7Mime(a.contentType)
-        ? smimeNote((await smimeReader()).openSmime(a.content))
+        ? smimeNote(await smimeContentOf(a))
         : a.contentType.startsWith('image/') ? 'an image (a scanned paper?): not read by machine' : 'a file of a kind not read by machine';
     }
   }
@@ -1217,11 +1230,15 @@ function bodyVersions(mail: ParsedMail, hasPlainPart: boolean, maxHtmlChars: num
 export async function readForOfficer(raw: RawMessage, limits: ReadLimits): Promise<MessageForOfficer | { unreadable: string }> {
   if (raw.oversize) return { unreadable: 'over the size limit' };
   try {
-    const bytes = raw.source.kind === 'msg' ? (await msgToMime(raw.bytes, limits.maxForwardDepth)).mime : raw.bytes;
+    let bytes = raw.source.kind === 'msg' ? (await msgToMime(raw.bytes, limits.maxForwardDepth)).mime : raw.bytes;
     const lines = tooManyLines(bytes);
     if (lines !== null) return { unreadable: lines };
+    let mail = await parseMime(bytes, limits);
+    // What the count read of an opaque S/MIME signed message: the message inside its signature.
+    const opened = raw.source.kind === 'msg' ? null : await openedSmime(bytes, mail, limits);
+    if (typeof opened === 'string') return { unreadable: opened };
+    if (opened !== null) ({ bytes, mail } = opened);
     const hasPlainPart = hasTextPlain(bytes);
-    const mail = await parseMime(bytes, limits);
     const { plain, html: htmlVersion } = bodyVersions(mail, hasPlainPart, limits.maxHtmlChars);
     const htmlText = htmlVersion !== null && 'text' in htmlVersion ? htmlVersion.text : null;
     const asShown = typeof mail.html === 'string' ? htmlAsShown(mail.html, limits.maxHtmlChars) : null;

@@ -7,13 +7,12 @@ import { fromBER, OctetString } from 'asn1js';
  * read without a private key:
  *
  * - `signed`: an opaque signed message (CMS SignedData that encapsulates its content): the MIME
- *   entity inside it, which is what a mail client shows (Outlook, Apple Mail and Thunderbird open
- *   it whether or not they can check the signature);
+ *   entity inside it, which is what a mail client shows;
  * - `encrypted`: CMS EnvelopedData or AuthEnvelopedData, which only the recipient's private key opens;
  * - `other`: anything else CMS carries (a signature without its content, compressed data), said;
  * - `unreadable`: not CMS, or its encapsulated content is not MIME data.
  *
- * The CMS is parsed with @peculiar/asn1-cms (as Thunderbird parses S/MIME with asn1js); nothing here
+ * The CMS is parsed with @peculiar/asn1-cms (on asn1js); nothing here
  * checks the S/MIME signature: the sender is proved as for every message (DKIM, the ballot server's
  * stamps), and a signature is not needed to read what the message shows.
  */
